@@ -1,0 +1,1 @@
+"""Modality adapters: media -> timed text (speech, ocr) and text/media -> vectors (encoders)."""

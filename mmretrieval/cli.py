@@ -1,0 +1,230 @@
+"""The ``mmr`` command: a thin typer layer over ``Library``.
+
+Exit codes: 0 success, 2 usage or index errors, 3 when some files could not be indexed.
+Tables and progress are for people (progress on stderr); ``--json`` prints JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mmretrieval.errors import MMRError
+from mmretrieval.ingest import FileOutcome, IngestReport, collect_media
+from mmretrieval.library import Library
+from mmretrieval.search import Hit
+
+EXIT_USAGE = 2
+EXIT_SOME_FAILED = 3
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Index footage and search it by what is said, shown or sounds alike.",
+)
+out = Console()
+err = Console(stderr=True)
+
+IndexOption = Annotated[Path, typer.Option("--index", "-i", help="index directory")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress details")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="media files or folders (recursed)")],
+    index: IndexOption,
+    profile: Annotated[
+        str | None,  # noqa: UP007 (typer needs Optional)
+        typer.Option(
+            help="offline, default or a YAML file; default: the index's own, else offline"
+        ),
+    ] = None,
+    prune: Annotated[bool, typer.Option(help="drop catalogued files that no longer exist")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Index new and changed media; unchanged files are skipped, failures reported."""
+    with _user_errors(), Library(index, profile=profile) as library:
+        files = collect_media(paths)
+        with _progress(len(files)) as on_file:
+            report = library.add(paths, prune=prune, on_file=on_file, files=files)
+    if json_output:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        _print_report(report)
+    if report.failures:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+@app.command()
+def search(
+    index: IndexOption,
+    query: Annotated[str | None, typer.Argument(help="what to look for, in words")] = None,  # noqa: UP007
+    audio: Annotated[
+        Path | None,  # noqa: UP007
+        typer.Option(help="an audio or video file whose speech is the query"),
+    ] = None,
+    k: Annotated[int, typer.Option("-k", "--top", help="how many hits")] = 10,
+    spaces: Annotated[
+        str | None,  # noqa: UP007
+        typer.Option(help="comma-separated spaces to search, e.g. text,lexical"),
+    ] = None,
+    weights: Annotated[
+        str | None,  # noqa: UP007
+        typer.Option(help="space=weight pairs, e.g. text=1,lexical=0.5"),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Search the index with text or with a recording's speech."""
+    if (query is None) == (audio is None):
+        err.print("error: give a query text or --audio FILE (one of them)")
+        raise typer.Exit(EXIT_USAGE)
+    with _user_errors(), Library(index) as library:
+        hits = library.search(
+            text=query,
+            audio=audio,
+            k=k,
+            spaces=spaces.split(",") if spaces else None,
+            weights=_parse_weights(weights),
+        )
+    if json_output:
+        out.print_json(json.dumps([hit.to_dict() for hit in hits]))
+    else:
+        _print_hits(hits)
+
+
+@app.command()
+def info(index: IndexOption, json_output: JsonOption = False) -> None:
+    """What an index holds: files, clips, hours of footage, channels, models, failures."""
+    with _user_errors(), Library(index) as library:
+        stats = library.stats()
+    if json_output:
+        out.print_json(json.dumps(stats))
+        return
+    table = Table(show_header=False, title=f"index {stats['index']}")
+    for key in ("profile", "files", "failed", "clips", "hours"):
+        table.add_row(key, str(stats[key]))
+    table.add_row("vectors", ", ".join(f"{c}: {n}" for c, n in stats["vectors"].items()) or "none")
+    table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))
+    out.print(table)
+    for failure in stats["failures"]:
+        out.print(f"[red]failed[/red] {failure['path']}: {failure['error']}")
+
+
+class _user_errors:
+    """Expected errors become one line on stderr and exit code 2, not a traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None and issubclass(exc_type, MMRError):
+            err.print(f"error: {exc}", highlight=False, markup=False)
+            raise typer.Exit(EXIT_USAGE)
+        return False
+
+
+class _progress:
+    """A rich progress bar over files, with footage seconds and the realtime factor."""
+
+    def __init__(self, total: int):
+        self.bar = Progress(
+            TextColumn("[bold]indexing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "files · {task.fields[footage]:.0f} s footage · {task.fields[rate]:.1f}x realtime"
+            ),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task = self.bar.add_task("index", total=total, footage=0.0, rate=0.0)
+        self.footage = 0.0
+
+    def __enter__(self):
+        self.bar.start()
+        return self.on_file
+
+    def on_file(self, outcome: FileOutcome) -> None:
+        if outcome.status == "removed":
+            return
+        if outcome.status == "indexed":
+            self.footage += outcome.duration
+        elapsed = self.bar.tasks[0].elapsed or 1e-9
+        self.bar.update(self.task, advance=1, footage=self.footage, rate=self.footage / elapsed)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+
+def _print_report(report: IngestReport) -> None:
+    rate = report.footage_seconds / report.wall_seconds if report.wall_seconds else 0.0
+    out.print(
+        f"indexed {report.count('indexed')}, unchanged {report.count('unchanged')}, "
+        f"failed {report.count('failed')}, removed {report.count('removed')} · "
+        f"{report.footage_seconds:.0f} s of footage in {report.wall_seconds:.1f} s "
+        f"({rate:.1f}x realtime)"
+    )
+    for failure in report.failures:
+        out.print(f"[red]failed[/red] {failure.path}: {failure.error}", highlight=False)
+
+
+def _print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        out.print("no hits")
+        return
+    table = Table()
+    for column in ("#", "file", "span", "score", "evidence", "text"):
+        table.add_column(column, overflow="fold")
+    for rank, hit in enumerate(hits, start=1):
+        evidence = " ".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
+        table.add_row(
+            str(rank),
+            Path(hit.path).name,
+            f"{_clock(hit.start)}–{_clock(hit.end)}",
+            f"{hit.score:.3f}",
+            evidence,
+            hit.text,
+        )
+    out.print(table)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
+
+
+def _parse_weights(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    weights = {}
+    for pair in text.split(","):
+        name, sep, value = pair.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            err.print(f"error: --weights expects space=number pairs, got {pair!r}")
+            raise typer.Exit(EXIT_USAGE)
+    return weights

@@ -1,0 +1,322 @@
+"""Ingest: file -> clips -> vectors -> catalog + store. Incremental, resumable, one file at a time.
+
+Each file is processed completely in memory and then committed in one catalog transaction, so
+a kill at any moment loses at most the file in progress and never leaves half of one behind.
+Vector indexes are saved every ``SAVE_EVERY_SECONDS`` and at the end; if a kill leaves them
+behind the catalog, the next open rebuilds them from the catalog's vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mmretrieval import channels
+from mmretrieval.adapters.base import Encoder, FrameReader, Transcriber
+from mmretrieval.config import Profile
+from mmretrieval.errors import ConfigError, MediaError
+from mmretrieval.media.decode import iter_frames, load_audio
+from mmretrieval.media.probe import MEDIA_SUFFIXES, MediaInfo, probe
+from mmretrieval.media.segment import clip_windows
+from mmretrieval.media.subtitles import find_sidecar, read_subtitles
+from mmretrieval.media.timeline import TimedText
+from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY_SECONDS = 60.0
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    status: str  # indexed | unchanged | failed | removed
+    duration: float = 0.0
+    clips: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    wall_seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def footage_seconds(self) -> float:
+        return sum(o.duration for o in self.outcomes if o.status == "indexed")
+
+    def to_dict(self) -> dict:
+        return {
+            "indexed": self.count("indexed"),
+            "unchanged": self.count("unchanged"),
+            "failed": self.count("failed"),
+            "removed": self.count("removed"),
+            "footage_seconds": round(self.footage_seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "failures": [{"path": o.path, "error": o.error} for o in self.failures],
+        }
+
+
+def collect_media(paths: Iterable[Path]) -> list[Path]:
+    """Media files under ``paths``: folders recursively (by suffix), files as given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()
+            )
+        elif path.exists() or path.is_symlink():
+            found.append(path)
+        else:
+            raise ConfigError(f"path {path} does not exist")
+    unique = dict.fromkeys(p.absolute() for p in found)
+    return list(unique)
+
+
+class StageTimer:
+    """Wall seconds spent per ingest stage (decode, asr, ocr, embed, store), for the report."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+    def iterate(self, items: Iterator, stage: str) -> Iterator:
+        """Yield from ``items``, charging the time spent producing each one to ``stage``."""
+        while True:
+            with self(stage):
+                item = next(items, None)
+            if item is None:
+                return
+            yield item
+
+
+class Pipeline:
+    """Turns one media file into an ``IndexedFile`` using the profile's adapters."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        text_encoder: Encoder | None,
+        transcriber: Transcriber | None,
+        frame_reader: FrameReader | None,
+    ):
+        self.profile = profile
+        self.text_encoder = text_encoder
+        self.transcriber = transcriber
+        self.frame_reader = frame_reader
+        self.timer = StageTimer()
+
+    def process(self, path: Path, size: int, mtime_ns: int, digest: str) -> IndexedFile:
+        with self.timer("decode"):
+            info = probe(path)
+        transcript = self._transcript(path, info)
+        windows = clip_windows(info.duration, transcript, self.profile.segment)
+        screen = self._screen_text(path, info)
+        clips = [
+            (start, end, _speech_text(transcript, start, end), _screen_text(screen, start, end))
+            for start, end in windows
+        ]
+        with self.timer("embed"):
+            vectors = self._embed(clips)
+        return IndexedFile(
+            path=str(path),
+            size=size,
+            mtime_ns=mtime_ns,
+            hash=digest,
+            duration=info.duration,
+            has_video=info.has_video,
+            has_audio=info.has_audio,
+            clips=clips,
+            texts=[*transcript, *screen],
+            vectors=vectors,
+        )
+
+    def _transcript(self, path: Path, info: MediaInfo) -> list[TimedText]:
+        if self.transcriber is None:
+            return []
+        if self.profile.adapters.speech.subtitles and (sidecar := find_sidecar(path)):
+            cues = read_subtitles(sidecar)
+            if cues:
+                return cues
+        if not info.has_audio:
+            return []
+        with self.timer("decode"):
+            audio = load_audio(path, self.transcriber.sample_rate)
+        with self.timer("asr"):
+            return self.transcriber.transcribe(audio)
+
+    def _screen_text(self, path: Path, info: MediaInfo) -> list[TimedText]:
+        if self.frame_reader is None or not info.has_video:
+            return []
+        reader = self.frame_reader
+        frames = iter_frames(path, reader.rate, max_side=reader.max_side)
+        decode_before = self.timer.seconds["decode"]
+        started = time.perf_counter()
+        lines = reader.read_frames(self.timer.iterate(frames, "decode"), info.duration)
+        decode_spent = self.timer.seconds["decode"] - decode_before
+        self.timer.seconds["ocr"] += time.perf_counter() - started - decode_spent
+        return lines
+
+    def _embed(self, clips: Sequence[tuple[float, float, str, str]]) -> dict:
+        vectors = {}
+        if self.text_encoder is None:
+            return vectors
+        for channel, column in ((channels.SPEECH, 2), (channels.OCR, 3)):
+            positions = [i for i, clip in enumerate(clips) if clip[column]]
+            if positions:
+                texts = [clips[i][column] for i in positions]
+                vectors[channel] = (positions, self.text_encoder.embed_text(texts))
+        return vectors
+
+
+def _speech_text(transcript: Sequence[TimedText], start: float, end: float) -> str:
+    """Words spoken in [start, end): by each word's midpoint, or each cue's when it has no words."""
+    parts = []
+    for item in transcript:
+        if not item.overlaps(start, end):
+            continue
+        if item.words:
+            parts.extend(w.text for w in item.words if start <= (w.start + w.end) / 2 < end)
+        elif start <= (item.start + item.end) / 2 < end:
+            parts.append(item.text)
+    return " ".join(parts).strip()
+
+
+def _screen_text(lines: Sequence[TimedText], start: float, end: float) -> str:
+    return "\n".join(dict.fromkeys(line.text for line in lines if line.overlaps(start, end)))
+
+
+def file_digest(path: Path) -> str:
+    """Content hash of the file and of its subtitle sidecar (a new sidecar changes the clips)."""
+    digest = hashlib.blake2b(digest_size=20)
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    if (sidecar := find_sidecar(path)) is not None:
+        digest.update(sidecar.read_bytes())
+    return digest.hexdigest()
+
+
+class Ingestor:
+    """Brings the catalog and store up to date with a set of files."""
+
+    def __init__(self, catalog: Catalog, store: VectorStore, pipeline: Pipeline):
+        self.catalog = catalog
+        self.store = store
+        self.pipeline = pipeline
+
+    def run(
+        self,
+        files: Sequence[Path],
+        prune: bool = False,
+        on_file: Callable[[FileOutcome], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        started = last_save = time.perf_counter()
+        try:
+            for path in files:
+                outcome = self._one(path)
+                report.outcomes.append(outcome)
+                if on_file:
+                    on_file(outcome)
+                if time.perf_counter() - last_save > SAVE_EVERY_SECONDS:
+                    self._save()
+                    last_save = time.perf_counter()
+            if prune:
+                report.outcomes.extend(self._prune())
+        finally:
+            self._save()
+            report.wall_seconds = time.perf_counter() - started
+            report.stage_seconds.update(self.pipeline.timer.seconds)
+        return report
+
+    def _one(self, path: Path) -> FileOutcome:
+        key = str(path)
+        try:
+            size, mtime_ns = _stat_key(path)
+        except OSError as exc:
+            return self._fail(key, 0, 0, None, f"cannot read file: {exc.strerror}")
+        known = self.catalog.file(key)
+        indexed = known is not None and known.status == "indexed"
+        if indexed and (known.size, known.mtime_ns) == (size, mtime_ns):
+            return FileOutcome(key, "unchanged", known.duration or 0.0)
+        try:
+            digest = file_digest(path)
+        except OSError as exc:
+            return self._fail(key, size, mtime_ns, None, f"cannot read file: {exc.strerror}")
+        if indexed and known.hash == digest:
+            self.catalog.touch(known.id, size, mtime_ns)
+            return FileOutcome(key, "unchanged", known.duration or 0.0)
+        try:
+            record = self.pipeline.process(path, size, mtime_ns, digest)
+        except MediaError as exc:
+            return self._fail(key, size, mtime_ns, digest, str(exc))
+        except Exception as exc:  # a bug or a model failure on this file: report it, go on
+            log.exception("unexpected error while indexing %s", key)
+            return self._fail(
+                key, size, mtime_ns, digest, f"internal error: {type(exc).__name__}: {exc}"
+            )
+        with self.pipeline.timer("store"):
+            removed, added = self.catalog.put_file(record)
+            self.store.remove(np.asarray(removed, dtype=np.int64))
+            for channel, (ids, vectors) in added.items():
+                self.store.add(channel, np.asarray(ids, dtype=np.int64), vectors)
+        log.info("indexed %s: %d clips", key, len(record.clips))
+        return FileOutcome(key, "indexed", record.duration, len(record.clips))
+
+    def _fail(
+        self, key: str, size: int, mtime_ns: int, digest: str | None, error: str
+    ) -> FileOutcome:
+        log.warning("skipped %s: %s", key, error)
+        removed = self.catalog.put_failure(key, size, mtime_ns, digest, error)
+        self.store.remove(np.asarray(removed, dtype=np.int64))
+        return FileOutcome(key, "failed", error=error)
+
+    def _prune(self) -> list[FileOutcome]:
+        outcomes = []
+        for row in self.catalog.files():
+            if not os.path.lexists(row.path):
+                self.store.remove(np.asarray(self.catalog.remove_file(row.path), dtype=np.int64))
+                outcomes.append(FileOutcome(row.path, "removed"))
+        return outcomes
+
+    def _save(self) -> None:
+        with self.pipeline.timer("store"):
+            self.store.save(self.catalog.generation)
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    """(size, mtime) of the file together with its subtitle sidecar, for the quick change check."""
+    stats = [path.stat()]
+    if (sidecar := find_sidecar(path)) is not None:
+        stats.append(sidecar.stat())
+    return sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)

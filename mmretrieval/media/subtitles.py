@@ -1,0 +1,48 @@
+"""Subtitle sidecars (.srt / .vtt next to a media file) read as a ready-made transcript."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import webvtt
+
+from mmretrieval.media.timeline import TimedText
+
+log = logging.getLogger(__name__)
+
+SUBTITLE_SUFFIXES = (".srt", ".vtt")
+
+
+def find_sidecar(media: Path) -> Path | None:
+    """``clip.srt``/``clip.vtt``, or a language-tagged ``clip.en.srt``, beside ``clip.mp4``."""
+    for suffix in SUBTITLE_SUFFIXES:
+        exact = media.with_suffix(suffix)
+        if exact.is_file():
+            return exact
+    for suffix in SUBTITLE_SUFFIXES:
+        tagged = sorted(media.parent.glob(f"{_glob_escape(media.stem)}.*{suffix}"))
+        if tagged:
+            return tagged[0]
+    return None
+
+
+def read_subtitles(path: Path) -> list[TimedText]:
+    """Cues as TimedText; an unreadable sidecar is logged and ignored (ASR runs instead)."""
+    try:
+        captions = webvtt.from_srt(str(path)) if path.suffix == ".srt" else webvtt.read(str(path))
+    except Exception as exc:  # webvtt raises several unrelated types for malformed files
+        log.warning("ignoring unreadable subtitle file %s: %s", path, exc)
+        return []
+    cues = []
+    for caption in captions:
+        text = " ".join(caption.text.split())
+        if text:
+            cues.append(
+                TimedText(caption.start_in_seconds, caption.end_in_seconds, text, "subtitle")
+            )
+    return cues
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

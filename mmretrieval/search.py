@@ -1,0 +1,211 @@
+"""Search: encode the query into every space it reaches, search each channel, fuse, merge spans.
+
+Per-space scores are comparable numbers in [0, 1]: cosine similarity (clamped at 0) for vector
+spaces, IDF-weighted query coverage for the lexical pseudo-space. ``weighted`` fusion is their
+weighted mean over the spaces the query reached, so a clip's score reads the same whatever
+else is in the index; ``rrf`` (reciprocal-rank fusion) uses ranks only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mmretrieval import channels
+from mmretrieval.config import SearchConfig
+from mmretrieval.errors import ConfigError
+from mmretrieval.lexical import LexicalQuery, LexicalSearch, tokenize
+from mmretrieval.store.catalog import Catalog, ClipRow
+from mmretrieval.store.vectors import VectorStore
+
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class Hit:
+    """One result: a time span of one file, its fused score and the per-space evidence."""
+
+    path: str
+    start: float
+    end: float
+    score: float
+    evidence: dict[str, float]
+    text: str
+    clip_id: int
+    file_id: int
+    clip_ids: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "score": round(self.score, 4),
+            "evidence": {k: round(v, 4) for k, v in self.evidence.items()},
+            "text": self.text,
+            "clip_id": self.clip_id,
+            "file_id": self.file_id,
+        }
+
+
+@dataclass(frozen=True)
+class EncodedQuery:
+    """A query as vectors per space, plus the text used for keyword search (if any)."""
+
+    vectors: dict[str, np.ndarray]
+    text: str | None = None
+
+
+class Searcher:
+    def __init__(self, catalog: Catalog, store: VectorStore, config: SearchConfig):
+        self.catalog = catalog
+        self.store = store
+        self.config = config
+        self.lexical = LexicalSearch(catalog, config.fuzzy_min_similarity)
+
+    def search(
+        self,
+        query: EncodedQuery,
+        k: int = 10,
+        spaces: Sequence[str] | None = None,
+        weights: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
+        unknown = (set(spaces or ()) | set(weights or ())) - known
+        if unknown:
+            raise ConfigError(
+                f"unknown space(s) {', '.join(sorted(unknown))}: "
+                f"expected {', '.join(sorted(known))}"
+            )
+        weights = {**self.config.weights, **(weights or {})}
+        evidence, reached = self._evidence(query, spaces)
+        if not evidence:
+            return []
+        fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
+        ranked = sorted(fused, key=fused.get, reverse=True)
+        rows = self.catalog.clips(ranked[: self.config.candidates])
+        hits = _merge_spans(ranked, rows, fused, evidence, k)
+        tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
+        for hit in hits:
+            hit.text = self._snippet(hit, rows, tokens)
+        return hits
+
+    def _evidence(
+        self, query: EncodedQuery, spaces: Sequence[str] | None
+    ) -> tuple[dict[int, dict[str, float]], set[str]]:
+        """Clip id -> channel -> score in [0, 1] for every candidate; and the spaces searched."""
+        wanted = set(spaces) if spaces else None
+        per_channel: dict[str, dict[int, float]] = {}
+        reached = set()
+        vector_channels = []
+        for channel in self.store.channels():
+            space = channels.CHANNEL_SPACE.get(channel)
+            if space in query.vectors and (wanted is None or space in wanted):
+                vector_channels.append(channel)
+                reached.add(space)
+                hits = self.store.search(channel, query.vectors[space], self.config.candidates)
+                per_channel[channel] = {i: max(0.0, s) for i, s in hits}
+        if query.text and (wanted is None or channels.LEXICAL in wanted):
+            per_channel[channels.LEXICAL] = self.lexical.search(query.text, self.config.candidates)
+            reached.add(channels.LEXICAL)
+        candidates = {i for scores in per_channel.values() for i in scores}
+        for channel in vector_channels:  # score candidates another channel found, exactly
+            missing = [i for i in candidates if i not in per_channel[channel]]
+            vector = query.vectors[channels.CHANNEL_SPACE[channel]].reshape(-1)
+            for clip_id, stored in self.catalog.vectors_for(channel, missing).items():
+                per_channel[channel][clip_id] = max(0.0, float(stored @ vector))
+        evidence: dict[int, dict[str, float]] = defaultdict(dict)
+        for channel, scores in per_channel.items():
+            for clip_id, score in scores.items():
+                evidence[clip_id][channel] = score
+        return evidence, reached
+
+    def _fuse(
+        self, evidence: dict[int, dict[str, float]], weights: dict[str, float]
+    ) -> dict[int, float]:
+        per_space = {clip_id: _space_scores(scores) for clip_id, scores in evidence.items()}
+        total = sum(weights.values()) or 1.0
+        if self.config.fusion == "weighted":
+            return {
+                clip_id: sum(w * spaces.get(s, 0.0) for s, w in weights.items()) / total
+                for clip_id, spaces in per_space.items()
+            }
+        fused: dict[int, float] = defaultdict(float)
+        for space, weight in weights.items():
+            ranked = sorted(
+                (c for c in per_space if per_space[c].get(space, 0.0) > 0),
+                key=lambda c: per_space[c][space],
+                reverse=True,
+            )
+            for rank, clip_id in enumerate(ranked, start=1):
+                fused[clip_id] += weight / (self.config.rrf_k + rank)
+        return {c: fused.get(c, 0.0) for c in per_space}
+
+    def _snippet(self, hit: Hit, rows: dict[int, ClipRow], query_tokens: set[str]) -> str:
+        """The transcript or on-screen line in the span that shares most words with the query."""
+        lines = self.catalog.texts(hit.file_id, hit.start, hit.end)
+        if not lines:
+            return ""
+        prefer_screen = hit.evidence.get(channels.OCR, 0) > hit.evidence.get(channels.SPEECH, 0)
+
+        def rank(line) -> tuple[int, bool]:
+            return len(query_tokens & set(tokenize(line.text))), (
+                line.source == "ocr"
+            ) == prefer_screen
+
+        best = max(lines, key=rank)
+        text = best.text
+        return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+
+
+def _space_scores(channel_scores: dict[str, float]) -> dict[str, float]:
+    """A clip's score per space: the best of that space's channels."""
+    spaces: dict[str, float] = {}
+    for channel, score in channel_scores.items():
+        space = channels.CHANNEL_SPACE.get(channel, channel)
+        spaces[space] = max(spaces.get(space, 0.0), score)
+    return spaces
+
+
+def _merge_spans(
+    ranked: Sequence[int],
+    rows: dict[int, ClipRow],
+    fused: dict[int, float],
+    evidence: dict[int, dict[str, float]],
+    k: int,
+) -> list[Hit]:
+    """Best clips first; a clip overlapping a hit of the same file widens that hit instead."""
+    hits: list[Hit] = []
+    by_file: dict[int, list[Hit]] = defaultdict(list)
+    for clip_id in ranked:
+        if len(hits) == k:
+            break
+        row = rows.get(clip_id)
+        if row is None:
+            continue
+        joined = next(
+            (h for h in by_file[row.file_id] if row.start < h.end and row.end > h.start), None
+        )
+        if joined is not None:
+            joined.start, joined.end = min(joined.start, row.start), max(joined.end, row.end)
+            joined.clip_ids.append(clip_id)
+            for channel, score in evidence[clip_id].items():
+                joined.evidence[channel] = max(joined.evidence.get(channel, 0.0), score)
+            continue
+        hit = Hit(
+            row.path,
+            row.start,
+            row.end,
+            fused[clip_id],
+            dict(evidence[clip_id]),
+            "",
+            clip_id,
+            row.file_id,
+            [clip_id],
+        )
+        hits.append(hit)
+        by_file[row.file_id].append(hit)
+    return hits

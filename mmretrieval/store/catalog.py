@@ -1,0 +1,385 @@
+"""The SQLite catalog: the source of truth for files, clips, transcripts and clip vectors.
+
+Vector indexes are caches built from the ``vectors`` table; their ids are ``clips.id``. Every
+change to one file (its clips, texts and vectors) is one transaction, and bumps ``generation``
+so a vector index saved at another generation is known to be stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mmretrieval.errors import IndexDirError
+from mmretrieval.media.timeline import TimedText, Word
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT,
+    status TEXT NOT NULL CHECK (status IN ('indexed', 'failed')),
+    error TEXT,
+    duration REAL,
+    has_video INTEGER,
+    has_audio INTEGER,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clips (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    speech TEXT NOT NULL DEFAULT '',
+    ocr TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS clips_by_file ON clips(file_id, start);
+CREATE TABLE IF NOT EXISTS texts (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    source TEXT NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    text TEXT NOT NULL,
+    words TEXT
+);
+CREATE INDEX IF NOT EXISTS texts_by_file ON texts(file_id, start);
+CREATE TABLE IF NOT EXISTS vectors (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    channel TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (channel, clip_id)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
+    speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS clip_terms USING fts5vocab(clip_text, 'row');
+-- OCR often drops the space between words ("VISITSREADING"): substrings find those.
+CREATE VIRTUAL TABLE IF NOT EXISTS clip_screen USING fts5(
+    ocr, content='clips', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS clips_fts_insert AFTER INSERT ON clips BEGIN
+    INSERT INTO clip_text(rowid, speech, ocr) VALUES (new.id, new.speech, new.ocr);
+    INSERT INTO clip_screen(rowid, ocr) VALUES (new.id, new.ocr);
+END;
+CREATE TRIGGER IF NOT EXISTS clips_fts_delete AFTER DELETE ON clips BEGIN
+    INSERT INTO clip_text(clip_text, rowid, speech, ocr)
+    VALUES ('delete', old.id, old.speech, old.ocr);
+    INSERT INTO clip_screen(clip_screen, rowid, ocr) VALUES ('delete', old.id, old.ocr);
+END;
+"""
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+    error: str | None
+    duration: float | None
+
+
+@dataclass(frozen=True)
+class ClipRow:
+    id: int
+    file_id: int
+    path: str
+    start: float
+    end: float
+    speech: str
+    ocr: str
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """Everything one file contributes, written in one transaction."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    duration: float
+    has_video: bool
+    has_audio: bool
+    clips: Sequence[tuple[float, float, str, str]]  # start, end, speech text, on-screen text
+    texts: Sequence[TimedText]
+    vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
+
+
+class Catalog:
+    def __init__(self, path: Path, create: bool = False):
+        if not create and not path.exists():
+            raise IndexDirError(f"no index at {path.parent} (catalog.sqlite missing)")
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            raise IndexDirError(
+                f"index at {path.parent} has catalog schema {version}, this mmretrieval reads "
+                f"{SCHEMA_VERSION}: re-index into a new folder"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def _bump_generation(self) -> None:
+        self.db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # -- files --------------------------------------------------------------------------------
+
+    def file(self, path: str) -> FileRow | None:
+        row = self.db.execute(
+            "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files "
+            "WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return FileRow(*row) if row else None
+
+    def files(self, status: str | None = None) -> list[FileRow]:
+        sql = "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files"
+        rows = self.db.execute(
+            sql + (" WHERE status = ?" if status else "") + " ORDER BY path",
+            (status,) if status else (),
+        )
+        return [FileRow(*row) for row in rows]
+
+    def touch(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """Record a new mtime for a file whose content hash did not change."""
+        self.db.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+        )
+
+    def put_file(
+        self, record: IndexedFile
+    ) -> tuple[list[int], dict[str, tuple[list[int], np.ndarray]]]:
+        """Replace whatever the catalog held for ``record.path`` with ``record``, atomically.
+
+        Returns the clip ids that were removed and, per channel, the new clip ids and vectors.
+        """
+        with self._transaction():
+            removed = self._drop(record.path)
+            file_id = self.db.execute(
+                "INSERT INTO files (path, size, mtime_ns, hash, status, duration, has_video, "
+                "has_audio, updated_at) VALUES (?, ?, ?, ?, 'indexed', ?, ?, ?, ?)",
+                (
+                    record.path,
+                    record.size,
+                    record.mtime_ns,
+                    record.hash,
+                    record.duration,
+                    int(record.has_video),
+                    int(record.has_audio),
+                    time.time(),
+                ),
+            ).lastrowid
+            clip_ids = [
+                self.db.execute(
+                    "INSERT INTO clips (file_id, start, end, speech, ocr) VALUES (?, ?, ?, ?, ?)",
+                    (file_id, start, end, speech, ocr),
+                ).lastrowid
+                for start, end, speech, ocr in record.clips
+            ]
+            self.db.executemany(
+                "INSERT INTO texts (file_id, source, start, end, text, words) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (file_id, t.source, t.start, t.end, t.text, _words_json(t.words))
+                    for t in record.texts
+                ],
+            )
+            added = {}
+            for channel, (positions, vectors) in record.vectors.items():
+                ids = [clip_ids[p] for p in positions]
+                self.db.executemany(
+                    "INSERT INTO vectors (clip_id, channel, vector) VALUES (?, ?, ?)",
+                    [
+                        (i, channel, v.astype(np.float32).tobytes())
+                        for i, v in zip(ids, vectors, strict=True)
+                    ],
+                )
+                added[channel] = (ids, vectors)
+            self._bump_generation()
+        return removed, added
+
+    def put_failure(
+        self, path: str, size: int, mtime_ns: int, hash_: str | None, error: str
+    ) -> list[int]:
+        """Record why ``path`` could not be indexed; drops what an older version contributed."""
+        with self._transaction():
+            removed = self._drop(path)
+            self.db.execute(
+                "INSERT INTO files (path, size, mtime_ns, hash, status, error, updated_at) "
+                "VALUES (?, ?, ?, ?, 'failed', ?, ?)",
+                (path, size, mtime_ns, hash_, error, time.time()),
+            )
+            if removed:
+                self._bump_generation()
+        return removed
+
+    def remove_file(self, path: str) -> list[int]:
+        with self._transaction():
+            removed = self._drop(path)
+            self._bump_generation()
+        return removed
+
+    def _drop(self, path: str) -> list[int]:
+        row = self.db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return []
+        file_id = row[0]
+        clip_ids = [
+            r[0] for r in self.db.execute("SELECT id FROM clips WHERE file_id = ?", (file_id,))
+        ]
+        self.db.executemany("DELETE FROM vectors WHERE clip_id = ?", [(i,) for i in clip_ids])
+        self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
+        self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
+        self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        return clip_ids
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (the connection is autocommit)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- clips, texts, vectors ----------------------------------------------------------------
+
+    def clips(self, ids: Iterable[int]) -> dict[int, ClipRow]:
+        ids = list(ids)
+        rows: dict[int, ClipRow] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT c.id, c.file_id, f.path, c.start, c.end, c.speech, c.ocr FROM clips c "
+                f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+                chunk,
+            ):
+                rows[row[0]] = ClipRow(*row)
+        return rows
+
+    def texts(self, file_id: int, start: float, end: float) -> list[TimedText]:
+        rows = self.db.execute(
+            "SELECT start, end, text, source, words FROM texts "
+            "WHERE file_id = ? AND start < ? AND end > ? ORDER BY start",
+            (file_id, end, start),
+        )
+        return [
+            TimedText(s, e, text, source, tuple(Word(*w) for w in json.loads(words or "[]")))
+            for s, e, text, source, words in rows
+        ]
+
+    def channel_vectors(self, channel: str) -> tuple[np.ndarray, np.ndarray]:
+        """All (ids, vectors) of one channel, for rebuilding its index."""
+        ids, blobs = [], []
+        for clip_id, blob in self.db.execute(
+            "SELECT clip_id, vector FROM vectors WHERE channel = ? ORDER BY clip_id", (channel,)
+        ):
+            ids.append(clip_id)
+            blobs.append(blob)
+        if not blobs:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+        return np.asarray(ids, dtype=np.int64), matrix
+
+    def vectors_for(self, channel: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        found = {}
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for clip_id, blob in self.db.execute(
+                f"SELECT clip_id, vector FROM vectors WHERE channel = ? AND clip_id IN ({marks})",
+                (channel, *chunk),
+            ):
+                found[clip_id] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def channels(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT channel FROM vectors")]
+
+    # -- lexical search -------------------------------------------------------------------------
+
+    def match(self, expression: str, limit: int, table: str = "clip_text") -> list[int]:
+        """Clip ids matching an FTS5 expression, best BM25 first.
+
+        ``table`` is ``clip_text`` (words of speech and screen text) or ``clip_screen``
+        (trigrams of screen text, for substring matches).
+        """
+        if table not in ("clip_text", "clip_screen"):
+            raise ValueError(f"no full-text table {table}")
+        rows = self.db.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
+            (expression, limit),
+        )
+        return [int(rowid) for (rowid,) in rows]
+
+    def term_document_counts(self) -> dict[str, int]:
+        """Every indexed term with the number of clips containing it."""
+        return dict(self.db.execute("SELECT term, doc FROM clip_terms"))
+
+    def clip_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM clips").fetchone()[0]
+
+    def stats(self) -> dict:
+        files = dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status"))
+        hours = self.db.execute(
+            "SELECT COALESCE(SUM(duration), 0) / 3600.0 FROM files WHERE status = 'indexed'"
+        ).fetchone()[0]
+        per_channel = dict(
+            self.db.execute("SELECT channel, COUNT(*) FROM vectors GROUP BY channel")
+        )
+        return {
+            "files": files.get("indexed", 0),
+            "failed": files.get("failed", 0),
+            "clips": self.clip_count(),
+            "hours": round(hours, 3),
+            "vectors": per_channel,
+        }
+
+
+def _words_json(words: Sequence[Word]) -> str | None:
+    return json.dumps([[w.start, w.end, w.text] for w in words]) if words else None
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
