@@ -1,0 +1,109 @@
+"""Shared fixtures: generated news footage (real speech, real drawn captions) and an index of it.
+
+Model loading dominates test time, so one session-wide index over the corpus serves every
+test that only reads; tests that write build their own small index.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mmretrieval import Library
+from mmretrieval.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
+
+if shutil.which("espeak-ng") is None:  # pragma: no cover - a set-up problem, not a test result
+    raise pytest.UsageError("espeak-ng is missing: run scripts/install_system_deps.sh")
+
+
+@dataclass(frozen=True)
+class Media:
+    path: Path
+    spans: list[SceneSpan]
+
+    def span_of(self, text: str) -> SceneSpan:
+        """The scene whose speech or caption contains ``text``."""
+        return next(s for s in self.spans if text in (s.speech or "") + (s.caption or ""))
+
+
+COUNCIL = [
+    Scene(
+        speech="The city council approved a new budget for public libraries on Monday.",
+        caption="CITY COUNCIL VOTE",
+    ),
+    Scene(
+        speech="Councillor Kowalczyk said the vote was the closest in a decade.",
+        caption="BUDGET APPROVED",
+        background=(90, 50, 40),
+    ),
+]
+HARBOUR = [
+    Scene(
+        speech="All ferry crossings from the harbour were cancelled because of strong winds.",
+        caption="FERRY SERVICES SUSPENDED",
+        background=(20, 70, 60),
+    ),
+    Scene(caption="STORM WARNING FORCE 9 GALES", duration=4.0, background=(60, 60, 60)),
+    Scene(
+        speech="Fishermen have moved their boats into the inner basin for shelter.",
+        background=(30, 40, 80),
+    ),
+]
+PODCAST = [
+    Scene(speech="Today we talk about the vaccination programme for young children."),
+    Scene(speech="Doctors say the winter season puts hospitals under pressure.", voice="en-gb"),
+]
+MOUNTAIN = [
+    Scene(
+        speech="Heavy snow has closed several roads in the highlands overnight.",
+        caption="SNOW CLOSES HIGHLAND ROADS",
+        background=(200, 200, 210),
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> dict[str, Media]:
+    """Four files in four containers: speech, captions, a caption-only scene, audio only."""
+    folder = tmp_path_factory.mktemp("corpus")
+    (folder / "nested").mkdir()
+    made = {
+        "council": Media(folder / "council.mp4", make_video(folder / "council.mp4", COUNCIL)),
+        "harbour": Media(
+            folder / "nested" / "harbour.mkv",
+            make_video(folder / "nested" / "harbour.mkv", HARBOUR, seed=1),
+        ),
+        "podcast": Media(folder / "podcast.wav", make_audio(folder / "podcast.wav", PODCAST)),
+        "mountain": Media(
+            folder / "mountain.mov", make_video(folder / "mountain.mov", MOUNTAIN, seed=2)
+        ),
+    }
+    (folder / "notes.txt").write_text("not media: ignored when a folder is indexed")
+    return made
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(corpus) -> Path:
+    return corpus["council"].path.parent
+
+
+@pytest.fixture(scope="session")
+def indexed(corpus_dir, tmp_path_factory):
+    """(library, report) for the whole corpus, indexed once with the offline profile."""
+    library = Library(tmp_path_factory.mktemp("index") / "idx", profile="offline")
+    report = library.add([corpus_dir])
+    yield library, report
+    library.close()
+
+
+@pytest.fixture
+def subtitled_video(tmp_path) -> Media:
+    """A video with a .srt sidecar whose words differ from nothing the corpus says."""
+    scenes = [Scene(speech="The museum reopens its dinosaur gallery next spring.")]
+    path = tmp_path / "museum.mp4"
+    spans = make_video(path, scenes, size=(320, 180))
+    write_subtitles(path.with_suffix(".srt"), spans)
+    return Media(path, spans)
