@@ -137,7 +137,7 @@ class _user_errors:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None and issubclass(exc_type, MMRError):
-            err.print(f"error: {exc}", highlight=False, markup=False)
+            err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_USAGE)
         return False
 

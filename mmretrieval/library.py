@@ -56,16 +56,16 @@ class Library:
         listed them (the CLI does, to size its progress bar).
         """
         files = list(files) if files is not None else collect_media(Path(p) for p in paths)
+        pipeline = Pipeline(  # models first: a missing one must not leave an empty index behind
+            self.profile,
+            text_encoder=self._adapter("text"),
+            transcriber=self._adapter("speech"),
+            frame_reader=self._adapter("ocr"),
+        )
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with _write_lock(self.index_dir / LOCK_FILE):
             catalog = self._open_catalog(create=True)
             store = self._open_store(save_if_rebuilt=True)
-            pipeline = Pipeline(
-                self.profile,
-                text_encoder=self._adapter("text"),
-                transcriber=self._adapter("speech"),
-                frame_reader=self._adapter("ocr"),
-            )
             return Ingestor(catalog, store, pipeline).run(files, prune=prune, on_file=on_file)
 
     def search(
