@@ -123,6 +123,7 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
     for key in ("profile", "files", "failed", "clips", "hours"):
         table.add_row(key, str(stats[key]))
     table.add_row("vectors", ", ".join(f"{c}: {n}" for c, n in stats["vectors"].items()) or "none")
+    table.add_row("spaces", ", ".join(f"{s} ({', '.join(c)})" for s, c in stats["spaces"].items()))
     table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))
     out.print(table)
     for failure in stats["failures"]:

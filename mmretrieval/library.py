@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from mmretrieval import channels
 from mmretrieval.adapters import base
 from mmretrieval.config import Profile, load_profile
 from mmretrieval.errors import ConfigError, IndexDirError, MMRError
@@ -100,10 +101,15 @@ class Library:
 
     def stats(self) -> dict:
         catalog = self._open_catalog()
+        stats = catalog.stats()
+        spaces: dict[str, list[str]] = {}
+        for channel in sorted(stats["vectors"]):
+            spaces.setdefault(channels.CHANNEL_SPACE.get(channel, channel), []).append(channel)
         return {
             "index": str(self.index_dir),
             "profile": self.profile.name,
-            **catalog.stats(),
+            **stats,
+            "spaces": spaces,
             "models": {
                 name: getattr(section, "model", getattr(section, "engine", None))
                 for name, section in self.profile.adapters
