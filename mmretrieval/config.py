@@ -135,6 +135,11 @@ def load_profile(name_or_path: str | Path) -> Profile:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"profile {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"profile {path} must be a mapping of sections (segment, adapters, search, store), "
+            f"found a {type(data).__name__}"
+        )
     data.setdefault("name", path.stem)
     try:
         return Profile.model_validate(data)

@@ -33,21 +33,22 @@ def iter_frames(
     with open_container(path) as container:
         if not container.streams.video:
             return
+        origin = _origin(container)
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         size = _scaled_size(stream.codec_context.width, stream.codec_context.height, max_side)
         half_frame = 0.5 / float(stream.average_rate or 25)
         sought = None
         if start > SEEK_GAP_SECONDS:
-            _seek(container, stream, start)
+            _seek(container, stream, start + origin)
             sought = start
         while True:
             restart = False
             for frame in _decode(container, stream):
-                t = frame.time
+                t = None if frame.time is None else frame.time - origin
                 if t is None or t < wanted - half_frame:
                     if t is not None and wanted - t > SEEK_GAP_SECONDS and sought != wanted:
-                        _seek(container, stream, wanted)
+                        _seek(container, stream, wanted + origin)
                         sought = wanted
                         restart = True
                         break
@@ -68,16 +69,18 @@ def load_audio(
     with open_container(path) as container:
         if not container.streams.audio:
             return np.zeros(0, dtype=np.float32)
+        origin = _origin(container)
         stream = container.streams.audio[0]
         if start > 0:
-            _seek(container, stream, start)
+            _seek(container, stream, start + origin)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         chunks: list[np.ndarray] = []
         first_time: float | None = None
         for frame in _decode(container, stream):
-            if first_time is None and frame.time is not None:
-                first_time = frame.time
-            if end is not None and frame.time is not None and frame.time >= end:
+            t = None if frame.time is None else frame.time - origin
+            if first_time is None and t is not None:
+                first_time = t
+            if end is not None and t is not None and t >= end:
                 break
             chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
         chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
@@ -94,6 +97,11 @@ def _decode(container, stream) -> Iterator[av.frame.Frame]:
         raise MediaError(f"decoding failed (corrupt or truncated data): {exc}") from exc
 
 
+def _origin(container) -> float:
+    """Where the file's timeline starts (encoder delay, transport streams): media time 0."""
+    return (container.start_time or 0) / av.time_base
+
+
 def _seek(container, stream, seconds: float) -> None:
     container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
 
@@ -102,4 +110,4 @@ def _scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, in
     if not max_side or max(width, height) <= max_side:
         return width, height
     scale = max_side / max(width, height)
-    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from mmretrieval.config import SegmentConfig
 from mmretrieval.media.timeline import TimedText
 
+EPSILON = 1e-3  # clip times are kept to the millisecond
+
 
 def clip_windows(
     duration: float, speech: Sequence[TimedText], config: SegmentConfig
@@ -21,7 +23,7 @@ def clip_windows(
     min_tail = config.window / 4
     windows: list[tuple[float, float]] = []
     start = 0.0
-    while start < duration:
+    while not windows or duration - start > EPSILON:
         end = min(start + config.window, duration)
         if duration - end < min_tail and duration - start <= config.max_window:
             end = duration
@@ -35,9 +37,11 @@ def clip_windows(
         if end >= duration:
             break
         next_start = end - config.overlap
-        if (span := _containing(spans, next_start)) is not None and span[0] > start:
-            next_start = span[0]
-        start = next_start if next_start > start else end
+        span = _containing(spans, next_start)
+        if span is not None and span[0] > start + EPSILON and span[1] > end + EPSILON:
+            next_start = span[0]  # the window cut this sentence: the next one starts with it
+        next_start = round(next_start, 3)
+        start = next_start if next_start > start + EPSILON else round(end, 3)
     return windows
 
 

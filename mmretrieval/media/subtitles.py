@@ -38,10 +38,14 @@ def read_subtitles(path: Path) -> list[TimedText]:
     for caption in captions:
         text = " ".join(caption.text.split())
         if text:
-            cues.append(
-                TimedText(caption.start_in_seconds, caption.end_in_seconds, text, "subtitle")
-            )
+            cues.append(TimedText(_seconds(caption.start), _seconds(caption.end), text, "subtitle"))
     return cues
+
+
+def _seconds(timestamp: str) -> float:
+    """``hh:mm:ss.mmm`` as seconds (webvtt-py's own *_in_seconds drops the milliseconds)."""
+    hours, minutes, seconds = timestamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def _glob_escape(name: str) -> str:
