@@ -127,7 +127,11 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
     table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))
     out.print(table)
     for failure in stats["failures"]:
-        out.print(f"[red]failed[/red] {failure['path']}: {failure['error']}")
+        out.print(
+            f"[red]failed[/red] {failure['path']}: {failure['error']}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 class _user_errors:
@@ -186,7 +190,9 @@ def _print_report(report: IngestReport) -> None:
         f"({rate:.1f}x realtime)"
     )
     for failure in report.failures:
-        out.print(f"[red]failed[/red] {failure.path}: {failure.error}", highlight=False)
+        out.print(
+            f"[red]failed[/red] {failure.path}: {failure.error}", highlight=False, soft_wrap=True
+        )
 
 
 def _print_hits(hits: list[Hit]) -> None:

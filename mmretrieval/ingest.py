@@ -85,7 +85,7 @@ def collect_media(paths: Iterable[Path]) -> list[Path]:
             found.extend(
                 p
                 for p in sorted(path.rglob("*"))
-                if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()
+                if p.suffix.lower() in MEDIA_SUFFIXES and (p.is_file() or p.is_symlink())
             )
         elif path.exists() or path.is_symlink():
             found.append(path)

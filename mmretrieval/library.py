@@ -82,8 +82,9 @@ class Library:
             raise ConfigError("give exactly one query: text or audio")
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
+        searcher = self._get_searcher()  # a missing index fails before any model loads
         query = self.encode_query(text=text, audio=audio)
-        return self._get_searcher().search(query, k=k, spaces=spaces, weights=weights)
+        return searcher.search(query, k=k, spaces=spaces, weights=weights)
 
     def encode_query(
         self, text: str | None = None, audio: str | Path | None = None

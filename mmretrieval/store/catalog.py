@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS files (
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS clips (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: ids are keys in vector indexes
     file_id INTEGER NOT NULL REFERENCES files(id),
     start REAL NOT NULL,
     end REAL NOT NULL,
