@@ -199,11 +199,15 @@ def _print_hits(hits: list[Hit]) -> None:
     if not hits:
         out.print("no hits")
         return
-    table = Table()
-    for column in ("#", "file", "span", "score", "evidence", "text"):
-        table.add_column(column, overflow="fold")
+    table = Table(expand=True)
+    table.add_column("#", justify="right")
+    table.add_column("file", overflow="fold", ratio=2)
+    table.add_column("span", no_wrap=True)
+    table.add_column("score", justify="right")
+    table.add_column("evidence", no_wrap=True)
+    table.add_column("text", overflow="fold", ratio=4)
     for rank, hit in enumerate(hits, start=1):
-        evidence = " ".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
+        evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
         table.add_row(
             str(rank),
             Path(hit.path).name,

@@ -158,6 +158,12 @@ class Searcher:
 
         best = max(lines, key=rank)
         text = best.text
+        if best.source == "ocr":  # the whole caption block on screen with it, not one line
+            text = " ".join(
+                line.text
+                for line in lines
+                if line.source == "ocr" and line.overlaps(best.start, best.end)
+            )
         return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 

@@ -74,7 +74,7 @@ class RapidOcrReader:
             open_lines = still_open
         end = min(duration, t + step)
         done.extend(TimedText(line.start, end, line.text, "ocr") for line in open_lines)
-        return sorted(done, key=lambda item: (item.start, item.text))
+        return sorted(done, key=lambda item: item.start)  # stable: keeps top-to-bottom order
 
     def read_frame(self, frame: np.ndarray) -> list[str]:
         """Text lines in one RGB frame, top to bottom, above the confidence threshold."""

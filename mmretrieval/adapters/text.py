@@ -16,7 +16,9 @@ class SentenceEncoder:
 
     def __init__(self, config: TextConfig):
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # our CLI draws its own progress
         self.model_id = config.model
         self.batch_size = config.batch_size
         self.model = SentenceTransformer(
