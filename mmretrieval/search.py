@@ -113,10 +113,15 @@ class Searcher:
             reached.add(channels.LEXICAL)
         candidates = {i for scores in per_channel.values() for i in scores}
         for channel in vector_channels:  # score candidates another channel found, exactly
-            missing = [i for i in candidates if i not in per_channel[channel]]
-            vector = query.vectors[channels.CHANNEL_SPACE[channel]].reshape(-1)
-            for clip_id, stored in self.catalog.vectors_for(channel, missing).items():
-                per_channel[channel][clip_id] = max(0.0, float(stored @ vector))
+            missing = np.fromiter(
+                (i for i in candidates if i not in per_channel[channel]), np.int64
+            )
+            found, stored = self.store.vectors(channel, missing)
+            if len(found):
+                scores = stored @ query.vectors[channels.CHANNEL_SPACE[channel]].reshape(-1)
+                per_channel[channel].update(
+                    zip(found.tolist(), np.maximum(scores, 0.0).tolist(), strict=True)
+                )
         evidence: dict[int, dict[str, float]] = defaultdict(dict)
         for channel, scores in per_channel.items():
             for clip_id, score in scores.items():

@@ -322,17 +322,6 @@ class Catalog:
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
         return np.asarray(ids, dtype=np.int64), matrix
 
-    def vectors_for(self, channel: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        found = {}
-        for chunk in _chunks(list(ids), 500):
-            marks = ",".join("?" * len(chunk))
-            for clip_id, blob in self.db.execute(
-                f"SELECT clip_id, vector FROM vectors WHERE channel = ? AND clip_id IN ({marks})",
-                (channel, *chunk),
-            ):
-                found[clip_id] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
     def channels(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT channel FROM vectors")]
 

@@ -32,6 +32,8 @@ class VectorStore(Protocol):
 
     def search(self, channel: str, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
 
+    def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
     def rebuild(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None: ...
 
     def save(self, generation: int) -> None: ...
@@ -44,6 +46,7 @@ class FaissStore:
         self.folder = folder
         self.index_spec = index_spec
         self.indexes: dict[str, faiss.Index] = {}
+        self._sorted_ids: dict[str, np.ndarray] = {}  # per channel, rebuilt after a change
         self.generation = -1
         state_path = folder / STATE_FILE
         if state_path.exists():
@@ -66,6 +69,7 @@ class FaissStore:
         if channel not in self.indexes:
             self.indexes[channel] = self._new_index(vectors.shape[1], vectors)
         self.indexes[channel].add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+        self._sorted_ids.pop(channel, None)
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids) == 0:
@@ -73,6 +77,7 @@ class FaissStore:
         selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))
         for index in self.indexes.values():
             index.remove_ids(selector)
+        self._sorted_ids.clear()
 
     def search(self, channel: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` nearest clip ids by inner product (cosine, vectors being normalised)."""
@@ -83,14 +88,28 @@ class FaissStore:
         scores, ids = index.search(query, min(k, index.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The stored vectors of those ``ids`` that this channel holds: (found ids, matrix)."""
+        index = self.indexes.get(channel)
+        if index is None or len(ids) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        if channel not in self._sorted_ids:
+            self._sorted_ids[channel] = np.sort(faiss.vector_to_array(index.id_map))
+        known = self._sorted_ids[channel]
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = np.minimum(np.searchsorted(known, ids), max(len(known) - 1, 0))
+        found = ids[known[positions] == ids] if len(known) else ids[:0]
+        return found, index.reconstruct_batch(found)
+
     def rebuild(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Replace one channel's index with one built from scratch over ``vectors``."""
-        self.indexes.pop(channel, None)
+        self.drop(channel)
         if len(ids):
             self.add(channel, ids, vectors)
 
     def drop(self, channel: str) -> None:
         self.indexes.pop(channel, None)
+        self._sorted_ids.pop(channel, None)
 
     def save(self, generation: int) -> None:
         """Write every index, then the state file naming the catalog generation they match."""

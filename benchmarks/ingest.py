@@ -1,0 +1,317 @@
+"""Benchmark indexing speed: realtime factor overall and per stage, peak memory, OCR frames read.
+
+Footage is synthetic news (``mmretrieval.synth``): continuous spoken sentences from templates,
+captions on about half the scenes, 640x360, files of about a minute. It is cached under the
+temp folder keyed by its length, so reruns skip generation (which is never timed). Usage:
+
+    python benchmarks/ingest.py [--minutes N] [--profile offline] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import psutil
+
+from mmretrieval.library import Library
+from mmretrieval.synth import Scene, make_video
+
+TARGET_REALTIME = 10.0  # offline profile on 2 cores
+FILE_SECONDS = 60.0
+SIZE = (640, 360)
+WORDS_PER_SECOND = 2.1  # espeak-ng at 140-170 wpm, measured with the pause around each scene
+FOOTAGE_FORMAT = 2  # bump when generation changes, so cached footage is made anew
+STAGES = ("decode", "asr", "ocr", "embed", "store")
+BACKGROUNDS = ((40, 60, 90), (90, 40, 40), (30, 80, 50), (70, 70, 70), (120, 100, 60))
+
+PEOPLE = (
+    "Mayor Jane Okafor",
+    "Senator Paul Whitfield",
+    "Doctor Priya Raman",
+    "Chief Tom Wexley",
+    "Minister Ana Costa",
+    "Coach Lena Brandt",
+    "Governor Sam Holloway",
+    "Judge Maria Lindqvist",
+)
+PLACES = (
+    "Riverside",
+    "the northern valley",
+    "Port Ellis",
+    "the capital",
+    "Greenfield",
+    "the coast",
+    "Madrid",
+    "Lake Harmon",
+    "the city centre",
+    "Westbrook",
+)
+GROUPS = (
+    "the city council",
+    "the transport union",
+    "the health ministry",
+    "local farmers",
+    "the school board",
+    "emergency crews",
+    "the central bank",
+    "residents",
+)
+TOPICS = (
+    "the new budget",
+    "flood defences",
+    "the rail strike",
+    "housing prices",
+    "the water supply",
+    "the election results",
+    "hospital waiting times",
+    "the heat wave",
+    "fuel prices",
+)
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "the weekend", "next week")
+TEMPLATES = (
+    "{person} told reporters in {place} that {topic} will be decided by {day}.",
+    "Good evening, our top story tonight: {group} in {place} are reacting to {topic}.",
+    "Officials say {number} people were affected after heavy rain hit {place} on {day}.",
+    "{group} voted {number} to {small} in favour of a plan to address {topic}.",
+    "Police closed the main road into {place} for {number} minutes this afternoon.",
+    "In sports, the home team won {small} to {tiny} in front of {number} fans in {place}.",
+    "Forecasters expect temperatures of {small} degrees in {place} through {day}.",
+    "{person} said the decision on {topic} was the hardest of the year.",
+    "Markets closed lower on {day} as investors worried about {topic}.",
+    "Volunteers from {group} handed out {number} meals in {place} over {day}.",
+    "Coming up after the break, we speak to {person} about {topic}.",
+    "A spokesperson for {group} declined to comment on {topic} before {day}.",
+    "Traffic is backed up for {small} miles on the highway south of {place}.",
+    "The inquiry into {topic} heard evidence from {person} for {small} hours.",
+)
+CAPTIONS = (
+    "BREAKING NEWS: {place_up}",
+    "LIVE FROM {place_up}",
+    "{person}",
+    "{topic_up}",
+    "WEATHER ALERT: {small} DEGREES",
+    "MARKETS CLOSE LOWER",
+    "{group_up} VOTE {small}-{tiny}",
+    "TRAFFIC UPDATE: {place_up}",
+    "ELECTION NIGHT SPECIAL",
+    "COMING UP: {topic_up}",
+)
+
+
+def sentence(rng: random.Random, template: str) -> str:
+    """Fill one template with names, places and numbers so no two scenes say the same thing."""
+    place, topic, group = rng.choice(PLACES), rng.choice(TOPICS), rng.choice(GROUPS)
+    return template.format(
+        person=rng.choice(PEOPLE),
+        place=place,
+        place_up=place.removeprefix("the ").upper(),
+        group=group,
+        group_up=group.removeprefix("the ").upper(),
+        topic=topic,
+        topic_up=topic.removeprefix("the ").upper(),
+        day=rng.choice(DAYS),
+        number=rng.randrange(20, 5000),
+        small=rng.randrange(5, 40),
+        tiny=rng.randrange(0, 5),
+    )
+
+
+def news_scenes(rng: random.Random, seconds: float) -> list[Scene]:
+    """Scenes of one or two sentences each until the estimated speech fills ``seconds``."""
+    scenes: list[Scene] = []
+    spoken = 0.0
+    while spoken < seconds:
+        text = " ".join(sentence(rng, rng.choice(TEMPLATES)) for _ in range(rng.choice((1, 2))))
+        caption = sentence(rng, rng.choice(CAPTIONS)) if rng.random() < 0.5 else None
+        scenes.append(
+            Scene(
+                speech=text,
+                caption=caption,
+                background=rng.choice(BACKGROUNDS),
+                speed=rng.randrange(140, 171),
+            )
+        )
+        spoken += len(text.split()) / WORDS_PER_SECOND
+    return scenes
+
+
+def generate(folder: Path, minutes: float, seed: int = 0) -> None:
+    """``minutes`` of footage as files of about a minute, and a short warm-up file beside it."""
+    rng = random.Random(seed)
+    corpus = folder / "corpus"
+    files = max(1, round(minutes * 60 / FILE_SECONDS))
+    for number in range(files):
+        seconds = minutes * 60 / files
+        make_video(corpus / f"news_{number:03d}.mp4", news_scenes(rng, seconds), size=SIZE)
+    make_video(folder / "warmup" / "warmup.mp4", news_scenes(rng, 8.0), size=SIZE)
+    (folder / "complete").write_text("ok\n")
+
+
+def cached_footage(minutes: float) -> Path:
+    """The footage folder for ``minutes``, generated in a child process if not cached yet.
+
+    A child process keeps generation out of this process's peak RSS.
+    """
+    folder = Path(tempfile.gettempdir()) / f"mmr-bench-ingest-{minutes:g}min-v{FOOTAGE_FORMAT}"
+    if not (folder / "complete").exists():
+        print(f"generating {minutes:g} min of footage in {folder} (not timed)...", flush=True)
+        started = time.perf_counter()
+        child = multiprocessing.get_context("spawn").Process(
+            target=generate, args=(folder, minutes)
+        )
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            raise SystemExit(f"footage generation failed (exit code {child.exitcode})")
+        print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return folder
+
+
+def count_frames(reader: object) -> Callable[[], int]:
+    """Wrap the OCR adapter's ``read_frames`` to count the frames sampled and handed to it."""
+    counted = [0]
+    original = reader.read_frames
+
+    def read_frames(frames: Iterable, duration: float):
+        def counting() -> Iterator:
+            for item in frames:
+                counted[0] += 1
+                yield item
+
+        return original(counting(), duration)
+
+    reader.read_frames = read_frames
+    return lambda: counted[0]
+
+
+def package_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "load_average": os.getloadavg(),
+        "versions": {
+            name: package_version(name)
+            for name in (
+                "torch",
+                "faiss-cpu",
+                "faster-whisper",
+                "ctranslate2",
+                "onnxruntime",
+                "rapidocr-onnxruntime",
+                "sentence-transformers",
+            )
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="minutes of footage")
+    parser.add_argument("--profile", default="offline", help="profile name or YAML path")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "ingest.json"
+    )
+    args = parser.parse_args()
+
+    footage = cached_footage(args.minutes)
+    load_start = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="mmr-bench-index-") as index_dir:
+        started = time.perf_counter()
+        library = Library(index_dir, profile=args.profile)
+        warm = library.add([footage / "warmup"])
+        load_seconds = time.perf_counter() - started - warm.wall_seconds
+        reader = library._adapter("ocr")
+        sampled = count_frames(reader) if reader is not None else None
+        read_before = getattr(reader, "frames_read", 0)
+
+        cpu_before = sum(psutil.Process().cpu_times()[:2])
+        report = library.add([footage / "corpus"])
+        cpu_seconds = sum(psutil.Process().cpu_times()[:2]) - cpu_before
+        library.close()
+
+    if report.failures:
+        print("failures:", *(f"  {f.path}: {f.error}" for f in report.failures), sep="\n")
+    seconds, wall = report.footage_seconds, report.wall_seconds
+    clips = sum(o.clips for o in report.outcomes)
+    stages = {
+        stage: {
+            "seconds": report.stage_seconds.get(stage, 0.0),
+            "realtime": seconds / s if (s := report.stage_seconds.get(stage, 0.0)) else None,
+            "share": report.stage_seconds.get(stage, 0.0) / wall,
+        }
+        for stage in STAGES
+    }
+    other = wall - sum(v["seconds"] for v in stages.values())
+    stages["other"] = {
+        "seconds": other,
+        "realtime": seconds / other if other > 0 else None,
+        "share": other / wall,
+    }
+    realtime = seconds / wall
+    ocr = None
+    if reader is not None:
+        ocr = {"frames_sampled": sampled(), "frames_read": reader.frames_read - read_before}
+    result = {
+        "machine": machine(),
+        "profile": args.profile,
+        "files": report.count("indexed"),
+        "failed": report.count("failed"),
+        "clips": clips,
+        "footage_seconds": seconds,
+        "wall_seconds": wall,
+        "model_load_seconds": load_seconds,
+        "warmup_wall_seconds": warm.wall_seconds,
+        "realtime": realtime,
+        "cpu_seconds": cpu_seconds,
+        "load_average_start": load_start,
+        "stages": stages,
+        "ocr": ocr,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_end_mb": psutil.Process().memory_info().rss / 2**20,
+        "target_realtime": TARGET_REALTIME,
+        "target_met": realtime >= TARGET_REALTIME,
+    }
+
+    print(f"profile {args.profile}, {os.cpu_count()} CPUs, {result['files']} files, {clips} clips")
+    print(f"footage {seconds:.1f} s, wall {wall:.1f} s (model load {load_seconds:.1f} s apart)")
+    header = f"{'stage':<8}{'seconds':>9}{'x realtime':>12}{'share':>8}"
+    print(header, "-" * len(header), sep="\n")
+    for stage, row in stages.items():
+        factor = f"{row['realtime']:.1f}" if row["realtime"] else "-"
+        print(f"{stage:<8}{row['seconds']:>9.2f}{factor:>12}{row['share']:>8.1%}")
+    print(f"{'total':<8}{wall:>9.2f}{realtime:>12.1f}{1:>8.0%}")
+    if ocr:
+        print(f"OCR frames read {ocr['frames_read']} of {ocr['frames_sampled']} sampled")
+    print(f"peak RSS {result['peak_rss_mb']:.0f} MB, CPU {cpu_seconds:.1f} s in {wall:.1f} s wall")
+    if load_start[0] > 0.5:
+        print(f"note: load average {load_start[0]:.2f} at start: other work shared the CPUs")
+    verdict = "met" if result["target_met"] else "NOT met"
+    print(f"target >= {TARGET_REALTIME:g}x realtime: {verdict} ({realtime:.1f}x)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+"""Benchmark search latency against index size: p50/p95/mean of ``Library.search`` per size.
+
+Each index is a real catalog (FTS5 over clip texts drawn Zipf-like from ~21k English words)
+and a real FAISS store holding random unit vectors for the ``speech`` and ``ocr`` channels, so
+lexical search, dense search, fusion, span merging and snippets all do their real work; only
+the dense relevance is meaningless. Queries are encoded with the profile's real text model.
+Indexes are cached under the temp folder keyed by size (``--rebuild`` makes them anew). Usage:
+
+    python benchmarks/query.py [--sizes 1000,10000,100000] [--queries 200] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from mmretrieval import channels
+from mmretrieval.config import load_profile
+from mmretrieval.library import CATALOG_FILE, VECTORS_DIR, Library
+from mmretrieval.media.timeline import TimedText
+from mmretrieval.models import resolve
+from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.vectors import FaissStore
+
+TARGET_P50_MS = 50.0  # at 100k clips
+TARGET_SIZE = 100_000
+DIM = 384
+CLIP_SECONDS, CLIP_STRIDE = 10.0, 8.0
+SPEECH_WORDS = 25  # ~150 words a minute over a 10 s clip
+OCR_SHARE = 0.5  # share of clips with on-screen text
+BUILD_FORMAT = 1  # bump when the synthetic index changes, so cached ones are rebuilt
+QUESTION_TEMPLATES = (
+    "what did the {a} say about {b}",
+    "{a} {b} news report",
+    "when was the {a} mentioned",
+    "interview about {a} and {b}",
+    "footage of the {a}",
+)
+
+
+def vocabulary(profile_name: str) -> list[str]:
+    """Whole English words from the text model's WordPiece vocabulary, roughly by frequency."""
+    folder = resolve(load_profile(profile_name).adapters.text.model)
+    words = (folder / "vocab.txt").read_text(encoding="utf-8").split()
+    return [w for w in words if re.fullmatch(r"[a-z]{3,}", w)]
+
+
+def zipf_weights(n: int) -> np.ndarray:
+    weights = 1.0 / (np.arange(n) + 10.0)
+    return weights / weights.sum()
+
+
+def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def synthetic_file(
+    number: int, clips: int, words: np.ndarray, weights: np.ndarray, rng: np.random.Generator
+) -> IndexedFile:
+    """One file of ``clips`` overlapping clips with speech on each, screen text on about half."""
+    drawn = rng.choice(len(words), size=(clips, SPEECH_WORDS), p=weights)
+    rows, texts = [], []
+    for i in range(clips):
+        start, end = i * CLIP_STRIDE, i * CLIP_STRIDE + CLIP_SECONDS
+        speech = " ".join(words[drawn[i]]).capitalize() + "."
+        ocr = ""
+        if rng.random() < OCR_SHARE:
+            ocr = " ".join(words[rng.choice(len(words), size=rng.integers(2, 7), p=weights)])
+            ocr = ocr.upper()
+            texts.append(TimedText(start, end, ocr, "ocr"))
+        texts.append(TimedText(start, start + CLIP_STRIDE, speech, "speech"))
+        rows.append((start, end, speech, ocr))
+    with_ocr = [i for i, row in enumerate(rows) if row[3]]
+    return IndexedFile(
+        path=f"/media/synthetic/file_{number:06d}.mp4",
+        size=1,
+        mtime_ns=0,
+        hash=f"{number:040x}",
+        duration=(clips - 1) * CLIP_STRIDE + CLIP_SECONDS,
+        has_video=True,
+        has_audio=True,
+        clips=rows,
+        texts=texts,
+        vectors={
+            channels.SPEECH: (list(range(clips)), unit_vectors(rng, clips)),
+            channels.OCR: (with_ocr, unit_vectors(rng, len(with_ocr))),
+        },
+    )
+
+
+def build_index(
+    folder: Path, size: int, per_file: int, words: list[str], profile: str, seed: int = 0
+) -> float:
+    """Write a catalog and FAISS store of ``size`` clips the way ``Library.add`` would."""
+    started = time.perf_counter()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    vocab, weights = np.asarray(words), zipf_weights(len(words))
+    catalog = Catalog(folder / CATALOG_FILE, create=True)
+    catalog.set_meta("profile", load_profile(profile).model_dump_json())
+    store = FaissStore(folder / VECTORS_DIR, load_profile(profile).store.index)
+    for number, first in enumerate(range(0, size, per_file)):
+        record = synthetic_file(number, min(per_file, size - first), vocab, weights, rng)
+        _removed, added = catalog.put_file(record)
+        for channel, (ids, vectors) in added.items():
+            store.add(channel, np.asarray(ids, dtype=np.int64), vectors)
+    store.save(catalog.generation)
+    catalog.close()
+    (folder / "complete").write_text(f"{BUILD_FORMAT}\n")
+    return time.perf_counter() - started
+
+
+def queries(n: int, words: list[str], folder: Path, seed: int = 1) -> list[str]:
+    """Varied queries: keywords, single words, questions, quoted phrases, misspelled names."""
+    rng = np.random.default_rng(seed)
+    common = words[200:5000]
+    catalog = Catalog(folder / CATALOG_FILE)
+    speech = [row[0] for row in catalog.db.execute("SELECT speech FROM clips LIMIT 2000")]
+    catalog.close()
+    result = []
+    for i in range(n):
+        kind = i % 10
+        pick = [str(w) for w in rng.choice(common, size=4)]
+        if kind in (0, 1, 2, 3):
+            result.append(" ".join(pick[: rng.integers(2, 5)]))
+        elif kind in (4, 5):
+            result.append(pick[0])
+        elif kind == 6:
+            template = QUESTION_TEMPLATES[i % len(QUESTION_TEMPLATES)]
+            result.append(template.format(a=pick[0], b=pick[1]))
+        elif kind == 7:
+            spoken = speech[int(rng.integers(len(speech)))].rstrip(".").lower().split()
+            at = int(rng.integers(len(spoken) - 2))
+            result.append('"' + " ".join(spoken[at : at + 2]) + '" ' + pick[0])
+        else:
+            long = [w for w in pick if len(w) >= 6] or [pick[0] + "ing"]
+            word = long[0]
+            at = int(rng.integers(1, len(word) - 1))
+            result.append(word[:at] + word[at + 1] + word[at] + word[at + 2 :])
+    return result
+
+
+def timed_ms(call: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    value = call()
+    return (time.perf_counter() - started) * 1000.0, value
+
+
+def summary(ms: list[float]) -> dict[str, float]:
+    ordered = sorted(ms)
+    return {
+        "p50": statistics.median(ordered),
+        "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "mean": statistics.fmean(ordered),
+        "max": ordered[-1],
+    }
+
+
+def measure(folder: Path, texts: list[str], profile_top: int) -> dict[str, object]:
+    """Open the index, warm it up, then time full searches, encoding alone and search alone."""
+    open_ms, library = timed_ms(lambda: Library(folder))
+    first_ms, _ = timed_ms(lambda: library.search(text=texts[0], k=10))
+    for text in texts[1:6]:
+        library.search(text=text, k=10)
+    searcher = library._get_searcher()
+    total, encode, search, hits = [], [], [], []
+    for text in texts:
+        ms, found = timed_ms(lambda t=text: library.search(text=t, k=10))
+        total.append(ms)
+        hits.append(len(found))
+        ms, encoded = timed_ms(lambda t=text: library.encode_query(text=t))
+        encode.append(ms)
+        ms, _ = timed_ms(lambda e=encoded: searcher.search(e, k=10))
+        search.append(ms)
+    hotspots = None
+    if profile_top:
+        encoded_all = [library.encode_query(text=t) for t in texts]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for encoded in encoded_all:
+            searcher.search(encoded, k=10)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile_top)
+        hotspots = out.getvalue()
+    stats = library.stats()
+    library.close()
+    return {
+        "clips": stats["clips"],
+        "vectors": stats["vectors"],
+        "open_ms": open_ms,
+        "first_query_ms": first_ms,
+        "total_ms": summary(total),
+        "encode_ms": summary(encode),
+        "search_ms": summary(search),
+        "mean_hits": statistics.fmean(hits),
+        "hotspots": hotspots,
+    }
+
+
+def package_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "load_average": os.getloadavg(),
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "versions": {
+            name: package_version(name)
+            for name in ("torch", "faiss-cpu", "faster-whisper", "sentence-transformers")
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="clips per index, commas")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--clips-per-file", type=int, default=100)
+    parser.add_argument("--profile", default="offline", help="profile written into the index")
+    parser.add_argument("--rebuild", action="store_true", help="ignore cached indexes")
+    parser.add_argument(
+        "--cprofile", type=int, default=0, metavar="N", help="print the top N search hotspots"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "query.json"
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    words = vocabulary(args.profile)
+    load_start = os.getloadavg()
+
+    results = []
+    for size in sizes:
+        folder = Path(tempfile.gettempdir()) / f"mmr-bench-query-{size}-{args.clips_per_file}"
+        marker = folder / "complete"
+        build_s = None
+        if args.rebuild or not marker.exists() or marker.read_text().strip() != str(BUILD_FORMAT):
+            print(f"building {size} clips in {folder}...", flush=True)
+            build_s = build_index(folder, size, args.clips_per_file, words, args.profile)
+            print(f"built in {build_s:.1f} s", flush=True)
+        texts = queries(args.queries, words, folder)
+        row = {"size": size, "build_seconds": build_s, **measure(folder, texts, args.cprofile)}
+        results.append(row)
+        if row["hotspots"]:
+            print(f"\n-- search hotspots at {size} clips (tottime) --\n{row['hotspots']}")
+
+    print(f"{os.cpu_count()} CPUs, {args.queries} queries, k=10, latency in ms")
+    header = (
+        f"{'clips':>8}{'p50':>8}{'p95':>8}{'mean':>8}{'enc p50':>9}{'srch p50':>10}"
+        f"{'srch p95':>10}{'first':>8}{'build s':>9}"
+    )
+    print(header, "-" * len(header), sep="\n")
+    for r in results:
+        build = f"{r['build_seconds']:.1f}" if r["build_seconds"] is not None else "cached"
+        print(
+            f"{r['size']:>8}{r['total_ms']['p50']:>8.1f}{r['total_ms']['p95']:>8.1f}"
+            f"{r['total_ms']['mean']:>8.1f}{r['encode_ms']['p50']:>9.1f}"
+            f"{r['search_ms']['p50']:>10.1f}{r['search_ms']['p95']:>10.1f}"
+            f"{r['first_query_ms']:>8.0f}{build:>9}"
+        )
+    if load_start[0] > 0.5:
+        print(f"note: load average {load_start[0]:.2f} at start: other work shared the CPUs")
+    at_target = next((r for r in results if r["size"] == TARGET_SIZE), None)
+    verdict = None
+    if at_target is not None:
+        verdict = at_target["total_ms"]["p50"] <= TARGET_P50_MS
+        state = "met" if verdict else "NOT met"
+        print(f"target p50 <= {TARGET_P50_MS:g} ms at {TARGET_SIZE} clips: {state}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "machine": machine(),
+        "profile": args.profile,
+        "queries": args.queries,
+        "clips_per_file": args.clips_per_file,
+        "target_p50_ms": TARGET_P50_MS,
+        "target_met": verdict,
+        "load_average_start": load_start,
+        "results": results,
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
