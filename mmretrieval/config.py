@@ -76,10 +76,48 @@ class TextConfig(_Section):
     device: str = "auto"
 
 
+class ClipConfig(_Section):
+    """Vision-language model for frames (the ``clip`` space, also the hub space)."""
+
+    model: str = Field("openai/clip-vit-base-patch32", description="HF id or folder of a CLIP")
+    batch_size: int = Field(32, ge=1)
+    device: str = "auto"
+    frame_rate: float = Field(1.0, gt=0, description="frames per second sampled for embedding")
+    max_frames: int = Field(8, ge=1, description="most frames embedded per clip")
+    max_side: int = Field(448, ge=64, description="frames are decoded at most this large")
+    duplicate_threshold: float = Field(
+        3.0, ge=0, description="mean abs grey change (0-255) under which a frame repeats the last"
+    )
+
+
+class ClapConfig(_Section):
+    """Audio-language model for the sound track (the ``clap`` space)."""
+
+    model: str = Field("laion/clap-htsat-unfused", description="HF id or folder of a CLAP")
+    batch_size: int = Field(16, ge=1)
+    device: str = "auto"
+
+
+class BridgeConfig(_Section):
+    """The learned map between the CLAP and CLIP spaces (``mmr bridge fit``)."""
+
+    path: str = Field("auto", description="auto: the map fitted for these two models, or a file")
+
+
+class HubConfig(_Section):
+    """How a clip's pooled vector in the hub (CLIP) space mixes its modalities."""
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"frames": 1.0, "audio": 0.5, "speech": 0.5}
+    )
+
+
 class AdaptersConfig(_Section):
     speech: SpeechConfig | None = None
     ocr: OcrConfig | None = None
     text: TextConfig | None = None
+    clip: ClipConfig | None = None
+    clap: ClapConfig | None = None
 
     @model_validator(mode="after")
     def _text_needed(self) -> AdaptersConfig:
@@ -111,6 +149,8 @@ class Profile(_Section):
     name: str
     segment: SegmentConfig = SegmentConfig()
     adapters: AdaptersConfig = AdaptersConfig()
+    bridge: BridgeConfig = BridgeConfig()
+    hub: HubConfig = HubConfig()
     search: SearchConfig = SearchConfig()
     store: StoreConfig = StoreConfig()
 
