@@ -1,0 +1,163 @@
+"""The CLIP encoder on a tiny random CLIP saved to disk and loaded the way users load one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tiny_models import make_tiny_clip
+
+from mmretrieval.adapters.clip import ClipEncoder
+from mmretrieval.config import ClipConfig
+from mmretrieval.embed import mean_direction
+from mmretrieval.errors import ModelMissingError
+
+TEXTS = [
+    "a photo of a cat",
+    "the harbour in a storm",
+    "",
+    "city council vote on the library budget " * 20,  # longer than the 77-token context
+    "A Dog Barking!",
+    "snow on the mountain",
+    "news report",
+    "traffic on the bridge at night",
+    "one",
+]
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here"),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture(scope="module", params=DEVICES)
+def encoder(request: pytest.FixtureRequest, clip_folder: Path) -> ClipEncoder:
+    return ClipEncoder(ClipConfig(model=str(clip_folder), device=request.param, batch_size=7))
+
+
+def _images() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    images = [
+        np.zeros((48, 64, 3), np.uint8),
+        np.full((20, 20, 3), 255, np.uint8),
+        rng.integers(0, 256, (240, 320, 3), dtype=np.uint8),
+        rng.integers(0, 256, (3, 3, 3), dtype=np.uint8),  # tiny: channels must not be guessed
+    ]
+    stripes = np.zeros((90, 160, 3), np.uint8)
+    stripes[:, ::8] = (255, 0, 0)
+    images.append(stripes)
+    gradient = np.linspace(0, 255, 64 * 64 * 3).reshape(64, 64, 3).astype(np.uint8)
+    images += [gradient, gradient[::-1], np.ascontiguousarray(gradient[:, :, ::-1])]
+    return images
+
+
+def _assert_unit(vectors: np.ndarray) -> None:
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_shapes_dtype_and_unit_norm(encoder: ClipEncoder) -> None:
+    assert encoder.space == "clip"
+    assert encoder.dim == 16
+    text = encoder.embed_text(TEXTS)
+    images = encoder.embed_images(_images())
+    assert text.shape == (len(TEXTS), encoder.dim)
+    assert images.shape == (len(_images()), encoder.dim)
+    for vectors in (text, images):
+        assert vectors.dtype == np.float32
+        assert vectors.flags.c_contiguous
+        _assert_unit(vectors)
+
+
+def test_empty_input(encoder: ClipEncoder) -> None:
+    assert encoder.embed_text([]).shape == (0, encoder.dim)
+    assert encoder.embed_images([]).shape == (0, encoder.dim)
+    assert encoder.embed_images([]).dtype == np.float32
+
+
+def test_batch_size_does_not_change_vectors(clip_folder: Path, encoder: ClipEncoder) -> None:
+    device = encoder.device
+    one = ClipEncoder(ClipConfig(model=str(clip_folder), device=device, batch_size=1))
+    np.testing.assert_allclose(one.embed_text(TEXTS), encoder.embed_text(TEXTS), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        one.embed_images(_images()), encoder.embed_images(_images()), atol=1e-5, rtol=0
+    )
+
+
+def test_two_loads_give_the_same_vectors(clip_folder: Path) -> None:
+    config = ClipConfig(model=str(clip_folder), device="cpu")
+    first, second = ClipEncoder(config), ClipEncoder(config)
+    np.testing.assert_array_equal(first.embed_text(TEXTS), second.embed_text(TEXTS))
+    np.testing.assert_array_equal(first.embed_images(_images()), second.embed_images(_images()))
+
+
+def test_rebuilt_model_gives_the_same_vectors(tmp_path: Path, encoder: ClipEncoder) -> None:
+    rebuilt = ClipEncoder(ClipConfig(model=str(make_tiny_clip(tmp_path)), device="cpu"))
+    np.testing.assert_allclose(
+        rebuilt.embed_text(TEXTS), encoder.embed_text(TEXTS), atol=1e-5, rtol=0
+    )
+
+
+def test_text_and_images_share_the_space(encoder: ClipEncoder) -> None:
+    text = encoder.embed_text(["a photo of a cat"])
+    image = encoder.embed_images([_images()[2]])
+    assert text.shape[1] == image.shape[1] == encoder.dim
+    assert -1.0 <= float(text[0] @ image[0]) <= 1.0
+
+
+def test_identical_images_match_and_different_images_differ(encoder: ClipEncoder) -> None:
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    black = np.zeros((64, 64, 3), np.uint8)
+    vectors = encoder.embed_images([noise, noise.copy(), black])
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)
+    assert float(vectors[0] @ vectors[2]) < 0.99
+
+
+def test_same_text_same_vector_and_case_folded(encoder: ClipEncoder) -> None:
+    vectors = encoder.embed_text(["storm warning", "storm warning", "STORM WARNING", "a cat"])
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)
+    np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-6)  # CLIP lowercases text
+    assert float(vectors[0] @ vectors[3]) < 0.99
+
+
+def test_rejects_images_that_are_not_rgb_uint8(encoder: ClipEncoder) -> None:
+    with pytest.raises(ValueError, match="RGB uint8"):
+        encoder.embed_images([np.zeros((32, 32), np.uint8)])
+    with pytest.raises(ValueError, match="RGB uint8"):
+        encoder.embed_images([np.zeros((32, 32, 3), np.float32)])
+
+
+def test_pooling_identical_frames_gives_the_frame(encoder: ClipEncoder) -> None:
+    frame = encoder.embed_images([_images()[2]])
+    pooled = mean_direction(np.repeat(frame, 5, axis=0))
+    assert pooled.shape == (encoder.dim,)
+    assert pooled.dtype == np.float32
+    np.testing.assert_allclose(pooled, frame[0], atol=1e-6)
+
+
+def test_pooling_is_the_renormalised_mean_of_unit_vectors() -> None:
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    np.testing.assert_allclose(mean_direction(vectors), [2**-0.5, 2**-0.5], atol=1e-6)
+    assert mean_direction(np.zeros((0, 4), np.float32)) is None
+    assert mean_direction(np.array([[1.0, 0.0], [-1.0, 0.0]], np.float32)) is None
+
+
+def test_missing_local_folder_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-clip"
+    with pytest.raises(ModelMissingError, match=str(missing)):
+        ClipEncoder(ClipConfig(model=str(missing), device="cpu"))
+
+
+def test_folder_without_a_clip_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ModelMissingError, match="not a CLIP checkpoint"):
+        ClipEncoder(ClipConfig(model=str(tmp_path), device="cpu"))
