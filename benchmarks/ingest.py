@@ -241,7 +241,7 @@ def main() -> None:
         library = Library(index_dir, profile=args.profile)
         warm = library.add([footage / "warmup"])
         load_seconds = time.perf_counter() - started - warm.wall_seconds
-        reader = library._adapter("ocr")
+        reader = library.adapters.get("ocr")
         sampled = count_frames(reader) if reader is not None else None
         read_before = getattr(reader, "frames_read", 0)
 

@@ -34,6 +34,7 @@ from mmretrieval.config import load_profile
 from mmretrieval.library import CATALOG_FILE, VECTORS_DIR, Library
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import resolve
+from mmretrieval.query import Query
 from mmretrieval.store.catalog import Catalog, IndexedFile
 from mmretrieval.store.vectors import FaissStore
 
@@ -185,13 +186,13 @@ def measure(folder: Path, texts: list[str], profile_top: int) -> dict[str, objec
         ms, found = timed_ms(lambda t=text: library.search(text=t, k=10))
         total.append(ms)
         hits.append(len(found))
-        ms, encoded = timed_ms(lambda t=text: library.encode_query(text=t))
+        ms, encoded = timed_ms(lambda t=text: library.encode_query(Query(text=t)))
         encode.append(ms)
         ms, _ = timed_ms(lambda e=encoded: searcher.search(e, k=10))
         search.append(ms)
     hotspots = None
     if profile_top:
-        encoded_all = [library.encode_query(text=t) for t in texts]
+        encoded_all = [library.encode_query(Query(text=t)) for t in texts]
         profiler = cProfile.Profile()
         profiler.enable()
         for encoded in encoded_all:

@@ -3,11 +3,24 @@
 A *space* is an embedding model's vector space (queries are encoded into spaces); a *channel*
 is one index of clip vectors in a space, made from one source. Fusion weights are per space;
 a clip's score in a space is its best score over that space's channels, and the per-channel
-scores are kept as evidence so a user sees whether the speech or the screen matched.
+scores are kept as evidence so a user sees whether the speech, the screen, the picture or the
+sound matched.
 """
 
 SPEECH = "speech"  # transcript (ASR or subtitles) of the clip, in the text space
 OCR = "ocr"  # on-screen text of the clip, in the text space
-LEXICAL = "lexical"  # keyword match over both texts (a pseudo-space with no vectors)
+FRAMES = "frames"  # the clip's sampled frames through CLIP, pooled
+AUDIO = "audio"  # the clip's sound through CLAP
+HUB = "hub"  # frames + bridged audio + CLIP-text of the speech, pooled in the hub space
+LEXICAL = "lexical"  # keyword match over speech and screen text (a pseudo-space, no vectors)
 
-CHANNEL_SPACE: dict[str, str] = {SPEECH: "text", OCR: "text"}
+TEXT_SPACE, CLIP_SPACE, CLAP_SPACE = "text", "clip", "clap"
+HUB_SPACE = CLIP_SPACE
+
+CHANNEL_SPACE: dict[str, str] = {
+    SPEECH: TEXT_SPACE,
+    OCR: TEXT_SPACE,
+    FRAMES: CLIP_SPACE,
+    AUDIO: CLAP_SPACE,
+    HUB: HUB_SPACE,
+}

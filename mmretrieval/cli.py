@@ -17,9 +17,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import MMRError
 from mmretrieval.ingest import FileOutcome, IngestReport, collect_media
 from mmretrieval.library import Library
+from mmretrieval.models import profile_models, pull
 from mmretrieval.search import Hit
 
 EXIT_USAGE = 2
@@ -53,7 +56,7 @@ def index(
     paths: Annotated[list[Path], typer.Argument(help="media files or folders (recursed)")],
     index: IndexOption,
     profile: Annotated[
-        str | None,  # noqa: UP007 (typer needs Optional)
+        str | None,
         typer.Option(
             help="offline, default or a YAML file; default: the index's own, else offline"
         ),
@@ -77,30 +80,42 @@ def index(
 @app.command()
 def search(
     index: IndexOption,
-    query: Annotated[str | None, typer.Argument(help="what to look for, in words")] = None,  # noqa: UP007
+    query: Annotated[str | None, typer.Argument(help="what to look for, in words")] = None,
     audio: Annotated[
-        Path | None,  # noqa: UP007
-        typer.Option(help="an audio or video file whose speech is the query"),
+        Path | None, typer.Option(help="a recording: its sound and its speech are the query")
+    ] = None,
+    image: Annotated[
+        Path | None, typer.Option(help="a picture: clips that look (and sound) like it")
+    ] = None,
+    video: Annotated[
+        Path | None,
+        typer.Option(help="a video: its pictures, sound, speech and screen text are the query"),
+    ] = None,
+    start: Annotated[float, typer.Option(help="query from this second of --audio/--video")] = 0.0,
+    end: Annotated[
+        float | None, typer.Option(help="query up to this second of --audio/--video")
     ] = None,
     k: Annotated[int, typer.Option("-k", "--top", help="how many hits")] = 10,
     spaces: Annotated[
-        str | None,  # noqa: UP007
-        typer.Option(help="comma-separated spaces to search, e.g. text,lexical"),
+        str | None, typer.Option(help="comma-separated spaces to search, e.g. text,lexical")
     ] = None,
     weights: Annotated[
-        str | None,  # noqa: UP007
-        typer.Option(help="space=weight pairs, e.g. text=1,lexical=0.5"),
+        str | None, typer.Option(help="space=weight pairs, e.g. text=1,lexical=0.5")
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Search the index with text or with a recording's speech."""
-    if (query is None) == (audio is None):
-        err.print("error: give a query text or --audio FILE (one of them)")
+    """Search the index with text, or with a recording, picture or video."""
+    if sum(q is not None for q in (query, audio, image, video)) != 1:
+        err.print("error: give one query: text, --audio FILE, --image FILE or --video FILE")
         raise typer.Exit(EXIT_USAGE)
     with _user_errors(), Library(index) as library:
         hits = library.search(
             text=query,
             audio=audio,
+            image=image,
+            video=video,
+            start=start,
+            end=end,
             k=k,
             spaces=spaces.split(",") if spaces else None,
             weights=_parse_weights(weights),
@@ -109,6 +124,86 @@ def search(
         out.print_json(json.dumps([hit.to_dict() for hit in hits]))
     else:
         _print_hits(hits)
+
+
+models_app = typer.Typer(
+    help="Models each profile needs, what is here and their licences.", no_args_is_help=False
+)
+bridge_app = typer.Typer(help="The learned map between the CLAP and CLIP spaces.")
+app.add_typer(models_app, name="models")
+app.add_typer(bridge_app, name="bridge")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(
+    ctx: typer.Context,
+    profile: Annotated[
+        list[str] | None, typer.Option(help="profile name or YAML; default: every bundled one")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the models of each profile: present locally or not, and their licences."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _user_errors():
+        rows = [
+            (name, model)
+            for name in profile or bundled_profiles()
+            for model in profile_models(load_profile(name))
+        ]
+    if json_output:
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "profile": name,
+                        "adapter": m.adapter,
+                        "model": m.spec,
+                        "present": m.present,
+                        "licence": m.licence,
+                        "commercial_use": m.commercial_use,
+                    }
+                    for name, m in rows
+                ]
+            )
+        )
+        return
+    table = Table()
+    for column in ("profile", "adapter", "model", "present", "licence"):
+        table.add_column(column)
+    for name, m in rows:
+        licence = m.licence
+        if m.commercial_use is False:
+            licence = f"[red]{licence} (non-commercial)"
+        table.add_row(name, m.adapter, m.spec, "yes" if m.present else "[yellow]no", licence)
+    out.print(table)
+
+
+@models_app.command("pull")
+def models_pull(
+    profile: Annotated[str, typer.Argument(help="profile whose models to fetch")],
+) -> None:
+    """Download a profile's hub models into the local cache (on a machine with internet)."""
+    with _user_errors():
+        for path in pull(load_profile(profile)):
+            out.print(f"ready: {path}")
+
+
+@bridge_app.command("fit")
+def bridge_fit(
+    profile: Annotated[str, typer.Option(help="profile with clip and clap adapters")] = "default",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="where to write it; default: keyed by the models")
+    ] = None,
+    mlp_epochs: Annotated[
+        int, typer.Option(help="contrastive MLP refinement epochs after the linear map")
+    ] = 0,
+) -> None:
+    """Fit the CLAP -> CLIP map on the shipped sentence corpus, for this profile's models."""
+    with _user_errors():
+        fitted, path = AdapterSet(load_profile(profile)).fit_bridge(out_path, mlp_epochs)
+    out.print(f"bridge {fitted.source_model} -> {fitted.target_model} written to {path}")
+    out.print(json.dumps(fitted.fit_stats), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -203,6 +298,7 @@ def _print_hits(hits: list[Hit]) -> None:
     table.add_column("#", justify="right")
     table.add_column("file", overflow="fold", ratio=2)
     table.add_column("span", no_wrap=True)
+    table.add_column("frame", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("evidence", no_wrap=True)
     table.add_column("text", overflow="fold", ratio=4)
@@ -212,6 +308,7 @@ def _print_hits(hits: list[Hit]) -> None:
             str(rank),
             Path(hit.path).name,
             f"{_clock(hit.start)}–{_clock(hit.end)}",
+            "" if hit.frame_time is None else _clock(hit.frame_time),
             f"{hit.score:.3f}",
             evidence,
             hit.text,
@@ -239,3 +336,7 @@ def _parse_weights(text: str | None) -> dict[str, float] | None:
             err.print(f"error: --weights expects space=number pairs, got {pair!r}")
             raise typer.Exit(EXIT_USAGE)
     return weights
+
+
+if __name__ == "__main__":
+    app()

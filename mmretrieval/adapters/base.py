@@ -10,13 +10,26 @@ it, imported only when a profile asks for it (a text-only search never loads the
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel
 
+from mmretrieval.adapters.bridge import (
+    Bridge,
+    bridge_corpus,
+    default_bridge_path,
+    fit_bridge,
+    load_bridge,
+)
+from mmretrieval.config import Profile
+from mmretrieval.errors import ConfigError
 from mmretrieval.media.timeline import TimedText
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -55,10 +68,29 @@ class Encoder(Protocol):
     def embed_text(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+@runtime_checkable
+class ImageEncoder(Encoder, Protocol):
+    """An encoder with an image tower (CLIP): RGB uint8 arrays -> vectors."""
+
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class AudioEncoder(Encoder, Protocol):
+    """An encoder with an audio tower (CLAP): mono float32 at ``sample_rate`` -> vectors."""
+
+    sample_rate: int
+    min_seconds: float  # shorter audio cannot be embedded
+
+    def embed_audio(self, waves: Sequence[np.ndarray]) -> np.ndarray: ...
+
+
 REGISTRY: dict[str, str] = {
     "speech": "mmretrieval.adapters.speech:WhisperTranscriber",
     "ocr": "mmretrieval.adapters.ocr:RapidOcrReader",
     "text": "mmretrieval.adapters.text:SentenceEncoder",
+    "clip": "mmretrieval.adapters.clip:ClipEncoder",
+    "clap": "mmretrieval.adapters.clap:ClapEncoder",
 }
 
 
@@ -67,3 +99,67 @@ def create(name: str, config: BaseModel) -> Transcriber | FrameReader | Encoder:
     module_name, class_name = REGISTRY[name].split(":")
     adapter_class = getattr(importlib.import_module(module_name), class_name)
     return adapter_class(config)
+
+
+class AdapterSet:
+    """A profile's adapters, each loaded on first use, and the CLAP -> CLIP bridge."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self._loaded: dict[str, object] = {}
+
+    def get(self, name: str):
+        """The adapter ``name`` (speech, ocr, text, clip, clap), or None if the profile has none."""
+        if name not in self._loaded:
+            section = getattr(self.profile.adapters, name)
+            self._loaded[name] = None if section is None else create(name, section)
+        return self._loaded[name]
+
+    def bridge(self) -> Bridge | None:
+        """The map between this profile's CLAP and CLIP spaces; fitted on first use if missing."""
+        if "bridge" not in self._loaded:
+            self._loaded["bridge"] = self._load_or_fit_bridge()
+        return self._loaded["bridge"]
+
+    def fit_bridge(self, out: Path | None = None, mlp_epochs: int = 0) -> tuple[Bridge, Path]:
+        """Fit the CLAP -> CLIP map on the shipped sentence corpus and save it."""
+        clap, clip = self.get("clap"), self.get("clip")
+        if clap is None or clip is None:
+            raise ConfigError(
+                f"profile {self.profile.name} needs both a clip and a clap adapter for a bridge"
+            )
+        sentences = bridge_corpus()
+        log.info("fitting the CLAP -> CLIP bridge on %d sentences", len(sentences))
+        fitted = fit_bridge(
+            clap.embed_text(sentences),
+            clip.embed_text(sentences),
+            source_model=clap.model_id,
+            target_model=clip.model_id,
+            mlp_epochs=mlp_epochs,
+        )
+        path = out or self._bridge_path(clap, clip)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fitted.save(path)
+        self._loaded["bridge"] = fitted
+        return fitted, path
+
+    def _bridge_path(self, clap, clip) -> Path:
+        setting = self.profile.bridge.path
+        if setting == "auto":
+            return default_bridge_path(clap.model_id, clip.model_id)
+        return Path(setting).expanduser()
+
+    def _load_or_fit_bridge(self) -> Bridge | None:
+        clap, clip = self.get("clap"), self.get("clip")
+        if clap is None or clip is None:
+            return None
+        path = self._bridge_path(clap, clip)
+        if path.exists():
+            return load_bridge(path, clap.model_id, clip.model_id)
+        if self.profile.bridge.path != "auto":
+            raise ConfigError(
+                f"bridge file {path} does not exist: run `mmr bridge fit --profile "
+                f"{self.profile.name}` or set bridge.path to auto"
+            )
+        log.warning("no CLAP -> CLIP bridge for these models yet: fitting one (once)")
+        return self.fit_bridge()[0]

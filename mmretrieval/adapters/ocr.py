@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
 from mmretrieval.config import OcrConfig
+from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.timeline import TimedText
 
-THUMB_SIZE = (64, 36)
 SAME_LINE_RATIO = 85  # two OCR reads of one caption differ by a character or two
 
 
@@ -52,10 +51,10 @@ class RapidOcrReader:
         previous_thumb: np.ndarray | None = None
         t = 0.0
         for t, frame in frames:
-            thumb = _thumbnail(frame)
+            thumb = thumbnail(frame)
             if (
                 previous_thumb is not None
-                and _changed(previous_thumb, thumb) < self.config.change_threshold
+                and picture_change(previous_thumb, thumb) < self.config.change_threshold
             ):
                 continue
             previous_thumb = thumb
@@ -86,12 +85,3 @@ class RapidOcrReader:
             if float(score) >= self.config.min_confidence and sum(c.isalnum() for c in text) >= 2:
                 lines.append((min(p[1] for p in box), min(p[0] for p in box), text))
         return [text for _top, _left, text in sorted(lines)]
-
-
-def _thumbnail(frame: np.ndarray) -> np.ndarray:
-    small = cv2.resize(frame, THUMB_SIZE, interpolation=cv2.INTER_AREA)
-    return small.mean(axis=2)
-
-
-def _changed(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).mean())

@@ -9,7 +9,7 @@ import numpy as np
 from mmretrieval.config import SpeechConfig
 from mmretrieval.devices import ctranslate2_device
 from mmretrieval.media.timeline import TimedText, Word
-from mmretrieval.models import resolve
+from mmretrieval.models import hub_id, resolve
 
 
 class WhisperTranscriber:
@@ -18,11 +18,10 @@ class WhisperTranscriber:
 
     def __init__(self, config: SpeechConfig):
         from faster_whisper import WhisperModel
-        from faster_whisper.utils import _MODELS as WHISPER_SIZES
 
         self.config = config
         self.model_id = config.model
-        path = resolve(WHISPER_SIZES.get(config.model, config.model))
+        path = resolve(hub_id("speech", config.model))
         device = ctranslate2_device(config.device)
         self.model = WhisperModel(
             str(path),

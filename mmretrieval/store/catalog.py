@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB NOT NULL,
     PRIMARY KEY (channel, clip_id)
 ) WITHOUT ROWID;
+-- Per-frame CLIP vectors (float16) of a clip, to point a hit at its best-matching frame.
+CREATE TABLE IF NOT EXISTS frames (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    time REAL NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS frames_by_clip ON frames(clip_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -119,6 +126,7 @@ class IndexedFile:
     clips: Sequence[tuple[float, float, str, str]]  # start, end, speech text, on-screen text
     texts: Sequence[TimedText]
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
+    frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
 
 
 class Catalog:
@@ -223,6 +231,10 @@ class Catalog:
                     for t in record.texts
                 ],
             )
+            self.db.executemany(
+                "INSERT INTO frames (clip_id, time, vector) VALUES (?, ?, ?)",
+                [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in record.frames],
+            )
             added = {}
             for channel, (positions, vectors) in record.vectors.items():
                 ids = [clip_ids[p] for p in positions]
@@ -267,6 +279,7 @@ class Catalog:
             r[0] for r in self.db.execute("SELECT id FROM clips WHERE file_id = ?", (file_id,))
         ]
         self.db.executemany("DELETE FROM vectors WHERE clip_id = ?", [(i,) for i in clip_ids])
+        self.db.executemany("DELETE FROM frames WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
@@ -321,6 +334,19 @@ class Catalog:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
         return np.asarray(ids, dtype=np.int64), matrix
+
+    def frames(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(times, float32 vectors) of the stored frames of these clips."""
+        marks = ",".join("?" * len(clip_ids))
+        rows = self.db.execute(
+            f"SELECT time, vector FROM frames WHERE clip_id IN ({marks}) ORDER BY time",
+            list(clip_ids),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0), np.zeros((0, 0), dtype=np.float32)
+        times = np.array([t for t, _ in rows])
+        vectors = np.stack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
+        return times, vectors.astype(np.float32)
 
     def channels(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT channel FROM vectors")]

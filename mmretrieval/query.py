@@ -1,0 +1,124 @@
+"""Queries of any modality, encoded into every space they can reach.
+
+text  -> clip (CLIP text), clap (CLAP text), text (sentence encoder), and keywords
+audio -> clap (CLAP audio), clip (bridged from CLAP), and its speech as text and keywords
+image -> clip (CLIP image), clap (bridged from CLIP)
+video -> all of the above from its frames, sound, speech and on-screen text, pooled like a clip
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from mmretrieval import channels
+from mmretrieval.embed import mean_direction
+from mmretrieval.errors import ConfigError, MediaError, MMRError
+from mmretrieval.ingest import Pipeline
+from mmretrieval.media.probe import probe
+from mmretrieval.search import EncodedQuery
+
+
+@dataclass(frozen=True)
+class Query:
+    """Exactly one of text, audio, image or video; [start, end) selects part of a media file."""
+
+    text: str | None = None
+    audio: Path | None = None
+    image: Path | None = None
+    video: Path | None = None
+    start: float = 0.0
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        given = [k for k in ("text", "audio", "image", "video") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ConfigError(
+                "give exactly one query: text, audio, image or video"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.start < 0 or (self.end is not None and self.end <= self.start):
+            raise ConfigError(f"query span must have 0 <= start < end, got {self.start}-{self.end}")
+
+
+class QueryEncoder:
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.adapters = pipeline.adapters
+
+    def encode(self, query: Query) -> EncodedQuery:
+        if query.text is not None:
+            return self._text(query.text)
+        if query.image is not None:
+            return self._image(Path(query.image))
+        return self._media(Path(query.audio or query.video), query, video=query.video is not None)
+
+    def _text(self, text: str) -> EncodedQuery:
+        text = text.strip()
+        if not text:
+            raise ConfigError("the query text is empty")
+        vectors = {}
+        for name in ("text", "clip", "clap"):
+            if (encoder := self.adapters.get(name)) is not None:
+                vectors[encoder.space] = encoder.embed_text([text])[0]
+        return EncodedQuery(vectors, text)
+
+    def _image(self, path: Path) -> EncodedQuery:
+        clip = self._require("clip", "image")
+        try:
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("RGB"))
+        except (OSError, UnidentifiedImageError) as exc:
+            raise MediaError(f"cannot read query image {path}: {exc}") from exc
+        vector = clip.embed_images([pixels])[0]
+        vectors = {channels.CLIP_SPACE: vector}
+        if (bridge := self.adapters.bridge()) is not None:
+            vectors[channels.CLAP_SPACE] = bridge.to_source(vector)
+        return EncodedQuery(vectors)
+
+    def _media(self, path: Path, query: Query, video: bool) -> EncodedQuery:
+        info = probe(path)
+        start, end = query.start, min(query.end or info.duration, info.duration)
+        if start >= end:
+            raise ConfigError(f"query span {start}-{end} s lies outside {path} ({info.duration} s)")
+        pipeline, bridge = self.pipeline, self.adapters.bridge()
+        transcript = pipeline.transcript(path, info, start, end)
+        words = [" ".join(t.text for t in transcript)]
+        frames = None
+        if video and info.has_video:
+            words += [line.text for line in pipeline.screen_text(path, info, start, end)]
+            found = pipeline.frame_vectors(path, start, end)
+            frames = mean_direction(found.vectors) if found is not None else None
+        audio = None
+        if info.has_audio:
+            audio = pipeline.audio_vectors(path, [(0.0, end - start)], offset=start)[0]
+        text = " ".join(w for w in words if w).strip() or None
+        vectors = {}
+        if text is not None and (encoder := self.adapters.get("text")) is not None:
+            vectors[channels.TEXT_SPACE] = encoder.embed_text([text])[0]
+        if audio is not None:
+            vectors[channels.CLAP_SPACE] = audio
+        elif frames is not None and bridge is not None:
+            vectors[channels.CLAP_SPACE] = bridge.to_source(frames)
+        hub = pipeline.hub_vectors([frames], [audio], [" ".join(words[:1]).strip()])[0]
+        if hub is not None:
+            vectors[channels.CLIP_SPACE] = hub
+        if not vectors:
+            what = "video" if video else "recording"
+            raise MMRError(
+                f"nothing to search with in the query {what} {path}: no speech was recognised "
+                "and the profile has no model for its sound or pictures (use the default profile)"
+            )
+        return EncodedQuery(vectors, text)
+
+    def _require(self, name: str, modality: str):
+        adapter = self.adapters.get(name)
+        if adapter is None:
+            raise ConfigError(
+                f"{modality} queries need a {name} adapter, which profile "
+                f"{self.pipeline.profile.name} does not have: use the default profile"
+            )
+        return adapter
