@@ -97,7 +97,7 @@ def collect_media(paths: Iterable[Path]) -> list[Path]:
 
 
 class StageTimer:
-    """Wall seconds spent per ingest stage (decode, asr, ocr, embed, store), for the report."""
+    """Wall seconds per ingest stage (decode, asr, ocr, embed, frames, audio, hub, store)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
@@ -236,7 +236,15 @@ class Pipeline:
                 for f, a, s in zip(frames, audio, spoken, strict=True)
             ]
 
-    def _vectors(self, path, info, windows, speech, on_screen):
+    def _vectors(
+        self,
+        path: Path,
+        info: MediaInfo,
+        windows: Sequence[tuple[float, float]],
+        speech: Sequence[str],
+        on_screen: Sequence[str],
+    ) -> tuple[dict[str, tuple[list[int], np.ndarray]], list[tuple[int, float, np.ndarray]]]:
+        """Every channel's clip vectors, and the per-frame CLIP vectors to store with them."""
         vectors: dict[str, list[np.ndarray | None]] = {}
         text_encoder = self.adapters.get("text")
         if text_encoder is not None:
