@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import numpy as np
 from mmretrieval.errors import MediaError
 from mmretrieval.media.probe import open_container
 
-# Seek instead of decoding forward when the next wanted frame is further away than this. Decoding
-# runs at thousands of frames per second, so short gaps are cheaper to decode through.
+# Seek instead of decoding forward when a keyframe lies between the last decoded frame and the
+# next wanted one (decoding from that keyframe is never more work than decoding through), or,
+# where the file gives no keyframe times, when the next wanted frame is further than this.
 SEEK_GAP_SECONDS = 4.0
 
 
@@ -35,22 +37,39 @@ def iter_frames(
             return
         origin = _origin(container)
         stream = container.streams.video[0]
+        keys = _keyframe_times(path)
         stream.thread_type = "AUTO"
         size = _scaled_size(stream.codec_context.width, stream.codec_context.height, max_side)
         half_frame = 0.5 / float(stream.average_rate or 25)
-        sought = None
-        if start > SEEK_GAP_SECONDS:
+        # How far before a wanted time seeks aim: grows when a seek lands after the wanted frame
+        # (MPEG-TS seeks are inexact) and then holds for the rest of the file.
+        slack = 0.0
+        sought, check = None, False
+        if start > SEEK_GAP_SECONDS or _keyframe_between(keys, 0.0, start):
             _seek(container, stream, start + origin)
-            sought = start
+            sought, check = start, True
         while True:
             restart = False
             for frame in _decode(container, stream):
                 t = None if frame.time is None else frame.time - origin
+                if check and t is not None:
+                    check = False
+                    if t > sought + half_frame and sought - slack > 0:
+                        slack = max(2 * slack, SEEK_GAP_SECONDS)
+                        _seek(container, stream, max(sought - slack, 0.0) + origin)
+                        check = restart = True
+                        break
                 if t is None or t < wanted - half_frame:
-                    if t is not None and wanted - t > SEEK_GAP_SECONDS and sought != wanted:
-                        _seek(container, stream, wanted + origin)
-                        sought = wanted
-                        restart = True
+                    if (
+                        t is not None
+                        and sought != wanted
+                        and (
+                            wanted - t > SEEK_GAP_SECONDS + slack
+                            or _keyframe_between(keys, t, wanted - slack)
+                        )
+                    ):
+                        _seek(container, stream, wanted - slack + origin)
+                        sought, check, restart = wanted, True, True
                         break
                     continue
                 if end is not None and t >= end:
@@ -95,6 +114,30 @@ def _decode(container, stream) -> Iterator[av.frame.Frame]:
         yield from container.decode(stream)
     except av.FFmpegError as exc:
         raise MediaError(f"decoding failed (corrupt or truncated data): {exc}") from exc
+
+
+def _keyframe_times(path: Path) -> list[float]:
+    """Sorted keyframe times on the file's timeline, read from the packets without decoding
+    (about 10 ms per minute of 720p H.264); empty when the packets cannot be read.
+
+    A container of its own, so the one that decodes starts where it always did.
+    """
+    with open_container(path) as container:
+        origin = _origin(container)
+        try:
+            return sorted(
+                float(packet.pts * packet.time_base) - origin
+                for packet in container.demux(container.streams.video[0])
+                if packet.is_keyframe and packet.size and packet.pts is not None
+            )
+        except av.FFmpegError:
+            return []
+
+
+def _keyframe_between(keys: list[float], after: float, until: float) -> bool:
+    """Whether a keyframe lies in (after, until], so that seeking to ``until`` skips decoding."""
+    i = bisect.bisect_right(keys, after)
+    return i < len(keys) and keys[i] <= until
 
 
 def _origin(container) -> float:
