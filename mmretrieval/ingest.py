@@ -334,6 +334,7 @@ class Ingestor:
         on_file: Callable[[FileOutcome], None] | None = None,
     ) -> IngestReport:
         report = IngestReport()
+        self.pipeline.timer.seconds.clear()  # the report covers this run only
         started = last_save = time.perf_counter()
         try:
             for path in files:
