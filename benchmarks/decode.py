@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import av
 import numpy as np
+from machine import describe
 
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.decord_frames import available, iter_frames_decord
@@ -150,23 +148,6 @@ def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
-def machine() -> dict[str, object]:
-    """What the timings depend on, load average included: a busy machine inflates them."""
-    versions = {}
-    for package in ("av", "decord", "numpy"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    return {
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "load_average_1m": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "versions": versions,
-    }
-
-
 def decord_status() -> str:
     """'ok', or why decord cannot be benchmarked here."""
     if available():
@@ -186,7 +167,11 @@ def main() -> None:
         "--out", type=Path, default=Path(__file__).parent / "results" / "decode.json"
     )
     args = parser.parse_args()
-    report: dict[str, object] = {"machine": machine(), "decord": decord_status(), "files": []}
+    report: dict[str, object] = {
+        "machine": describe(("av", "decord", "numpy")),
+        "decord": decord_status(),
+        "files": [],
+    }
     if report["decord"] != "ok":
         print(f"decord is unavailable here ({report['decord']}): nothing to compare")
     else:

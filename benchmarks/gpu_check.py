@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -34,10 +32,10 @@ import types
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+from machine import describe
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -94,13 +92,6 @@ SMOKE_SIZES = Sizes(
 )
 
 
-def package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
-
-
 def optional_faiss():
     """The faiss module, or None where it is not installed (a bare GPU image)."""
     try:
@@ -114,19 +105,17 @@ def machine(device: str) -> dict[str, object]:
     import torch
 
     faiss = optional_faiss()
+    faiss_packages = ("faiss-gpu", "faiss-gpu-cu12", "faiss-cpu")
+    shared = describe(("transformers", *faiss_packages))
+    versions = shared["versions"]
     info: dict[str, object] = {
         "device": device,
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "load_average": os.getloadavg(),
+        **shared,
         "torch": torch.__version__,
         "torch_cuda": torch.version.cuda,
-        "transformers": package_version("transformers"),
+        "transformers": versions["transformers"],
         "faiss": faiss.__version__ if faiss else None,
-        "faiss_package": next(
-            (p for p in ("faiss-gpu", "faiss-gpu-cu12", "faiss-cpu") if package_version(p)), None
-        ),
+        "faiss_package": next((p for p in faiss_packages if versions[p]), None),
         "faiss_gpus": faiss_gpus(faiss),
         "torch_threads": torch.get_num_threads(),
         "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,

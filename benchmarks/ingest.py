@@ -19,17 +19,16 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import random
 import resource
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import psutil
+from machine import describe
 
 from mmretrieval.library import Library
 from mmretrieval.synth import Scene, make_video
@@ -235,35 +234,16 @@ search:
     return profile
 
 
-def package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
-
-
-def machine() -> dict[str, object]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "load_average": os.getloadavg(),
-        "versions": {
-            name: package_version(name)
-            for name in (
-                "torch",
-                "faiss-cpu",
-                "faster-whisper",
-                "ctranslate2",
-                "onnxruntime",
-                "rapidocr-onnxruntime",
-                "sentence-transformers",
-                "transformers",
-            )
-        },
-    }
+VERSIONS = (
+    "torch",
+    "faiss-cpu",
+    "faster-whisper",
+    "ctranslate2",
+    "onnxruntime",
+    "rapidocr-onnxruntime",
+    "sentence-transformers",
+    "transformers",
+)
 
 
 def main() -> None:
@@ -334,7 +314,7 @@ def main() -> None:
     if reader is not None:
         ocr = {"frames_sampled": sampled(), "frames_read": reader.frames_read - read_before}
     result = {
-        "machine": machine(),
+        "machine": describe(VERSIONS),
         "profile": profile_name,
         "tiny_models": args.tiny_models,
         "files": report.count("indexed"),

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 
 import cv2
 import numpy as np
+from machine import describe
 from rapidfuzz.distance import Levenshtein
 from rapidocr_onnxruntime import RapidOCR
 
@@ -160,17 +158,9 @@ def read_all(readers: dict[str, Engine], frames: list[np.ndarray]) -> dict[str, 
 def machine() -> dict[str, object]:
     """What the timings depend on, load average included: a busy machine inflates them."""
     tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
-    return {
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "load_average_1m": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "versions": {
-            "rapidocr-onnxruntime": version("rapidocr-onnxruntime"),
-            "onnxruntime": version("onnxruntime"),
-            "tesseract": (tesseract.stdout or tesseract.stderr).splitlines()[0],
-        },
-    }
+    info = describe(("rapidocr-onnxruntime", "onnxruntime"))
+    info["versions"]["tesseract"] = (tesseract.stdout or tesseract.stderr).splitlines()[0]
+    return info
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import re
 import shutil
@@ -24,10 +23,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+from machine import describe
 
 from mmretrieval import channels
 from mmretrieval.config import load_profile
@@ -216,26 +215,10 @@ def measure(folder: Path, texts: list[str], profile_top: int) -> dict[str, objec
     }
 
 
-def package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
-
-
 def machine() -> dict[str, object]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "load_average": os.getloadavg(),
-        "sqlite": __import__("sqlite3").sqlite_version,
-        "versions": {
-            name: package_version(name)
-            for name in ("torch", "faiss-cpu", "faster-whisper", "sentence-transformers")
-        },
-    }
+    info = describe(("torch", "faiss-cpu", "faster-whisper", "sentence-transformers"))
+    info["sqlite"] = __import__("sqlite3").sqlite_version
+    return info
 
 
 def main() -> None:
