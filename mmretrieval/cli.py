@@ -20,6 +20,7 @@ from rich.table import Table
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import MMRError
+from mmretrieval.evaluate import DIRECTIONS, EvalReport, run_eval
 from mmretrieval.ingest import FileOutcome, IngestReport, collect_media
 from mmretrieval.library import Library
 from mmretrieval.models import profile_models, pull
@@ -229,6 +230,54 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
         )
 
 
+@app.command("eval")
+def eval_(
+    manifest: Annotated[Path, typer.Option(help="dataset manifest: .csv, .json or .jsonl")],
+    media_root: Annotated[Path, typer.Option(help="folder holding the manifest's media")],
+    index: IndexOption,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="offline, default or a YAML file; default: the index's own, else offline"
+        ),
+    ] = None,
+    directions: Annotated[
+        str, typer.Option(help="comma-separated: " + ",".join(DIRECTIONS))
+    ] = ",".join(DIRECTIONS),
+    manifest_format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="auto, msrvtt, msrvtt-json, audiocaps, clotho, vatex or jsonl"
+        ),
+    ] = "auto",
+    json_output: JsonOption = False,
+) -> None:
+    """Retrieval quality on a dataset: R@1/5/10, median and mean rank and mAP per direction."""
+    with _user_errors(), _StageProgress() as progress:
+        report = run_eval(
+            manifest,
+            media_root,
+            index,
+            profile=profile,
+            directions=directions,
+            format=manifest_format,
+            progress=progress,
+        )
+    if report.missing:
+        shown = ", ".join(report.missing[:5]) + (" ..." if len(report.missing) > 5 else "")
+        err.print(
+            f"{len(report.missing)} items have no media under {media_root}: {shown}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if json_output:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        _print_eval(report)
+    if report.failures:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
 class _user_errors:
     """Expected errors become one line on stderr and exit code 2, not a traceback."""
 
@@ -274,6 +323,59 @@ class _progress:
 
     def __exit__(self, *exc) -> None:
         self.bar.stop()
+
+
+class _StageProgress:
+    """One rich progress bar per stage (indexing, then each direction's queries)."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self.bar.start()
+        return self.update
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            label = "indexing" if stage == "index" else f"{stage} queries"
+            self.tasks[stage] = self.bar.add_task(label, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+
+def _print_eval(report: EvalReport) -> None:
+    table = Table(
+        title=f"{report.format} · {report.items} items · profile {report.profile} · "
+        f"{report.wall_seconds:.1f} s"
+    )
+    for column in ("direction", "R@1", "R@5", "R@10", "MedR", "MeanR", "mAP", "queries"):
+        table.add_column(column, justify="left" if column == "direction" else "right")
+    for direction, metrics in report.results.items():
+        if "skipped" in metrics:
+            table.add_row(direction, f"[yellow]skipped: {metrics['skipped']}", *[""] * 6)
+            continue
+        table.add_row(
+            direction,
+            *(f"{metrics[key]:.1f}" for key in ("R@1", "R@5", "R@10", "MedR", "MeanR", "mAP")),
+            f"{metrics['queries']} / {metrics['targets']}",
+        )
+    out.print(table)
+    for failure in report.failures:
+        out.print(
+            f"[red]failed[/red] {failure['path']}: {failure['error']}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_report(report: IngestReport) -> None:
