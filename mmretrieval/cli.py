@@ -396,24 +396,22 @@ def _print_hits(hits: list[Hit]) -> None:
     if not hits:
         out.print("no hits")
         return
+    frames = any(hit.frame_time is not None for hit in hits)  # only indexes with pictures
     table = Table(expand=True)
     table.add_column("#", justify="right")
     table.add_column("file", overflow="fold", ratio=2)
     table.add_column("span", no_wrap=True)
-    table.add_column("frame", no_wrap=True)
+    if frames:
+        table.add_column("frame", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("evidence", no_wrap=True)
     table.add_column("text", overflow="fold", ratio=4)
     for rank, hit in enumerate(hits, start=1):
         evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
+        frame = ["" if hit.frame_time is None else _clock(hit.frame_time)] if frames else []
+        span = f"{_clock(hit.start)}–{_clock(hit.end)}"
         table.add_row(
-            str(rank),
-            Path(hit.path).name,
-            f"{_clock(hit.start)}–{_clock(hit.end)}",
-            "" if hit.frame_time is None else _clock(hit.frame_time),
-            f"{hit.score:.3f}",
-            evidence,
-            hit.text,
+            str(rank), Path(hit.path).name, span, *frame, f"{hit.score:.3f}", evidence, hit.text
         )
     out.print(table)
 
