@@ -32,8 +32,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check mmretrieval tests benchmarks samples
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/query.py
+	$(BIN)/python benchmarks/index_bench.py
+	$(BIN)/python benchmarks/retrieval.py offline
 
 clean:
 	rm -rf $(VENV) $(DEMO_INDEX)

@@ -359,6 +359,29 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")
+    plot_stages(stages, wall, out.with_suffix(".png"))
+
+
+def plot_stages(stages: dict[str, dict], wall: float, path: Path) -> None:
+    """Seconds per stage as a bar chart next to the JSON (skipped without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install '.[bench]'): no plot")
+        return
+    names = list(stages)
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    axes.barh(names, [stages[n]["seconds"] for n in names], color="#4a7bb7")
+    axes.invert_yaxis()
+    axes.set_xlabel(f"seconds (wall {wall:.1f} s)")
+    axes.set_title("ingest time per stage")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
