@@ -39,6 +39,10 @@ err = Console(stderr=True)
 
 IndexOption = Annotated[Path, typer.Option("--index", "-i", help="index directory")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(help="offline, default or a YAML file; default: the index's own, else offline"),
+]
 
 
 @app.callback()
@@ -56,12 +60,7 @@ def main(
 def index(
     paths: Annotated[list[Path], typer.Argument(help="media files or folders (recursed)")],
     index: IndexOption,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            help="offline, default or a YAML file; default: the index's own, else offline"
-        ),
-    ] = None,
+    profile: ProfileOption = None,
     prune: Annotated[bool, typer.Option(help="drop catalogued files that no longer exist")] = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -235,12 +234,7 @@ def eval_(
     manifest: Annotated[Path, typer.Option(help="dataset manifest: .csv, .json or .jsonl")],
     media_root: Annotated[Path, typer.Option(help="folder holding the manifest's media")],
     index: IndexOption,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            help="offline, default or a YAML file; default: the index's own, else offline"
-        ),
-    ] = None,
+    profile: ProfileOption = None,
     directions: Annotated[
         str, typer.Option(help="comma-separated: " + ",".join(DIRECTIONS))
     ] = ",".join(DIRECTIONS),
