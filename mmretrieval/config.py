@@ -50,6 +50,9 @@ class SpeechConfig(_Section):
     )
     language: str | None = Field(None, description="None = detect (multilingual models only)")
     beam_size: int = Field(1, ge=1)
+    temperature_fallback: bool = Field(
+        False, description="re-decode hard segments by sampling: better text, not reproducible"
+    )
     vad_filter: bool = True
     compute_type: str = "int8"
     device: str = "auto"

@@ -171,13 +171,14 @@ def test_deleted_file_stays_until_pruned(tmp_path):
     kept = library.add([folder])
     assert _statuses(kept) == {str(keeper): "unchanged"}
     assert str(radio) in {path for _, path, _, _ in _clips(index)}
-    assert _paths(library.search(text="orchestra tour", spaces=["lexical"])) == {str(radio)}
+    # dense and lexical together: one misheard word must not decide this (ASR under load varies)
+    assert library.search(text="the orchestra tours Japan this autumn", k=1)[0].path == str(radio)
 
     pruned = library.add([folder], prune=True)
     assert _statuses(pruned) == {str(keeper): "unchanged", str(radio): "removed"}
     assert {path for _, path, _, _ in _clips(index)} == {str(keeper)}
     assert _query(index, "SELECT COUNT(*) FROM files WHERE path = ?", str(radio)) == [(0,)]
-    assert not library.search(text="orchestra tour", spaces=["lexical"])
+    assert str(radio) not in _paths(library.search(text="the orchestra tours Japan", k=10))
     assert str(radio) not in _paths(library.search(text=ORCHESTRA, k=10))
     assert sum(library.stats()["vectors"].values()) < sum(vectors_before.values())
     _assert_store_matches_catalog(library)

@@ -11,6 +11,8 @@ from mmretrieval.devices import ctranslate2_device
 from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.models import hub_id, resolve
 
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's own default
+
 
 class WhisperTranscriber:
     modality = "speech"
@@ -38,6 +40,8 @@ class WhisperTranscriber:
             audio,
             language=self.config.language,
             beam_size=self.config.beam_size,
+            # Greedy/beam only by default: the same file gives the same transcript every time.
+            temperature=FALLBACK_TEMPERATURES if self.config.temperature_fallback else 0.0,
             vad_filter=self.config.vad_filter,
             word_timestamps=True,
             condition_on_previous_text=False,
