@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from mmretrieval.filters import ClipFilter
 from mmretrieval.store.catalog import Catalog, ClipRow
 
 MIN_FUZZY_LENGTH = 5  # shorter words have too many near neighbours to fuzz usefully
@@ -63,19 +64,25 @@ class LexicalSearch:
         self._documents = 1
         self._vocabulary_generation = -1
 
-    def search(self, text: str, limit: int) -> dict[int, float]:
-        """Clip id -> coverage in (0, 1] for up to ``limit`` clips matching ``text``."""
+    def search(
+        self, text: str, limit: int, clip_filter: ClipFilter | None = None
+    ) -> dict[int, float]:
+        """Clip id -> coverage in (0, 1] for up to ``limit`` clips matching ``text``, of files
+        that pass ``clip_filter``."""
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
             return {}
         self._refresh_vocabulary()
         variants = self.variants(query.terms)
         expression = _fts_expression(query, variants)
-        candidates = dict.fromkeys(self.catalog.match(expression, limit) if expression else [])
+        candidates = dict.fromkeys(
+            self.catalog.match(expression, limit, clip_filter=clip_filter) if expression else []
+        )
         long_terms = [t for t in query.terms if len(t) >= MIN_SUBSTRING_LENGTH]
         if long_terms:
             expression = " OR ".join(_quote(t) for t in long_terms)
-            candidates.update(dict.fromkeys(self.catalog.match(expression, limit, "clip_screen")))
+            screen = self.catalog.match(expression, limit, "clip_screen", clip_filter)
+            candidates.update(dict.fromkeys(screen))
         rows = self.catalog.clips(candidates)
         scores = {}
         for clip_id in candidates:

@@ -4,6 +4,10 @@ Per-space scores are comparable numbers in [0, 1]: cosine similarity (clamped at
 spaces, IDF-weighted query coverage for the lexical pseudo-space. ``weighted`` fusion is their
 weighted mean over the spaces the query reached, so a clip's score reads the same whatever
 else is in the index; ``rrf`` (reciprocal-rank fusion) uses ranks only.
+
+A ``ClipFilter`` is evaluated in the catalog first; every index, vector and lexical, then
+searches only among the clips it allows, so a filter never empties a result list that
+matching clips could have filled.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 from mmretrieval import channels
 from mmretrieval.config import SearchConfig
 from mmretrieval.errors import ConfigError
+from mmretrieval.filters import ClipFilter
 from mmretrieval.lexical import LexicalQuery, LexicalSearch, tokenize
 from mmretrieval.store.catalog import Catalog, ClipRow
 from mmretrieval.store.vectors import VectorStore
@@ -38,9 +43,14 @@ class Hit:
     file_id: int
     clip_ids: list[int] = field(default_factory=list)
     frame_time: float | None = None  # when the best-matching frame of the span appeared
+    text_time: float | None = None  # when the snippet's line starts (said or shown)
 
     def to_dict(self) -> dict:
-        extra = {} if self.frame_time is None else {"frame_time": round(self.frame_time, 3)}
+        extra = {
+            name: round(value, 3)
+            for name, value in (("frame_time", self.frame_time), ("text_time", self.text_time))
+            if value is not None
+        }
         return {
             "path": self.path,
             "start": round(self.start, 3),
@@ -75,6 +85,7 @@ class Searcher:
         k: int = 10,
         spaces: Sequence[str] | None = None,
         weights: dict[str, float] | None = None,
+        clip_filter: ClipFilter | None = None,
     ) -> list[Hit]:
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
@@ -84,7 +95,10 @@ class Searcher:
                 f"expected {', '.join(sorted(known))}"
             )
         weights = {**self.config.weights, **(weights or {})}
-        evidence, reached = self._evidence(query, spaces)
+        allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
+        if allowed is not None and len(allowed) == 0:
+            return []
+        evidence, reached = self._evidence(query, spaces, clip_filter, allowed)
         if not evidence:
             return []
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
@@ -94,7 +108,7 @@ class Searcher:
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)
         for hit in hits:
-            hit.text = self._snippet(hit, tokens)
+            hit.text, hit.text_time = self._snippet(hit, tokens)
             if picture is not None:
                 hit.frame_time = self._best_frame(hit, picture)
         return hits
@@ -106,9 +120,14 @@ class Searcher:
         return float(times[int(np.argmax(vectors @ query))])
 
     def _evidence(
-        self, query: EncodedQuery, spaces: Sequence[str] | None
+        self,
+        query: EncodedQuery,
+        spaces: Sequence[str] | None,
+        clip_filter: ClipFilter | None,
+        allowed: np.ndarray | None,
     ) -> tuple[dict[int, dict[str, float]], set[str]]:
-        """Clip id -> channel -> score in [0, 1] for every candidate; and the spaces searched."""
+        """Clip id -> channel -> score in [0, 1] for every candidate (among ``allowed`` clips,
+        those of the files passing ``clip_filter``; None: all); and the spaces searched."""
         wanted = set(spaces) if spaces else None
         per_channel: dict[str, dict[int, float]] = {}
         reached = set()
@@ -118,10 +137,14 @@ class Searcher:
             if space in query.vectors and (wanted is None or space in wanted):
                 vector_channels.append(channel)
                 reached.add(space)
-                hits = self.store.search(channel, query.vectors[space], self.config.candidates)
+                hits = self.store.search(
+                    channel, query.vectors[space], self.config.candidates, ids=allowed
+                )
                 per_channel[channel] = {i: max(0.0, s) for i, s in hits}
         if query.text and (wanted is None or channels.LEXICAL in wanted):
-            per_channel[channels.LEXICAL] = self.lexical.search(query.text, self.config.candidates)
+            per_channel[channels.LEXICAL] = self.lexical.search(
+                query.text, self.config.candidates, clip_filter
+            )
             reached.add(channels.LEXICAL)
         candidates = {i for scores in per_channel.values() for i in scores}
         for channel in vector_channels:  # score candidates another channel found, exactly
@@ -161,11 +184,12 @@ class Searcher:
                 fused[clip_id] += weight / (self.config.rrf_k + rank)
         return {c: fused.get(c, 0.0) for c in per_space}
 
-    def _snippet(self, hit: Hit, query_tokens: set[str]) -> str:
-        """The transcript or on-screen line in the span that shares most words with the query."""
+    def _snippet(self, hit: Hit, query_tokens: set[str]) -> tuple[str, float | None]:
+        """The transcript or on-screen line in the span that shares most words with the query,
+        and when it starts."""
         lines = self.catalog.texts(hit.file_id, hit.start, hit.end)
         if not lines:
-            return ""
+            return "", None
         prefer_screen = hit.evidence.get(channels.OCR, 0) > hit.evidence.get(channels.SPEECH, 0)
 
         def rank(line) -> tuple[int, bool]:
@@ -181,7 +205,8 @@ class Searcher:
                 for line in lines
                 if line.source == "ocr" and line.overlaps(best.start, best.end)
             )
-        return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+        text = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+        return text, max(best.start, hit.start)
 
 
 def _space_scores(channel_scores: dict[str, float]) -> dict[str, float]:

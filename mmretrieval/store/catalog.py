@@ -3,11 +3,16 @@
 Vector indexes are caches built from the ``vectors`` table; their ids are ``clips.id``. Every
 change to one file (its clips, texts and vectors) is one transaction, and bumps ``generation``
 so a vector index saved at another generation is known to be stale.
+
+Schema history: 2 added each file's ``date`` and sidecar ``metadata`` and the ``file_tags``
+table (search filters); a version 1 catalog is upgraded in place when opened, its files dated
+by their modification time until they are re-indexed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,9 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval.errors import IndexDirError
+from mmretrieval.filters import ClipFilter, FileMetadata, path_matches
 from mmretrieval.media.timeline import TimedText, Word
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +43,9 @@ CREATE TABLE IF NOT EXISTS files (
     duration REAL,
     has_video INTEGER,
     has_audio INTEGER,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    date TEXT,  -- ISO day: the metadata sidecar's date, else the modification day
+    metadata TEXT  -- the sidecar fields as JSON
 );
 CREATE TABLE IF NOT EXISTS clips (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: ids are keys in vector indexes
@@ -46,6 +56,12 @@ CREATE TABLE IF NOT EXISTS clips (
     ocr TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS clips_by_file ON clips(file_id, start);
+CREATE TABLE IF NOT EXISTS file_tags (
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (tag, file_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS file_tags_by_file ON file_tags(file_id);
 CREATE TABLE IF NOT EXISTS texts (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files(id),
@@ -127,6 +143,7 @@ class IndexedFile:
     texts: Sequence[TimedText]
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
     frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
+    metadata: FileMetadata | None = None  # from sidecars; None: dated by ``mtime_ns``
 
 
 class Catalog:
@@ -138,17 +155,38 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.db.create_function("mmr_glob", 2, path_matches, deterministic=True)
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) == 1:
+            self._upgrade_from_1()
         elif int(version) != SCHEMA_VERSION:
             raise IndexDirError(
                 f"index at {path.parent} has catalog schema {version}, this mmretrieval reads "
                 f"{SCHEMA_VERSION}: re-index into a new folder"
             )
 
+    def _upgrade_from_1(self) -> None:
+        """Schema 1 -> 2: the files' date and metadata columns (``file_tags`` is new, so
+        ``SCHEMA`` has created it already)."""
+        with self._transaction():
+            present = {row[1] for row in self.db.execute("PRAGMA table_info(files)")}
+            for column in ("date", "metadata"):
+                if column not in present:
+                    self.db.execute(f"ALTER TABLE files ADD COLUMN {column} TEXT")
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        log.info("catalog %s upgraded from schema 1 to %d", self.path, SCHEMA_VERSION)
+
     def close(self) -> None:
         self.db.close()
+
+    def hold_snapshot(self) -> None:
+        """From now on read the catalog as it is at this moment, whatever other connections
+        commit (a WAL read transaction left open): a reader never sees half of an ingest.
+        Only for read-only use; ``close`` ends it."""
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT value FROM meta LIMIT 1").fetchall()
 
     # -- meta ---------------------------------------------------------------------------------
 
@@ -172,10 +210,25 @@ class Catalog:
     # -- files --------------------------------------------------------------------------------
 
     def file(self, path: str) -> FileRow | None:
+        return self._file_where("path", path)
+
+    def file_by_id(self, file_id: int) -> FileRow | None:
+        return self._file_where("id", file_id)
+
+    def indexed_file_with_hash(self, digest: str) -> FileRow | None:
+        """An indexed file with this content hash: the same media, under any path."""
         row = self.db.execute(
             "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files "
-            "WHERE path = ?",
-            (path,),
+            "WHERE hash = ? AND status = 'indexed' ORDER BY id LIMIT 1",
+            (digest,),
+        ).fetchone()
+        return FileRow(*row) if row else None
+
+    def _file_where(self, column: str, value: str | int) -> FileRow | None:
+        row = self.db.execute(
+            "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files "
+            f"WHERE {column} = ?",
+            (value,),
         ).fetchone()
         return FileRow(*row) if row else None
 
@@ -200,11 +253,13 @@ class Catalog:
 
         Returns the clip ids that were removed and, per channel, the new clip ids and vectors.
         """
+        metadata = record.metadata
         with self._transaction():
             removed = self._drop(record.path)
             file_id = self.db.execute(
                 "INSERT INTO files (path, size, mtime_ns, hash, status, duration, has_video, "
-                "has_audio, updated_at) VALUES (?, ?, ?, ?, 'indexed', ?, ?, ?, ?)",
+                "has_audio, updated_at, date, metadata) "
+                "VALUES (?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?, ?)",
                 (
                     record.path,
                     record.size,
@@ -214,8 +269,14 @@ class Catalog:
                     int(record.has_video),
                     int(record.has_audio),
                     time.time(),
+                    metadata.date if metadata else None,
+                    metadata.fields_json() if metadata else None,
                 ),
             ).lastrowid
+            self.db.executemany(
+                "INSERT INTO file_tags (file_id, tag) VALUES (?, ?)",
+                [(file_id, tag) for tag in (metadata.tags if metadata else ())],
+            )
             clip_ids = [
                 self.db.execute(
                     "INSERT INTO clips (file_id, start, end, speech, ocr) VALUES (?, ?, ?, ?, ?)",
@@ -282,6 +343,7 @@ class Catalog:
         self.db.executemany("DELETE FROM frames WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
+        self.db.execute("DELETE FROM file_tags WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
         return clip_ids
 
@@ -348,24 +410,79 @@ class Catalog:
         vectors = np.stack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
         return times, vectors.astype(np.float32)
 
+    def file_clips(self, file_id: int) -> list[ClipRow]:
+        """A file's clips in time order."""
+        rows = self.db.execute(
+            "SELECT c.id, c.file_id, f.path, c.start, c.end, c.speech, c.ocr FROM clips c "
+            "JOIN files f ON f.id = c.file_id WHERE c.file_id = ? ORDER BY c.start",
+            (file_id,),
+        )
+        return [ClipRow(*row) for row in rows]
+
+    def vectors(self, channel: str, clip_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of these clips in one channel; clips without one are absent."""
+        marks = ",".join("?" * len(clip_ids))
+        rows = self.db.execute(
+            f"SELECT clip_id, vector FROM vectors WHERE channel = ? AND clip_id IN ({marks})",
+            [channel, *clip_ids],
+        )
+        return {clip_id: np.frombuffer(blob, dtype=np.float32) for clip_id, blob in rows}
+
+    def vector_matrix(self, channel: str, clip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the ids of ``clip_ids`` found, in their order; their vectors as one matrix): how a
+        vector store whose codes are lossy reads exact vectors back."""
+        stored = self.vectors(channel, clip_ids.tolist())
+        found = np.fromiter((i for i in clip_ids.tolist() if i in stored), dtype=np.int64)
+        if len(found) == 0:
+            return found, np.zeros((0, 0), dtype=np.float32)
+        return found, np.stack([stored[i] for i in found.tolist()])
+
     def channels(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT channel FROM vectors")]
 
     # -- lexical search -------------------------------------------------------------------------
 
-    def match(self, expression: str, limit: int, table: str = "clip_text") -> list[int]:
-        """Clip ids matching an FTS5 expression, best BM25 first.
+    def match(
+        self,
+        expression: str,
+        limit: int,
+        table: str = "clip_text",
+        clip_filter: ClipFilter | None = None,
+    ) -> list[int]:
+        """Clip ids matching an FTS5 expression, best BM25 first, only of files that pass
+        ``clip_filter`` (the filter applies before the limit).
 
         ``table`` is ``clip_text`` (words of speech and screen text) or ``clip_screen``
         (trigrams of screen text, for substring matches).
         """
         if table not in ("clip_text", "clip_screen"):
             raise ValueError(f"no full-text table {table}")
+        if not clip_filter:
+            rows = self.db.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
+                (expression, limit),
+            )
+            return [int(rowid) for (rowid,) in rows]
+        where, params = _filter_sql(clip_filter)
         rows = self.db.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
-            (expression, limit),
+            f"SELECT {table}.rowid FROM {table} JOIN clips c ON c.id = {table}.rowid "
+            f"JOIN files f ON f.id = c.file_id WHERE {table} MATCH ? AND {where} "
+            f"ORDER BY bm25({table}) LIMIT ?",
+            (expression, *params, limit),
         )
         return [int(rowid) for (rowid,) in rows]
+
+    # -- filters --------------------------------------------------------------------------------
+
+    def clip_ids(self, clip_filter: ClipFilter) -> np.ndarray:
+        """The ids (sorted) of every clip of the files that pass ``clip_filter``."""
+        where, params = _filter_sql(clip_filter)
+        rows = self.db.execute(
+            f"SELECT c.id FROM clips c JOIN files f ON f.id = c.file_id WHERE {where} "
+            "ORDER BY c.id",
+            params,
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def term_document_counts(self) -> dict[str, int]:
         """Every indexed term with the number of clips containing it."""
@@ -389,6 +506,42 @@ class Catalog:
             "hours": round(hours, 3),
             "vectors": per_channel,
         }
+
+
+# A file's day: its sidecar's (or modification day) recorded at indexing; files catalogued by
+# schema 1 have none, so their modification time, in local time like the recorded days.
+_FILE_DATE = "COALESCE(f.date, date(f.mtime_ns / 1000000000, 'unixepoch', 'localtime'))"
+
+
+def _filter_sql(clip_filter: ClipFilter) -> tuple[str, list]:
+    """A WHERE condition over ``files f`` (and its params) that the files passing
+    ``clip_filter`` meet."""
+    conditions, params = ["f.status = 'indexed'"], []
+    if clip_filter.paths:
+        conditions.append("(" + " OR ".join(["mmr_glob(?, f.path)"] * len(clip_filter.paths)) + ")")
+        params += clip_filter.paths
+    if clip_filter.date_from is not None:
+        conditions.append(f"{_FILE_DATE} >= ?")
+        params.append(clip_filter.date_from.isoformat())
+    if clip_filter.date_to is not None:
+        conditions.append(f"{_FILE_DATE} <= ?")
+        params.append(clip_filter.date_to.isoformat())
+    if clip_filter.min_duration is not None:
+        conditions.append("f.duration >= ?")
+        params.append(clip_filter.min_duration)
+    if clip_filter.max_duration is not None:
+        conditions.append("f.duration <= ?")
+        params.append(clip_filter.max_duration)
+    for tag in clip_filter.tags:
+        conditions.append("EXISTS (SELECT 1 FROM file_tags t WHERE t.file_id = f.id AND t.tag = ?)")
+        params.append(tag)
+    if clip_filter.any_tags:
+        marks = ",".join("?" * len(clip_filter.any_tags))
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM file_tags t WHERE t.file_id = f.id AND t.tag IN ({marks}))"
+        )
+        params += clip_filter.any_tags
+    return " AND ".join(conditions), params
 
 
 def _words_json(words: Sequence[Word]) -> str | None:

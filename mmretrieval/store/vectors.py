@@ -6,32 +6,69 @@ differs from the catalog's is rebuilt from it (after a crash, or an index type c
 
 Index choice (``index_spec``, the profile's ``store.index``):
 
-- ``auto`` (default): a channel of up to ``exact_limit`` (100k) vectors is an exact ``Flat`` scan.
-  Above that it is ``IVF{nlist},Flat`` with ``nlist`` the power of two nearest ``2 * sqrt(n)``
-  (2048 at 1M), k-means trained on a sample of up to 100k of its vectors, searched with
-  ``nprobe = nlist / 64``. Measured on 1M x 512-d clustered vectors (``benchmarks/index_bench.py``):
-  recall@10 1.0 against exact search at about 3 ms per query on 2 cores, where HNSW
-  (``HNSW32,Flat``) takes minutes to build, recalls less at equal latency and cannot remove
-  vectors. Uniform random vectors, which have no clusters for IVF to use, recall only 0.07 at
-  that nprobe; embeddings of real media are clustered, but a corpus that is not needs a larger
-  ``nprobe`` (``auto|nprobe=...``) or exact ``Flat``.
+- ``auto`` (default) picks by size and memory, per channel:
+
+  - up to ``exact_limit`` (100k) vectors: exact ``Flat``;
+  - above, while ``IVF,Flat`` takes at most ``memory_budget`` (2 GiB by default: about 1M
+    512-d or 1.3M 384-d vectors): ``IVF{nlist},Flat`` with ``nlist`` the power of two nearest
+    ``2 * sqrt(n)`` (2048 at 1M), k-means trained on a sample of up to 100k of its vectors,
+    searched with ``nprobe = nlist / 64``. Measured on 1M x 512-d clustered vectors
+    (``benchmarks/index_bench.py``): recall@10 1.0 against exact search at about 3 ms per
+    query on 2 cores, where HNSW (``HNSW32,Flat``) takes minutes to build, recalls less at
+    equal latency and cannot remove vectors. Uniform random vectors, which have no clusters for
+    IVF to use, recall only 0.07 at that nprobe; embeddings of real media are clustered, but a
+    corpus that is not needs a larger ``nprobe`` (``auto|nprobe=...``) or exact ``Flat``;
+  - above the budget: ``IVF{nlist},PQ{d/8}x8``, one byte per 8 dimensions (64 bytes for a
+    512-d vector instead of 2048; about 140 with ids and the id map). PQ scores are
+    approximate: alone they recall about half of the true top 10 (1M x 512-d clustered), but
+    the true top 10 lie within PQ's first 100 for ~98% of them. So when the store is given
+    ``exact`` (a way to read the exact vectors: the library passes the catalog's), each search
+    re-scores its first ``max(k, REFINE_CANDIDATES)`` PQ candidates with the exact vectors and
+    returns exact scores; ``vectors`` reads them there too. That costs no memory, the catalog
+    being on disk anyway.
+
+  A memory estimate is logged before every build (a warning when it exceeds the memory
+  available now): ``estimate_bytes``.
 - Growth: when an ``add`` takes an ``auto`` channel over ``exact_limit``, the channel is rebuilt
   right away from its own vectors (read back from the index) as IVF, and again whenever it holds
   more than ``nlist ** 2`` vectors (4x the size its ``nlist`` suits: at 262k, 1.05M, 4.2M...), so
-  lists stay short. Removals never turn a channel back into Flat; ``rebuild`` (from the catalog)
-  picks the type for the size it is given.
-- Any FAISS factory string, e.g. ``HNSW32,Flat`` or ``IVF4096,PQ64x8,RFlat``. A type that needs
+  lists stay short, or when ``IVF,Flat`` outgrows the memory budget (as IVF-PQ). An IVF-PQ
+  channel is never rebuilt from its own codes (they are lossy): it keeps its trained quantizer
+  and grows by adding; ``rebuild`` (from the catalog, e.g. after deleting ``<index>/vectors``)
+  retrains it for its size. Removals never turn a channel back into a smaller type.
+- Any FAISS factory string, e.g. ``HNSW32,Flat`` or ``IVF4096,PQ64x8``. A type that needs
   training starts as exact Flat and is built once the channel holds enough vectors to train it
   (39 per k-means centroid, FAISS's own minimum; at least 10k).
 - Search-time parameters: append ``|`` and a FAISS ``ParameterSpace`` string, e.g.
   ``auto|nprobe=64`` or ``HNSW32,Flat|efSearch=256``. Unset, IVF types search ``nlist / 64``
   lists and HNSW types use ``efSearch=128``. Changing them needs no rebuild.
 
+Building holds the channel's vectors in memory once (read from the catalog or the index).
+
 Ids are catalog clip ids: IVF types hold them natively (with a hash map from id to vector for
 ``vectors``), every other type sits inside ``IndexIDMap2``. Flat-like and IVF types remove in
 place; a type that cannot (HNSW, or anything whose inner ids FAISS would renumber) is rebuilt from
 its own remaining vectors on ``remove``, which is correct but costs a full build per call: use
 those types for append-mostly corpora.
+
+``search(..., ids=...)`` searches only among those clip ids (a search filter). Up to
+``EXACT_SUBSET`` ids are scored exactly from their stored vectors; more go through a FAISS id
+selector, with IVF's ``nprobe`` divided by the share of the channel they make up, so
+as many allowed vectors are examined as an unrestricted search examines vectors (a filter
+allowing 10% of a channel probes 10x the lists, at most all of them).
+
+Memory-mapped loading (``mmap``): ``True`` loads every saved index with FAISS's
+``IO_FLAG_MMAP_IFC``, which maps the vectors or codes of Flat, IVF (its inverted lists), PQ, SQ
+and HNSW (its storage; the graph is read into memory) types from the file instead of reading
+them, so an index larger than RAM can be searched through the page cache; ``auto`` (default)
+does it for index files larger than half the memory available when the store opens. A mapped
+index is read-only (FAISS aborts the process on a write), so the first change to a mapped channel
+reads it into memory first.
+
+GPU: with ``gpu`` ``auto`` (default) and a FAISS built with CUDA (the ``[gpu]`` extra) seeing a
+GPU, unrestricted searches run on a GPU copy of each channel, made on the first search after a
+change; types FAISS cannot move (HNSW, for one) stay on the CPU, and so do restricted searches
+(FAISS's GPU indexes take no id selector). ``gpu: true`` refuses to start without a GPU.
 
 ``search`` takes one query and runs it on one OpenMP thread, restoring the caller's setting after
 (the setting is per calling thread, so concurrent searches do not race): on the 2-core machine an
@@ -46,21 +83,38 @@ import json
 import logging
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import faiss
 import numpy as np
+
+from mmretrieval.config import StoreConfig
+from mmretrieval.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "store.json"
 AUTO = "auto"
 EXACT_LIMIT = 100_000  # auto: exact Flat up to this many vectors per channel
+# auto: IVF,Flat while it takes at most this many bytes, IVF-PQ above (2 GiB)
+MEMORY_BUDGET = StoreConfig.model_fields["memory_budget"].default
+PQ_DIMS_PER_BYTE = 8  # auto's IVF-PQ codes: one byte (sub-quantizer) per this many dimensions
+REFINE_CANDIDATES = 100  # lossy channels: PQ candidates re-scored exactly per search, at least
 TRAIN_SAMPLE = 100_000  # vectors k-means trains on (more when nlist needs 39 per centroid)
 MIN_TRAIN = 10_000  # the fewest vectors a type that needs training is built from
 NPROBE_FRACTION = 64  # IVF searches nlist / 64 lists unless told otherwise
 HNSW_EF_SEARCH = 128
+EXACT_SUBSET = 8_192  # a search among at most this many ids scores them exactly
+BITMAP_DENSITY = 256  # ids 1 in 256 dense or more: a bitmap selects them (else a hash set)
+MMAP_SHARE = 0.5  # mmap auto: map index files larger than this share of available memory
+ID_BYTES = 8  # an id in an IVF list or an IndexIDMap2
+MAP_ENTRY_BYTES = 48  # a hash map entry (IVF direct map, IndexIDMap2 reverse map), measured
+GPU_MAX_K = 2048  # FAISS GPU indexes return at most this many neighbours
+
+# (channel, ids) -> (the ids found, their exact vectors), e.g. read from the catalog
+ExactVectors = Callable[[str, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class VectorStore(Protocol):
@@ -72,7 +126,9 @@ class VectorStore(Protocol):
 
     def remove(self, ids: np.ndarray) -> None: ...
 
-    def search(self, channel: str, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def search(
+        self, channel: str, query: np.ndarray, k: int, ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]: ...
 
     def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -83,15 +139,33 @@ class VectorStore(Protocol):
 
 class FaissStore:
     """FAISS indexes under ``folder``; ``index_spec`` is ``auto`` or a FAISS factory string,
-    either optionally followed by ``|`` and search parameters (see the module docstring)."""
+    either optionally followed by ``|`` and search parameters; ``exact`` reads exact vectors
+    for channels with lossy codes (see the module docstring for all of it)."""
 
-    def __init__(self, folder: Path, index_spec: str = AUTO, exact_limit: int = EXACT_LIMIT):
+    def __init__(
+        self,
+        folder: Path,
+        index_spec: str = AUTO,
+        exact_limit: int = EXACT_LIMIT,
+        memory_budget: int = MEMORY_BUDGET,
+        mmap: bool | Literal["auto"] = "auto",
+        gpu: bool | Literal["auto"] = "auto",
+        exact: ExactVectors | None = None,
+    ):
         self.folder = folder
         self.index_spec = index_spec
         self.factory, self.search_params = _parse_spec(index_spec)
         self.exact_limit = exact_limit
+        self.memory_budget = memory_budget
+        self.mmap = mmap
+        self.exact = exact
+        self.gpu = _gpu_wanted(gpu)
         self.indexes: dict[str, faiss.Index] = {}
         self._sorted_ids: dict[str, np.ndarray] = {}  # per channel, rebuilt after a change
+        self._mapped: set[str] = set()  # channels memory-mapped from their (read-only) files
+        self._dirty: set[str] = set()  # channels changed since loaded or saved
+        self._gpu_indexes: dict[str, faiss.Index | None] = {}  # None: this type stays on CPU
+        self._gpu_resources = None
         self.generation = -1
         state_path = folder / STATE_FILE
         if state_path.exists():
@@ -102,9 +176,20 @@ class FaissStore:
             if saved != self.factory:
                 log.info("store index %r is now %r: channels need a rebuild", saved, self.factory)
             for channel in state["channels"]:
-                index = faiss.read_index(str(folder / f"{channel}.faiss"))
-                self._set_search_params(index)
-                self.indexes[channel] = index
+                self.indexes[channel] = self._load(channel)
+
+    @classmethod
+    def from_config(
+        cls, folder: Path, config: StoreConfig, exact: ExactVectors | None = None
+    ) -> FaissStore:
+        return cls(
+            folder,
+            config.index,
+            memory_budget=config.memory_budget,
+            mmap=config.mmap,
+            gpu=config.gpu,
+            exact=exact,
+        )
 
     def channels(self) -> list[str]:
         return sorted(self.indexes)
@@ -114,21 +199,28 @@ class FaissStore:
         return index.ntotal if index is not None else 0
 
     def describe(self, channel: str) -> str:
-        """The channel's index type, e.g. ``Flat`` or ``IVF2048,Flat`` (empty when none)."""
+        """The channel's index type, e.g. ``Flat``, ``IVF2048,Flat`` or ``IVF4096,PQ64x8``
+        (empty when none)."""
         index = self.indexes.get(channel)
         if index is None:
             return ""
         inner = _inner(index)
         if isinstance(inner, faiss.IndexIVFFlat):
             return f"IVF{inner.nlist},Flat"
+        if isinstance(inner, faiss.IndexIVFPQ):
+            return f"IVF{inner.nlist},PQ{inner.pq.M}x{inner.pq.nbits}"
         return "Flat" if isinstance(inner, faiss.IndexFlat) else type(inner).__name__
+
+    def mapped(self, channel: str) -> bool:
+        """Whether the channel is searched memory-mapped from its file."""
+        return channel in self._mapped
 
     def add(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
         ids = np.asarray(ids, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = self.indexes.get(channel)
+        index = self._writable(channel)
         wanted = self._wanted(vectors.shape[1], self.count(channel) + len(ids), index)
         if wanted is None:
             index.add_with_ids(vectors, ids)
@@ -144,18 +236,21 @@ class FaissStore:
                 old_ids, old_vectors = self._contents(channel)
                 ids = np.concatenate([old_ids, ids])
                 vectors = np.concatenate([old_vectors, vectors])
-            self.indexes[channel] = self._build(wanted, ids, vectors)
-        self._sorted_ids.pop(channel, None)
+            self.indexes[channel] = self._build(channel, wanted, ids, vectors)
+        self._changed(channel)
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids) == 0:
             return
         ids = np.asarray(ids, dtype=np.int64)
-        for channel, index in list(self.indexes.items()):
+        for channel in list(self.indexes):
+            if channel in self._mapped and not np.isin(ids, self._ids(channel)).any():
+                continue  # nothing to remove: no need to read a mapped index into memory
+            index = self._writable(channel)
             if isinstance(index, faiss.IndexIVF):  # a hash direct map removes by id array only
-                index.remove_ids(faiss.IDSelectorArray(ids))
+                removed = index.remove_ids(faiss.IDSelectorArray(ids))
             elif _removes_in_place(index):
-                index.remove_ids(faiss.IDSelectorBatch(ids))
+                removed = index.remove_ids(faiss.IDSelectorBatch(ids))
             elif np.isin(ids, self._ids(channel)).any():
                 old_ids, old_vectors = self._contents(channel)
                 keep = ~np.isin(old_ids, ids)
@@ -167,35 +262,59 @@ class FaissStore:
                 )
                 self.drop(channel)
                 self.add(channel, old_ids[keep], old_vectors[keep])
-        self._sorted_ids.clear()
+                removed = int((~keep).sum())
+            else:
+                removed = 0
+            if removed:
+                self._changed(channel)
 
-    def search(self, channel: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest clip ids by inner product (cosine, vectors being normalised)."""
+    def search(
+        self, channel: str, query: np.ndarray, k: int, ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest clip ids by inner product (cosine, vectors being normalised), only
+        among ``ids`` when given."""
         index = self.indexes.get(channel)
         if index is None or index.ntotal == 0:
             return []
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        refine = self.exact is not None and _lossy(index)
+        wanted = max(k, REFINE_CANDIDATES) if refine else k
+        if ids is not None:
+            ids = np.unique(np.asarray(ids, dtype=np.int64))
+            if len(ids) == 0:
+                return []
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = index.search(query, min(k, index.ntotal))
+            if ids is not None and (len(ids) <= EXACT_SUBSET or not _selects(index)):
+                found, scores = self._scan(channel, query[0], wanted, ids)
+            elif ids is not None:
+                found, scores = _search_selected(index, query, min(wanted, index.ntotal), ids)
+            else:
+                searcher = self._searcher(channel, wanted)
+                scores, found = searcher.search(query, min(wanted, index.ntotal))
+                found, scores = found[0], scores[0]
         finally:
             faiss.omp_set_num_threads(threads)
-        pairs = zip(ids[0].tolist(), scores[0].tolist(), strict=True)
-        return [(i, s) for i, s in pairs if i >= 0]
+        keep = found >= 0
+        found, scores = found[keep], scores[keep]
+        if refine and len(found):
+            found, exact = self.exact(channel, found)
+            scores = exact @ query[0] if len(found) else np.zeros(0, dtype=np.float32)
+            order = np.argsort(-scores, kind="stable")
+            found, scores = found[order], scores[order]
+        return list(zip(found[:k].tolist(), scores[:k].tolist(), strict=True))
 
     def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The stored vectors of those ``ids`` that this channel holds: (found ids, matrix)."""
+        """The stored vectors of those ``ids`` that this channel holds: (found ids, matrix).
+        Exact ones from ``exact`` where the index keeps lossy codes."""
         index = self.indexes.get(channel)
-        if index is None or len(ids) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        known = self._ids(channel)
-        ids = np.asarray(ids, dtype=np.int64)
-        positions = np.minimum(np.searchsorted(known, ids), max(len(known) - 1, 0))
-        found = ids[known[positions] == ids] if len(known) else ids[:0]
+        if index is None or self.exact is None or not _lossy(index):
+            return self._stored(channel, ids)
+        found = self._present(channel, np.asarray(ids, dtype=np.int64))
         if len(found) == 0:
             return found, np.zeros((0, index.d), dtype=np.float32)
-        return found, index.reconstruct_batch(found)
+        return self.exact(channel, found)
 
     def rebuild(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Replace one channel's index with one built from scratch over ``vectors``."""
@@ -206,14 +325,20 @@ class FaissStore:
     def drop(self, channel: str) -> None:
         self.indexes.pop(channel, None)
         self._sorted_ids.pop(channel, None)
+        self._mapped.discard(channel)
+        self._dirty.discard(channel)
+        self._gpu_indexes.pop(channel, None)
 
     def save(self, generation: int) -> None:
-        """Write every index, then the state file naming the catalog generation they match."""
+        """Write every index changed since loaded or saved, then the state file naming the
+        catalog generation they match."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        for channel, index in self.indexes.items():
+        for channel in sorted(self._dirty):
             _replace_atomically(
-                self.folder / f"{channel}.faiss", lambda tmp, i=index: faiss.write_index(i, tmp)
+                self.folder / f"{channel}.faiss",
+                lambda tmp, i=self.indexes[channel]: faiss.write_index(i, tmp),
             )
+        self._dirty.clear()
         state = {"generation": generation, "channels": self.channels(), "index": self.index_spec}
         _replace_atomically(
             self.folder / STATE_FILE, lambda tmp: Path(tmp).write_text(json.dumps(state, indent=1))
@@ -227,14 +352,17 @@ class FaissStore:
         None to add to ``index`` as it is."""
         flat = index is not None and isinstance(_inner(index), faiss.IndexFlat)
         if self.factory == AUTO:
-            approximate = f"IVF{nlist_for(n)},Flat"
+            target = self._auto(dim, n)
             if index is None:
-                return "Flat" if n <= self.exact_limit else approximate
+                return target
             if flat:
-                return None if n <= self.exact_limit else approximate
-            ivf = faiss.try_extract_index_ivf(index)
-            grown = ivf is not None and n > ivf.nlist**2  # 4x what 2 * sqrt(n) lists suit
-            return approximate if grown else None
+                return None if target == "Flat" else target
+            inner = _inner(index)
+            if isinstance(inner, faiss.IndexIVFFlat):
+                compress = not target.endswith(",Flat")  # outgrew the memory budget
+                grown = n > inner.nlist**2  # 4x what 2 * sqrt(n) lists suit
+                return target if compress or grown else None
+            return None  # lossy codes are not rebuilt from themselves (module docstring)
         need = _min_train(dim, self.factory)
         target = self.factory if n >= need else "Flat"
         if index is None:
@@ -242,8 +370,32 @@ class FaissStore:
         staging = flat and need > 0  # a Flat standing in until there is enough to train on
         return target if staging and target != "Flat" else None
 
-    def _build(self, factory: str, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
-        index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    def _auto(self, dim: int, n: int) -> str:
+        """The type ``auto`` gives a channel of ``n`` vectors of ``dim`` dimensions."""
+        if n <= self.exact_limit:
+            return "Flat"
+        flat = f"IVF{nlist_for(n)},Flat"
+        if estimate_bytes(flat, dim, n) <= self.memory_budget:
+            return flat
+        return f"IVF{nlist_for(n)},PQ{pq_bytes(dim)}x8np"  # np: no polysemous training (slow)
+
+    def _build(
+        self, channel: str, factory: str, ids: np.ndarray, vectors: np.ndarray
+    ) -> faiss.Index:
+        n, dim = vectors.shape
+        estimate = estimate_bytes(factory, dim, n)
+        available = available_memory()
+        log.log(
+            logging.WARNING if estimate > available else logging.INFO,
+            "channel %s: building %s over %d x %d-d vectors, about %s in memory (%s available)",
+            channel,
+            factory,
+            n,
+            dim,
+            _gib(estimate),
+            _gib(available),
+        )
+        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
         if not index.is_trained:
             ivf = faiss.try_extract_index_ivf(index)
             size = max(TRAIN_SAMPLE, 39 * ivf.nlist) if ivf is not None else TRAIN_SAMPLE
@@ -270,6 +422,61 @@ class FaissStore:
         if self.search_params:
             faiss.ParameterSpace().set_index_parameters(index, self.search_params)
 
+    # -- loading, mapping, GPU copies -----------------------------------------------------------
+
+    def _load(self, channel: str) -> faiss.Index:
+        path = self.folder / f"{channel}.faiss"
+        size = path.stat().st_size
+        mapped = self.mmap is True or (
+            self.mmap == "auto" and size > MMAP_SHARE * available_memory()
+        )
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mapped else 0)
+        if mapped:
+            self._mapped.add(channel)
+            log.info("channel %s: %s memory-mapped from %s", channel, _gib(size), path)
+        self._set_search_params(index)
+        return index
+
+    def _writable(self, channel: str) -> faiss.Index | None:
+        """The channel's index, read into memory first if it is mapped (mapped ones are
+        read-only, and FAISS aborts on a write to one)."""
+        index = self.indexes.get(channel)
+        if channel in self._mapped:
+            log.info("channel %s is memory-mapped: reading it into memory to change it", channel)
+            index = faiss.deserialize_index(faiss.serialize_index(index))
+            self._set_search_params(index)
+            self.indexes[channel] = index
+            self._mapped.discard(channel)
+        return index
+
+    def _changed(self, channel: str) -> None:
+        self._sorted_ids.pop(channel, None)
+        self._gpu_indexes.pop(channel, None)
+        self._dirty.add(channel)
+
+    def _searcher(self, channel: str, k: int) -> faiss.Index:
+        """The index an unrestricted search of ``k`` runs on: a GPU copy where there is one."""
+        index = self.indexes[channel]
+        if not self.gpu or k > GPU_MAX_K:
+            return index
+        if channel not in self._gpu_indexes:
+            self._gpu_indexes[channel] = self._to_gpu(channel, index)
+        return self._gpu_indexes[channel] or index
+
+    def _to_gpu(self, channel: str, index: faiss.Index) -> faiss.Index | None:
+        try:
+            if self._gpu_resources is None:
+                self._gpu_resources = faiss.StandardGpuResources()
+            copy = faiss.index_cpu_to_gpu(self._gpu_resources, 0, index)
+            ivf = faiss.try_extract_index_ivf(index)
+            if ivf is not None:
+                faiss.GpuParameterSpace().set_index_parameter(copy, "nprobe", ivf.nprobe)
+        except (AttributeError, RuntimeError) as exc:  # a type FAISS has no GPU version of
+            log.info("channel %s: %s stays on the CPU (%s)", channel, self.describe(channel), exc)
+            return None
+        log.info("channel %s: searched on the GPU", channel)
+        return copy
+
     # -- contents -------------------------------------------------------------------------------
 
     def _ids(self, channel: str) -> np.ndarray:
@@ -289,6 +496,35 @@ class FaissStore:
             self._sorted_ids[channel] = np.sort(found)
         return self._sorted_ids[channel]
 
+    def _present(self, channel: str, ids: np.ndarray) -> np.ndarray:
+        """Those of ``ids`` the channel holds, in their order."""
+        known = self._ids(channel)
+        if len(known) == 0:
+            return ids[:0]
+        positions = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+        return ids[known[positions] == ids]
+
+    def _stored(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(found ids, vectors) as the index itself holds them (approximations of lossy codes)."""
+        index = self.indexes.get(channel)
+        if index is None or len(ids) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        found = self._present(channel, np.asarray(ids, dtype=np.int64))
+        if len(found) == 0:
+            return found, np.zeros((0, index.d), dtype=np.float32)
+        return found, index.reconstruct_batch(found)
+
+    def _scan(
+        self, channel: str, query: np.ndarray, k: int, ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of ``ids`` by their stored vectors: (ids, scores), best first."""
+        found, stored = self._stored(channel, ids)
+        if len(found) == 0:
+            return found, np.zeros(0, dtype=np.float32)
+        scores = stored @ query
+        order = np.argsort(-scores, kind="stable")[:k]
+        return found[order], scores[order]
+
     def _contents(self, channel: str) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) of a channel, read back from its index."""
         index = self.indexes[channel]
@@ -299,6 +535,32 @@ class FaissStore:
             return ids, index.reconstruct_batch(ids)
         inner = _inner(index)
         return faiss.vector_to_array(index.id_map), inner.reconstruct_n(0, inner.ntotal)
+
+
+def _search_selected(
+    index: faiss.Index, query: np.ndarray, k: int, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """FAISS's own search restricted to ``ids`` (sorted, unique): (ids, scores). The selector
+    is a bitmap over ids up to the largest one when that is no bigger than a hash set of them
+    (ids at least one in ``BITMAP_DENSITY`` dense, as catalog clip ids are), else the set."""
+    top = int(ids[-1])
+    if top < BITMAP_DENSITY * len(ids):
+        bitmap = np.zeros(top // 8 + 1, dtype=np.uint8)
+        np.bitwise_or.at(bitmap, ids // 8, (1 << (ids % 8)).astype(np.uint8))
+        selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+    else:
+        selector = faiss.IDSelectorBatch(ids)
+    inner = _inner(index)
+    if isinstance(index, faiss.IndexIVF):
+        share = min(1.0, len(ids) / index.ntotal)
+        nprobe = min(index.nlist, math.ceil(index.nprobe / share))
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+    elif isinstance(inner, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    scores, found = index.search(query, k, params=params)
+    return found[0], scores[0]
 
 
 def _parse_spec(spec: str) -> tuple[str, str]:
@@ -315,9 +577,56 @@ def _removes_in_place(index: faiss.Index) -> bool:
     return isinstance(index, faiss.IndexIDMap2) and isinstance(_inner(index), faiss.IndexFlatCodes)
 
 
+def _selects(index: faiss.Index) -> bool:
+    """Whether FAISS can restrict a search of ``index`` to given ids (``_search_selected``)."""
+    inner = _inner(index)
+    return isinstance(index, faiss.IndexIVF) or isinstance(
+        inner, faiss.IndexFlatCodes | faiss.IndexHNSW
+    )
+
+
+def _lossy(index: faiss.Index) -> bool:
+    """Whether the index keeps approximations of its vectors rather than the vectors."""
+    inner = _inner(index)
+    if isinstance(inner, faiss.IndexIVF):
+        return not isinstance(inner, faiss.IndexIVFFlat)
+    if isinstance(inner, faiss.IndexHNSW):
+        inner = faiss.downcast_index(inner.storage)
+    return not isinstance(inner, faiss.IndexFlat)
+
+
 def nlist_for(n: int) -> int:
     """The IVF list count ``auto`` builds a channel of ``n`` vectors with."""
     return 2 ** round(math.log2(2 * math.sqrt(n)))
+
+
+def pq_bytes(dim: int) -> int:
+    """The code size (sub-quantizers) of ``auto``'s IVF-PQ for ``dim`` dimensions: the largest
+    divisor of ``dim`` at most ``dim / PQ_DIMS_PER_BYTE``."""
+    top = max(1, dim // PQ_DIMS_PER_BYTE)
+    return next(m for m in range(top, 0, -1) if dim % m == 0)
+
+
+def estimate_bytes(factory: str, dim: int, n: int) -> int:
+    """About how much memory a channel index of type ``factory`` over ``n`` vectors takes:
+    codes, ids and id map per vector, plus what does not grow with ``n`` (centroids)."""
+    per_vector, fixed = _footprint(factory, dim)
+    return int(fixed + per_vector * n)
+
+
+@functools.cache
+def _footprint(factory: str, dim: int) -> tuple[float, int]:
+    """(bytes per vector, fixed bytes) of an index type, from an empty one."""
+    index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return ivf.code_size + ID_BYTES + MAP_ENTRY_BYTES, 4 * dim * ivf.nlist
+    per_vector = ID_BYTES + MAP_ENTRY_BYTES  # IndexIDMap2's ids and reverse map
+    if isinstance(index, faiss.IndexHNSW):
+        per_vector += 4 * index.hnsw.nb_neighbors(0) * 1.1  # level-0 links and the levels above
+        index = faiss.downcast_index(index.storage)
+    code_size = index.code_size if isinstance(index, faiss.IndexFlatCodes) else 4 * dim
+    return per_vector + code_size, 0
 
 
 @functools.cache
@@ -328,6 +637,34 @@ def _min_train(dim: int, factory: str) -> int:
         return 0
     ivf = faiss.try_extract_index_ivf(probe)
     return max(MIN_TRAIN, 39 * ivf.nlist) if ivf is not None else MIN_TRAIN
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux: MemAvailable; elsewhere the free pages, or all)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    pages = os.sysconf_names.get("SC_AVPHYS_PAGES", os.sysconf_names["SC_PHYS_PAGES"])
+    return os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _gpu_wanted(gpu: bool | Literal["auto"]) -> bool:
+    """Whether to search on a GPU; ``True`` without one is a configuration error."""
+    count = faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
+    if gpu is True and count == 0:
+        raise ConfigError(
+            "store.gpu is true but FAISS sees no GPU: install mmretrieval[gpu] (faiss-gpu-cu12 "
+            "in place of faiss-cpu) on a machine with CUDA, or set store.gpu to auto"
+        )
+    return gpu is not False and count > 0
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
 
 
 def _replace_atomically(path: Path, write) -> None:
