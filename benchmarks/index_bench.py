@@ -1,4 +1,5 @@
-"""Benchmark vector index types: FaissStore (auto, Flat) against raw FAISS and hnswlib.
+"""Benchmark vector index types: FaissStore (auto, Flat) against raw FAISS and hnswlib, and
+MilvusStore (auto) with ``--milvus``.
 
 For each data kind and size: build time, index bytes (``faiss.serialize_index``; hnswlib's own
 file size), RSS delta, batched QPS, single-query p50/p95 latency and recall@10 against exact
@@ -7,7 +8,7 @@ over raw FAISS on the same index (interleaved queries) and single-query latency 
 threads. Writes JSON and a recall-vs-QPS plot (PNG beside the JSON). Usage:
 
     python benchmarks/index_bench.py [--sizes 100000,1000000] [--dim 512] [--queries 1000]
-        [--data clustered,uniform] [--out PATH]
+        [--data clustered,uniform] [--milvus [--milvus-uri URI]] [--pq] [--out PATH]
 
 Data, seeded: ``clustered`` is a two-level Gaussian mixture (100 topics, one sub-topic per 50
 vectors, noise giving nearest-neighbour cosines of ~0.4, like text embeddings), the realistic
@@ -21,6 +22,19 @@ HNSW is built for uniform data only up to ``--hnsw-uniform-max`` (100k) and hnsw
 ``--hnswlib-max`` (100k); FAISS HNSW takes ~3.5 min to build at 1M, hnswlib ~2.5 min.
 Single-query timings of the store are on one thread (as it searches); the store's overhead is
 its p50 over FAISS's on the same index object, both on one thread, queries interleaved.
+
+``--milvus`` adds a ``MilvusStore`` row per run: the store's ``auto`` index (FLAT to 100k vectors,
+IVF_FLAT above, as FaissStore) in embedded Milvus Lite (a temporary .db) or, with
+``--milvus-uri http://host:19530``, on a Milvus server. Build time covers inserting, flushing and
+indexing; recall and batched QPS come from all queries in one request, single-query latency from
+the first ``MILVUS_LATENCY_QUERIES`` through ``MilvusStore.search``. Milvus Lite is a pure-Python
+engine: its search walks every row in Python (~0.3 s a query at 100k vectors, ~0.4 s at 1M), so
+its latency says what the embedded engine costs, not what a Milvus server would.
+
+``--pq`` adds, for sizes above 100k, ``auto`` past its memory budget (IVF-PQ): with its first
+candidates re-scored from exact vectors (as the library does from the catalog), with PQ's own
+scores, and restricted to a random 10% of the ids (a search filter); each row also gives the
+store's memory estimate (``estimate_bytes``) beside the serialized size.
 """
 
 from __future__ import annotations
@@ -38,7 +52,12 @@ import numpy as np
 import psutil
 from machine import describe
 
-from mmretrieval.store.vectors import FaissStore, nlist_for
+from mmretrieval.store.vectors import EXACT_LIMIT, FaissStore, estimate_bytes, nlist_for
+
+try:
+    from mmretrieval.store.milvus import MilvusStore
+except ImportError:  # pragma: no cover - optional
+    MilvusStore = None
 
 try:
     import hnswlib
@@ -50,6 +69,7 @@ THREADS = 2
 CHANNEL = "bench"
 ID_OFFSET = 1  # store ids are clip ids: position + 1, so a position is never mistaken for one
 EXACT_LATENCY_QUERIES = (200, 100)  # single queries timed on exact scans: <= 100k, above
+MILVUS_LATENCY_QUERIES = (50, 20)  # single queries timed on Milvus Lite: <= 100k, above
 HNSW_SPEC, HNSW_M, HNSW_EF_CONSTRUCTION = "HNSW32,Flat", 32, 40  # FAISS defaults, both libraries
 EF_SWEEP = (16, 32, 64, 128, 256)
 NPROBE_FRACTIONS = (256, 128, 64, 32, 16)  # nprobe = nlist / f
@@ -201,6 +221,10 @@ class Run:
             self._faiss_hnsw(truth)
             if hnswlib is not None and n <= self.args.hnswlib_max:
                 self._hnswlib(truth)
+        if self.args.milvus:
+            self._milvus(truth)
+        if self.args.pq and n > EXACT_LIMIT:
+            self._pq(truth)
         return {"overhead": overhead, "threads": threads, "auto_index": chosen}
 
     # -- indexes --------------------------------------------------------------------------------
@@ -356,6 +380,103 @@ class Run:
         index = None
         gc.collect()
 
+    def _pq(self, truth) -> None:
+        """``auto`` past its memory budget (IVF-PQ): re-scored with exact vectors (as the
+        library does, from the catalog; here from memory), PQ's own scores, and a search
+        restricted to a random 10% of the ids (a filter), each against exact search."""
+        ids = self.ids
+
+        def exact(_channel: str, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return wanted, self.base[wanted - ID_OFFSET]
+
+        with tempfile.TemporaryDirectory() as tmp:
+
+            def build() -> FaissStore:
+                store = FaissStore(Path(tmp), memory_budget=1, exact=exact)
+                store.add(CHANNEL, ids, self.base)
+                return store
+
+            store, build_s, rss_delta = timed_build(build)
+            index = store.indexes[CHANNEL]
+            name = f"store auto over budget ({store.describe(CHANNEL)})"
+            estimate = estimate_bytes(store.describe(CHANNEL), self.args.dim, self.n)
+            allowed = np.sort(np.random.default_rng(1).choice(ids, self.n // 10, replace=False))
+            allowed_truth = self._truth_among(allowed)
+            for config, rescore, among, expected in (
+                (f"{name} re-scored", True, None, truth),
+                (f"{name} PQ scores", False, None, truth),
+                (f"{name} re-scored, 10% filter", True, allowed, allowed_truth),
+            ):
+                store.exact = exact if rescore else None
+                faiss.omp_set_num_threads(1)  # as the store searches
+                found = np.array(
+                    [[i for i, _ in store.search(CHANNEL, q, K, ids=among)] for q in self.queries]
+                )
+                ms = latencies(lambda q, a=among: store.search(CHANNEL, q, K, ids=a), self.queries)
+                faiss.omp_set_num_threads(THREADS)
+                self.row(
+                    config,
+                    build_s=build_s,
+                    index_bytes=_bytes(index),
+                    estimate_bytes=estimate,
+                    rss_delta=rss_delta,
+                    recall=recall(found, expected),
+                    **summary(ms),
+                )
+        gc.collect()
+
+    def _truth_among(self, allowed: np.ndarray) -> np.ndarray:
+        """Exact top ``K`` ids among ``allowed`` for every query."""
+        index = faiss.IndexFlatIP(self.args.dim)
+        index.add(self.base[allowed - ID_OFFSET])
+        _, positions = index.search(self.queries, K)
+        return allowed[positions]
+
+    def _milvus(self, truth) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            uri = self.args.milvus_uri or str(Path(tmp) / "bench.db")
+
+            def build() -> MilvusStore:
+                store = MilvusStore(uri, "auto", prefix="mmr_bench")
+                store.drop(CHANNEL)  # a server may hold one from an interrupted run
+                store.add(CHANNEL, self.ids, self.base)
+                store.save(0)
+                return store
+
+            store, build_s, rss_delta = timed_build(build)
+            name = f"{store.prefix}_{CHANNEL}"
+            params = store._search_params(CHANNEL, K)  # the store's own, for all queries at once
+            start = time.perf_counter()
+            found = store.client.search(
+                name,
+                data=list(self.queries),
+                limit=K,
+                output_fields=["id"],
+                search_params={"metric_type": "IP", "params": params},
+            )
+            qps = len(self.queries) / (time.perf_counter() - start)
+            found = np.array([[hit["id"] for hit in hits] for hits in found])
+            single = self.queries[: MILVUS_LATENCY_QUERIES[self.n > 100_000]]
+            ms = latencies(lambda q: store.search(CHANNEL, q, K), single)
+            size = sum(f.stat().st_size for f in Path(uri).rglob("*")) if uri.endswith(".db") else 0
+            self.row(
+                f"milvus auto ({store.describe(CHANNEL)})",
+                params=",".join(f"{k}={v}" for k, v in params.items()),
+                build_s=build_s,
+                index_bytes=size,
+                rss_delta=rss_delta,
+                qps_batch=qps,
+                recall=recall(found, truth),
+                **summary(ms),
+            )
+            store.drop(CHANNEL)
+            store.close()
+            if uri.endswith(".db"):
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(uri)  # frees the engine's memory
+        gc.collect()
+
 
 def _bytes(index: faiss.Index) -> int:
     return int(faiss.serialize_index(index).size)
@@ -412,11 +533,22 @@ def main() -> None:
         default=100_000,
         help="largest size hnswlib is built for (2.5 min at 1M on 2 cores)",
     )
+    parser.add_argument("--milvus", action="store_true", help="add MilvusStore (auto) rows")
+    parser.add_argument(
+        "--milvus-uri", help="a Milvus server, http://host:19530; default: a temporary Milvus Lite"
+    )
+    parser.add_argument(
+        "--pq",
+        action="store_true",
+        help="add rows for auto past its memory budget (IVF-PQ), sizes above 100k only",
+    )
     parser.add_argument("--out", type=Path, default=here / "results" / "index_bench.json")
     args = parser.parse_args()
+    if args.milvus and MilvusStore is None:
+        parser.error("--milvus needs pymilvus and milvus-lite: pip install 'mmretrieval[milvus]'")
     faiss.omp_set_num_threads(THREADS)
     report = {
-        "machine": describe(["faiss-cpu", "hnswlib", "numpy"]),
+        "machine": describe(["faiss-cpu", "hnswlib", "numpy", "pymilvus", "milvus-lite"]),
         "args": {k: str(v) for k, v in vars(args).items()},
         "threads": THREADS,
         "runs": [],
