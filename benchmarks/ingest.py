@@ -8,9 +8,17 @@ temp folder keyed by its length, so reruns skip generation (which is never timed
 the pooled hub vector) with tiny random CLIP and CLAP models built offline, beside the offline
 profile's speech, OCR and text models: it measures what those stages cost apart from the
 models themselves (decoding, resizing, windowing, pooling, the bridge), not real CLIP or CLAP
-inference. Usage:
+inference.
 
-    python benchmarks/ingest.py [--minutes N] [--profile offline | --tiny-models] [--out PATH]
+``--workers 1 2 4`` measures parallel ingest at each worker count in turn (a fresh index each
+time) and writes the scaling curve to ``ingest_workers.json``. With more than one worker: stage
+seconds are summed over the workers (worker-seconds); OCR frames are not counted; peak RSS is
+this process's peak so far, beside the largest worker's as sampled after each file; workers skip
+the warm-up file (their first file runs cold); their start-up is reported as model load, and the
+CPU seconds include their model loading. Usage:
+
+    python benchmarks/ingest.py [--minutes N] [--profile offline | --tiny-models]
+                                [--workers N [N ...]] [--out PATH]
 """
 
 from __future__ import annotations
@@ -203,6 +211,24 @@ def count_frames(reader: object) -> Callable[[], int]:
     return lambda: counted[0]
 
 
+class WorkerMemory:
+    """The largest RSS of any worker process, sampled each time a file is committed.
+
+    ``RUSAGE_CHILDREN`` cannot tell: a child forked from this process counts this process's
+    pages as its own until it execs, so its peak is at least ours.
+    """
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+
+    def __call__(self, outcome: object) -> None:
+        for child in psutil.Process().children():
+            try:
+                self.peak_mb = max(self.peak_mb, child.memory_info().rss / 2**20)
+            except psutil.NoSuchProcess:
+                continue
+
+
 def tiny_default_profile(folder: Path) -> Path:
     """A profile shaped like the bundled ``default`` one, with tiny random CLIP and CLAP models.
 
@@ -246,6 +272,131 @@ VERSIONS = (
 )
 
 
+def measure(footage: Path, profile: str | Path, name: str, workers: int, tiny: bool) -> dict:
+    """Index the footage once with ``workers`` processes, after a warm-up file; the result."""
+    with tempfile.TemporaryDirectory(prefix="mmr-bench-index-") as work:
+        work = Path(work)
+        load_start = os.getloadavg()
+        started = time.perf_counter()
+        library = Library(work / "index", profile=profile)
+        bridge_seconds = None
+        if tiny:
+            bridge_started = time.perf_counter()
+            library.fit_bridge()
+            bridge_seconds = time.perf_counter() - bridge_started
+        reader = warm = None
+        if workers == 1:  # load and warm the models here; OCR frames can be counted here
+            warm = library.add([footage / "warmup"])
+            reader = library.adapters.get("ocr")
+        sampled = count_frames(reader) if reader is not None else None
+        read_before = getattr(reader, "frames_read", 0)
+
+        cpu_before = _cpu_seconds()
+        run_started = time.perf_counter()
+        memory = WorkerMemory()
+        report = library.add([footage / "corpus"], workers=workers, on_file=memory)
+        cpu_seconds = _cpu_seconds() - cpu_before
+        if warm is not None:
+            load_seconds = run_started - started - warm.wall_seconds - (bridge_seconds or 0)
+        else:  # the workers start (and load their models) inside ``add``, before its clock
+            load_seconds = time.perf_counter() - run_started - report.wall_seconds
+        library.close()
+
+    if report.failures:
+        print("failures:", *(f"  {f.path}: {f.error}" for f in report.failures), sep="\n")
+    seconds, wall = report.footage_seconds, report.wall_seconds
+    # Stage seconds are summed over the workers: shares are of the workers' time together.
+    capacity = wall * workers
+    spent = dict(report.stage_seconds)
+    stages = {
+        stage: {
+            "seconds": spent.get(stage, 0.0),
+            "realtime": seconds / s if (s := spent.get(stage, 0.0)) else None,
+            "share": spent.get(stage, 0.0) / capacity,
+        }
+        for stage in STAGES
+        if stage not in MODEL_STAGES or stage in spent
+    }
+    other = capacity - sum(v["seconds"] for v in stages.values())
+    stages["other"] = {
+        "seconds": other,
+        "realtime": seconds / other if other > 0 else None,
+        "share": other / capacity,
+    }
+    ocr = None
+    if reader is not None:
+        ocr = {"frames_sampled": sampled(), "frames_read": reader.frames_read - read_before}
+    realtime = seconds / wall
+    return {
+        "machine": describe(VERSIONS),
+        "profile": name,
+        "tiny_models": tiny,
+        "workers": workers,
+        "files": report.count("indexed"),
+        "failed": report.count("failed"),
+        "clips": sum(o.clips for o in report.outcomes),
+        "footage_seconds": seconds,
+        "wall_seconds": wall,
+        "model_load_seconds": load_seconds,
+        "bridge_fit_seconds": bridge_seconds,
+        "warmup_wall_seconds": None if warm is None else warm.wall_seconds,
+        "realtime": realtime,
+        "cpu_seconds": cpu_seconds,
+        "load_average_start": load_start,
+        "stages": stages,
+        "ocr": ocr,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_peak_rss_mb": memory.peak_mb if workers > 1 else None,
+        "rss_end_mb": psutil.Process().memory_info().rss / 2**20,
+        "target_realtime": None if tiny else TARGET_REALTIME,
+        "target_met": None if tiny else realtime >= TARGET_REALTIME,
+    }
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the workers, once joined)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def show(result: dict) -> None:
+    seconds, wall, realtime = result["footage_seconds"], result["wall_seconds"], result["realtime"]
+    workers = result["workers"]
+    print(
+        f"profile {result['profile']}, {os.cpu_count()} CPUs, {workers} worker(s), "
+        f"{result['files']} files, {result['clips']} clips"
+    )
+    print(
+        f"footage {seconds:.1f} s, wall {wall:.1f} s "
+        f"(model load {result['model_load_seconds']:.1f} s apart)"
+    )
+    if result["bridge_fit_seconds"] is not None:
+        print(f"bridge fitted (CLIP, CLAP loaded) in {result['bridge_fit_seconds']:.1f} s")
+    if workers > 1:
+        print(f"stage seconds are summed over {workers} workers ({wall * workers:.1f} s in all)")
+    header = f"{'stage':<8}{'seconds':>9}{'x realtime':>12}{'share':>8}"
+    print(header, "-" * len(header), sep="\n")
+    for stage, row in result["stages"].items():
+        factor = f"{row['realtime']:.1f}" if row["realtime"] else "-"
+        print(f"{stage:<8}{row['seconds']:>9.2f}{factor:>12}{row['share']:>8.1%}")
+    print(f"{'total':<8}{wall:>9.2f}{realtime:>12.1f}{1:>8.0%}")
+    if result["ocr"]:
+        ocr = result["ocr"]
+        print(f"OCR frames read {ocr['frames_read']} of {ocr['frames_sampled']} sampled")
+    rss = f"peak RSS {result['peak_rss_mb']:.0f} MB"
+    if result["worker_peak_rss_mb"] is not None:
+        rss += f" (largest worker {result['worker_peak_rss_mb']:.0f} MB)"
+    print(f"{rss}, CPU {result['cpu_seconds']:.1f} s in {wall:.1f} s wall")
+    if result["load_average_start"][0] > 0.5:
+        load = result["load_average_start"][0]
+        print(f"note: load average {load:.2f} at start: other work shared the CPUs")
+    if result["tiny_models"]:
+        print("tiny random CLIP and CLAP: frames/audio/hub show pipeline overhead, not model cost")
+    else:
+        verdict = "met" if result["target_met"] else "NOT met"
+        print(f"target >= {TARGET_REALTIME:g}x realtime: {verdict} ({realtime:.1f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0, help="minutes of footage")
@@ -255,111 +406,56 @@ def main() -> None:
         action="store_true",
         help="the default profile's stages with tiny random CLIP and CLAP (overhead, not models)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="worker process counts to measure in turn, e.g. 1 2 4 (a scaling curve)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
     args = parser.parse_args()
     if args.tiny_models and args.profile != "offline":
         parser.error("--tiny-models builds its own profile: leave --profile out")
-    out = args.out or RESULTS / ("ingest_tiny_default.json" if args.tiny_models else "ingest.json")
+    if min(args.workers) < 1:
+        parser.error("--workers counts must be at least 1")
+    stem = "ingest_tiny_default" if args.tiny_models else "ingest"
+    curve = args.workers != [1]
+    out = args.out or RESULTS / (f"{stem}_workers.json" if curve else f"{stem}.json")
 
     footage = cached_footage(args.minutes)
-    with tempfile.TemporaryDirectory(prefix="mmr-bench-index-") as work:
-        work = Path(work)
-        profile = args.profile
+    with tempfile.TemporaryDirectory(prefix="mmr-bench-models-") as models:
+        profile, name = args.profile, args.profile
         if args.tiny_models:
             print("building tiny random CLIP and CLAP models (not timed)...", flush=True)
-            (work / "models").mkdir()
-            profile = tiny_default_profile(work / "models")
-        profile_name = "tiny-default" if args.tiny_models else args.profile
-        load_start = os.getloadavg()
-        started = time.perf_counter()
-        library = Library(work / "index", profile=profile)
-        bridge_seconds = None
-        if args.tiny_models:
-            bridge_started = time.perf_counter()
-            library.fit_bridge()
-            bridge_seconds = time.perf_counter() - bridge_started
-        warm = library.add([footage / "warmup"])
-        load_seconds = time.perf_counter() - started - warm.wall_seconds - (bridge_seconds or 0)
-        reader = library.adapters.get("ocr")
-        sampled = count_frames(reader) if reader is not None else None
-        read_before = getattr(reader, "frames_read", 0)
-
-        cpu_before = sum(psutil.Process().cpu_times()[:2])
-        report = library.add([footage / "corpus"])
-        cpu_seconds = sum(psutil.Process().cpu_times()[:2]) - cpu_before
-        library.close()
-
-    if report.failures:
-        print("failures:", *(f"  {f.path}: {f.error}" for f in report.failures), sep="\n")
-    seconds, wall = report.footage_seconds, report.wall_seconds
-    clips = sum(o.clips for o in report.outcomes)
-    spent = dict(report.stage_seconds)
-    stages = {
-        stage: {
-            "seconds": spent.get(stage, 0.0),
-            "realtime": seconds / s if (s := spent.get(stage, 0.0)) else None,
-            "share": spent.get(stage, 0.0) / wall,
-        }
-        for stage in STAGES
-        if stage not in MODEL_STAGES or stage in spent
-    }
-    other = wall - sum(v["seconds"] for v in stages.values())
-    stages["other"] = {
-        "seconds": other,
-        "realtime": seconds / other if other > 0 else None,
-        "share": other / wall,
-    }
-    realtime = seconds / wall
-    ocr = None
-    if reader is not None:
-        ocr = {"frames_sampled": sampled(), "frames_read": reader.frames_read - read_before}
-    result = {
-        "machine": describe(VERSIONS),
-        "profile": profile_name,
-        "tiny_models": args.tiny_models,
-        "files": report.count("indexed"),
-        "failed": report.count("failed"),
-        "clips": clips,
-        "footage_seconds": seconds,
-        "wall_seconds": wall,
-        "model_load_seconds": load_seconds,
-        "bridge_fit_seconds": bridge_seconds,
-        "warmup_wall_seconds": warm.wall_seconds,
-        "realtime": realtime,
-        "cpu_seconds": cpu_seconds,
-        "load_average_start": load_start,
-        "stages": stages,
-        "ocr": ocr,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_end_mb": psutil.Process().memory_info().rss / 2**20,
-        "target_realtime": None if args.tiny_models else TARGET_REALTIME,
-        "target_met": None if args.tiny_models else realtime >= TARGET_REALTIME,
-    }
-
-    print(f"profile {profile_name}, {os.cpu_count()} CPUs, {result['files']} files, {clips} clips")
-    print(f"footage {seconds:.1f} s, wall {wall:.1f} s (model load {load_seconds:.1f} s apart)")
-    if bridge_seconds is not None:
-        print(f"bridge fitted (CLIP, CLAP loaded) in {bridge_seconds:.1f} s, before timing")
-    header = f"{'stage':<8}{'seconds':>9}{'x realtime':>12}{'share':>8}"
-    print(header, "-" * len(header), sep="\n")
-    for stage, row in stages.items():
-        factor = f"{row['realtime']:.1f}" if row["realtime"] else "-"
-        print(f"{stage:<8}{row['seconds']:>9.2f}{factor:>12}{row['share']:>8.1%}")
-    print(f"{'total':<8}{wall:>9.2f}{realtime:>12.1f}{1:>8.0%}")
-    if ocr:
-        print(f"OCR frames read {ocr['frames_read']} of {ocr['frames_sampled']} sampled")
-    print(f"peak RSS {result['peak_rss_mb']:.0f} MB, CPU {cpu_seconds:.1f} s in {wall:.1f} s wall")
-    if load_start[0] > 0.5:
-        print(f"note: load average {load_start[0]:.2f} at start: other work shared the CPUs")
-    if args.tiny_models:
-        print("tiny random CLIP and CLAP: frames/audio/hub show pipeline overhead, not model cost")
-    else:
-        verdict = "met" if result["target_met"] else "NOT met"
-        print(f"target >= {TARGET_REALTIME:g}x realtime: {verdict} ({realtime:.1f}x)")
+            profile, name = tiny_default_profile(Path(models)), "tiny-default"
+        results = []
+        for workers in args.workers:
+            results.append(measure(footage, profile, name, workers, args.tiny_models))
+            show(results[-1])
+            print()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if curve:
+        base = next((r["realtime"] for r in results if r["workers"] == 1), None)
+        points = [
+            {
+                "workers": r["workers"],
+                "realtime": r["realtime"],
+                "speedup": r["realtime"] / base if base else None,
+                "cpu_seconds": r["cpu_seconds"],
+                "load_average_start": r["load_average_start"],
+            }
+            for r in results
+        ]
+        print(f"{'workers':>7}{'x realtime':>12}{'speedup':>9}")
+        for point in points:
+            speedup = f"{point['speedup']:.2f}" if point["speedup"] else "-"
+            print(f"{point['workers']:>7}{point['realtime']:>12.1f}{speedup:>9}")
+        out.write_text(json.dumps({"curve": points, "runs": results}, indent=2) + "\n")
+    else:
+        out.write_text(json.dumps(results[0], indent=2) + "\n", encoding="utf-8")
+        plot_stages(results[0]["stages"], results[0]["wall_seconds"], out.with_suffix(".png"))
     print(f"wrote {out}")
-    plot_stages(stages, wall, out.with_suffix(".png"))
 
 
 def plot_stages(stages: dict[str, dict], wall: float, path: Path) -> None:

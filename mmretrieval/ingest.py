@@ -1,7 +1,9 @@
-"""Ingest: file -> clips -> vectors -> catalog + store. Incremental, resumable, one file at a time.
+"""Ingest: file -> clips -> vectors -> catalog + store. Incremental, resumable, one writer.
 
 Each file is processed completely in memory and then committed in one catalog transaction, so
-a kill at any moment loses at most the file in progress and never leaves half of one behind.
+a kill at any moment loses at most the files in progress and never leaves half of one behind.
+Files are processed here or by worker processes (``mmretrieval.workers``); either way this
+process alone writes, in input order.
 Vector indexes are saved every ``SAVE_EVERY_SECONDS`` and at the end; if a kill leaves them
 behind the catalog, the next open rebuilds them from the catalog's vectors.
 """
@@ -12,11 +14,13 @@ import hashlib
 import logging
 import os
 import time
-from collections import defaultdict
+import traceback
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +29,7 @@ from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import Profile
 from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
 from mmretrieval.errors import ConfigError, MediaError
+from mmretrieval.filters import metadata_bytes, metadata_sidecars, read_metadata
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MEDIA_SUFFIXES, MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
@@ -36,6 +41,7 @@ from mmretrieval.store.vectors import VectorStore
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_SECONDS = 60.0
+REORDER_PER_SLOT = 4  # finished files held back per worker while an earlier one runs
 HASH_CHUNK = 1 << 20
 
 
@@ -129,6 +135,7 @@ class Pipeline:
         self.timer = StageTimer()
 
     def process(self, path: Path, size: int, mtime_ns: int, digest: str) -> IndexedFile:
+        metadata = read_metadata(path)  # first: a malformed sidecar fails before any decoding
         with self.timer("decode"):
             info = probe(path)
         transcript = self.transcript(path, info)
@@ -149,6 +156,7 @@ class Pipeline:
             texts=[*transcript, *screen],
             vectors=vectors,
             frames=frames,
+            metadata=metadata,
         )
 
     def transcript(
@@ -309,23 +317,107 @@ def _screen_text(lines: Sequence[TimedText], start: float, end: float) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """Content hash of the file and of its subtitle sidecar (a new sidecar changes the clips)."""
+    """Content hash of the file, its subtitle sidecar (a new sidecar changes the clips) and its
+    metadata (a change re-indexes the file, so filters see it)."""
     digest = hashlib.blake2b(digest_size=20)
     with path.open("rb") as handle:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     if (sidecar := find_sidecar(path)) is not None:
         digest.update(sidecar.read_bytes())
+    digest.update(metadata_bytes(path))
     return digest.hexdigest()
 
 
-class Ingestor:
-    """Brings the catalog and store up to date with a set of files."""
+@dataclass(frozen=True)
+class Task:
+    """One file to (re)index, with the change-check values its catalog row will carry."""
 
-    def __init__(self, catalog: Catalog, store: VectorStore, pipeline: Pipeline):
+    path: Path
+    size: int
+    mtime_ns: int
+    digest: str | None  # None when the file could not be read far enough to hash it
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What became of one task: the file's record, or why it failed."""
+
+    task: Task
+    record: IndexedFile | None = None
+    error: str | None = None
+    trace: str | None = None  # the traceback of an unexpected error, for the writer's log
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def process_task(pipeline: Pipeline, task: Task) -> Processed:
+    """Run ``pipeline`` on one file. A file that cannot be indexed gives a failure, not an
+    exception, so one bad file never stops a run (in this process or in a worker)."""
+    pipeline.timer.seconds.clear()
+    record = error = trace = None
+    try:
+        record = pipeline.process(task.path, task.size, task.mtime_ns, task.digest)
+    except MediaError as exc:
+        error = str(exc)
+    except Exception as exc:  # a bug or a model failure on this file: report it, go on
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        trace = traceback.format_exc()
+    return Processed(task, record, error, trace, dict(pipeline.timer.seconds))
+
+
+class Runner(Protocol):
+    """Where tasks run: ``InProcess``, or worker processes (``mmretrieval.workers.WorkerPool``)."""
+
+    slots: int  # tasks it runs at once
+
+    def idle(self) -> bool: ...
+
+    def submit(self, key: int, task: Task) -> None: ...
+
+    def results(self, block: bool) -> list[tuple[int, Processed]]: ...
+
+
+class InProcess:
+    """Runs each task in this process as soon as it is submitted (``workers=1``)."""
+
+    slots = 1
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self._done: list[tuple[int, Processed]] = []
+
+    def idle(self) -> bool:
+        return True
+
+    def submit(self, key: int, task: Task) -> None:
+        self._done.append((key, process_task(self.pipeline, task)))
+
+    def results(self, block: bool) -> list[tuple[int, Processed]]:
+        done, self._done = self._done, []
+        return done
+
+
+class Ingestor:
+    """Brings the catalog and store up to date with a set of files.
+
+    The ingestor is the only writer. ``runner`` turns files into records, here or in worker
+    processes; their results are committed in input order whatever order they finish in (a
+    window of ``REORDER_PER_SLOT`` files per slot waits for a slow one), so the catalog, clip ids
+    included, comes out the same for any number of workers.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: VectorStore,
+        pipeline: Pipeline,
+        runner: Runner | None = None,
+    ):
         self.catalog = catalog
         self.store = store
         self.pipeline = pipeline
+        self.runner = runner or InProcess(pipeline)
+        self.timer = StageTimer()  # the writer's own time (store)
 
     def run(
         self,
@@ -334,31 +426,59 @@ class Ingestor:
         on_file: Callable[[FileOutcome], None] | None = None,
     ) -> IngestReport:
         report = IngestReport()
-        self.pipeline.timer.seconds.clear()  # the report covers this run only
-        started = last_save = time.perf_counter()
-        try:
-            for path in files:
-                outcome = self._one(path)
-                report.outcomes.append(outcome)
+        self.timer.seconds.clear()  # the report covers this run only
+        started = self._last_save = time.perf_counter()
+        waiting: deque[int] = deque()  # positions in ``files`` not committed yet, in order
+        ready: dict[int, FileOutcome | Processed] = {}
+        window = REORDER_PER_SLOT * self.runner.slots
+
+        def commit_ready() -> None:
+            while waiting and waiting[0] in ready:
+                item = ready.pop(waiting.popleft())
+                if isinstance(item, Processed):
+                    for stage, seconds in item.stage_seconds.items():
+                        report.stage_seconds[stage] += seconds
+                    item = self._commit(item)
+                report.outcomes.append(item)
                 if on_file:
-                    on_file(outcome)
-                if time.perf_counter() - last_save > SAVE_EVERY_SECONDS:
-                    self._save()
-                    last_save = time.perf_counter()
+                    on_file(item)
+                self._save_now_and_then()
+
+        try:
+            for position, path in enumerate(files):
+                step = self._check(path)
+                if isinstance(step, Task):
+                    # Something is in flight whenever this waits: the head of ``waiting`` is
+                    # a submitted task, as everything else is ready at once and committed.
+                    while not self.runner.idle() or len(waiting) >= window:
+                        ready.update(self.runner.results(block=True))
+                        commit_ready()
+                    self.runner.submit(position, step)
+                else:
+                    ready[position] = step
+                waiting.append(position)
+                ready.update(self.runner.results(block=False))
+                commit_ready()
+            while waiting:
+                ready.update(self.runner.results(block=True))
+                commit_ready()
             if prune:
                 report.outcomes.extend(self._prune())
         finally:
             self._save()
             report.wall_seconds = time.perf_counter() - started
-            report.stage_seconds.update(self.pipeline.timer.seconds)
+            for stage, seconds in self.timer.seconds.items():
+                report.stage_seconds[stage] += seconds
         return report
 
-    def _one(self, path: Path) -> FileOutcome:
+    def _check(self, path: Path) -> FileOutcome | Task | Processed:
+        """What ``path`` needs: nothing (unchanged), processing, or a record of why it can't be
+        read. Writes that add rows wait for ``_commit``, so they happen in input order."""
         key = str(path)
         try:
-            size, mtime_ns = _stat_key(path)
+            size, mtime_ns = stat_key(path)
         except OSError as exc:
-            return self._fail(key, 0, 0, None, f"cannot read file: {exc.strerror}")
+            return Processed(Task(path, 0, 0, None), error=f"cannot read file: {exc.strerror}")
         known = self.catalog.file(key)
         indexed = known is not None and known.status == "indexed"
         if indexed and (known.size, known.mtime_ns) == (size, mtime_ns):
@@ -366,20 +486,21 @@ class Ingestor:
         try:
             digest = file_digest(path)
         except OSError as exc:
-            return self._fail(key, size, mtime_ns, None, f"cannot read file: {exc.strerror}")
+            task = Task(path, size, mtime_ns, None)
+            return Processed(task, error=f"cannot read file: {exc.strerror}")
         if indexed and known.hash == digest:
             self.catalog.touch(known.id, size, mtime_ns)
             return FileOutcome(key, "unchanged", known.duration or 0.0)
-        try:
-            record = self.pipeline.process(path, size, mtime_ns, digest)
-        except MediaError as exc:
-            return self._fail(key, size, mtime_ns, digest, str(exc))
-        except Exception as exc:  # a bug or a model failure on this file: report it, go on
-            log.exception("unexpected error while indexing %s", key)
-            return self._fail(
-                key, size, mtime_ns, digest, f"internal error: {type(exc).__name__}: {exc}"
-            )
-        with self.pipeline.timer("store"):
+        return Task(path, size, mtime_ns, digest)
+
+    def _commit(self, done: Processed) -> FileOutcome:
+        """Write one processed file: its rows and vectors in one transaction, or its failure."""
+        key, record = str(done.task.path), done.record
+        if record is None:
+            if done.trace:
+                log.error("unexpected error while indexing %s\n%s", key, done.trace)
+            return self._fail(done.task, done.error or "unknown error")
+        with self.timer("store"):
             removed, added = self.catalog.put_file(record)
             self.store.remove(np.asarray(removed, dtype=np.int64))
             for channel, (ids, vectors) in added.items():
@@ -387,11 +508,10 @@ class Ingestor:
         log.info("indexed %s: %d clips", key, len(record.clips))
         return FileOutcome(key, "indexed", record.duration, len(record.clips))
 
-    def _fail(
-        self, key: str, size: int, mtime_ns: int, digest: str | None, error: str
-    ) -> FileOutcome:
+    def _fail(self, task: Task, error: str) -> FileOutcome:
+        key = str(task.path)
         log.warning("skipped %s: %s", key, error)
-        removed = self.catalog.put_failure(key, size, mtime_ns, digest, error)
+        removed = self.catalog.put_failure(key, task.size, task.mtime_ns, task.digest, error)
         self.store.remove(np.asarray(removed, dtype=np.int64))
         return FileOutcome(key, "failed", error=error)
 
@@ -403,14 +523,21 @@ class Ingestor:
                 outcomes.append(FileOutcome(row.path, "removed"))
         return outcomes
 
+    def _save_now_and_then(self) -> None:
+        if time.perf_counter() - self._last_save > SAVE_EVERY_SECONDS:
+            self._save()
+
     def _save(self) -> None:
-        with self.pipeline.timer("store"):
+        with self.timer("store"):
             self.store.save(self.catalog.generation)
+        self._last_save = time.perf_counter()
 
 
-def _stat_key(path: Path) -> tuple[int, int]:
-    """(size, mtime) of the file together with its subtitle sidecar, for the quick change check."""
+def stat_key(path: Path) -> tuple[int, int]:
+    """(size, mtime) of the file with its subtitle and metadata sidecars, for the quick change
+    check."""
     stats = [path.stat()]
-    if (sidecar := find_sidecar(path)) is not None:
-        stats.append(sidecar.stat())
+    for sidecar in (find_sidecar(path), *metadata_sidecars(path)):
+        if sidecar is not None:
+            stats.append(sidecar.stat())
     return sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)

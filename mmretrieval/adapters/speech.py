@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from mmretrieval.config import SpeechConfig
-from mmretrieval.devices import ctranslate2_device
+from mmretrieval.devices import ctranslate2_device, thread_limit
 from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.models import hub_id, resolve
 
@@ -29,7 +29,7 @@ class WhisperTranscriber:
             str(path),
             device=device,
             compute_type=config.compute_type if device == "cpu" else "default",
-            cpu_threads=os.cpu_count() or 1,
+            cpu_threads=thread_limit() or os.cpu_count() or 1,
         )
 
     def transcribe(self, audio: np.ndarray) -> list[TimedText]:
