@@ -7,7 +7,7 @@ query file and an indexed clip are described the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +35,20 @@ class FrameVectors:
         return self.times[inside], self.vectors[inside]
 
 
+def distinct_frames(
+    frames: Iterable[tuple[float, np.ndarray]], threshold: float
+) -> Iterator[tuple[float, np.ndarray]]:
+    """The frames whose picture differs from the last one kept by ``threshold`` or more (mean
+    absolute grey change, 0-255): a repeated picture adds nothing to describe."""
+    previous = None
+    for t, frame in frames:
+        thumb = thumbnail(frame)
+        if previous is not None and picture_change(previous, thumb) < threshold:
+            continue
+        previous = thumb
+        yield t, frame
+
+
 def frame_vectors(
     frames: Iterable[tuple[float, np.ndarray]], encoder, config: ClipConfig
 ) -> FrameVectors:
@@ -42,12 +56,7 @@ def frame_vectors(
     times: list[float] = []
     chunks: list[np.ndarray] = []
     batch: list[np.ndarray] = []
-    previous = None
-    for t, frame in frames:
-        thumb = thumbnail(frame)
-        if previous is not None and picture_change(previous, thumb) < config.duplicate_threshold:
-            continue
-        previous = thumb
+    for t, frame in distinct_frames(frames, config.duplicate_threshold):
         times.append(t)
         batch.append(frame)
         if len(batch) == config.batch_size:

@@ -1,0 +1,348 @@
+"""Calibration: thresholds picked from labelled clips for a target precision or recall.
+
+labels.csv (UTF-8, a header row, one labelled clip per row):
+
+    path,start,end,nudity,drugs
+    footage/clip1.mp4,0,10,0,1
+    footage/clip2.mp4,,,1,
+
+- ``path``: the media file, relative to the CSV's folder or absolute (required column);
+- ``start``, ``end``: the clip in seconds; blank (or no such column) means the file's start
+  or end, so a row without them labels the whole file;
+- every other column is a category of the policy; a cell is 1/0 (also yes/no, true/false,
+  y/n), or blank when the clip is not labelled for that category.
+
+Each labelled clip is scanned as it is (its own window) with every signal that can run. Then,
+for each category and each of its scored signals, considering the clips labelled for that
+category (a clip is predicted positive when its score >= t; a clip with no score for the signal,
+e.g. no frames for a frame signal, is never predicted positive), with candidate thresholds the
+distinct scores seen (clips with equal scores are always on the same side, so ties need no rule):
+
+- target precision p: the LOWEST candidate t with precision(t) >= p. Recall only falls as t
+  rises, so this is the feasible threshold with the best recall;
+- target recall r: the HIGHEST candidate t with recall(t) >= r. False positives only fall as t
+  rises, so this is the feasible threshold with the fewest false alarms.
+
+When no candidate reaches the target (or no clip is labelled positive), the signal keeps its
+threshold and the result says why, with the best value reachable. Word-list signals are not
+calibrated (any listed word fires them). The category's combined precision and recall (any
+signal firing) at the resulting thresholds are reported too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from mmretrieval.config import Profile
+from mmretrieval.errors import ConfigError, MediaError
+from mmretrieval.moderation.policy import Policy, load_policy
+from mmretrieval.moderation.scan import ClipScores, scanning
+
+TRUE = {"1", "yes", "y", "true"}
+FALSE = {"0", "no", "n", "false"}
+SPAN_COLUMNS = ("path", "start", "end")
+TOLERANCE = 1e-12  # 9/10 >= 0.9 must hold whatever the float rounding
+
+
+@dataclass(frozen=True)
+class LabelledClip:
+    path: Path
+    start: float
+    end: float | None  # None: the end of the file
+    labels: dict[str, bool]  # category -> is it there; categories left blank are absent
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A picked threshold and how it does on the labelled clips, or why none was picked."""
+
+    threshold: float | None
+    precision: float | None
+    recall: float | None
+    tp: int
+    fp: int
+    fn: int
+    message: str | None = None  # why no threshold was picked
+
+
+@dataclass(frozen=True)
+class SignalCalibration:
+    category: str
+    signal: str
+    kind: str
+    before: float
+    result: Threshold | None  # None: not calibrated (see note)
+    note: str | None = None
+
+    @property
+    def after(self) -> float:
+        picked = self.result.threshold if self.result is not None else None
+        return self.before if picked is None else picked
+
+
+@dataclass
+class Calibration:
+    metric: str  # precision | recall
+    target: float
+    clips: int
+    signals: list[SignalCalibration]
+    categories: dict[str, Threshold] = field(default_factory=dict)  # combined, at `after`
+    policy: Policy | None = None  # the policy with the picked thresholds
+
+    def to_dict(self) -> dict:
+        return {
+            "metric": self.metric,
+            "target": self.target,
+            "clips": self.clips,
+            "signals": [
+                {
+                    "category": s.category,
+                    "signal": s.signal,
+                    "kind": s.kind,
+                    "before": s.before,
+                    "after": s.after,
+                    **(_threshold_dict(s.result) if s.result else {}),
+                    "note": s.note or (s.result.message if s.result else None),
+                }
+                for s in self.signals
+            ],
+            "categories": {c: _threshold_dict(t) for c, t in self.categories.items()},
+        }
+
+
+def pick_threshold(
+    scores: Sequence[float | None], labels: Sequence[bool], target: float, metric: str
+) -> Threshold:
+    """The threshold for ``target`` precision or recall (the module docstring has the rule)."""
+    if metric not in ("precision", "recall"):
+        raise ValueError(f"metric must be precision or recall, got {metric!r}")
+    positives = sum(labels)
+    candidates = sorted({s for s in scores if s is not None})
+    if positives == 0:
+        return Threshold(None, None, None, 0, 0, 0, "no clip is labelled positive")
+    if not candidates:
+        return Threshold(None, None, None, 0, 0, positives, "no labelled clip has a score")
+    table = [_counts(scores, labels, t) for t in candidates]
+    if metric == "precision":
+        feasible = [row for row in table if row.precision >= target - TOLERANCE]
+        if feasible:
+            return feasible[0]
+        best = max(table, key=lambda row: (row.precision, -row.threshold))
+        return _unpicked(best, f"no threshold reaches precision {target:g}")
+    feasible = [row for row in table if row.recall >= target - TOLERANCE]
+    if feasible:
+        return feasible[-1]
+    return _unpicked(
+        table[0],
+        f"no threshold reaches recall {target:g} (positives without a score never fire)",
+    )
+
+
+def read_labels(path: Path, policy: Policy) -> list[LabelledClip]:
+    """The labelled clips of a labels.csv (format in the module docstring)."""
+    if not path.is_file():
+        raise ConfigError(f"labels file {path} does not exist")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = [c.strip() for c in reader.fieldnames or []]
+        if "path" not in columns:
+            raise ConfigError(
+                f"{path} needs a header row with a `path` column, then start, end and category "
+                f"columns; found {', '.join(columns) or 'no header'}"
+            )
+        categories = [c for c in columns if c not in SPAN_COLUMNS]
+        unknown = [c for c in categories if c not in policy.categories]
+        if unknown or not categories:
+            raise ConfigError(
+                f"{path}: column {', '.join(unknown) or '(none)'} is not a category of policy "
+                f"{policy.name}: expected path, start, end and some of "
+                f"{', '.join(policy.categories)}"
+            )
+        clips = []
+        for number, row in enumerate(reader, start=2):
+            row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+            clips.append(_labelled(row, categories, path, number))
+    if not clips:
+        raise ConfigError(f"{path} holds no labelled clips")
+    return clips
+
+
+def calibrate(
+    labels: str | Path,
+    policy: Policy | str | Path | None = None,
+    precision: float | None = None,
+    recall: float | None = None,
+    index: str | Path | None = None,
+    profile: str | Path | Profile | None = None,
+) -> Calibration:
+    """Pick each calibratable signal's threshold for a target ``precision`` or ``recall``."""
+    if (precision is None) == (recall is None):
+        raise ConfigError("give exactly one target: precision or recall")
+    metric, target = ("precision", precision) if precision is not None else ("recall", recall)
+    if not 0 < target <= 1:
+        raise ConfigError(f"target {metric} must be in (0, 1], got {target}")
+    policy = policy if isinstance(policy, Policy) else load_policy(policy)
+    clips = read_labels(Path(labels), policy)
+    with scanning(policy, index, profile) as scanner:
+        scores = _scores(scanner, clips)
+        status = dict(scanner.status)
+    results = []
+    for category, signal in policy.signals():
+        name = f"{category}/{signal.key}"
+        note = None if status[name] == "ran" else status[name]
+        if note is None and signal.type == "wordlist":
+            note = "not calibrated: a word list fires on any listed word"
+        if note is None and not any(category in clip.labels for clip in clips):
+            note = f"not calibrated: no clip is labelled for {category}"
+        result = None
+        if note is None:
+            labelled = [
+                (clip, s) for clip, s in zip(clips, scores, strict=True) if category in clip.labels
+            ]
+            result = pick_threshold(
+                [_score(s, category, signal.key) for _, s in labelled],
+                [clip.labels[category] for clip, _ in labelled],
+                target,
+                metric,
+            )
+        results.append(
+            SignalCalibration(category, signal.key, signal.type, signal.threshold, result, note)
+        )
+    calibrated = _with_thresholds(policy, results)
+    combined = {
+        category: _combined(calibrated, category, clips, scores)
+        for category in policy.categories
+        if any(category in clip.labels for clip in clips)
+    }
+    return Calibration(metric, target, len(clips), results, combined, calibrated)
+
+
+def write_policy(calibration: Calibration, out: Path, labels: Path) -> Path:
+    """Write the calibrated policy as YAML, with a header saying how it was calibrated."""
+    if calibration.policy is None:
+        raise ConfigError("this calibration holds no policy to write")
+    data = calibration.policy.model_dump(mode="json", exclude_none=True, exclude={"name"})
+    for category in data["categories"].values():  # each signal reads best type first
+        category["signals"] = [{"type": s.pop("type"), **s} for s in category["signals"]]
+    header = (
+        f"# Calibrated by `mmr moderate calibrate` on {datetime.date.today()} from {labels}\n"
+        f"# ({calibration.clips} labelled clips, target {calibration.metric} "
+        f"{calibration.target:g}), from policy {calibration.policy.name}.\n"
+        "# The format is documented in mmretrieval/configs/moderation.yaml.\n"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    load_policy(out)  # what was written reads back as a valid policy
+    return out
+
+
+def _labelled(row: dict, categories: list[str], path: Path, number: int) -> LabelledClip:
+    where = f"{path} line {number}"
+    if not row.get("path"):
+        raise ConfigError(f"{where}: the path is empty")
+    media = Path(row["path"]).expanduser()
+    media = media if media.is_absolute() else path.parent / media
+    try:
+        start = float(row.get("start") or 0.0)
+        end = float(row["end"]) if row.get("end") else None
+    except ValueError as exc:
+        raise ConfigError(f"{where}: start and end must be seconds or blank: {exc}") from exc
+    if start < 0 or (end is not None and end <= start):
+        raise ConfigError(f"{where}: expected 0 <= start < end, found start {start}, end {end}")
+    labels = {}
+    for category in categories:
+        value = row.get(category, "").lower()
+        if value in TRUE or value in FALSE:
+            labels[category] = value in TRUE
+        elif value:
+            raise ConfigError(
+                f"{where}: {category} is {row[category]!r}: expected 1 or 0 (yes/no, true/false) "
+                f"or blank for not labelled"
+            )
+    return LabelledClip(media, start, end, labels)
+
+
+def _scores(scanner, clips: list[LabelledClip]) -> list[ClipScores]:
+    """Each labelled clip scored as its own window, one scan per file."""
+    by_file: dict[Path, list[int]] = {}
+    for i, clip in enumerate(clips):
+        by_file.setdefault(clip.path, []).append(i)
+    scores: list[ClipScores | None] = [None] * len(clips)
+    for media, positions in by_file.items():
+        try:
+            scan = scanner.scan_file(media, [(clips[i].start, clips[i].end) for i in positions])
+        except MediaError as exc:
+            raise MediaError(f"labelled file {media} cannot be scanned: {exc}") from exc
+        for i, clip_scores in zip(positions, scan.clips, strict=True):
+            scores[i] = clip_scores
+    return scores
+
+
+def _score(scores: ClipScores, category: str, key: str) -> float | None:
+    evidence = scores.scores.get((category, key))
+    return None if evidence is None else evidence.score
+
+
+def _counts(scores: Sequence[float | None], labels: Sequence[bool], t: float) -> Threshold:
+    predicted = [s is not None and s >= t for s in scores]
+    tp = sum(p and y for p, y in zip(predicted, labels, strict=True))
+    fp = sum(p and not y for p, y in zip(predicted, labels, strict=True))
+    fn = sum(labels) - tp
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    return Threshold(t, precision, recall, tp, fp, fn)
+
+
+def _unpicked(best: Threshold, reason: str) -> Threshold:
+    return Threshold(
+        None,
+        best.precision,
+        best.recall,
+        best.tp,
+        best.fp,
+        best.fn,
+        f"{reason}: the best is precision {best.precision:.3f}, recall {best.recall:.3f} at "
+        f"threshold {best.threshold:g}; the threshold is left as it was",
+    )
+
+
+def _with_thresholds(policy: Policy, results: list[SignalCalibration]) -> Policy:
+    data = policy.model_dump(mode="json", exclude_none=True)
+    for result in results:
+        signals = data["categories"][result.category]["signals"]
+        position = [s.key for s in policy.categories[result.category].signals].index(result.signal)
+        signals[position]["threshold"] = result.after
+    return Policy.model_validate(data)
+
+
+def _combined(
+    policy: Policy, category: str, clips: list[LabelledClip], scores: list[ClipScores]
+) -> Threshold:
+    """Precision and recall of the category (any signal firing) at the policy's thresholds."""
+    labelled = [(clip, s) for clip, s in zip(clips, scores, strict=True) if category in clip.labels]
+    fired = [
+        any(
+            (score := _score(s, category, signal.key)) is not None and score >= signal.threshold
+            for signal in policy.categories[category].signals
+        )
+        for _, s in labelled
+    ]
+    labels = [clip.labels[category] for clip, _ in labelled]
+    counts = _counts([1.0 if f else None for f in fired], labels, 1.0)
+    return Threshold(None, counts.precision, counts.recall, counts.tp, counts.fp, counts.fn)
+
+
+def _threshold_dict(result: Threshold) -> dict:
+    return {
+        "precision": result.precision,
+        "recall": result.recall,
+        "tp": result.tp,
+        "fp": result.fp,
+        "fn": result.fn,
+    }

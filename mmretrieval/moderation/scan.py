@@ -1,0 +1,558 @@
+"""A moderation pass: media files -> per-clip scores of every policy signal -> findings.
+
+It reuses ingest's pieces: clips are cut by ``clip_windows`` with the profile's segment settings,
+transcripts come from ``Pipeline.transcript`` (a .srt/.vtt sidecar, else speech recognition),
+CLIP frame vectors from ``Pipeline.frame_vectors`` and CLAP vectors from
+``Pipeline.audio_vectors``. With an index, a file indexed with the same content hash (under any
+path) is read from the catalog instead: its clips, transcript, per-frame CLIP vectors and clip
+CLAP vectors, so neither ASR nor CLIP/CLAP runs again. The frame detectors need pixels, so their
+frames are always decoded.
+
+A signal whose model the profile lacks is skipped, and the report says so; a signal marked
+``required`` fails instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mmretrieval import channels
+from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.config import Profile, load_profile
+from mmretrieval.embed import FrameVectors, distinct_frames
+from mmretrieval.errors import MediaError, ModelMissingError
+from mmretrieval.ingest import Pipeline, collect_media, file_digest
+from mmretrieval.library import DEFAULT_PROFILE, Library
+from mmretrieval.media.decode import iter_frames
+from mmretrieval.media.probe import probe
+from mmretrieval.media.segment import clip_windows
+from mmretrieval.media.timeline import TimedText
+from mmretrieval.models import status as model_status
+from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, zero_shot
+from mmretrieval.moderation.policy import (
+    AnySignal,
+    NudeNetSignal,
+    OpenNsfwSignal,
+    Policy,
+    WordListSignal,
+    ZeroShotSignal,
+    load_policy,
+)
+from mmretrieval.moderation.report import FileSummary, Finding, Report, SignalHit
+from mmretrieval.moderation.wordlist import (
+    WordMatcher,
+    parse_entries,
+    read_word_list,
+    word_list_path,
+)
+from mmretrieval.store.catalog import Catalog, ClipRow
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_SOURCES = ("speech", "subtitle")  # catalog texts also hold OCR lines
+FRAME_DETECTORS = ("nudenet", "open_nsfw")
+ENCODER_OF = {"clip": "clip", "clap": "clap", "transcript": "text"}  # zero-shot type -> adapter
+SCORE_DIGITS, TIME_DIGITS = 4, 3  # scores and times are rounded once, here, so reports
+# round-trip exactly and calibration thresholds are the very numbers the report shows
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A signal's best score in one clip and where it came from."""
+
+    score: float
+    time: float | None = None
+    text: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClipScores:
+    start: float
+    end: float
+    scores: dict[tuple[str, str], Evidence]  # (category, signal) -> evidence
+
+
+@dataclass(frozen=True)
+class FileScan:
+    path: str
+    duration: float
+    source: str  # media | index
+    transcript: str  # asr | subtitles | index | none
+    clips: list[ClipScores]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the index already holds for a file with the same content."""
+
+    clips: list[ClipRow]
+    transcript: list[TimedText]
+    frames: FrameVectors | None
+
+
+class Scanner:
+    """Scores time windows of media files on every signal of a policy that can run here."""
+
+    def __init__(self, policy: Policy, pipeline: Pipeline, catalog: Catalog | None = None):
+        self.policy = policy
+        self.pipeline = pipeline
+        self.timer = pipeline.timer
+        self.catalog = catalog
+        self.status: dict[str, str] = {}  # category/signal -> "ran" | "skipped: why"
+        self.active: list[tuple[str, AnySignal]] = []  # (category, signal) that run
+        self._prompts: dict[tuple[str, str], np.ndarray] = {}
+        self._matchers: dict[tuple[str, str], WordMatcher] = {}
+        self._nudenet: dict[tuple[str | None, int], NudeNet] = {}
+        self._open_nsfw: dict[str | None, OpenNsfw] = {}
+        with self.timer("load"):
+            for category, signal in policy.signals():
+                self._prepare(category, signal)
+            if self.needs_transcript and catalog is None:  # with an index, ASR may never run
+                self.pipeline.adapters.get("speech")
+
+    @property
+    def needs_transcript(self) -> bool:
+        return any(s.type in ("transcript", "wordlist") for _, s in self.active)
+
+    def scan_file(
+        self, path: Path, windows: Sequence[tuple[float, float | None]] | None = None
+    ) -> FileScan:
+        """Scores of every running signal for each clip of ``path``: the profile's clip windows
+        (or the index's clips), or the given [start, end) windows (end None: the file's end)."""
+        with self.timer("decode"):
+            info = probe(path)
+        stored = self._stored(path)
+        if stored is not None:
+            transcript, heard = stored.transcript, "index"
+        elif self.needs_transcript:
+            transcript = self.pipeline.transcript(path, info)
+            heard = _transcript_source(transcript)
+        else:
+            transcript, heard = [], "none"
+        clip_ids = None
+        if windows is None and stored is not None:
+            spans = [(c.start, c.end) for c in stored.clips]
+            clip_ids = [c.id for c in stored.clips]
+        elif windows is None:
+            spans = clip_windows(info.duration, transcript, self.pipeline.profile.segment)
+        else:
+            spans = [(s, info.duration if e is None else e) for s, e in windows]
+        found: list[dict[tuple[str, str], Evidence]] = [{} for _ in spans]
+        if info.has_video:
+            self._frame_detectors(path, spans, found)
+            self._clip_signals(path, spans, stored, found)
+        if info.has_audio:
+            self._clap_signals(path, spans, clip_ids, found)
+        self._transcript_signals(transcript, spans, found)
+        clips = [ClipScores(s, e, scores) for (s, e), scores in zip(spans, found, strict=True)]
+        source = "media" if stored is None else "index"
+        return FileScan(str(path), info.duration, source, heard, clips)
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def _prepare(self, category: str, signal: AnySignal) -> None:
+        name = f"{category}/{signal.key}"
+        reason = self._unavailable(signal)
+        if reason is not None:
+            if signal.required:
+                raise ModelMissingError(
+                    f"policy {self.policy.name}: {name} is required but {reason}"
+                )
+            self.status[name] = f"skipped: {reason}"
+            log.info("moderation signal %s skipped: %s", name, reason)
+            return
+        key = (category, signal.key)
+        if isinstance(signal, ZeroShotSignal):
+            encoder = self.pipeline.adapters.get(ENCODER_OF[signal.type])
+            self._prompts[key] = encoder.embed_text([*signal.positive, *signal.negative])
+        elif isinstance(signal, NudeNetSignal):
+            detector_key = (signal.model, signal.resolution)
+            if detector_key not in self._nudenet:
+                self._nudenet[detector_key] = NudeNet(signal.model, signal.resolution)
+        elif isinstance(signal, OpenNsfwSignal):
+            if signal.model not in self._open_nsfw:
+                self._open_nsfw[signal.model] = OpenNsfw(signal.model)
+        elif isinstance(signal, WordListSignal):
+            entries = parse_entries(signal.words, where=f"{name} words")
+            for file in signal.files:
+                entries += read_word_list(word_list_path(file))
+            self._matchers[key] = WordMatcher(entries)
+        self.active.append((category, signal))
+        self.status[name] = "ran"
+
+    def _unavailable(self, signal: AnySignal) -> str | None:
+        """Why a signal cannot run with this profile, or None when it can."""
+        profile = self.pipeline.profile
+        adapters = profile.adapters
+        if signal.type in ("clip", "clap"):
+            section = getattr(adapters, signal.type)
+            model = signal.type.upper()
+            if section is None:
+                return f"no {model} model in profile {profile.name}"
+            if not model_status(signal.type, section.model).present:
+                return (
+                    f"{model} model {section.model} is not on this machine "
+                    f"(`mmr models pull {profile.name}` fetches it)"
+                )
+        if signal.type in ("transcript", "wordlist") and adapters.speech is None:
+            return f"no speech adapter in profile {profile.name}, so no transcripts"
+        if signal.type == "transcript" and adapters.text is None:
+            return f"no text encoder in profile {profile.name}"
+        return None
+
+    def _of_type(self, *types: str) -> list[tuple[str, AnySignal]]:
+        return [(c, s) for c, s in self.active if s.type in types]
+
+    def _stored(self, path: Path) -> _Stored | None:
+        if self.catalog is None:
+            return None
+        with self.timer("index"):
+            row = self.catalog.indexed_file_with_hash(file_digest(path))
+            if row is None:
+                return None
+            clips = self.catalog.file_clips(row.id)
+            texts = self.catalog.texts(row.id, 0.0, math.inf)
+            transcript = [t for t in texts if t.source in TRANSCRIPT_SOURCES]
+            times, vectors = self.catalog.frames([c.id for c in clips]) if clips else ([], [])
+            frames = None
+            if len(times):  # overlapping clips store their shared frames twice
+                times, first = np.unique(times, return_index=True)
+                frames = FrameVectors(times, vectors[first])
+        log.info("%s: clips, transcript and vectors read from the index (%s)", path, row.path)
+        return _Stored(clips, transcript, frames)
+
+    # -- signals ------------------------------------------------------------------------------
+
+    def _frame_detectors(self, path: Path, spans, found) -> None:
+        signals = self._of_type(*FRAME_DETECTORS)
+        if not signals:
+            return
+        config = self.policy.frames
+        frames = iter_frames(
+            path,
+            config.rate,
+            min(s for s, _ in spans),
+            max(e for _, e in spans),
+            max_side=config.max_side,
+        )
+        times: list[float] = []
+        rows: list[list[tuple[float, dict]]] = []  # per frame, per signal: (score, detail)
+        distinct = distinct_frames(self.timer.iterate(frames, "decode"), config.duplicate_threshold)
+        for batch in _batches(distinct, config.batch_size):
+            times += [t for t, _ in batch]
+            rows += self._detect([frame for _, frame in batch], signals)
+        if not times:
+            return
+        stamps = np.asarray(times)
+        scores = np.array([[score for score, _ in row] for row in rows])
+        for (start, end), evidence in zip(spans, found, strict=True):
+            shown = _on_screen(stamps, start, end)
+            if len(shown) == 0:
+                continue
+            for column, (category, signal) in enumerate(signals):
+                best = shown[int(np.argmax(scores[shown, column]))]
+                evidence[(category, signal.key)] = Evidence(
+                    round(float(scores[best, column]), SCORE_DIGITS),
+                    round(float(stamps[best]), TIME_DIGITS),
+                    detail=rows[best][column][1],
+                )
+
+    def _detect(self, frames: list[np.ndarray], signals) -> list[list[tuple[float, dict]]]:
+        """(score, detail) of each frame for each frame-detector signal, each model run once."""
+        detections = {}
+        for key, detector in self._nudenet.items():
+            with self.timer("nudenet"):
+                detections[key] = detector.detect(frames)
+        nsfw = {}
+        for key, classifier in self._open_nsfw.items():
+            with self.timer("open_nsfw"):
+                nsfw[key] = classifier.score(frames)
+        rows = []
+        for i in range(len(frames)):
+            row = []
+            for _, signal in signals:
+                if signal.type == "open_nsfw":
+                    row.append((float(nsfw[signal.model][i]), {}))
+                    continue
+                boxes = [
+                    d
+                    for d in detections[(signal.model, signal.resolution)][i]
+                    if d.label in signal.classes
+                ]
+                score = max((d.score for d in boxes), default=0.0)
+                row.append((score, {"detections": [d.to_dict() for d in boxes]} if boxes else {}))
+            rows.append(row)
+        return rows
+
+    def _clip_signals(self, path: Path, spans, stored: _Stored | None, found) -> None:
+        signals = self._of_type("clip")
+        if not signals:
+            return
+        frames = stored.frames if stored is not None else None
+        if frames is None:  # not indexed, or indexed without CLIP
+            frames = self.pipeline.frame_vectors(path)
+        if frames is None or len(frames.times) == 0:
+            return
+        with self.timer("clip"):
+            for category, signal in signals:
+                probabilities = self._zero_shot(category, signal, frames.vectors)
+                for (start, end), evidence in zip(spans, found, strict=True):
+                    shown = _on_screen(frames.times, start, end)
+                    if len(shown):
+                        best = shown[int(np.argmax(probabilities[shown]))]
+                        evidence[(category, signal.key)] = Evidence(
+                            round(float(probabilities[best]), SCORE_DIGITS),
+                            round(float(frames.times[best]), TIME_DIGITS),
+                        )
+
+    def _clap_signals(self, path: Path, spans, clip_ids: list[int] | None, found) -> None:
+        signals = self._of_type("clap")
+        if not signals:
+            return
+        vectors: list[np.ndarray | None] = []
+        if clip_ids is not None and self.catalog is not None:
+            stored = self.catalog.vectors(channels.AUDIO, clip_ids)
+            vectors = [stored.get(i) for i in clip_ids] if stored else []
+        if not vectors:  # not indexed, other windows, or indexed without CLAP
+            vectors = self.pipeline.audio_vectors(path, spans)
+        present = [i for i, v in enumerate(vectors) if v is not None]
+        if not present:
+            return
+        with self.timer("clap"):
+            matrix = np.stack([vectors[i] for i in present])
+            for category, signal in signals:
+                probabilities = self._zero_shot(category, signal, matrix)
+                for i, p in zip(present, probabilities, strict=True):
+                    found[i][(category, signal.key)] = Evidence(round(float(p), SCORE_DIGITS))
+
+    def _transcript_signals(self, transcript: list[TimedText], spans, found) -> None:
+        semantic = self._of_type("transcript")
+        if semantic and transcript:
+            with self.timer("text"):
+                vectors = self.pipeline.adapters.get("text").embed_text(
+                    [t.text for t in transcript]
+                )
+                for category, signal in semantic:
+                    probabilities = self._zero_shot(category, signal, vectors)
+                    for (start, end), evidence in zip(spans, found, strict=True):
+                        inside = [i for i, t in enumerate(transcript) if t.overlaps(start, end)]
+                        if inside:
+                            best = max(inside, key=lambda i: probabilities[i])
+                            evidence[(category, signal.key)] = Evidence(
+                                round(float(probabilities[best]), SCORE_DIGITS),
+                                round(float(transcript[best].start), TIME_DIGITS),
+                                transcript[best].text,
+                            )
+        for category, signal in self._of_type("wordlist"):
+            with self.timer("wordlist"):
+                hits = self._matchers[(category, signal.key)].find(transcript)
+            for (start, end), evidence in zip(spans, found, strict=True):
+                said = [h for h in hits if start <= (h.start + h.end) / 2 < end]
+                words = [_word(h) for h in said]
+                evidence[(category, signal.key)] = Evidence(
+                    len(said),
+                    words[0]["time"] if words else None,
+                    said[0].line.text if said else None,
+                    {"words": words} if words else {},
+                )
+
+    def _zero_shot(self, category: str, signal: ZeroShotSignal, vectors: np.ndarray) -> np.ndarray:
+        prompts = self._prompts[(category, signal.key)]
+        return zero_shot(vectors, prompts, len(signal.positive), signal.softmax_scale)
+
+
+def findings(scan: FileScan, policy: Policy) -> list[Finding]:
+    """The categories each clip reaches a threshold in; overlapping flagged clips of one category
+    merge into one finding, which keeps each signal's best clip (its best frame or line) and
+    every listed word said anywhere in it."""
+    out = []
+    for category in policy.categories:
+        run: list[dict[str, Evidence]] = []
+        start = end = 0.0
+        for clip in [*scan.clips, None]:
+            fired = {} if clip is None else _fired(clip, category, policy)
+            if run and (not fired or clip.start >= end):
+                out.append(_finding(scan.path, start, end, category, run, policy))
+                run = []
+            if fired:
+                start = clip.start if not run else start
+                end = max(end, clip.end) if run else clip.end
+                run.append(fired)
+    return sorted(out, key=lambda f: (f.start, f.category))
+
+
+def summary(scan: FileScan, found: list[Finding]) -> FileSummary:
+    best: dict[str, float] = {}
+    for clip in scan.clips:
+        for (category, key), evidence in clip.scores.items():
+            name = f"{category}/{key}"
+            best[name] = max(best.get(name, evidence.score), evidence.score)
+    counts: dict[str, int] = {}
+    for finding in found:
+        counts[finding.category] = counts.get(finding.category, 0) + 1
+    return FileSummary(
+        scan.path,
+        "scanned",
+        round(scan.duration, TIME_DIGITS),
+        len(scan.clips),
+        scan.source,
+        scan.transcript,
+        findings=counts,
+        max_scores=dict(sorted(best.items())),
+    )
+
+
+def moderate(
+    paths: Iterable[str | Path],
+    policy: Policy | str | Path | None = None,
+    index: str | Path | None = None,
+    profile: str | Path | Profile | None = None,
+    on_file: Callable[[FileSummary], None] | None = None,
+) -> Report:
+    """Scan media files (folders recurse) against a policy (default: the bundled one).
+
+    With ``index``, the index's profile is used and files it holds with the same content are
+    read from its catalog; otherwise ``profile`` (default: offline) decides the models.
+    """
+    policy = policy if isinstance(policy, Policy) else load_policy(policy)
+    files = collect_media(Path(p) for p in paths)
+    started = time.perf_counter()
+    with scanning(policy, index, profile) as scanner:
+        loaded = time.perf_counter()
+        report = Report(policy.name, scanner.pipeline.profile.name, dict(scanner.status))
+        for path in files:
+            try:
+                scan = scanner.scan_file(path)
+            except MediaError as exc:
+                result = FileSummary(str(path), "failed", error=str(exc))
+            except Exception as exc:  # a bug or a model failure on this file: report it, go on
+                log.exception("unexpected error while moderating %s", path)
+                result = FileSummary(
+                    str(path), "failed", error=f"internal error: {type(exc).__name__}: {exc}"
+                )
+            else:
+                found = findings(scan, policy)
+                report.findings.extend(found)
+                result = summary(scan, found)
+            report.files.append(result)
+            if on_file:
+                on_file(result)
+        report.timing = _timing(report, started, loaded, scanner.timer.seconds)
+    return report
+
+
+@contextmanager
+def scanning(
+    policy: Policy,
+    index: str | Path | None = None,
+    profile: str | Path | Profile | None = None,
+) -> Iterator[Scanner]:
+    """A ``Scanner`` over the index's catalog and profile, or over ``profile`` alone."""
+    if index is None:
+        chosen = (
+            profile if isinstance(profile, Profile) else load_profile(profile or DEFAULT_PROFILE)
+        )
+        yield Scanner(policy, Pipeline(chosen, AdapterSet(chosen)))
+        return
+    with Library(index, profile=profile) as library:
+        catalog = library.catalog  # a missing index fails here, before any model loads
+        yield Scanner(policy, Pipeline(library.profile, library.adapters), catalog)
+
+
+def _timing(report: Report, started: float, loaded: float, stages: dict[str, float]) -> dict:
+    """Throughput of the pass: clips per second of scanning (model loading counted apart)."""
+    scanned = [f for f in report.files if f.status == "scanned"]
+    clips = sum(f.clips for f in scanned)
+    footage = sum(f.duration for f in scanned)
+    seconds = time.perf_counter() - loaded
+    return {
+        "files": len(report.files),
+        "clips": clips,
+        "footage_seconds": round(footage, 3),
+        "load_seconds": round(loaded - started, 3),
+        "scan_seconds": round(seconds, 3),
+        "clips_per_second": round(clips / seconds, 3) if seconds > 0 else 0.0,
+        "seconds_per_clip": round(seconds / clips, 4) if clips else 0.0,
+        "realtime_factor": round(footage / seconds, 2) if seconds > 0 else 0.0,
+        "stage_seconds": {k: round(v, 3) for k, v in sorted(stages.items()) if k != "load"},
+    }
+
+
+def _fired(clip: ClipScores, category: str, policy: Policy) -> dict[str, Evidence]:
+    return {
+        key: evidence
+        for (name, key), evidence in clip.scores.items()
+        if name == category and evidence.score >= policy.signal(name, key).threshold
+    }
+
+
+def _finding(
+    path: str, start: float, end: float, category: str, run: list[dict[str, Evidence]], policy
+) -> Finding:
+    hits = []
+    for signal in policy.categories[category].signals:
+        seen = [fired[signal.key] for fired in run if signal.key in fired]
+        if not seen:
+            continue
+        if signal.type == "wordlist":  # every listed word said in the span, each once
+            unique = {(w["time"], w["said"]): w for e in seen for w in e.detail["words"]}
+            words = sorted(unique.values(), key=lambda w: w["time"])
+            first = min(seen, key=lambda e: e.time)
+            best = Evidence(len(words), words[0]["time"], first.text, {"words": words})
+        else:
+            best = max(seen, key=lambda e: e.score)
+        hits.append(
+            SignalHit(
+                signal.key,
+                signal.type,
+                best.score,
+                signal.threshold,
+                best.time,
+                best.text,
+                best.detail,
+            )
+        )
+    return Finding(path, start, end, category, tuple(hits))
+
+
+def _on_screen(times: np.ndarray, start: float, end: float) -> np.ndarray:
+    """Indices of the frames on screen during [start, end), by ``FrameVectors.window``'s rule
+    (frames that appeared in it, else the one still showing from before)."""
+    index = np.arange(len(times), dtype=np.float64)[:, None]
+    _, shown = FrameVectors(np.asarray(times), index).window(start, end, max(len(times), 1))
+    return shown[:, 0].astype(int)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _word(hit) -> dict:
+    return {
+        "said": hit.said,
+        "entry": hit.entry,
+        "time": round(float(hit.start), TIME_DIGITS),
+        "end": round(float(hit.end), TIME_DIGITS),
+    }
+
+
+def _transcript_source(transcript: list[TimedText]) -> str:
+    if not transcript:
+        return "none"
+    return "subtitles" if transcript[0].source == "subtitle" else "asr"

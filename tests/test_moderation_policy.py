@@ -1,0 +1,205 @@
+"""Moderation policies and word lists: the bundled policy loads, every invalid policy fails with
+an error naming the place and the problem, word lists match whole words at the time they were
+said, and zero-shot scores follow their formula."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from mmretrieval.errors import ConfigError, ModelMissingError
+from mmretrieval.media.timeline import TimedText, Word
+from mmretrieval.moderation.detectors import zero_shot
+from mmretrieval.moderation.policy import (
+    DEFAULT_POLICY,
+    KNOWN_CATEGORIES,
+    WordListSignal,
+    load_policy,
+)
+from mmretrieval.moderation.scan import scanning
+from mmretrieval.moderation.wordlist import WordMatcher, parse_entries, read_word_list
+
+NUDENET = {"type": "nudenet", "threshold": 0.5}
+
+
+def _policy(tmp_path: Path, categories: dict, name: str = "policy.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump({"categories": categories}))
+    return path
+
+
+def _error(tmp_path: Path, categories: dict, kind=ConfigError) -> str:
+    with pytest.raises(kind) as caught:
+        load_policy(_policy(tmp_path, categories))
+    return str(caught.value)
+
+
+def test_bundled_policy_loads_with_its_word_lists():
+    policy = load_policy()
+    assert policy.name == DEFAULT_POLICY.stem
+    assert set(policy.categories) <= set(KNOWN_CATEGORIES)
+    types = {signal.type for _, signal in policy.signals()}
+    assert types == {"nudenet", "open_nsfw", "clip", "clap", "transcript", "wordlist"}
+    for _, signal in policy.signals():
+        if isinstance(signal, WordListSignal):
+            assert signal.files and all(f.startswith("bundled:") for f in signal.files)
+
+
+def test_unknown_category_is_named_with_the_known_ones(tmp_path):
+    message = _error(tmp_path, {"nudityy": {"signals": [NUDENET]}})
+    assert "unknown category nudityy" in message
+    assert "nudity" in message and "custom: true" in message
+
+
+def test_custom_category_is_allowed_when_marked(tmp_path):
+    path = _policy(tmp_path, {"gambling": {"custom": True, "signals": [NUDENET]}})
+    assert list(load_policy(path).categories) == ["gambling"]
+
+
+@pytest.mark.parametrize("threshold", [1.5, -0.1])
+def test_bad_threshold_names_the_signal_and_the_value(tmp_path, threshold):
+    message = _error(tmp_path, {"nudity": {"signals": [{**NUDENET, "threshold": threshold}]}})
+    assert "categories.nudity.signals[0].nudenet.threshold" in message
+    assert str(threshold) in message
+
+
+def test_wordlist_threshold_counts_hits_from_one(tmp_path):
+    signal = {"type": "wordlist", "words": ["heroin"], "threshold": 0}
+    message = _error(tmp_path, {"drugs": {"signals": [signal]}})
+    assert "signals[0].wordlist.threshold" in message and "greater than or equal to 1" in message
+
+
+def test_missing_threshold_and_unknown_type_are_named(tmp_path):
+    message = _error(tmp_path, {"nudity": {"signals": [{"type": "nudenet"}]}})
+    assert "signals[0].nudenet.threshold: Field required" in message
+    message = _error(tmp_path, {"nudity": {"signals": [{"type": "nudenett", "threshold": 0.5}]}})
+    assert "'nudenett'" in message and "'nudenet'" in message
+
+
+def test_zero_shot_signal_needs_negative_prompts(tmp_path):
+    signal = {"type": "clip", "positive": ["a photo of a gun"], "threshold": 0.9}
+    message = _error(tmp_path, {"weapons": {"signals": [signal]}})
+    assert "signals[0].clip.negative: Field required" in message
+
+
+def test_unknown_nudenet_class_lists_the_real_ones(tmp_path):
+    signal = {**NUDENET, "classes": ["FEMALE_BREAST_EXPOSED", "TOES_EXPOSED"]}
+    message = _error(tmp_path, {"nudity": {"signals": [signal]}})
+    assert "unknown NudeNet class TOES_EXPOSED" in message and "FEET_EXPOSED" in message
+
+
+def test_two_signals_of_a_type_need_distinct_names(tmp_path):
+    message = _error(tmp_path, {"nudity": {"signals": [NUDENET, NUDENET]}})
+    assert "two signals are named nudenet" in message
+    named = [NUDENET, {**NUDENET, "name": "nudenet_strict", "threshold": 0.8}]
+    policy = load_policy(_policy(tmp_path, {"nudity": {"signals": named}}, "ok.yaml"))
+    assert [s.key for _, s in policy.signals()] == ["nudenet", "nudenet_strict"]
+
+
+def test_missing_word_list_file_is_named(tmp_path):
+    signal = {"type": "wordlist", "files": ["lists/slurs.txt"]}
+    message = _error(tmp_path, {"hate_speech": {"signals": [signal]}})
+    assert f"word list file {tmp_path / 'lists' / 'slurs.txt'} does not exist" in message
+    signal = {"type": "wordlist", "files": ["bundled:klingon"]}
+    message = _error(tmp_path, {"profanity": {"signals": [signal]}})
+    assert "no bundled word list 'klingon'" in message and "bundled:profanity_en" in message
+
+
+def test_word_list_path_is_relative_to_the_policy(tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "mine.txt").write_text("contraband\n")
+    signal = {"type": "wordlist", "files": ["lists/mine.txt"]}
+    policy = load_policy(_policy(tmp_path, {"drugs": {"signals": [signal]}}))
+    assert policy.signal("drugs", "wordlist").files == [str(tmp_path / "lists" / "mine.txt")]
+
+
+def test_missing_detector_model_is_a_missing_model_error(tmp_path):
+    signal = {**NUDENET, "model": "models/640m.onnx"}
+    message = _error(tmp_path, {"nudity": {"signals": [signal]}}, kind=ModelMissingError)
+    assert str(tmp_path / "models" / "640m.onnx") in message and "does not exist" in message
+
+
+def test_required_signal_without_its_model_fails_instead_of_skipping(tmp_path):
+    clip = {
+        "type": "clip",
+        "positive": ["a photo of a gun"],
+        "negative": ["a landscape"],
+        "threshold": 0.9,
+    }
+    skipped = load_policy(_policy(tmp_path, {"weapons": {"signals": [clip]}}, "a.yaml"))
+    with scanning(skipped, profile="offline") as scanner:
+        assert scanner.status == {"weapons/clip": "skipped: no CLIP model in profile offline"}
+    required = load_policy(
+        _policy(tmp_path, {"weapons": {"signals": [{**clip, "required": True}]}}, "b.yaml")
+    )
+    with pytest.raises(ModelMissingError, match="weapons/clip is required but no CLIP model"):
+        with scanning(required, profile="offline"):
+            pass
+
+
+# -- word lists -------------------------------------------------------------------------------
+
+
+def test_word_list_format(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("# a comment\n\nHeroin  # trailing comment\nmagic mushrooms\nswear*\n")
+    entries = read_word_list(path)
+    assert [(e.text, e.words, e.prefix) for e in entries] == [
+        ("Heroin", ("heroin",), False),
+        ("magic mushrooms", ("magic", "mushrooms"), False),
+        ("swear*", ("swear",), True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [("sw*ear", "'*' may only end an entry"), ("*", "'*' may only end"), ("!!!", "holds no word")],
+)
+def test_malformed_word_list_entry_names_its_line(line, problem):
+    with pytest.raises(ValueError, match=rf"list line 2: .*{problem}"):
+        parse_entries(["ok", line], where="list")
+
+
+def _said(*words: tuple[float, str]) -> TimedText:
+    timed = tuple(Word(t, t + 0.4, w) for t, w in words)
+    return TimedText(timed[0].start, timed[-1].end, " ".join(w for _, w in words), "speech", timed)
+
+
+def test_words_match_whole_case_insensitive_with_their_times():
+    matcher = WordMatcher(parse_entries(["heroin", "magic mushrooms", "swear*", "ass"]))
+    transcript = [
+        _said((1.0, "Heroine"), (1.5, "class"), (2.0, "passes."), (2.5, "HEROIN,")),
+        _said((7.0, "they"), (7.5, "picked"), (8.0, "Magic"), (8.5, "mushrooms!")),
+        _said((12.0, "Swearing"), (12.5, "sweat")),
+    ]
+    hits = matcher.find(transcript)
+    assert [(h.start, h.end, h.entry, h.said) for h in hits] == [
+        (2.5, 2.9, "heroin", "heroin"),
+        (8.0, 8.9, "magic mushrooms", "magic mushrooms"),
+        (12.0, 12.4, "swear*", "swearing"),
+    ]
+    assert hits[1].line is transcript[1]
+
+
+def test_subtitle_cue_without_word_times_gives_the_cue_span():
+    cue = TimedText(4.0, 7.5, "They sold well-known brands of Heroin.", "subtitle")
+    matcher = WordMatcher(parse_entries(["heroin", "well-known"]))
+    assert [(h.start, h.end, h.said) for h in matcher.find([cue])] == [
+        (4.0, 7.5, "well known"),
+        (4.0, 7.5, "heroin"),
+    ]
+
+
+def test_zero_shot_is_the_softmax_share_of_the_positive_prompts():
+    item = np.array([[1.0, 0.0]])
+    prompts = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])  # cosines 1.0, 0.6, 0.0
+    expected = (math.exp(10) + math.exp(6)) / (math.exp(10) + math.exp(6) + math.exp(0))
+    assert zero_shot(item, prompts, positives=2, scale=10)[0] == pytest.approx(expected)
+    assert zero_shot(item, prompts, positives=1, scale=1)[0] == pytest.approx(
+        math.e / (math.e + math.exp(0.6) + 1)
+    )
+    assert zero_shot(np.zeros((0, 2)), prompts, 1, 1.0).shape == (0,)
