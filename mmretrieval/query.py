@@ -122,3 +122,24 @@ class QueryEncoder:
                 f"{self.pipeline.profile.name} does not have: use the default profile"
             )
         return adapter
+
+
+def parse_spaces(text: str | None) -> list[str] | None:
+    """``"text,lexical"`` -> ``["text", "lexical"]``; empty means every space."""
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def parse_weights(text: str | None) -> dict[str, float] | None:
+    """``"text=1,lexical=0.5"`` -> ``{"text": 1.0, "lexical": 0.5}``."""
+    if not text:
+        return None
+    weights = {}
+    for pair in text.split(","):
+        name, _, value = pair.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f"weights must be space=number pairs (text=1,lexical=0.5), got {pair!r}"
+            ) from exc
+    return weights

@@ -2,10 +2,11 @@
 # Install the Debian packages that the tests and samples/make_samples.py need:
 #   espeak-ng          speech for mmretrieval.synth
 #   fonts-dejavu-core  DejaVuSans-Bold for the drawn captions
+#   chromium           the browser tests/test_browser.py drives through Playwright
 # Idempotent and quiet when everything is already present.
 set -euo pipefail
 
-packages=(espeak-ng fonts-dejavu-core)
+packages=(espeak-ng fonts-dejavu-core chromium)
 missing=()
 for pkg in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then

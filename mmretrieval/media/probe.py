@@ -24,6 +24,7 @@ class MediaInfo:
     width: int = 0
     height: int = 0
     fps: float = 0.0
+    timecode: str | None = None  # the camera's start timecode tag, e.g. "01:00:00:00"
 
 
 def open_container(path: Path) -> av.container.InputContainer:
@@ -66,7 +67,17 @@ def probe(path: Path) -> MediaInfo:
             width=video.codec_context.width if video else 0,
             height=video.codec_context.height if video else 0,
             fps=float(video.average_rate or 0) if video else 0.0,
+            timecode=_timecode_tag(container, video),
         )
+
+
+def _timecode_tag(container, video) -> str | None:
+    """The start timecode cameras write (mov tmcd, mxf, mkv TIMECODE tag), if any."""
+    for tags in (video.metadata if video else {}, container.metadata):
+        for key, value in tags.items():
+            if key.lower() == "timecode" and value.strip():
+                return value.strip()
+    return None
 
 
 def _header_duration(container, *streams) -> float:

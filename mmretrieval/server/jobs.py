@@ -1,0 +1,103 @@
+"""Background ingest jobs for the server: one at a time, in order, progress readable any time."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mmretrieval.config import Profile
+from mmretrieval.ingest import FileOutcome, collect_media
+from mmretrieval.library import Library
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    id: str
+    paths: list[str]
+    state: str = "queued"  # queued | running | done | failed
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    files_total: int = 0
+    files_done: int = 0
+    current: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    report: dict | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "paths": self.paths,
+            "state": self.state,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "current": self.current,
+            "counts": self.counts,
+            "report": self.report,
+            "error": self.error,
+        }
+
+
+class JobRunner:
+    """Runs ``mmr index`` work on a thread of its own, with its own ``Library`` (so its own
+    catalog connection and write lock); ``on_finished`` runs after each job."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        profile: str | Path | Profile | None,
+        on_finished: Callable[[], None],
+    ):
+        self.index_dir = index_dir
+        self.profile = profile  # used when the first job creates the index
+        self.on_finished = on_finished
+        self.jobs: dict[str, Job] = {}
+        self._queue: queue.Queue[Job] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="mmr-ingest", daemon=True)
+        self._thread.start()
+
+    def submit(self, paths: list[Path]) -> Job:
+        job = Job(id=uuid.uuid4().hex[:12], paths=[str(p) for p in paths])
+        self.jobs[job.id] = job
+        self._queue.put(job)
+        return job
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            job.state, job.started = "running", time.time()
+            try:
+                self._run(job)
+                job.state = "done"
+            except Exception as exc:  # the job records why; the server keeps serving
+                log.exception("ingest job %s failed", job.id)
+                job.state, job.error = "failed", str(exc)
+            finally:
+                job.finished, job.current = time.time(), None
+                self.on_finished()
+
+    def _run(self, job: Job) -> None:
+        paths = [Path(p) for p in job.paths]
+        files = collect_media(paths)
+        job.files_total = len(files)
+
+        def on_file(outcome: FileOutcome) -> None:
+            job.files_done += outcome.status != "removed"
+            job.counts[outcome.status] = job.counts.get(outcome.status, 0) + 1
+            job.current = outcome.path
+
+        with Library(self.index_dir, profile=self.profile) as library:
+            report = library.add(paths, on_file=on_file, files=files)
+        job.report = report.to_dict()
