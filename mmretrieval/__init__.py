@@ -9,11 +9,13 @@ with Library("index/", profile="offline") as library:
 
 from mmretrieval.config import Profile, load_profile
 from mmretrieval.errors import ConfigError, IndexDirError, MediaError, MMRError, ModelMissingError
+from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import IngestReport
 from mmretrieval.library import Library
 from mmretrieval.search import Hit
 
 __all__ = [
+    "ClipFilter",
     "ConfigError",
     "Hit",
     "IndexDirError",

@@ -10,24 +10,29 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmretrieval import export
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import MMRError
 from mmretrieval.evaluate import DIRECTIONS, EvalReport, run_eval
+from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import FileOutcome, IngestReport, collect_media
 from mmretrieval.library import Library
 from mmretrieval.models import profile_models, pull
+from mmretrieval.moderation.cli import moderate_app
+from mmretrieval.query import parse_spaces, parse_weights
 from mmretrieval.search import Hit
 
 EXIT_USAGE = 2
 EXIT_SOME_FAILED = 3
+SEARCH_FORMATS = ("table", "json", *export.FORMATS)
 
 app = typer.Typer(
     add_completion=False,
@@ -62,13 +67,16 @@ def index(
     index: IndexOption,
     profile: ProfileOption = None,
     prune: Annotated[bool, typer.Option(help="drop catalogued files that no longer exist")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="worker processes decoding and embedding files at once")
+    ] = 1,
     json_output: JsonOption = False,
 ) -> None:
     """Index new and changed media; unchanged files are skipped, failures reported."""
     with _user_errors(), Library(index, profile=profile) as library:
         files = collect_media(paths)
         with _progress(len(files)) as on_file:
-            report = library.add(paths, prune=prune, on_file=on_file, files=files)
+            report = library.add(paths, prune=prune, on_file=on_file, files=files, workers=workers)
     if json_output:
         out.print_json(json.dumps(report.to_dict()))
     else:
@@ -102,13 +110,59 @@ def search(
     weights: Annotated[
         str | None, typer.Option(help="space=weight pairs, e.g. text=1,lexical=0.5")
     ] = None,
-    json_output: JsonOption = False,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help=f"output: {', '.join(SEARCH_FORMATS)}")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write the output to this file")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="same as --format json")] = False,
+    path: Annotated[
+        list[str] | None,
+        typer.Option("--path", help="only files matching this glob (repeatable: any of them)"),
+    ] = None,
+    after: Annotated[
+        str | None, typer.Option(help="only files dated on or after this day, YYYY-MM-DD")
+    ] = None,
+    before: Annotated[
+        str | None, typer.Option(help="only files dated on or before this day, YYYY-MM-DD")
+    ] = None,
+    min_duration: Annotated[
+        float | None, typer.Option(help="only files at least this many seconds long")
+    ] = None,
+    max_duration: Annotated[
+        float | None, typer.Option(help="only files at most this many seconds long")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="only files with this tag (repeatable: all)")
+    ] = None,
+    any_tag: Annotated[
+        list[str] | None,
+        typer.Option("--any-tag", help="only files with at least one of these tags (repeatable)"),
+    ] = None,
 ) -> None:
-    """Search the index with text, or with a recording, picture or video."""
+    """Search the index with text, or with a recording, picture or video.
+
+    csv, edl (CMX3600) and otio (OpenTimelineIO) export the hits for editing systems. --path,
+    --after, --before, --min-duration, --max-duration, --tag and --any-tag restrict the search
+    to the files that pass all of them (dates and tags from sidecars; README, "Filters")."""
     if sum(q is not None for q in (query, audio, image, video)) != 1:
         err.print("error: give one query: text, --audio FILE, --image FILE or --video FILE")
         raise typer.Exit(EXIT_USAGE)
+    output_format = "json" if json_output else output_format
+    if output_format not in SEARCH_FORMATS:
+        err.print(f"error: --format must be one of {', '.join(SEARCH_FORMATS)}")
+        raise typer.Exit(EXIT_USAGE)
     with _user_errors(), Library(index) as library:
+        clip_filter = ClipFilter(
+            paths=path or (),
+            date_from=after,
+            date_to=before,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            tags=tag or (),
+            any_tags=any_tag or (),
+        )
         hits = library.search(
             text=query,
             audio=audio,
@@ -117,13 +171,69 @@ def search(
             start=start,
             end=end,
             k=k,
-            spaces=spaces.split(",") if spaces else None,
-            weights=_parse_weights(weights),
+            spaces=parse_spaces(spaces),
+            weights=parse_weights(weights),
+            filter=clip_filter or None,
         )
-    if json_output:
-        out.print_json(json.dumps([hit.to_dict() for hit in hits]))
-    else:
+        if output_format == "table":
+            text = None
+        elif output_format == "json":
+            text = json.dumps([hit.to_dict() for hit in hits], indent=2)
+        else:
+            title = query or Path(audio or image or video).name
+            sources = export.source_info(hit.path for hit in hits)
+            text = export.export_hits(hits, output_format, sources, title)
+    if text is None:
         _print_hits(hits)
+    elif output is not None:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"{len(hits)} hits written to {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+def serve(
+    index: IndexOption,
+    host: Annotated[
+        str, typer.Option(help="address to listen on; beyond loopback a token is required")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8765,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="MMR_TOKEN", help="token for writes (and for reads off loopback)"),
+    ] = None,
+    profile: ProfileOption = None,
+    media_root: Annotated[
+        list[Path] | None,
+        typer.Option(help="POST /index accepts only paths below these folders (repeatable)"),
+    ] = None,
+    max_upload_mb: Annotated[int, typer.Option(help="largest query file accepted")] = 200,
+) -> None:
+    """Serve the HTTP API (docs at /docs) and the search page for one index."""
+    try:
+        import uvicorn
+
+        from mmretrieval.server.app import ServerSettings, create_app
+    except ImportError as exc:
+        err.print(f"error: the server needs {exc.name}: pip install 'mmretrieval[serve]'")
+        raise typer.Exit(EXIT_USAGE) from exc
+
+    settings = ServerSettings(
+        index_dir=index,
+        profile=profile,
+        token=token,
+        host=host,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        media_roots=list(media_root or []),
+    )
+    if settings.reads_need_token and not token:
+        err.print(f"error: serving on {host} (beyond this machine) needs --token or MMR_TOKEN")
+        raise typer.Exit(EXIT_USAGE)
+    with _user_errors():
+        server_app = create_app(settings)
+    err.print(f"serving {index} at http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(server_app, host=host, port=port, log_level="warning")
 
 
 models_app = typer.Typer(
@@ -132,6 +242,7 @@ models_app = typer.Typer(
 bridge_app = typer.Typer(help="The learned map between the CLAP and CLIP spaces.")
 app.add_typer(models_app, name="models")
 app.add_typer(bridge_app, name="bridge")
+app.add_typer(moderate_app, name="moderate")
 
 
 @models_app.callback(invoke_without_command=True)
@@ -215,7 +326,7 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
         out.print_json(json.dumps(stats))
         return
     table = Table(show_header=False, title=f"index {stats['index']}")
-    for key in ("profile", "files", "failed", "clips", "hours"):
+    for key in ("profile", "store", "files", "failed", "clips", "hours"):
         table.add_row(key, str(stats[key]))
     table.add_row("vectors", ", ".join(f"{c}: {n}" for c, n in stats["vectors"].items()) or "none")
     table.add_row("spaces", ", ".join(f"{s} ({', '.join(c)})" for s, c in stats["spaces"].items()))
@@ -227,6 +338,44 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+Backend = Literal["faiss", "milvus"]
+
+
+@app.command()
+def migrate(
+    index: IndexOption,
+    source: Annotated[Backend, typer.Option("--from", help="the store the index uses now")],
+    target: Annotated[Backend, typer.Option("--to", help="the store to move the vectors to")],
+    uri: Annotated[
+        str | None,
+        typer.Option(help="milvus: a .db file (default <index>/milvus.db) or http://host:19530"),
+    ] = None,
+    store_index: Annotated[
+        str, typer.Option(help="index type in the new store: auto, or as store.index")
+    ] = "auto",
+    collection_prefix: Annotated[
+        str | None, typer.Option(help="milvus: collections are <prefix>_<channel>")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Move an index's vectors to another store (FAISS files or Milvus), built from the catalog."""
+    with _user_errors(), Library(index) as library:
+        report = library.migrate(
+            target, uri=uri, index=store_index, collection_prefix=collection_prefix, source=source
+        )
+    if json_output:
+        out.print_json(json.dumps(report))
+        return
+    where = f" at {report['uri']}" if report["uri"] else ""
+    vectors = ", ".join(f"{c}: {n}" for c, n in report["vectors"].items()) or "no vectors"
+    out.print(
+        f"moved {vectors} from {report['from']} to {report['to']}{where} "
+        f"in {report['seconds']:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("eval")
@@ -414,22 +563,6 @@ def _clock(seconds: float) -> str:
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
-
-
-def _parse_weights(text: str | None) -> dict[str, float] | None:
-    if not text:
-        return None
-    weights = {}
-    for pair in text.split(","):
-        name, sep, value = pair.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            err.print(f"error: --weights expects space=number pairs, got {pair!r}")
-            raise typer.Exit(EXIT_USAGE)
-    return weights
 
 
 if __name__ == "__main__":

@@ -6,11 +6,19 @@ by their stem (``offline``, ``default``); any other path to a YAML file works to
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mmretrieval.errors import ConfigError
 
@@ -142,10 +150,68 @@ class SearchConfig(_Section):
 
 
 class StoreConfig(_Section):
-    """Vector store. ``index: auto`` picks exact search; any FAISS factory string works."""
+    """Vector store: FAISS files in the index folder, or Milvus (README, "Milvus").
 
-    backend: Literal["faiss"] = "faiss"
+    ``index: auto`` is exact search up to 100k vectors per channel and IVF above, on either
+    backend. Otherwise FAISS takes a factory string (``HNSW32,Flat``), Milvus an index type
+    (``HNSW``, ``IVF_FLAT``...); either may add ``|`` and parameters (``auto|nprobe=64``).
+    """
+
+    backend: Literal["faiss", "milvus"] = "faiss"
     index: str = "auto"
+    uri: str | None = Field(
+        None,
+        description="milvus: a .db file (embedded Milvus Lite; relative to the index folder, "
+        "default milvus.db there) or a server, http://host:19530",
+    )
+    collection_prefix: str = Field(
+        "mmr",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="milvus: collections are <prefix>_<channel>; one prefix per index on a server",
+    )
+    memory_budget: int = Field(
+        2 * 2**30,
+        gt=0,
+        description="faiss auto: bytes per channel an IVF,Flat index may take before IVF-PQ "
+        "(a number, or a size such as 8GiB or 500MB)",
+    )
+    mmap: bool | Literal["auto"] = Field(
+        "auto",
+        description="faiss: search saved indexes memory-mapped from their files; auto: files "
+        "larger than half the memory available",
+    )
+    gpu: bool | Literal["auto"] = Field(
+        "auto", description="faiss: search on a GPU; auto: when FAISS has CUDA and sees a GPU"
+    )
+
+    @field_validator("memory_budget", mode="before")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        return parse_size(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> StoreConfig:
+        if self.backend == "faiss":
+            if self.uri is not None:
+                raise ValueError(
+                    "uri is for backend milvus; backend faiss keeps its files in the index"
+                )
+            return self
+        index_type = self.index.partition("|")[0].strip()
+        if index_type != "auto" and not re.fullmatch(r"[A-Z][A-Z0-9_]*", index_type):
+            raise ValueError(
+                f"index for backend milvus is auto or a Milvus index type (FLAT, IVF_FLAT, "
+                f"HNSW...), got {index_type!r}: FAISS factory strings are for backend faiss"
+            )
+        if self.uri is not None and not (
+            self.uri.endswith(".db")
+            or self.uri.startswith(("http://", "https://", "tcp://", "unix:"))
+        ):
+            raise ValueError(
+                f"uri {self.uri!r} is neither a Milvus Lite file (ending .db) nor a server address "
+                f"(http://host:19530)"
+            )
+        return self
 
 
 class Profile(_Section):
@@ -158,8 +224,44 @@ class Profile(_Section):
     store: StoreConfig = StoreConfig()
 
 
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)(B?)", re.IGNORECASE)
+
+
+def parse_size(value: int | str) -> int:
+    """Bytes from a number or a size: ``8GiB``, ``8G`` (binary), ``500MB`` (decimal)."""
+    if isinstance(value, int):
+        return value
+    match = _SIZE.fullmatch(str(value).strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a size: expected bytes, or e.g. 8GiB or 500MB")
+    number, unit, binary, byte = match.groups()
+    power = "KMGT".find(unit.upper()) + 1 if unit else 0
+    base = 1000 if byte and not binary else 1024
+    return int(float(number) * base**power)
+
+
+NOT_PROFILES = {"moderation"}  # configs/moderation.yaml is the default moderation policy
+
+
 def bundled_profiles() -> list[str]:
-    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml") if p.stem not in NOT_PROFILES)
+
+
+def read_yaml_mapping(path: Path, what: str, expected: str) -> dict:
+    """A YAML file that must hold a mapping (a profile, a policy), with ``name`` defaulting
+    to the file's stem; every way it can be wrong is a ConfigError saying which."""
+    if not path.is_file():
+        raise ConfigError(f"{what} file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{what} {path} must be a mapping of {expected}, found a {type(data).__name__}"
+        )
+    data.setdefault("name", path.stem)
+    return data
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -172,18 +274,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
                 f"unknown profile {str(name_or_path)!r}: expected one of "
                 f"{', '.join(bundled_profiles())} or a path to a YAML file"
             )
-    if not path.is_file():
-        raise ConfigError(f"profile file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"profile {path} must be a mapping of sections (segment, adapters, search, store), "
-            f"found a {type(data).__name__}"
-        )
-    data.setdefault("name", path.stem)
+    data = read_yaml_mapping(path, "profile", "sections (segment, adapters, search, store)")
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

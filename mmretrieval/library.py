@@ -4,25 +4,41 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from mmretrieval import channels
-from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.adapters.base import REGISTRY, AdapterSet
 from mmretrieval.adapters.bridge import Bridge
-from mmretrieval.config import Profile, load_profile
+from mmretrieval.config import Profile, StoreConfig, load_profile
 from mmretrieval.errors import ConfigError, IndexDirError
-from mmretrieval.ingest import FileOutcome, Ingestor, IngestReport, Pipeline, collect_media
+from mmretrieval.filters import ClipFilter
+from mmretrieval.ingest import (
+    FileOutcome,
+    Ingestor,
+    IngestReport,
+    InProcess,
+    Pipeline,
+    Runner,
+    collect_media,
+)
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
+from mmretrieval.store import backends
 from mmretrieval.store.catalog import Catalog
-from mmretrieval.store.vectors import FaissStore
+from mmretrieval.store.vectors import VectorStore
+from mmretrieval.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite"
-VECTORS_DIR = "vectors"
+VECTORS_DIR = backends.FAISS_DIR
+INDEX_ID = "index_id"  # catalog meta: marks the Milvus collections this index owns
 LOCK_FILE = "write.lock"
 DEFAULT_PROFILE = "offline"
 
@@ -38,7 +54,7 @@ class Library:
         self.index_dir = Path(index_dir)
         self._requested_profile = profile
         self._catalog: Catalog | None = None
-        self._store: FaissStore | None = None
+        self._store: VectorStore | None = None
         self._searcher: Searcher | None = None
         self.profile = self._resolve_profile(profile)
         self.adapters = AdapterSet(self.profile)
@@ -52,22 +68,26 @@ class Library:
         prune: bool = False,
         on_file: Callable[[FileOutcome], None] | None = None,
         files: Sequence[Path] | None = None,
+        workers: int = 1,
     ) -> IngestReport:
         """Index new and changed media under ``paths`` (folders recurse); skip unchanged files.
 
         ``files`` may pass the result of ``collect_media(paths)`` when the caller already
-        listed them (the CLI does, to size its progress bar).
+        listed them (the CLI does, to size its progress bar). ``workers`` > 1 processes files
+        in that many worker processes, each loading the models once; this process stays the
+        only writer, and the index comes out the same as with one worker. The workers are
+        spawned, so a script calling this needs the ``if __name__ == "__main__":`` guard.
         """
+        if workers < 1:
+            raise ConfigError(f"workers must be at least 1, got {workers}")
         files = list(files) if files is not None else collect_media(Path(p) for p in paths)
-        for name in ("text", "speech", "ocr", "clip", "clap"):  # a missing model fails first,
-            self.adapters.get(name)  # before an empty index is left behind
-        self.adapters.bridge()
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with _write_lock(self.index_dir / LOCK_FILE):
-            catalog = self._open_catalog(create=True)
-            store = self._open_store(save_if_rebuilt=True)
-            ingestor = Ingestor(catalog, store, self._pipeline)
-            return ingestor.run(files, prune=prune, on_file=on_file)
+        with self._runner(min(workers, max(1, len(files)))) as runner:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            with _write_lock(self.index_dir / LOCK_FILE):
+                catalog = self._open_catalog(create=True)
+                store = self._open_store(save_if_rebuilt=True)
+                ingestor = Ingestor(catalog, store, self._pipeline, runner)
+                return ingestor.run(files, prune=prune, on_file=on_file)
 
     def search(
         self,
@@ -80,15 +100,29 @@ class Library:
         k: int = 10,
         spaces: Sequence[str] | None = None,
         weights: dict[str, float] | None = None,
+        filter: ClipFilter | None = None,
     ) -> list[Hit]:
         """Best ``k`` time spans for one query: text, or an audio, image or video file
-        ([start, end) of it), encoded into every space the profile's models reach."""
+        ([start, end) of it), encoded into every space the profile's models reach; only of
+        files that pass ``filter`` (path globs, dates, durations, tags) when given."""
         files = (None if p is None else Path(p) for p in (audio, image, video))
         query = Query(text, *files, start=start, end=end)
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
-        return searcher.search(self.encode_query(query), k=k, spaces=spaces, weights=weights)
+        return searcher.search(
+            self.encode_query(query), k=k, spaces=spaces, weights=weights, clip_filter=filter
+        )
+
+    def prepare(self) -> None:
+        """Open the index and load what a text query needs now, so the first search is quick."""
+        self._get_searcher()
+        self.encode_query(Query("warm up"))
+
+    @property
+    def catalog(self) -> Catalog:
+        """The index's catalog (files, clips, transcripts), for read access."""
+        return self._open_catalog()
 
     def encode_query(self, query: Query) -> EncodedQuery:
         return QueryEncoder(self._pipeline).encode(query)
@@ -106,6 +140,7 @@ class Library:
         return {
             "index": str(self.index_dir),
             "profile": self.profile.name,
+            "store": backends.where(self.profile.store, self.index_dir),
             **stats,
             "spaces": spaces,
             "models": {
@@ -114,6 +149,58 @@ class Library:
                 if section is not None
             },
             "failures": [{"path": f.path, "error": f.error} for f in catalog.files("failed")],
+        }
+
+    def migrate(
+        self,
+        backend: str,
+        uri: str | None = None,
+        index: str = "auto",
+        collection_prefix: str | None = None,
+        source: str | None = None,
+    ) -> dict:
+        """Move the vectors to another store: ``backend`` ``faiss`` or ``milvus``, with ``uri``,
+        ``index`` and ``collection_prefix`` as in a profile's ``store``. The new store is built
+        from the catalog and recorded in the index's profile before the old one is deleted, so
+        an interrupted migration leaves the index as it was. ``source``, when given, is the
+        backend the caller expects the index to use now."""
+        old = self.profile.store
+        if source is not None and source != old.backend:
+            raise IndexDirError(
+                f"index {self.index_dir} keeps its vectors in {old.backend}, not {source}"
+            )
+        prefix = collection_prefix or old.collection_prefix
+        try:
+            new = StoreConfig(backend=backend, index=index, uri=uri, collection_prefix=prefix)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"] for e in exc.errors())
+            raise ConfigError(f"cannot migrate to store {backend}: {problems}") from exc
+        if new == old:
+            raise ConfigError(f"index {self.index_dir} already uses that store: nothing to move")
+        started = time.perf_counter()
+        with _write_lock(self.index_dir / LOCK_FILE):
+            catalog = self._open_catalog()
+            if catalog.get_meta(INDEX_ID) is None:  # an index made before Milvus support
+                catalog.set_meta(INDEX_ID, uuid.uuid4().hex)
+            owner = catalog.get_meta(INDEX_ID)
+            self._store = self._searcher = None
+            store = backends.open_store(new, self.index_dir, owner)
+            backends.rebuild_from(catalog, store)
+            store.save(catalog.generation)
+            recorded = Profile.model_validate_json(catalog.get_meta("profile"))
+            catalog.set_meta(
+                "profile", recorded.model_copy(update={"store": new}).model_dump_json()
+            )
+            self.profile = self.profile.model_copy(update={"store": new})
+            if not backends.same_place(old, new, self.index_dir):
+                backends.discard(old, self.index_dir, owner)
+        return {
+            "index": str(self.index_dir),
+            "from": old.backend,
+            "to": new.backend,
+            "uri": backends.milvus_uri(new, self.index_dir) if backend == "milvus" else None,
+            "vectors": catalog.stats()["vectors"],
+            "seconds": time.perf_counter() - started,
         }
 
     def close(self) -> None:
@@ -128,6 +215,21 @@ class Library:
         self.close()
 
     # -- internals ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _runner(self, workers: int) -> Iterator[Runner]:
+        """Where ingest processes files; either way every model loads (and a missing one fails)
+        before an index directory is created."""
+        if workers == 1:
+            for name in REGISTRY:
+                self.adapters.get(name)
+            self.adapters.bridge()
+            yield InProcess(self._pipeline)
+            return
+        if self.profile.adapters.clip is not None and self.profile.adapters.clap is not None:
+            self.adapters.bridge()  # fitted here once if missing, not by every worker at once
+        with WorkerPool(self.profile, workers) as pool:
+            yield pool
 
     def _resolve_profile(self, requested: str | Path | Profile | None) -> Profile:
         recorded = None
@@ -152,21 +254,32 @@ class Library:
             self._catalog = Catalog(path, create=create)
         if create and self._catalog.get_meta("profile") is None:
             self._catalog.set_meta("profile", self.profile.model_dump_json())
+            self._catalog.set_meta(INDEX_ID, uuid.uuid4().hex)
         return self._catalog
 
-    def _open_store(self, save_if_rebuilt: bool = False) -> FaissStore:
-        """The vector indexes, rebuilt from the catalog if they lag behind it (after a kill)."""
+    def _open_store(self, save_if_rebuilt: bool = False) -> VectorStore:
+        """The vector indexes, rebuilt from the catalog if they lag behind it (after a kill).
+
+        FAISS is rebuilt in memory (and saved by a writer). Milvus lives on its server, so a
+        rebuild there is a write: done under the write lock, or skipped while an ingest holds
+        it, since Milvus then has every vector that ingest has added so far."""
         if self._store is None:
             catalog = self._open_catalog()
-            store = FaissStore(self.index_dir / VECTORS_DIR, self.profile.store.index)
+            store = backends.open_store(
+                self.profile.store,
+                self.index_dir,
+                catalog.get_meta(INDEX_ID),
+                exact=catalog.vector_matrix,
+            )
             if store.generation != catalog.generation:
-                log.info("vector indexes are behind the catalog: rebuilding them from it")
-                for channel in set(store.channels()) - set(catalog.channels()):
-                    store.drop(channel)
-                for channel in catalog.channels():
-                    store.rebuild(channel, *catalog.channel_vectors(channel))
-                if save_if_rebuilt:
-                    store.save(catalog.generation)
+                if save_if_rebuilt or self.profile.store.backend == "faiss":
+                    _rebuild(catalog, store, save=save_if_rebuilt)
+                else:
+                    with _write_lock(self.index_dir / LOCK_FILE, required=False) as held:
+                        if held:
+                            _rebuild(catalog, store, save=True)
+                        else:
+                            log.info("an ingest is writing the Milvus store: searched as it is")
             self._store = store
         return self._store
 
@@ -177,7 +290,15 @@ class Library:
 
 
 def _check_compatible(recorded: Profile, requested: Profile, index_dir: Path) -> None:
-    """Vectors from different models cannot share an index: refuse before mixing them."""
+    """Vectors from different models cannot share an index, nor can one index's vectors be
+    looked for in another store: refuse before mixing them."""
+    old, new = recorded.store.backend, requested.store.backend
+    if old != new:
+        raise IndexDirError(
+            f"index {index_dir} keeps its vectors in {old}, profile {requested.name} names "
+            f"{new}: move them with `mmr migrate --index {index_dir} --from {old} --to {new}`, "
+            f"or leave the profile out (an index remembers its own)"
+        )
     for name in ("text", "clip", "clap"):
         old, new = getattr(recorded.adapters, name), getattr(requested.adapters, name)
         if old is not None and new is not None and old.model != new.model:
@@ -187,14 +308,25 @@ def _check_compatible(recorded: Profile, requested: Profile, index_dir: Path) ->
             )
 
 
+def _rebuild(catalog: Catalog, store: VectorStore, save: bool) -> None:
+    log.info("vector indexes are behind the catalog: rebuilding them from it")
+    backends.rebuild_from(catalog, store)
+    if save:
+        store.save(catalog.generation)
+
+
 @contextmanager
-def _write_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock so two ingests never write one index at once."""
+def _write_lock(path: Path, required: bool = True) -> Iterator[bool]:
+    """An exclusive lock so two ingests never write one index at once. Yields whether it is
+    held: with ``required=False`` a lock held by another process is no error."""
     with path.open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise IndexDirError(
-                f"another process is writing to the index {path.parent}: wait for it to finish"
-            ) from exc
-        yield
+            if required:
+                raise IndexDirError(
+                    f"another process is writing to the index {path.parent}: wait for it to finish"
+                ) from exc
+            yield False
+            return
+        yield True

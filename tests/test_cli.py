@@ -133,7 +133,7 @@ def test_info_table_prints(index_dir, indexed):
         (["search", "--index", "{missing}", "q"], "{missing}"),
         (["search", "--index", "{index}"], "--audio"),
         (["search", "--index", "{index}", "q", "--audio", "{audio}"], "--audio"),
-        (["search", "--index", "{index}", "q", "--weights", "text=abc"], "--weights"),
+        (["search", "--index", "{index}", "q", "--weights", "text=abc"], "space=number"),
         (["search", "--index", "{index}", "q", "--spaces", "nonsense"], "nonsense"),
         (["search", "--index", "{index}", "q", "-k", "0"], "at least 1"),
         (["index", "{missing}", "--index", "{new}"], "{missing}"),
