@@ -204,8 +204,12 @@ class Library:
         }
 
     def close(self) -> None:
+        """Close the index (catalog, vector store); loaded models stay, so the Library can
+        be used again and reopens the index as it is then."""
         if self._catalog is not None:
             self._catalog.close()
+        if self._store is not None:
+            self._store.close()
         self._catalog = self._store = self._searcher = None
 
     def __enter__(self) -> Library:

@@ -66,14 +66,15 @@ class IndexView:
 
     def _open(self) -> None:
         if self._library is not None:
-            self._library.close()
-            self._library = None
-        if not (self.index_dir / CATALOG_FILE).exists():
+            self._library.close()  # its models stay loaded; the index reopens as it is now
+        elif (self.index_dir / CATALOG_FILE).exists():
+            self._library = Library(self.index_dir, profile=self.profile)
+        else:
             return
-        library = Library(self.index_dir, profile=self.profile)
+        library = self._library
         library.catalog.hold_snapshot()
         library.prepare()
-        self._library, self._generation = library, library.catalog.generation
+        self._generation = library.catalog.generation
         self._seen = (self._generation, time.monotonic())
         log.info("serving index %s at generation %d", self.index_dir, self._generation)
 

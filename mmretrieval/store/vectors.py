@@ -136,6 +136,8 @@ class VectorStore(Protocol):
 
     def save(self, generation: int) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class FaissStore:
     """FAISS indexes under ``folder``; ``index_spec`` is ``auto`` or a FAISS factory string,
@@ -328,6 +330,9 @@ class FaissStore:
         self._mapped.discard(channel)
         self._dirty.discard(channel)
         self._gpu_indexes.pop(channel, None)
+
+    def close(self) -> None:
+        """Nothing to release: the indexes (and their file maps) go with the object."""
 
     def save(self, generation: int) -> None:
         """Write every index changed since loaded or saved, then the state file naming the
