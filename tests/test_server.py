@@ -303,3 +303,17 @@ def test_index_job_while_searching(tmp_path):
         assert client.get(f"/media/{bridge[0]['file_id']}").status_code == 409
         target.unlink()
         assert client.get(f"/media/{bridge[0]['file_id']}").status_code == 410
+
+
+def test_mmr_serve_refuses_to_listen_beyond_loopback_without_a_token(indexed, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mmretrieval.cli import app
+
+    library, _ = indexed
+    monkeypatch.delenv("MMR_TOKEN", raising=False)
+    result = CliRunner().invoke(
+        app, ["serve", "--index", str(library.index_dir), "--host", "0.0.0.0"]
+    )
+    assert result.exit_code == 2
+    assert "--token" in result.output
