@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from mmretrieval import export
 from mmretrieval.adapters.base import AdapterSet
@@ -333,11 +334,7 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
     table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))
     out.print(table)
     for failure in stats["failures"]:
-        out.print(
-            f"[red]failed[/red] {failure['path']}: {failure['error']}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _print_failure(failure["path"], failure["error"])
 
 
 Backend = Literal["faiss", "milvus"]
@@ -530,9 +527,13 @@ def _print_report(report: IngestReport) -> None:
         f"({rate:.1f}x realtime)"
     )
     for failure in report.failures:
-        out.print(
-            f"[red]failed[/red] {failure.path}: {failure.error}", highlight=False, soft_wrap=True
-        )
+        _print_failure(failure.path, failure.error)
+
+
+def _print_failure(path: str, error: str | None) -> None:
+    """Paths and errors as plain text: a file named ``[red].mp4`` is not rich markup."""
+    line = Text.assemble(("failed", "red"), f" {path}: {error}")
+    out.print(line, highlight=False, soft_wrap=True)
 
 
 def _print_hits(hits: list[Hit]) -> None:
@@ -553,9 +554,8 @@ def _print_hits(hits: list[Hit]) -> None:
         evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
         frame = ["" if hit.frame_time is None else _clock(hit.frame_time)] if frames else []
         span = f"{_clock(hit.start)}–{_clock(hit.end)}"
-        table.add_row(
-            str(rank), Path(hit.path).name, span, *frame, f"{hit.score:.3f}", evidence, hit.text
-        )
+        name, text = Text(Path(hit.path).name), Text(hit.text)  # plain text, never markup
+        table.add_row(str(rank), name, span, *frame, f"{hit.score:.3f}", evidence, text)
     out.print(table)
 
 

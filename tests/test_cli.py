@@ -155,3 +155,12 @@ def test_user_errors_exit_2_with_one_line(args, mentions, index_dir, corpus, tmp
     assert len(errors) == 1, result.stderr
     assert mentions.format(**places) in errors[0]
     assert not places["new"].exists()
+
+
+def test_file_names_are_printed_as_text_not_markup(tmp_path):
+    bad = tmp_path / "media" / "clip[red]one[bold].mp4"
+    bad.parent.mkdir()
+    bad.write_bytes(b"")  # empty: recorded as a failure, named in the summary
+    result = _mmr("index", bad.parent, "--index", tmp_path / "idx")
+    assert result.returncode == 3, result.stderr
+    assert "clip[red]one[bold].mp4" in result.stdout.replace("\n", "")
