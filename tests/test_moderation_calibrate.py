@@ -105,9 +105,17 @@ def test_labels_format(tmp_path):
         ("path,start,end,nudity\na.mp4,5,2,1\n", "line 2: expected 0 <= start < end"),
         ("path,start,nudity\na.mp4,soon,1\n", "line 2: start and end must be seconds"),
         ("path,nudity\n", "holds no labelled clips"),
+        ("path,nudity\na.mp4,1\nb, c.mp4,0\n", "line 3: 3 cells, but the header names 2"),
     ],
 )
 def test_labels_errors_are_specific(tmp_path, text, problem):
     with pytest.raises(ConfigError, match="labels.csv") as caught:
         read_labels(_labels(tmp_path, text), load_policy())
     assert problem in str(caught.value)
+
+
+def test_labels_that_are_not_utf8_are_named(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_bytes("path,nudity\ncafé.mp4,1\n".encode("cp1252"))
+    with pytest.raises(ConfigError, match="labels.csv is not UTF-8 text"):
+        read_labels(path, load_policy())

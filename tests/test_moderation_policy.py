@@ -55,6 +55,11 @@ def test_unknown_category_is_named_with_the_known_ones(tmp_path):
     assert "nudity" in message and "custom: true" in message
 
 
+def test_category_that_is_not_a_mapping_is_named(tmp_path):
+    message = _error(tmp_path, {"nudity": [NUDENET]})
+    assert message.startswith("policy ") and "categories.nudity: " in message
+
+
 def test_custom_category_is_allowed_when_marked(tmp_path):
     path = _policy(tmp_path, {"gambling": {"custom": True, "signals": [NUDENET]}})
     assert list(load_policy(path).categories) == ["gambling"]
@@ -157,7 +162,12 @@ def test_word_list_format(tmp_path):
 
 @pytest.mark.parametrize(
     ("line", "problem"),
-    [("sw*ear", "'*' may only end an entry"), ("*", "'*' may only end"), ("!!!", "holds no word")],
+    [
+        ("sw*ear", "'*' may only end an entry"),
+        ("*", "'*' may only end"),
+        ("!!!", "holds no word"),
+        ("swear *", "'*' must follow a letter or digit directly"),
+    ],
 )
 def test_malformed_word_list_entry_names_its_line(line, problem):
     with pytest.raises(ValueError, match=rf"list line 2: .*{problem}"):

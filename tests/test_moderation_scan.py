@@ -14,17 +14,30 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image, ImageDraw
+from rich.console import Console
 from typer.testing import CliRunner
 
 from mmretrieval import Library
 from mmretrieval.cli import app
-from mmretrieval.errors import ConfigError
-from mmretrieval.moderation import load_policy, moderate, read_findings, read_report, write_report
+from mmretrieval.errors import ConfigError, MMRError
+from mmretrieval.moderation import (
+    FileSummary,
+    Finding,
+    Report,
+    SignalHit,
+    load_policy,
+    moderate,
+    read_findings,
+    read_report,
+    write_report,
+)
+from mmretrieval.moderation.cli import _print_scan
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw
 from mmretrieval.moderation.policy import NUDENET_CLASSES, NUDENET_EXPOSED
-from mmretrieval.moderation.scan import scanning
+from mmretrieval.moderation.scan import ClipScores, Evidence, FileScan, findings, scanning
 from mmretrieval.synth import Scene, make_audio, make_video, write_subtitles
 
+NUDENET = {"type": "nudenet", "threshold": 0.5}
 SIZE = (320, 180)
 WEATHER = "The weather will be sunny tomorrow across the region."
 SEIZURE = "The police found cocaine hidden in a lorry at the port."
@@ -104,6 +117,11 @@ def media(tmp_path_factory) -> dict:
         "subtitled": (folder / "subtitled.mkv", subtitled),
         "radio": (folder / "radio.wav", radio),
     }
+
+
+def _write(path: Path, categories: dict) -> Path:
+    path.write_text(yaml.safe_dump({"categories": categories}, sort_keys=False))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +299,72 @@ def test_html_report_is_self_contained_with_stills(report, tmp_path):
     assert page.count('src="data:image/jpeg;base64,') == len(report.findings)
     assert "http://" not in page and "https://" not in page
     assert "<td>nudity/nudenet</td><td>ran</td>" in page
+
+
+def test_html_report_escapes_names_and_transcripts(tmp_path):
+    """File names and transcripts are shown as text: no tag, script or comment gets through."""
+    path = str(tmp_path / "<img src=x onerror=alert(1)>.mp4")  # absent: the page has no still
+    said = "<!--<script>alert(1)</script> & </script><b>"
+    words = {"words": [{"said": said, "time": 2.0}]}
+    hit = SignalHit("wordlist", "wordlist", 1, 1, 2.0, said, words)
+    hostile = Report(
+        "p<i>",
+        "offline",
+        {"drugs/wordlist": "ran"},
+        [FileSummary(path, "failed", error=said)],
+        [Finding(path, 0.0, 5.0, "drugs", (hit,))],
+    )
+    page = write_report(hostile, tmp_path / "report.html").read_text()
+    assert page.count("<script") == 1 and page.count("</script>") == 1
+    assert "<img" not in page and "<!--" not in page and "<b>" not in page and "<i>" not in page
+    assert read_report(tmp_path / "report.html") == hostile
+
+
+def test_unreadable_report_is_an_error_naming_the_file(tmp_path):
+    broken = tmp_path / "report.jsonl"
+    broken.write_text('{"kind": "run"}\nnot json\n')
+    with pytest.raises(MMRError, match="report.jsonl is not a readable moderation report"):
+        read_report(broken)
+    rows = tmp_path / "report.csv"
+    rows.write_text("path,start\na.mp4,soon\n")
+    with pytest.raises(MMRError, match="report.csv line 2: not a moderation report row"):
+        read_findings(rows)
+    with pytest.raises(MMRError, match="report .*missing.html does not exist"):
+        read_report(tmp_path / "missing.html")
+
+
+def test_scan_table_prints_names_as_text_not_markup(tmp_path):
+    path = str(tmp_path / "[/red]odd [bold].mp4")
+    hit = SignalHit("wordlist", "wordlist", 1, 1, 2.0, "a [/] line", {})
+    odd = Report(
+        "p",
+        "offline",
+        {"drugs/wordlist": "skipped: [/x]"},
+        [FileSummary(path, "failed", error="[/]")],
+        [Finding(path, 0.0, 5.0, "drugs", (hit,))],
+    )
+    odd.timing = {"files": 1, "clips": 0, "clips_per_second": 0.0, "seconds_per_clip": 0.0}
+    odd.timing |= {"realtime_factor": 0.0, "load_seconds": 0.0}
+    console = Console(record=True, width=200)
+    _print_scan(odd, console)
+    text = console.export_text()
+    assert "[/red]odd [bold].mp4" in text and "a [/] line" in text
+    assert "drugs/wordlist skipped: [/x]" in text and ": [/]" in text
+
+
+def test_overlapping_flagged_clips_merge_across_an_unflagged_one(tmp_path):
+    policy = load_policy(_write(tmp_path / "p.yaml", {"nudity": {"signals": [NUDENET]}}))
+
+    def clip(start: float, end: float, score: float) -> ClipScores:
+        return ClipScores(start, end, {("nudity", "nudenet"): Evidence(score, start + 1)})
+
+    # [0, 10) and [8, 18) overlap, so they are one finding even with [5, 15) unflagged between
+    clips = [clip(0, 10, 0.9), clip(5, 15, 0.1), clip(8, 18, 0.7), clip(20, 30, 0.6)]
+    found = findings(FileScan("a.mp4", 30.0, "media", "none", clips), policy)
+    assert [(f.start, f.end, f.signals[0].score, f.time) for f in found] == [
+        (0, 18, 0.9, 1),
+        (20, 30, 0.6, 21),
+    ]
 
 
 def test_unknown_report_format_is_refused(report, tmp_path):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,26 +149,35 @@ def read_labels(path: Path, policy: Policy) -> list[LabelledClip]:
     """The labelled clips of a labels.csv (format in the module docstring)."""
     if not path.is_file():
         raise ConfigError(f"labels file {path} does not exist")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        if "path" not in columns:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text ({exc}): save it as CSV UTF-8") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "path" not in columns:
+        raise ConfigError(
+            f"{path} needs a header row with a `path` column, then start, end and category "
+            f"columns; found {', '.join(columns) or 'no header'}"
+        )
+    categories = [c for c in columns if c not in SPAN_COLUMNS]
+    unknown = [c for c in categories if c not in policy.categories]
+    if unknown or not categories:
+        raise ConfigError(
+            f"{path}: column {', '.join(unknown) or '(none)'} is not a category of policy "
+            f"{policy.name}: expected path, start, end and some of "
+            f"{', '.join(policy.categories)}"
+        )
+    clips = []
+    for row in reader:
+        where = f"{path} line {reader.line_num}"
+        if None in row:  # DictReader keeps the cells past the header under None
             raise ConfigError(
-                f"{path} needs a header row with a `path` column, then start, end and category "
-                f"columns; found {', '.join(columns) or 'no header'}"
+                f"{where}: {len(columns) + len(row[None])} cells, but the header names "
+                f"{len(columns)} columns: quote cells that hold a comma"
             )
-        categories = [c for c in columns if c not in SPAN_COLUMNS]
-        unknown = [c for c in categories if c not in policy.categories]
-        if unknown or not categories:
-            raise ConfigError(
-                f"{path}: column {', '.join(unknown) or '(none)'} is not a category of policy "
-                f"{policy.name}: expected path, start, end and some of "
-                f"{', '.join(policy.categories)}"
-            )
-        clips = []
-        for number, row in enumerate(reader, start=2):
-            row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-            clips.append(_labelled(row, categories, path, number))
+        row = {k.strip(): (v or "").strip() for k, v in row.items()}
+        clips.append(_labelled(row, categories, path.parent, where))
     if not clips:
         raise ConfigError(f"{path} holds no labelled clips")
     return clips
@@ -242,12 +252,11 @@ def write_policy(calibration: Calibration, out: Path, labels: Path) -> Path:
     return out
 
 
-def _labelled(row: dict, categories: list[str], path: Path, number: int) -> LabelledClip:
-    where = f"{path} line {number}"
+def _labelled(row: dict, categories: list[str], folder: Path, where: str) -> LabelledClip:
     if not row.get("path"):
         raise ConfigError(f"{where}: the path is empty")
     media = Path(row["path"]).expanduser()
-    media = media if media.is_absolute() else path.parent / media
+    media = media if media.is_absolute() else folder / media
     try:
         start = float(row.get("start") or 0.0)
         end = float(row["end"]) if row.get("end") else None
@@ -290,7 +299,10 @@ def _score(scores: ClipScores, category: str, key: str) -> float | None:
 
 
 def _counts(scores: Sequence[float | None], labels: Sequence[bool], t: float) -> Threshold:
-    predicted = [s is not None and s >= t for s in scores]
+    return _rates([s is not None and s >= t for s in scores], labels, t)
+
+
+def _rates(predicted: Sequence[bool], labels: Sequence[bool], t: float | None) -> Threshold:
     tp = sum(p and y for p, y in zip(predicted, labels, strict=True))
     fp = sum(p and not y for p, y in zip(predicted, labels, strict=True))
     fn = sum(labels) - tp
@@ -333,9 +345,7 @@ def _combined(
         )
         for _, s in labelled
     ]
-    labels = [clip.labels[category] for clip, _ in labelled]
-    counts = _counts([1.0 if f else None for f in fired], labels, 1.0)
-    return Threshold(None, counts.precision, counts.recall, counts.tp, counts.fp, counts.fn)
+    return _rates(fired, [clip.labels[category] for clip, _ in labelled], None)
 
 
 def _threshold_dict(result: Threshold) -> dict:

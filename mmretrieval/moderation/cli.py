@@ -13,6 +13,7 @@ from typing import Annotated
 
 import click
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
@@ -162,19 +163,21 @@ def _print_scan(report: Report, console) -> None:
             table.add_column(column, overflow="fold")
         for f in report.findings:
             signals = "\n".join(f"{s.signal} {s.score:g} ≥ {s.threshold:g}" for s in f.signals)
-            table.add_row(
-                Path(f.path).name,
+            table.add_row(  # names and transcripts are text, never rich markup
+                escape(Path(f.path).name),
                 f"{_clock(f.start)}–{_clock(f.end)}",
-                f.category,
+                escape(f.category),
                 _clock(f.time),
-                signals,
-                f.text or "",
+                escape(signals),
+                escape(f.text or ""),
             )
         console.print(table)
     for f in report.failures:
-        console.print(f"[red]failed[/red] {f.path}: {f.error}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[red]failed[/red] {escape(f'{f.path}: {f.error}')}", highlight=False, soft_wrap=True
+        )
     for note in report.notes():
-        console.print(f"[dim]{note}", highlight=False, soft_wrap=True)
+        console.print(f"[dim]{escape(note)}", highlight=False, soft_wrap=True)
     t = report.timing
     console.print(
         f"{len(report.findings)} findings in {t['files']} files, {t['clips']} clips · "
@@ -191,16 +194,16 @@ def _print_calibration(result: Calibration, console) -> None:
     for s in result.signals:
         r = s.result
         table.add_row(
-            f"{s.category}/{s.signal}",
+            escape(f"{s.category}/{s.signal}"),
             f"{s.before:g} → {s.after:g}" if s.after != s.before else f"{s.before:g}",
             _ratio(r.precision) if r else "",
             _ratio(r.recall) if r else "",
             f"{r.tp}/{r.fp}/{r.fn}" if r else "",
-            s.note or (r.message if r else "") or "",
+            escape(s.note or (r.message if r else "") or ""),
         )
     for category, r in result.categories.items():
         table.add_row(
-            f"[bold]{category} (any signal)",
+            f"[bold]{escape(category)} (any signal)",
             "",
             _ratio(r.precision),
             _ratio(r.recall),

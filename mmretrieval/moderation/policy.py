@@ -230,7 +230,10 @@ def _anchor_paths(data: dict, folder: Path) -> None:
     if not isinstance(categories, dict):
         return
     for category in categories.values():
-        for signal in (category or {}).get("signals") or []:
+        signals = category.get("signals") if isinstance(category, dict) else None
+        if not isinstance(signals, list):
+            continue  # validation names what is wrong with it
+        for signal in signals:
             if not isinstance(signal, dict):
                 continue
             if isinstance(signal.get("files"), list):

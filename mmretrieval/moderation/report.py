@@ -41,6 +41,8 @@ CSV_COLUMNS = (
     "text",
     "detail",
 )
+# JSON escapes for the page's embedded data: the HTML parser sees no tag or comment in it.
+_SCRIPT_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 _DATA_SCRIPT = re.compile(
     r'<script type="application/json" id="report-data">(.*?)</script>', re.DOTALL
 )
@@ -189,15 +191,22 @@ def write_report(report: Report, path: Path) -> Path:
 def read_report(path: Path) -> Report:
     """A whole report from its JSONL or HTML file (CSV holds findings only: ``read_findings``)."""
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return Report.from_records([json.loads(line) for line in lines if line.strip()])
+    if suffix not in (".jsonl", ".html"):
+        raise ConfigError(f"cannot read a whole report from {path}: expected .jsonl or .html")
+    text = _existing(path).read_text(encoding="utf-8")
     if suffix == ".html":
-        found = _DATA_SCRIPT.search(path.read_text(encoding="utf-8"))
+        found = _DATA_SCRIPT.search(text)
         if found is None:
             raise MMRError(f"{path} is not a moderation report page (no embedded report data)")
-        return Report.from_records(json.loads(found.group(1)))
-    raise ConfigError(f"cannot read a whole report from {path}: expected .jsonl or .html")
+        text = found.group(1)
+    try:
+        if suffix == ".jsonl":
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            records = json.loads(text)
+        return Report.from_records(records)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MMRError(f"{path} is not a readable moderation report: {exc!r}") from exc
 
 
 def read_findings(path: Path) -> list[Finding]:
@@ -205,24 +214,37 @@ def read_findings(path: Path) -> list[Finding]:
     if path.suffix.lower() != ".csv":
         return read_report(path).findings
     findings: list[Finding] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            hit = SignalHit(
-                signal=row["signal"],
-                kind=row["kind"],
-                score=_number(row["score"]),
-                threshold=_number(row["threshold"]),
-                time=_number(row["time"]) if row["time"] else None,
-                text=row["text"] or None,
-                detail=json.loads(row["detail"]) if row["detail"] else {},
-            )
-            key = (row["path"], _number(row["start"]), _number(row["end"]), row["category"])
-            last = findings[-1] if findings else None
-            if last is not None and (last.path, last.start, last.end, last.category) == key:
-                findings[-1] = Finding(*key, (*last.signals, hit))
-            else:
-                findings.append(Finding(*key, (hit,)))
+    with _existing(path).open(newline="", encoding="utf-8") as handle:
+        rows = csv.DictReader(handle)
+        try:
+            for row in rows:
+                hit = SignalHit(
+                    signal=row["signal"],
+                    kind=row["kind"],
+                    score=_number(row["score"]),
+                    threshold=_number(row["threshold"]),
+                    time=_number(row["time"]) if row["time"] else None,
+                    text=row["text"] or None,
+                    detail=json.loads(row["detail"]) if row["detail"] else {},
+                )
+                key = (row["path"], _number(row["start"]), _number(row["end"]), row["category"])
+                last = findings[-1] if findings else None
+                if last is not None and (last.path, last.start, last.end, last.category) == key:
+                    findings[-1] = Finding(*key, (*last.signals, hit))
+                else:
+                    findings.append(Finding(*key, (hit,)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise MMRError(
+                f"{path} line {rows.line_num}: not a moderation report row "
+                f"(columns {', '.join(CSV_COLUMNS)}): {exc!r}"
+            ) from exc
     return findings
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise MMRError(f"report {path} does not exist")
+    return path
 
 
 def _number(text: str) -> float | int:
@@ -309,7 +331,9 @@ def _write_html(report: Report, path: Path) -> None:
         parts.append("<p>No findings.</p>")
     for finding in report.findings:
         parts.append(_finding_html(finding))
-    data = json.dumps(report.to_records(), ensure_ascii=False).replace("</", "<\\/")
+    data = json.dumps(report.to_records(), ensure_ascii=False)
+    for char, escaped in _SCRIPT_SAFE.items():  # no "</script>" or "<!--" can end the data early
+        data = data.replace(char, escaped)
     parts.append(f'<script type="application/json" id="report-data">{data}</script>')
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")

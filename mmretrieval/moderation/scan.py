@@ -376,17 +376,21 @@ def findings(scan: FileScan, policy: Policy) -> list[Finding]:
     every listed word said anywhere in it."""
     out = []
     for category in policy.categories:
-        run: list[dict[str, Evidence]] = []
+        run: list[dict[str, Evidence]] = []  # the flagged clips of the finding being built
         start = end = 0.0
-        for clip in [*scan.clips, None]:
-            fired = {} if clip is None else _fired(clip, category, policy)
-            if run and (not fired or clip.start >= end):
+        for clip in sorted(scan.clips, key=lambda c: c.start):
+            fired = _fired(clip, category, policy)
+            if not fired:
+                continue
+            if run and clip.start >= end:
                 out.append(_finding(scan.path, start, end, category, run, policy))
                 run = []
-            if fired:
-                start = clip.start if not run else start
-                end = max(end, clip.end) if run else clip.end
-                run.append(fired)
+            if not run:
+                start, end = clip.start, clip.end
+            end = max(end, clip.end)
+            run.append(fired)
+        if run:
+            out.append(_finding(scan.path, start, end, category, run, policy))
     return sorted(out, key=lambda f: (f.start, f.category))
 
 
@@ -496,7 +500,12 @@ def _fired(clip: ClipScores, category: str, policy: Policy) -> dict[str, Evidenc
 
 
 def _finding(
-    path: str, start: float, end: float, category: str, run: list[dict[str, Evidence]], policy
+    path: str,
+    start: float,
+    end: float,
+    category: str,
+    run: list[dict[str, Evidence]],
+    policy: Policy,
 ) -> Finding:
     hits = []
     for signal in policy.categories[category].signals:

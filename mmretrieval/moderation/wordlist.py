@@ -82,7 +82,7 @@ def parse_entries(lines: Iterable[str], where: str = "words") -> list[Entry]:
         words = tuple(w.casefold() for w in _WORD.findall(body))
         if not words:
             raise ValueError(f"{where} line {number}: {text!r} holds no word")
-        if prefix and not _WORD.fullmatch(body.split()[-1]):
+        if prefix and not _WORD.match(body[-1]):  # "swear *" is refused, not read as swear*
             raise ValueError(
                 f"{where} line {number}: {text!r}: '*' must follow a letter or digit directly"
             )
