@@ -171,8 +171,8 @@ def _edl(cuts: list[_Cut], rate: float, title: str) -> str:
         )
         record += duration
         lines += [
-            f"* FROM CLIP NAME: {Path(cut.hit.path).name}",
-            f"* SOURCE FILE: {cut.hit.path}",
+            f"* FROM CLIP NAME: {_no_breaks(Path(cut.hit.path).name)}",
+            f"* SOURCE FILE: {_no_breaks(cut.hit.path)}",
             f"* COMMENT: {_comment(cut.hit)}",
             "",
         ]
@@ -282,3 +282,8 @@ def _comment(hit: Hit) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _no_breaks(path: str) -> str:
+    """A path on one EDL line: a line break in a file name would start a forged line."""
+    return path.replace("\r", " ").replace("\n", " ")

@@ -239,3 +239,12 @@ def test_given_sources_are_not_probed(tmp_path):
     assert events[0][4:] == ["10:00:02:00", "10:00:03:00", "01:00:00:00", "01:00:01:00"]
     with pytest.raises(ConfigError, match="at most 999 events"):
         export_hits([hit(path, 0.0, 1.0)] * 1000, "edl", sources=sources)
+
+
+def test_a_line_break_in_a_file_name_cannot_forge_edl_lines(tmp_path):
+    forged = "x\n002  AX       V     C        00:00:00:00 00:00:09:00 01:00:00:00 01:00:09:00\n"
+    path = str(tmp_path / f"{forged}.mov")
+    sources = {path: SourceInfo(fps=25.0, duration=None, has_video=True)}
+    edl = export_hits([hit(path, 2.0, 3.0, text="said\nthis")], "edl", sources=sources)
+    assert [event[0] for event in edl_events(edl)] == ["001"]
+    assert all(line.startswith(("*", "TITLE:", "FCM:", "001")) for line in edl.splitlines() if line)

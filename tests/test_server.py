@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from mmretrieval.errors import IndexDirError
 from mmretrieval.server.app import ServerSettings, create_app
+from mmretrieval.server.jobs import JobRunner
 from mmretrieval.synth import Scene, make_audio
 
 TOKEN = "s3cret-token"
@@ -121,6 +123,28 @@ def test_thumbnails_are_frames_or_waveforms_and_cached(client, indexed):
     assert client.get("/thumbnails/999999").status_code == 404
 
 
+def test_one_new_thumbnail_asked_for_at_once_by_many(client):
+    """Requests racing to make the same uncached thumbnail each get the whole picture."""
+    hit = _first_hit(client, "heavy snow closed roads")
+    url = f"/thumbnails/{hit['clip_id']}"
+    at = hit["start"] + 0.777  # a moment no other test caches
+    start = threading.Barrier(6)
+    responses: list = []
+
+    def fetch() -> None:
+        start.wait()
+        responses.append(client.get(url, params={"t": at}))
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in responses] == [200] * 6
+    assert len({r.content for r in responses}) == 1
+    assert Image.open(io.BytesIO(responses[0].content)).width == 320
+
+
 def test_exports(client):
     params = {"q": "ferry crossings cancelled", "k": 3}
     table = client.get("/search", params={**params, "format": "csv"})
@@ -197,6 +221,31 @@ def test_writes_need_the_token(client, indexed, corpus_dir):
     with _client(library.index_dir) as tokenless:
         refused = tokenless.post("/index", json=body, headers={"Authorization": "Bearer x"})
         assert refused.status_code == 403 and "--token" in refused.json()["detail"]
+
+
+def test_a_token_with_non_ascii_characters_is_just_wrong(client, corpus_dir):
+    body = {"paths": [str(corpus_dir)]}
+    response = client.post("/index", json=body, headers={"Authorization": b"Bearer caf\xe9"})
+    assert response.status_code == 401
+
+
+def test_jobs_run_on_when_reopening_the_index_after_one_fails(tmp_path):
+    calls: list[int] = []
+
+    def reopen() -> None:  # as IndexView.refresh does when the index cannot be read
+        calls.append(1)
+        raise IndexDirError("cannot read the index")
+
+    runner = JobRunner(tmp_path / "idx", "offline", on_finished=reopen)
+    jobs = [runner.submit([tmp_path / "missing"]) for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while len(calls) < 2 and time.monotonic() < deadline:  # after each job, in its thread
+        time.sleep(0.05)
+    assert [job.state for job in jobs] == ["failed", "failed"]
+    assert "does not exist" in jobs[1].error and len(calls) == 2
+    listed = runner.listed()[0].to_dict()
+    listed["counts"]["indexed"] = 1  # a copy: serialising it never races the job thread
+    assert jobs[0].counts == {}
 
 
 def test_reads_need_the_token_beyond_loopback(indexed):

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict:
-        running = sum(job.state == "running" for job in jobs.jobs.values())
+        running = sum(job.state == "running" for job in jobs.listed())
         try:
             clips = view.run(lambda library: library.catalog.clip_count())
         except IndexDirError:
@@ -297,7 +298,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if not cache.exists():
             path = _unchanged(file_row.path, file_row.size, file_row.mtime_ns)
             cache.parent.mkdir(exist_ok=True)
-            partial = cache.with_suffix(f".{os.getpid()}.part")
+            # one name per thread: two requests for one new thumbnail must not share a file
+            partial = cache.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
             partial.write_bytes(still_jpeg(path, row.start, row.end, at))
             partial.replace(cache)
         return Response(
@@ -314,7 +316,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.get("/jobs", dependencies=[Read])
     def job_list() -> list[dict]:
-        return [job.to_dict() for job in jobs.jobs.values()]
+        return [job.to_dict() for job in jobs.listed()]
 
     @app.get("/jobs/{job_id}", dependencies=[Read])
     def job(job_id: str) -> dict:
@@ -382,7 +384,8 @@ def _check_token(settings: ServerSettings, header: str | None, request: Request 
     given = header.removeprefix("Bearer ").strip() if header else None
     if given is None and request is not None:
         given = request.cookies.get(TOKEN_COOKIE)
-    if not given or not secrets.compare_digest(given, settings.token):
+    # as bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 401)
+    if not given or not secrets.compare_digest(given.encode(), settings.token.encode()):
         raise HTTPException(401, "missing or wrong token", {"WWW-Authenticate": "Bearer"})
 
 

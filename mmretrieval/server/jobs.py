@@ -34,6 +34,7 @@ class Job:
     error: str | None = None
 
     def to_dict(self) -> dict:
+        """A copy of the job as it is now (the job thread goes on updating it)."""
         return {
             "id": self.id,
             "paths": self.paths,
@@ -44,7 +45,7 @@ class Job:
             "files_total": self.files_total,
             "files_done": self.files_done,
             "current": self.current,
-            "counts": self.counts,
+            "counts": dict(self.counts),
             "report": self.report,
             "error": self.error,
         }
@@ -74,6 +75,10 @@ class JobRunner:
         self._queue.put(job)
         return job
 
+    def listed(self) -> list[Job]:
+        """Every job, oldest first: a copy, safe while ``submit`` adds one on another thread."""
+        return list(self.jobs.values())
+
     def _work(self) -> None:
         while True:
             job = self._queue.get()
@@ -86,7 +91,10 @@ class JobRunner:
                 job.state, job.error = "failed", str(exc)
             finally:
                 job.finished, job.current = time.time(), None
+            try:
                 self.on_finished()
+            except Exception:  # this thread must live on to run the jobs queued behind
+                log.exception("after ingest job %s: could not reopen the index for reads", job.id)
 
     def _run(self, job: Job) -> None:
         paths = [Path(p) for p in job.paths]
