@@ -23,7 +23,8 @@ TOKEN = "s3cret-token"
 
 
 def _client(index_dir: Path, **settings) -> TestClient:
-    return TestClient(create_app(ServerSettings(index_dir=index_dir, **settings)))
+    app = create_app(ServerSettings(index_dir=index_dir, **settings))
+    return TestClient(app, base_url="http://127.0.0.1:8765")
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +367,12 @@ def test_mmr_serve_refuses_to_listen_beyond_loopback_without_a_token(indexed, mo
     )
     assert result.exit_code == 2
     assert "--token" in result.output
+
+
+def test_open_reads_refuse_other_host_names(client):
+    """DNS rebinding: a site rebound to 127.0.0.1 sends its own name as Host."""
+    for host in ("evil.example", "evil.example:8765", "127.0.0.1.evil.example"):
+        refused = client.get("/search", params={"q": "snow"}, headers={"Host": host})
+        assert refused.status_code == 403 and "localhost" in refused.json()["detail"]
+    for host in ("localhost:8765", "[::1]:8765", "127.0.0.1"):
+        assert client.get("/stats", headers={"Host": host}).status_code == 200

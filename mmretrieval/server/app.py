@@ -152,6 +152,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def reader(request: Request) -> None:
         if settings.reads_need_token:
             _check_token(settings, request.headers.get("authorization"), request)
+        elif request.url.hostname not in LOOPBACK:
+            # Open reads only for requests addressed to this machine: a web page whose domain
+            # was rebound to 127.0.0.1 (DNS rebinding) sends its own name as the Host.
+            raise HTTPException(
+                403,
+                f"this server answers reads addressed to localhost only, not "
+                f"{request.url.hostname!r}: serve others with --host and --token",
+            )
 
     def writer(request: Request) -> None:
         _check_token(settings, request.headers.get("authorization"), None)
@@ -294,6 +302,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
         row, file_row = _found(view.run(find), f"no clip {clip_id} in the index")
         at = (row.start + row.end) / 2 if t is None else min(max(t, row.start), row.end)
+        at = round(at, 1)  # a tenth of a second is finer than anyone sees; bounds the cache
         cache = settings.index_dir / THUMBNAILS_DIR / f"{clip_id}_{round(at * 1000)}.jpg"
         if not cache.exists():
             path = _unchanged(file_row.path, file_row.size, file_row.mtime_ns)
