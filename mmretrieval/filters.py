@@ -72,6 +72,8 @@ class ClipFilter:
         object.__setattr__(self, "paths", _as_tuple(self.paths))
         if any(not p.strip() for p in self.paths):
             raise ConfigError("a path filter is empty: give a glob such as '*.mp4' or 'news/**'")
+        for pattern in self.paths:
+            _compile_glob(pattern)  # refuses a malformed one now, not inside the catalog's query
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ConfigError(
                 f"date_from {self.date_from} is after date_to {self.date_to}: swap them"
@@ -140,34 +142,90 @@ def path_matches(pattern: str, path: str) -> bool:
     (``news/2019/*.mp4`` matches ``/archive/news/2019/a.mp4``). A pattern ending in ``/`` means
     everything under that folder.
     """
-    return _compile_glob(pattern).search(path) is not None
+    return _compile_glob(pattern).matches(path)
+
+
+# Python's regex engine backtracks: a glob's time grows exponentially with its wildcards
+# (``*?*?*?*?*?*?q`` or ``**`` x 40 stall a search for minutes, and filters come over HTTP).
+# Up to this many the regex runs (polynomial, and fastest); above, ``_Glob``'s automaton.
+MAX_REGEX_WILDCARDS = 2
+_SEGMENT, _ANY, _FOLDERS = "[^/]*", ".*", "(?:.*/)?"  # the wildcards: *, **, **/
+
+
+class _Glob:
+    """A compiled glob: ``parts`` are regex pieces, one per wildcard or character."""
+
+    def __init__(self, parts: list[str], anchored: bool):
+        self.parts, self.anchored = parts, anchored
+        prefix = "^" if anchored else r"(?:^|/)"  # else: from any folder boundary
+        self.regex = re.compile(prefix + "".join(parts) + "$")
+        wildcards = [p in (_SEGMENT, _ANY, _FOLDERS) for p in parts]
+        self.use_regex = sum(wildcards) <= MAX_REGEX_WILDCARDS
+        self.skip = sum(1 << j for j, w in enumerate(wildcards) if w)  # may match nothing
+        self.folders = sum(1 << j for j, p in enumerate(parts) if p == _FOLDERS)
+        self._steps: dict[str, tuple[int, int]] = {}
+
+    def matches(self, path: str) -> bool:
+        if self.use_regex:
+            return self.regex.search(path) is not None
+        # Bit j of ``states``: parts[:j] match the path so far. One pass, whatever the pattern.
+        states = self._close(1)
+        for char in path:
+            advance, loop = self._step(char)
+            looped = states & loop
+            arrived = (states & advance) << 1
+            if char == "/" and not self.anchored:
+                arrived |= 1
+            # inside ``**/`` having taken characters, it may end only at a "/": no skipping
+            states = self._close(arrived | (looped & ~self.folders)) | looped
+        return bool(states >> len(self.parts) & 1)
+
+    def _close(self, states: int) -> int:
+        """``states`` and those reached from them by wildcards matching nothing."""
+        while (more := states | (states & self.skip) << 1) != states:
+            states = more
+        return states
+
+    def _step(self, char: str) -> tuple[int, int]:
+        """(parts that ``char`` completes, wildcards that take ``char`` and go on)."""
+        if char not in self._steps:
+            advance = loop = 0
+            for j, part in enumerate(self.parts):
+                if part in (_ANY, _FOLDERS) or (part == _SEGMENT and char != "/"):
+                    loop |= 1 << j
+                if (part == _FOLDERS and char == "/") or (
+                    part not in (_SEGMENT, _ANY, _FOLDERS) and re.fullmatch(part, char)
+                ):
+                    advance |= 1 << j
+            self._steps[char] = advance, loop
+        return self._steps[char]
 
 
 @functools.lru_cache(maxsize=256)
-def _compile_glob(pattern: str) -> re.Pattern:
-    pattern = pattern.strip()
-    if pattern.endswith("/"):
-        pattern += "**"
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    prefix = "^" if pattern.startswith("/") else r"(?:^|/)"  # else: from any folder boundary
+def _compile_glob(pattern: str) -> _Glob:
+    """The glob, or ``ConfigError`` when its character class is not one (``[z-a]``)."""
+    text = pattern.strip()
+    if text.endswith("/"):
+        text += "**"
+    while text.startswith("./"):
+        text = text[2:]
     parts, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            parts.append(r"(?:.*/)?")
+    while i < len(text):
+        c = text[i]
+        if text.startswith("**/", i):
+            parts.append(_FOLDERS)
             i += 3
             continue
-        if pattern.startswith("**", i):
-            parts.append(".*")
+        if text.startswith("**", i):
+            parts.append(_ANY)
             i += 2
             continue
         if c == "*":
-            parts.append("[^/]*")
+            parts.append(_SEGMENT)
         elif c == "?":
             parts.append("[^/]")
-        elif c == "[" and (end := pattern.find("]", i + 2)) != -1:
-            body = pattern[i + 1 : end]
+        elif c == "[" and (end := text.find("]", i + 2)) != -1:
+            body = text[i + 1 : end]
             negate = body.startswith("!")
             body = re.escape(body[1:] if negate else body).replace(r"\-", "-")
             parts.append(f"[{'^' if negate else ''}{body}]")
@@ -176,7 +234,13 @@ def _compile_glob(pattern: str) -> re.Pattern:
         else:
             parts.append(re.escape(c))
         i += 1
-    return re.compile(prefix + "".join(parts) + "$")
+    try:
+        return _Glob(parts, anchored=text.startswith("/"))
+    except re.error as exc:
+        raise ConfigError(
+            f"path filter {pattern!r} is not a glob ({exc.msg}): write a class as [abc], [a-z] "
+            f"or [!a-z]"
+        ) from None
 
 
 # -- sidecar metadata ---------------------------------------------------------------------------

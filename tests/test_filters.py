@@ -179,7 +179,8 @@ def test_http_filter_parameters(library, archive):
 
     from mmretrieval.server.app import ServerSettings, create_app
 
-    with TestClient(create_app(ServerSettings(index_dir=library.index_dir))) as client:
+    app = create_app(ServerSettings(index_dir=library.index_dir))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
 
         def names(**params) -> set[str]:
             response = client.get("/search", params={"q": QUERY, **params})
@@ -258,6 +259,17 @@ def test_metadata_edits_reindex_only_the_files_they_describe(tmp_path):
         ("clip[0-9].mp4", "/a/clip7.mp4", True),
         ("clip[!0-9].mp4", "/a/clip7.mp4", False),
         ("cl?p.mp4", "/a/clip.mp4", True),
+        ("**/x.mp4", "/ax.mp4", False),
+        # more than MAX_REGEX_WILDCARDS: matched by the automaton, not the backtracking regex
+        ("**/news/**/*.mp4", "/a/news/2019/03/x.mp4", True),
+        ("**/news/**/*.mp4", "/a/news.mp4", False),
+        ("a/*/*/*.mp4", "/x/a/b/c/d.mp4", True),
+        ("a/*/*/*.mp4", "/x/a/b/d.mp4", False),
+        ("/**/**/b/**", "/a/b/c", True),
+        ("/**/**/b/**", "/a/bc", False),
+        ("*?" * 6 + ".mp4", "/a/storm_interview.mp4", True),
+        ("*?" * 30 + "q", "/archive/news/2019/" + "reportage_inondations_" * 3 + ".mp4", False),
+        ("**" * 40 + ".mp4", "/archive/news/2019/storm.mp4", True),
     ],
 )
 def test_path_matches(pattern, path, matches):
@@ -272,6 +284,7 @@ def test_path_matches(pattern, path, matches):
         ({"min_duration": -1}, "at least 0"),
         ({"min_duration": 10, "max_duration": 5}, "swap them"),
         ({"paths": ("",)}, "path filter is empty"),
+        ({"paths": ("*.mp4", "clip[z-a].mp4")}, "is not a glob"),
     ],
 )
 def test_bad_filters_are_refused_with_the_reason(criteria, message):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mmretrieval.errors import ConfigError
+from mmretrieval.store import vectors
 from mmretrieval.store.vectors import FaissStore, estimate_bytes, pq_bytes
 
 DIM = 64
@@ -322,3 +323,37 @@ def test_one_million_vectors_ivf_pq(tmp_path, record_property):
     print(f"1M x {dim}-d IVF-PQ recall@10: {measured}")
     assert measured["rescored"] >= 0.5 and measured["rescored_filtered_10pct"] >= 0.5
     assert measured["rescored"] > measured["pq_only"] >= 0.2
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_search_among_ids_probes_for_the_share_the_channel_holds(tmp_path, monkeypatch, kind):
+    """A filter's ids span every channel; IVF (HNSW) must probe (explore) for the share of
+    those this channel holds (5% here), not for all of them (which outnumber the channel)."""
+    monkeypatch.setattr(vectors, "EXACT_SUBSET", 100)  # send 1,000 ids through the selector
+    spec, limit, _described = KINDS[kind]
+    data, queries = np.split(clustered(20_020, seed=10), [20_000])
+    ids = clip_ids(20_000)
+    store = FaissStore(tmp_path, spec, exact_limit=limit)
+    store.add("speech", ids, data)
+    chosen = np.sort(np.random.default_rng(2).choice(len(ids), 1_000, replace=False))
+    elsewhere = 10**6 + np.arange(100_000)  # clips of other channels only
+    among = np.concatenate([ids[chosen], elsewhere])
+    recalls = []
+    for query in queries:
+        hits = store.search("speech", query, 10, ids=among)
+        assert {i for i, _ in hits} <= set(ids[chosen].tolist())
+        recalls.append(len({i for i, _ in hits} & exact_top(data[chosen], ids[chosen], query)))
+    assert np.mean(recalls) / 10 >= 0.9
+
+
+def test_removing_every_vector_of_a_rebuilt_type_saves(tmp_path):
+    """HNSW removes by rebuilding; removing all of a channel leaves nothing to write."""
+    store = FaissStore(tmp_path, "HNSW16,Flat")
+    store.add("speech", clip_ids(50), clustered(50))
+    store.add("ocr", clip_ids(5) + 10**6, clustered(5, seed=1))
+    store.save(1)
+    store.remove(clip_ids(50))
+    assert store.channels() == ["ocr"]
+    store.save(2)
+    loaded = FaissStore(tmp_path, "HNSW16,Flat")
+    assert loaded.generation == 2 and loaded.channels() == ["ocr"]

@@ -51,7 +51,7 @@ import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
 from mmretrieval.errors import IndexDirError
-from mmretrieval.store.vectors import AUTO, EXACT_LIMIT, nlist_for
+from mmretrieval.store.vectors import AUTO, EXACT_LIMIT, HNSW_EF_SEARCH, NPROBE_FRACTION, nlist_for
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,6 @@ INDEX = "mmr.index"
 TOKEN_ENV = "MMR_MILVUS_TOKEN"
 ID, VECTOR = "id", "vector"
 SEARCH_KEYS = ("nprobe", "ef")  # parameters of a search, not of the index build
-NPROBE_FRACTION = 64  # as FaissStore: IVF searches nlist / 64 lists unless told otherwise
-HNSW_EF = 128
 MAX_TOPK = 16_384  # the most hits Milvus returns for one query
 BATCH_BYTES = 16 << 20  # one insert request (Milvus takes up to 64 MB)
 IDS_PER_REQUEST = 4_096  # ids in one query or delete expression
@@ -91,6 +89,16 @@ class MilvusStore:
         self._built: dict[str, dict] = {}  # channel -> {"type": ..., "params": {...}}
         self._dims: dict[str, int] = {}
         self._counts: dict[str, int] = {}  # known counts; dropped when a removal makes them stale
+        try:
+            self.generation = self._open_collections(index_spec)
+        except BaseException:
+            self.client.close()  # a refused store must not keep Milvus Lite's file open
+            raise
+
+    def _open_collections(self, index_spec: str) -> int:
+        """Take this store's collections for its channels; the generation they were saved at
+        (-1: none, or built as another type than ``index_spec`` asks)."""
+        prefix, owner, uri = self.prefix, self.owner, self.uri
         generations = []
         for name in self.client.list_collections():
             if not name.startswith(f"{prefix}_"):
@@ -115,7 +123,7 @@ class MilvusStore:
         fits = all(self._fits(built) for built in self._built.values())
         if not fits:
             log.info("store index type is now %s: channels need a rebuild", index_spec)
-        self.generation = min(generations) if generations and fits else -1
+        return min(generations) if generations and fits else -1
 
     def channels(self) -> list[str]:
         return sorted(self._names)
@@ -262,7 +270,7 @@ class MilvusStore:
         if built["type"].startswith("IVF"):
             params.setdefault("nprobe", max(1, built["params"]["nlist"] // NPROBE_FRACTION))
         if built["type"].startswith("HNSW") or built["type"] == "AUTOINDEX":
-            params["ef"] = max(k, params.get("ef", HNSW_EF))
+            params["ef"] = max(k, params.get("ef", HNSW_EF_SEARCH))
         return params
 
     def _create(self, channel: str, dim: int, index: dict) -> None:

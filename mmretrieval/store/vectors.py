@@ -52,10 +52,10 @@ its own remaining vectors on ``remove``, which is correct but costs a full build
 those types for append-mostly corpora.
 
 ``search(..., ids=...)`` searches only among those clip ids (a search filter). Up to
-``EXACT_SUBSET`` ids are scored exactly from their stored vectors; more go through a FAISS id
-selector, with IVF's ``nprobe`` divided by the share of the channel they make up, so
-as many allowed vectors are examined as an unrestricted search examines vectors (a filter
-allowing 10% of a channel probes 10x the lists, at most all of them).
+``EXACT_SUBSET`` of them that the channel holds are scored exactly from their stored vectors;
+more go through a FAISS id selector, with IVF's ``nprobe`` (HNSW's ``efSearch``) divided by the
+share of the channel they make up, so as many allowed vectors are examined as an unrestricted
+search examines vectors (a filter allowing 10% of a channel probes 10x the lists, at most all).
 
 Memory-mapped loading (``mmap``): ``True`` loads every saved index with FAISS's
 ``IO_FLAG_MMAP_IFC``, which maps the vectors or codes of Flat, IVF (its inverted lists), PQ, SQ
@@ -282,7 +282,8 @@ class FaissStore:
         refine = self.exact is not None and _lossy(index)
         wanted = max(k, REFINE_CANDIDATES) if refine else k
         if ids is not None:
-            ids = np.unique(np.asarray(ids, dtype=np.int64))
+            # only the ids this channel holds: others would dilute the share IVF probes for
+            ids = self._present(channel, np.unique(np.asarray(ids, dtype=np.int64)))
             if len(ids) == 0:
                 return []
         threads = faiss.omp_get_max_threads()
@@ -291,7 +292,7 @@ class FaissStore:
             if ids is not None and (len(ids) <= EXACT_SUBSET or not _selects(index)):
                 found, scores = self._scan(channel, query[0], wanted, ids)
             elif ids is not None:
-                found, scores = _search_selected(index, query, min(wanted, index.ntotal), ids)
+                found, scores = _search_selected(index, query, min(wanted, len(ids)), ids)
             else:
                 searcher = self._searcher(channel, wanted)
                 scores, found = searcher.search(query, min(wanted, index.ntotal))
@@ -338,7 +339,7 @@ class FaissStore:
         """Write every index changed since loaded or saved, then the state file naming the
         catalog generation they match."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        for channel in sorted(self._dirty):
+        for channel in sorted(self._dirty & self.indexes.keys()):  # not those emptied since
             _replace_atomically(
                 self.folder / f"{channel}.faiss",
                 lambda tmp, i=self.indexes[channel]: faiss.write_index(i, tmp),
@@ -545,7 +546,9 @@ class FaissStore:
 def _search_selected(
     index: faiss.Index, query: np.ndarray, k: int, ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """FAISS's own search restricted to ``ids`` (sorted, unique): (ids, scores). The selector
+    """FAISS's own search restricted to ``ids`` (sorted, unique, all in the index): (ids,
+    scores). IVF's ``nprobe`` and HNSW's ``efSearch`` grow by the inverse of the share of the
+    index the ids make up, so as many allowed vectors are examined as unrestricted. The selector
     is a bitmap over ids up to the largest one when that is no bigger than a hash set of them
     (ids at least one in ``BITMAP_DENSITY`` dense, as catalog clip ids are), else the set."""
     top = int(ids[-1])
@@ -556,12 +559,13 @@ def _search_selected(
     else:
         selector = faiss.IDSelectorBatch(ids)
     inner = _inner(index)
+    share = min(1.0, len(ids) / index.ntotal)
     if isinstance(index, faiss.IndexIVF):
-        share = min(1.0, len(ids) / index.ntotal)
         nprobe = min(index.nlist, math.ceil(index.nprobe / share))
         params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
     elif isinstance(inner, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+        ef = min(index.ntotal, math.ceil(inner.hnsw.efSearch / share))
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
     else:
         params = faiss.SearchParameters(sel=selector)
     scores, found = index.search(query, k, params=params)
