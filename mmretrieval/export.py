@@ -45,6 +45,7 @@ from mmretrieval.search import Hit
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "edl", "otio")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {"csv": "text/csv", "edl": "text/plain", "otio": "application/json"}
 DEFAULT_FPS = 25.0
 RECORD_START = "01:00:00:00"  # where an edit's record timecode starts by convention
@@ -122,6 +123,18 @@ def _cuts(hits: Sequence[Hit], sources: Mapping[str, SourceInfo], record_rate: f
     return cuts
 
 
+def spreadsheet_cell(text: str) -> str:
+    """``text`` as a CSV cell that spreadsheets show as text: one starting with = + - @ (or a
+    tab or CR) would run as a formula when the file is opened (CSV injection), so such a cell
+    gets a leading apostrophe, which spreadsheets hide."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def from_spreadsheet_cell(text: str) -> str:
+    """The text ``spreadsheet_cell`` was given."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
+
+
 def _csv(cuts: list[_Cut], record_rate: float, title: str) -> str:
     spaces = sorted({space for cut in cuts for space in cut.hit.evidence})
     fields = ["rank", "path", "file", "start", "end", "start_tc", "end_tc", "fps", "score"]
@@ -138,8 +151,10 @@ def _csv(cuts: list[_Cut], record_rate: float, title: str) -> str:
         writer.writerow(
             {
                 **row,
+                "path": spreadsheet_cell(cut.hit.path),
+                "text": spreadsheet_cell(cut.hit.text),
                 "rank": cut.rank,
-                "file": Path(cut.hit.path).name,
+                "file": spreadsheet_cell(Path(cut.hit.path).name),
                 "start_tc": _timecode(cut.source_range.start_time, cut.drop_frame),
                 "end_tc": _timecode(cut.source_range.end_time_exclusive(), cut.drop_frame),
                 "fps": round(rate, 3),

@@ -18,7 +18,13 @@ import pytest
 from opentimelineio.opentime import RationalTime, TimeRange
 
 from mmretrieval.errors import ConfigError
-from mmretrieval.export import FORMATS, SourceInfo, export_hits, source_info
+from mmretrieval.export import (
+    FORMATS,
+    SourceInfo,
+    export_hits,
+    from_spreadsheet_cell,
+    source_info,
+)
 from mmretrieval.search import Hit
 from mmretrieval.synth import Scene, make_audio, make_video
 
@@ -248,3 +254,14 @@ def test_a_line_break_in_a_file_name_cannot_forge_edl_lines(tmp_path):
     edl = export_hits([hit(path, 2.0, 3.0, text="said\nthis")], "edl", sources=sources)
     assert [event[0] for event in edl_events(edl)] == ["001"]
     assert all(line.startswith(("*", "TITLE:", "FCM:", "001")) for line in edl.splitlines() if line)
+
+
+def test_csv_cells_that_would_run_as_formulas_are_quoted(tmp_path):
+    path = str(tmp_path / "@SUM(1).mov")
+    sources = {path: SourceInfo(fps=25.0, duration=None, has_video=True)}
+    text = '=HYPERLINK("http://x")'
+    table = export_hits([hit(path, 2.0, 3.0, text=text)], "csv", sources=sources)
+    row = next(csv.DictReader(io.StringIO(table)))
+    assert row["text"] == "'" + text and row["file"] == "'@SUM(1).mov"
+    assert from_spreadsheet_cell(row["text"]) == text
+    assert from_spreadsheet_cell("'quoted already") == "'quoted already"

@@ -6,6 +6,7 @@ of its forms. No explicit content is generated: the nudity checks run on benign 
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -318,6 +319,19 @@ def test_html_report_escapes_names_and_transcripts(tmp_path):
     assert page.count("<script") == 1 and page.count("</script>") == 1
     assert "<img" not in page and "<!--" not in page and "<b>" not in page and "<i>" not in page
     assert read_report(tmp_path / "report.html") == hostile
+
+
+def test_csv_cells_that_would_run_as_formulas_are_quoted_and_read_back(tmp_path):
+    path = str(tmp_path / "=HYPERLINK(x).mp4")
+    said = "=cmd|' /C calc'!A0"
+    hit = SignalHit("wordlist", "wordlist", 1, 1, 2.0, said, {})
+    report = Report(
+        "p", "offline", {"drugs/wordlist": "ran"}, [], [Finding(path, 0, 5, "drugs", (hit,))]
+    )
+    written = write_report(report, tmp_path / "report.csv")
+    rows = list(csv.DictReader(written.open(encoding="utf-8")))
+    assert rows[0]["text"] == "'" + said  # a spreadsheet shows it as text
+    assert read_findings(written) == report.findings
 
 
 def test_unreadable_report_is_an_error_naming_the_file(tmp_path):

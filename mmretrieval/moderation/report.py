@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from mmretrieval.errors import ConfigError, MMRError
+from mmretrieval.export import from_spreadsheet_cell, spreadsheet_cell
 from mmretrieval.media.stills import still_jpeg
 
 log = logging.getLogger(__name__)
@@ -224,10 +225,11 @@ def read_findings(path: Path) -> list[Finding]:
                     score=_number(row["score"]),
                     threshold=_number(row["threshold"]),
                     time=_number(row["time"]) if row["time"] else None,
-                    text=row["text"] or None,
+                    text=from_spreadsheet_cell(row["text"]) or None,
                     detail=json.loads(row["detail"]) if row["detail"] else {},
                 )
-                key = (row["path"], _number(row["start"]), _number(row["end"]), row["category"])
+                path_text = from_spreadsheet_cell(row["path"])
+                key = (path_text, _number(row["start"]), _number(row["end"]), row["category"])
                 last = findings[-1] if findings else None
                 if last is not None and (last.path, last.start, last.end, last.category) == key:
                     findings[-1] = Finding(*key, (*last.signals, hit))
@@ -265,7 +267,7 @@ def _write_csv(report: Report, path: Path) -> None:
             for hit in finding.signals:
                 writer.writerow(
                     [
-                        finding.path,
+                        spreadsheet_cell(finding.path),
                         finding.start,
                         finding.end,
                         finding.category,
@@ -274,7 +276,7 @@ def _write_csv(report: Report, path: Path) -> None:
                         hit.score,
                         hit.threshold,
                         "" if hit.time is None else hit.time,
-                        hit.text or "",
+                        spreadsheet_cell(hit.text or ""),
                         json.dumps(hit.detail, ensure_ascii=False) if hit.detail else "",
                     ]
                 )
