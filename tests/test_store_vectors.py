@@ -138,6 +138,22 @@ def test_another_index_type_asks_for_a_rebuild(tmp_path):
     assert FaissStore(tmp_path, "HNSW16,Flat").generation == -1
 
 
+def test_files_saved_after_the_state_was_read_count_as_stale(tmp_path):
+    """A writer saves index files, then the state file: a reader that read the old state and
+    then loads a newer file must not take the pair as one generation."""
+    store = FaissStore(tmp_path)
+    store.add("speech", clip_ids(10), clustered(10))
+    store.add("ocr", clip_ids(10), clustered(10, seed=1))
+    store.save(5)
+    state = (tmp_path / vectors.STATE_FILE).read_text()
+    store.add("speech", clip_ids(20)[10:], clustered(10, seed=2))
+    store.save(6)  # the writer's next save ...
+    (tmp_path / vectors.STATE_FILE).write_text(state)  # ... as a reader of the old state sees it
+    assert FaissStore(tmp_path).generation == -1
+    store.save(6)
+    assert FaissStore(tmp_path).generation == 6
+
+
 def test_search_restores_the_thread_count(tmp_path):
     store = FaissStore(tmp_path)
     store.add("speech", clip_ids(100), clustered(100))

@@ -177,8 +177,16 @@ class FaissStore:
             self.generation = state["generation"] if saved == self.factory else -1
             if saved != self.factory:
                 log.info("store index %r is now %r: channels need a rebuild", saved, self.factory)
+            files = state.get("files", {})
+            consistent = True
             for channel in state["channels"]:
+                path = self.folder / f"{channel}.faiss"
+                before = _file_key(path)
                 self.indexes[channel] = self._load(channel)
+                consistent &= before == _file_key(path) == files.get(channel, before)
+            if not consistent:  # a writer saved while we read: files and state may differ
+                log.info("index files changed while loading: treating them as stale")
+                self.generation = -1
 
     @classmethod
     def from_config(
@@ -345,7 +353,14 @@ class FaissStore:
                 lambda tmp, i=self.indexes[channel]: faiss.write_index(i, tmp),
             )
         self._dirty.clear()
-        state = {"generation": generation, "channels": self.channels(), "index": self.index_spec}
+        state = {
+            "generation": generation,
+            "channels": self.channels(),
+            "index": self.index_spec,
+            # which files these are: a reader that loads a file saved after the state it read
+            # sees a different one, and rebuilds rather than mix two generations
+            "files": {c: _file_key(self.folder / f"{c}.faiss") for c in self.channels()},
+        }
         _replace_atomically(
             self.folder / STATE_FILE, lambda tmp: Path(tmp).write_text(json.dumps(state, indent=1))
         )
@@ -674,6 +689,11 @@ def _gpu_wanted(gpu: bool | Literal["auto"]) -> bool:
 
 def _gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
+
+
+def _file_key(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
 def _replace_atomically(path: Path, write) -> None:
