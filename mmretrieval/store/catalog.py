@@ -421,12 +421,15 @@ class Catalog:
 
     def vectors(self, channel: str, clip_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of these clips in one channel; clips without one are absent."""
-        marks = ",".join("?" * len(clip_ids))
-        rows = self.db.execute(
-            f"SELECT clip_id, vector FROM vectors WHERE channel = ? AND clip_id IN ({marks})",
-            [channel, *clip_ids],
-        )
-        return {clip_id: np.frombuffer(blob, dtype=np.float32) for clip_id, blob in rows}
+        found: dict[int, np.ndarray] = {}
+        for chunk in _chunks(list(clip_ids), 500):  # SQLite caps the variables of a statement
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT clip_id, vector FROM vectors WHERE channel = ? AND clip_id IN ({marks})",
+                [channel, *chunk],
+            )
+            found.update((i, np.frombuffer(blob, dtype=np.float32)) for i, blob in rows)
+        return found
 
     def vector_matrix(self, channel: str, clip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the ids of ``clip_ids`` found, in their order; their vectors as one matrix): how a

@@ -1,0 +1,23 @@
+"""Catalog reads that other tests reach only with small inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mmretrieval.store.catalog import Catalog, IndexedFile
+
+
+def test_vectors_of_more_clips_than_sqlite_takes_variables(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    vectors = np.eye(3, 8, dtype=np.float32)
+    record = IndexedFile(
+        path="/media/a.wav", size=1, mtime_ns=1, hash="h", duration=30.0, has_video=False,
+        has_audio=True, clips=[(0.0, 10.0, "a", ""), (10.0, 20.0, "b", ""), (20.0, 30.0, "c", "")],
+        texts=[], vectors={"speech": ([0, 1, 2], vectors)},
+    )  # fmt: skip
+    _, added = catalog.put_file(record)
+    clip_ids = added["speech"][0]
+    asked = [*range(10**6, 10**6 + 40_000), *clip_ids]  # over SQLite's 32,766 variables
+    found = catalog.vectors("speech", asked)
+    assert sorted(found) == sorted(clip_ids)
+    assert np.array_equal(np.stack([found[i] for i in clip_ids]), vectors)
