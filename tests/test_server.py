@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from mmretrieval.errors import IndexDirError
+from mmretrieval.server import jobs as jobs_module
 from mmretrieval.server.app import ServerSettings, create_app
 from mmretrieval.server.jobs import JobRunner
 from mmretrieval.synth import Scene, make_audio
@@ -247,6 +248,18 @@ def test_jobs_run_on_when_reopening_the_index_after_one_fails(tmp_path):
     listed = runner.listed()[0].to_dict()
     listed["counts"]["indexed"] = 1  # a copy: serialising it never races the job thread
     assert jobs[0].counts == {}
+
+
+def test_only_the_newest_finished_jobs_stay_listed(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs_module, "KEEP_FINISHED", 2)
+    runner = JobRunner(tmp_path / "idx", "offline", on_finished=lambda: None)
+    submitted = []
+    for _ in range(4):
+        submitted.append(runner.submit([tmp_path / "missing"]))
+        deadline = time.monotonic() + 60
+        while submitted[-1].state != "failed" and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert [job.id for job in runner.listed()] == [job.id for job in submitted[1:]]
 
 
 def test_reads_need_the_token_beyond_loopback(indexed):

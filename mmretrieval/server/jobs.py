@@ -17,6 +17,8 @@ from mmretrieval.library import Library
 
 log = logging.getLogger(__name__)
 
+KEEP_FINISHED = 1000
+
 
 @dataclass
 class Job:
@@ -53,7 +55,8 @@ class Job:
 
 class JobRunner:
     """Runs ``mmr index`` work on a thread of its own, with its own ``Library`` (so its own
-    catalog connection and write lock); ``on_finished`` runs after each job."""
+    catalog connection and write lock, and models loaded once for every job); ``on_finished``
+    runs after each job. The newest ``KEEP_FINISHED`` finished jobs stay listed."""
 
     def __init__(
         self,
@@ -65,12 +68,16 @@ class JobRunner:
         self.profile = profile  # used when the first job creates the index
         self.on_finished = on_finished
         self.jobs: dict[str, Job] = {}
+        self._library: Library | None = None  # made by the first job: it may create the index
         self._queue: queue.Queue[Job] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="mmr-ingest", daemon=True)
         self._thread.start()
 
     def submit(self, paths: list[Path]) -> Job:
         job = Job(id=uuid.uuid4().hex[:12], paths=[str(p) for p in paths])
+        finished = [j.id for j in self.listed() if j.state in ("done", "failed")]
+        for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            self.jobs.pop(old, None)
         self.jobs[job.id] = job
         self._queue.put(job)
         return job
@@ -106,6 +113,10 @@ class JobRunner:
             job.counts[outcome.status] = job.counts.get(outcome.status, 0) + 1
             job.current = outcome.path
 
-        with Library(self.index_dir, profile=self.profile) as library:
-            report = library.add(paths, on_file=on_file, files=files)
+        if self._library is None:
+            self._library = Library(self.index_dir, profile=self.profile)
+        try:
+            report = self._library.add(paths, on_file=on_file, files=files)
+        finally:
+            self._library.close()  # the index closes; the models stay loaded for the next job
         job.report = report.to_dict()
