@@ -182,8 +182,7 @@ def search(
             text = json.dumps([hit.to_dict() for hit in hits], indent=2)
         else:
             title = query or Path(audio or image or video).name
-            sources = export.source_info(hit.path for hit in hits)
-            text = export.export_hits(hits, output_format, sources, title)
+            text = export.export_hits(hits, output_format, title=title)
     if text is None:
         _print_hits(hits)
     elif output is not None:

@@ -4,6 +4,7 @@ waveform of the span, as JPEG bytes (result cards in the web page, moderation re
 from __future__ import annotations
 
 import io
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ def still_jpeg(path: Path, start: float, end: float, at: float | None = None) ->
     at = (start + end) / 2 if at is None else min(max(at, start), end)
     if probe(path).has_video:
         frames = iter_frames(path, rate=1.0, start=at, end=at + 1.0, max_side=STILL_WIDTH)
-        frame = next(frames, None)
+        with closing(frames):  # closes the container now, not when collected
+            frame = next(frames, None)
         if frame is not None:
             return _jpeg(Image.fromarray(frame[1]))
     return _jpeg(_waveform(load_audio(path, WAVEFORM_RATE, start, end), marker=(at - start)))

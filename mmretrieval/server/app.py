@@ -456,7 +456,7 @@ def _upload_suffix(file: UploadFile) -> str:
 def _respond(hits: list[Hit], format: str, title: str):
     if format == "json":
         return [hit.to_dict() for hit in hits]
-    body = export.export_hits(hits, format, export.source_info(h.path for h in hits), title)
+    body = export.export_hits(hits, format, title=title)
     return Response(
         body,
         media_type=export.MEDIA_TYPES[format],
