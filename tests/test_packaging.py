@@ -1,17 +1,22 @@
-"""The package declares what it imports: a fresh `pip install` must not lean on whatever some
-other dependency happens to pull in (cv2, tqdm and transformers once did)."""
+"""What a `pip install` gets: every import declared (not leaning on whatever another dependency
+happens to pull in, as cv2, tqdm and transformers once did), every subpackage and the built-in
+profiles in the wheel."""
 
 from __future__ import annotations
 
 import ast
 import re
+import shutil
+import subprocess
 import sys
+import zipfile
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import tomllib
 
 import mmretrieval
+from mmretrieval.config import bundled_profiles, configs_dir
 from mmretrieval.models import BUNDLED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +33,13 @@ def _requirement_name(requirement: str) -> str:
     return _normalise(re.match(r"[A-Za-z0-9._-]+", requirement).group(0))
 
 
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
 def declared() -> set[str]:
     """Distribution names of the core dependencies and the runtime extras."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = pyproject()["project"]
     extras = project["optional-dependencies"]
     requirements = project["dependencies"] + [r for e in RUNTIME_EXTRAS for r in extras[e]]
     return {_requirement_name(r) for r in requirements}
@@ -77,3 +86,54 @@ def test_bundled_model_packages_are_declared():
     """Bundled weights are imported by name at run time, so the AST walk cannot see them."""
     missing = {m.package for m in BUNDLED.values()} - declared()
     assert not missing, f"declare the packages that ship bundled models: {sorted(missing)}"
+
+
+def test_every_package_folder_is_listed_for_the_wheel():
+    """Packages are listed, not discovered (configs/ is mapped in from the top level), so a new
+    folder under mmretrieval/ must be added to the list or the wheel silently lacks it."""
+    listed = set(pyproject()["tool"]["setuptools"]["packages"])
+    folders = {
+        ".".join(folder.relative_to(PACKAGE.parent).parts)
+        for folder in [PACKAGE, *PACKAGE.rglob("*")]
+        if folder.is_dir() and any(f.is_file() for f in folder.iterdir())
+        and folder.name != "__pycache__"
+    }
+    assert listed == folders | {"mmretrieval.configs"}, (
+        "set [tool.setuptools] packages in pyproject.toml to the folders under mmretrieval/ "
+        f"plus mmretrieval.configs: missing {sorted(folders - listed)}, "
+        f"stale {sorted(listed - folders - {'mmretrieval.configs'})}"
+    )
+
+
+def test_a_checkout_reads_the_one_top_level_configs_folder():
+    mapped = ROOT / pyproject()["tool"]["setuptools"]["package-dir"]["mmretrieval.configs"]
+    assert configs_dir() == mapped == ROOT / "configs"
+    assert {"offline", "default"} <= set(bundled_profiles())
+    assert (mapped / "moderation.yaml").is_file()
+    assert not (PACKAGE / "configs").exists(), "a second copy of configs/ inside the package"
+
+
+def test_the_wheel_holds_the_configs_data_and_every_module(tmp_path):
+    """A regular (non-editable) build: configs/ lands at mmretrieval/configs/."""
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("mmretrieval", "configs"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "wheel"), str(source)],
+        capture_output=True, text=True, check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "wheel").glob("mmretrieval-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        path.relative_to(ROOT).as_posix()
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    expected |= {f"mmretrieval/configs/{p.name}" for p in configs_dir().glob("*.yaml")}
+    assert "mmretrieval/configs/moderation.yaml" in expected
+    assert expected <= names, f"missing from the wheel: {sorted(expected - names)}"
