@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -45,22 +46,23 @@ def declared() -> set[str]:
     return {_requirement_name(r) for r in requirements}
 
 
+def imported_modules(path: Path) -> Iterator[str]:
+    """Absolute module names a file imports, at module level or inside functions."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+
+
 def third_party_imports() -> dict[str, set[str]]:
-    """Top-level module -> files importing it, for every import statement in the package,
-    at module level or inside functions."""
+    """Top-level module -> files of the package importing it."""
     found: dict[str, set[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
-            else:
-                continue
-            for module in modules:
-                top = module.partition(".")[0]
-                if top not in sys.stdlib_module_names and top != "mmretrieval":
-                    found.setdefault(top, set()).add(str(path.relative_to(PACKAGE.parent)))
+        for module in imported_modules(path):
+            top = module.partition(".")[0]
+            if top not in sys.stdlib_module_names and top != "mmretrieval":
+                found.setdefault(top, set()).add(str(path.relative_to(PACKAGE.parent)))
     return found
 
 
@@ -80,6 +82,17 @@ def test_every_third_party_import_is_a_declared_requirement():
                 "none of which pyproject.toml declares"
             )
     assert not problems, "add to pyproject.toml dependencies or an extra:\n" + "\n".join(problems)
+
+
+def test_runtime_modules_never_import_the_testing_helpers():
+    """mmretrieval.testing (synthetic footage, espeak-ng) is for tests, samples and benchmarks."""
+    importers = [
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if "testing" not in path.relative_to(PACKAGE).parts
+        and any(m.startswith("mmretrieval.testing") for m in imported_modules(path))
+    ]
+    assert not importers, f"runtime modules import mmretrieval.testing: {importers}"
 
 
 def test_bundled_model_packages_are_declared():
