@@ -1,8 +1,8 @@
 """Benchmark indexing speed: realtime factor overall and per stage, peak memory, OCR frames read.
 
-Footage is synthetic news (``mmretrieval.synth``): continuous spoken sentences from templates,
-captions on about half the scenes, 640x360, files of about a minute. It is cached under the
-temp folder keyed by its length, so reruns skip generation (which is never timed).
+Footage is synthetic news (``mmretrieval.testing.synth``): continuous spoken sentences from
+templates, captions on about half the scenes, 640x360, files of about a minute. It is cached
+under the temp folder keyed by its length, so reruns skip generation (which is never timed).
 
 ``--tiny-models`` runs the default profile's pipeline (frames through CLIP, sound through CLAP,
 the pooled hub vector) with tiny random CLIP and CLAP models built offline, beside the offline
@@ -39,7 +39,7 @@ import psutil
 from machine import describe
 
 from mmretrieval.library import Library
-from mmretrieval.synth import Scene, make_video
+from mmretrieval.testing.synth import Scene, make_video
 
 TARGET_REALTIME = 10.0  # offline profile on 2 cores
 FILE_SECONDS = 60.0

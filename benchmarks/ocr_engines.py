@@ -1,7 +1,7 @@
 """Benchmark on-screen-text OCR engines on synthetic news captions: accuracy and seconds per frame.
 
-The captions are drawn by ``mmretrieval.synth`` and go through a real H.264 encode and decode, so
-the engines see the same compression artefacts that indexing sees.
+The captions are drawn by ``mmretrieval.testing.synth`` and go through a real H.264 encode and
+decode, so the engines see the same compression artefacts that indexing sees.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from rapidocr_onnxruntime import RapidOCR
 
 from mmretrieval.media.decode import iter_frames
-from mmretrieval.synth import Scene, make_video
+from mmretrieval.testing.synth import Scene, make_video
 
 SIZES = ((640, 360), (1280, 720))
 SCENE_SECONDS = 2.0

@@ -1,8 +1,8 @@
 """Benchmark retrieval quality: R@1/5/10, median and mean rank, mAP, per suite.
 
 ``offline`` runs anywhere with no download: a generated corpus of short spoken news clips
-(``mmretrieval.synth``), each rendered with one of four espeak-ng voices, at 130-190 wpm, clean
-or under white noise at 20/10/5 dB SNR, as .wav or as .mp4 whose picture carries no text (so
+(``mmretrieval.testing.synth``), each rendered with one of four espeak-ng voices, at 130-190 wpm,
+clean or under white noise at 20/10/5 dB SNR, as .wav or as .mp4 whose picture carries no text (so
 only speech can match). Every clip has two captions that paraphrase what is said rather than
 repeat it ("Leeds mayor inaugurates river bridge" for "The mayor of Leeds opened a new bridge
 over the river Aire ..."). Queries are the captions as text, and the same captions spoken by a
@@ -55,7 +55,7 @@ from mmretrieval.evaluate import (
     run_eval,
 )
 from mmretrieval.library import Library
-from mmretrieval.synth import Scene, make_audio, make_video
+from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 RESULTS = Path(__file__).parent / "results"
 CORPUS_FORMAT = 1  # bump when generation changes, so cached media are made anew

@@ -1,12 +1,14 @@
 """Profiles: which adapters run, with which models and settings.
 
-A profile is one YAML file. The bundled ones live in ``mmretrieval/configs/`` and are named
-by their stem (``offline``, ``default``); any other path to a YAML file works too.
+A profile is one YAML file. The bundled ones live in the repository's ``configs/`` (installed
+as ``mmretrieval/configs/``) and are named by their stem (``offline``, ``default``); any other
+path to a YAML file works too.
 """
 
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +24,18 @@ from pydantic import (
 
 from mmretrieval.errors import ConfigError
 
-PROFILES_DIR = Path(__file__).parent / "configs"
+
+def configs_dir() -> Path:
+    """The folder of built-in profiles and policies. It is kept once, at the repository's top
+    level: an installed wheel holds it as ``mmretrieval/configs``; a source checkout (on
+    PYTHONPATH, or installed editable) has it next to the package."""
+    installed = resources.files("mmretrieval") / "configs"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "configs"
+
+
+PROFILES_DIR = configs_dir()
 
 
 class _Section(BaseModel):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mmretrieval import channels
+from mmretrieval import channels, models
 from mmretrieval.adapters.base import REGISTRY, AdapterSet
 from mmretrieval.adapters.bridge import Bridge
 from mmretrieval.config import Profile, StoreConfig, load_profile
@@ -222,8 +222,9 @@ class Library:
 
     @contextmanager
     def _runner(self, workers: int) -> Iterator[Runner]:
-        """Where ingest processes files; either way every model loads (and a missing one fails)
-        before an index directory is created."""
+        """Where ingest processes files; either way every model loads (and all missing ones are
+        named at once) before an index directory is created."""
+        models.require(self.profile)
         if workers == 1:
             for name in REGISTRY:
                 self.adapters.get(name)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmretrieval.config import Profile
+from mmretrieval.config import Profile, bundled_profiles
 from mmretrieval.errors import ModelMissingError
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,16 @@ def resolve(spec: str) -> Path:
     path = Path(spec).expanduser()
     if path.exists():
         return path
-    if spec.startswith((".", "/", "~")) or spec.count("/") != 1:
+    if not _is_hub_id(spec):
         raise ModelMissingError(
             f"model folder {spec} does not exist: check the path in the profile"
         )
     return _hub_path(spec)
+
+
+def _is_hub_id(spec: str) -> bool:
+    """``org/name`` rather than a folder (``./x``, ``/x``, ``~/x`` or deeper than one slash)."""
+    return not spec.startswith((".", "/", "~")) and spec.count("/") == 1
 
 
 def _bundled_path(name: str) -> Path:
@@ -162,6 +167,44 @@ def profile_models(profile: Profile) -> list[ModelStatus]:
         if section is not None:
             found.append(status(adapter, getattr(section, "model", None) or section.engine))
     return found
+
+
+def require(profile: Profile) -> None:
+    """Make sure every model the profile needs is here, downloading hub models not yet cached.
+
+    Models that cannot be had are named together in one ModelMissingError, so a user fixes
+    everything in one go instead of meeting one missing model per run.
+    """
+    from_hub: list[str] = []
+    others: list[str] = []
+    for model in profile_models(profile):
+        if model.present:
+            continue
+        if model.adapter == "ocr":
+            others.append(f"ocr {model.spec}: pip install rapidocr-onnxruntime.")
+            continue
+        repo = hub_id(model.adapter, model.spec)
+        try:
+            resolve(repo)
+        except ModelMissingError as exc:
+            if _is_hub_id(repo):
+                named = model.spec if repo == model.spec else f"{model.spec} ({repo})"
+                from_hub.append(f"{model.adapter} {named}")
+            else:
+                others.append(f"{model.adapter}: {exc}")
+    if not from_hub and not others:
+        return
+    # One line: the CLI prints an error as one line on stderr.
+    parts = [f"profile {profile.name} is missing {len(from_hub) + len(others)} model(s)."]
+    if from_hub:
+        target = profile.name if profile.name in bundled_profiles() else "PROFILE.yaml"
+        parts.append(
+            f"{', '.join(from_hub)}: not in the Hugging Face cache and could not be downloaded; "
+            f"fetch them with `mmr models pull {target}` (needs internet; or run it on a machine "
+            "with internet and copy its Hugging Face cache here, HF_HOME), or download each "
+            "model folder and set the profile's model to its path."
+        )
+    raise ModelMissingError(" ".join(parts + others))
 
 
 def pull(profile: Profile) -> list[Path]:

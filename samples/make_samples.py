@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 # Run from a checkout without installing: the samples should match the code next to them.
 sys.path.insert(0, str(HERE.parent))
 
-from mmretrieval.synth import Scene, make_audio, make_video, write_subtitles  # noqa: E402
+from mmretrieval.testing.synth import Scene, make_audio, make_video, write_subtitles  # noqa: E402
 
 FLOOD = [
     Scene(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages that the tests and samples/make_samples.py need:
-#   espeak-ng          speech for mmretrieval.synth
+#   espeak-ng          speech for mmretrieval.testing.synth
 #   fonts-dejavu-core  DejaVuSans-Bold for the drawn captions
 #   chromium           the browser tests/test_browser.py drives through Playwright
 # Idempotent and quiet when everything is already present.

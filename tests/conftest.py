@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mmretrieval import Library
-from mmretrieval.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
+from mmretrieval.testing.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
 
 if shutil.which("espeak-ng") is None:  # pragma: no cover - a set-up problem, not a test result
     raise pytest.UsageError("espeak-ng is missing: run scripts/install_system_deps.sh")

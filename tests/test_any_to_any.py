@@ -17,7 +17,7 @@ import yaml
 from mmretrieval import Library
 from mmretrieval.errors import ConfigError, ModelMissingError
 from mmretrieval.query import Query
-from mmretrieval.synth import Scene, make_audio
+from mmretrieval.testing.synth import Scene, make_audio
 
 
 def test_every_channel_is_indexed(tiny_indexed, corpus):

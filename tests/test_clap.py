@@ -10,7 +10,7 @@ from mmretrieval.adapters.clap import ClapEncoder
 from mmretrieval.config import ClapConfig
 from mmretrieval.errors import ModelMissingError
 from mmretrieval.media.decode import load_audio
-from mmretrieval.synth import Scene, make_audio, speak
+from mmretrieval.testing.synth import Scene, make_audio, speak
 
 RATE = 48_000  # the tiny model keeps LAION CLAP's rate and 10 s window
 

@@ -28,7 +28,7 @@ from mmretrieval.evaluate import (
     read_manifest,
     run_eval,
 )
-from mmretrieval.synth import Scene, make_audio, make_video
+from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 TINY = [Scene(duration=1.0)]
 

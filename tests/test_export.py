@@ -26,7 +26,7 @@ from mmretrieval.export import (
     source_info,
 )
 from mmretrieval.search import Hit
-from mmretrieval.synth import Scene, make_audio, make_video
+from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 NTSC = 30000 / 1001
 

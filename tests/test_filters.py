@@ -18,7 +18,7 @@ import pytest
 from mmretrieval import ClipFilter, ConfigError, IndexDirError, Library
 from mmretrieval.filters import path_matches
 from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, IndexedFile
-from mmretrieval.synth import Scene, make_audio, make_video
+from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 QUERY = "flood water"
 MARKET_DAY = datetime(2021, 1, 15, 12, 0)

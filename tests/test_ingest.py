@@ -22,7 +22,7 @@ import pytest
 
 from mmretrieval import IndexDirError, Library
 from mmretrieval.library import CATALOG_FILE, LOCK_FILE
-from mmretrieval.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
+from mmretrieval.testing.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
 
 SIZE = (320, 180)
 _BESIDE_PYTHON = Path(sys.executable).with_name("mmr")

@@ -13,7 +13,7 @@ from mmretrieval.errors import MediaError
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import probe
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
-from mmretrieval.synth import Scene, make_audio, make_video, write_subtitles
+from mmretrieval.testing.synth import Scene, make_audio, make_video, write_subtitles
 
 VIDEO_SUFFIXES = [".mp4", ".mkv", ".webm", ".mov", ".avi"]
 AUDIO_SUFFIXES = [".wav", ".mp3", ".flac", ".ogg", ".m4a"]

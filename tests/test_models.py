@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mmretrieval.errors import ModelMissingError
 from mmretrieval.models import BUNDLED, resolve
+from mmretrieval.testing.synth import Scene, make_audio
+
+_BESIDE_PYTHON = Path(sys.executable).with_name("mmr")
+MMR = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else shutil.which("mmr")
 
 
 @pytest.mark.parametrize("name", ["tiny.en", "all-MiniLM-L6-v2"])
@@ -73,3 +80,40 @@ def test_uncached_hub_model_offline_names_the_model_and_both_remedies(tmp_path, 
     assert "HF_HOME" in message and "cache" in message  # remedy 1: bring the cache over
     assert "profile" in message and "path" in message  # remedy 2: point at a local folder
     assert not (tmp_path / "hf" / "hub" / "models--mmretrieval-tests--no-such-model").exists()
+
+
+def test_index_names_every_missing_model_of_the_profile_at_once(tmp_path):
+    """The default profile's hub models are absent from an empty cache: one error names all of
+    them with `mmr models pull` beside the cache and folder remedies, before any index exists."""
+    media = make_audio(tmp_path / "media" / "hello.wav", [Scene(speech="Good evening.")])
+    assert media
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "COLUMNS": "200"}
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [MMR, "index", str(tmp_path / "media"), "--index", str(tmp_path / "idx")]
+        + ["--profile", "default"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1, result.stderr
+    message = errors[0]
+    for model in (
+        "Systran/faster-whisper-small",
+        "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+        "openai/clip-vit-base-patch32",
+        "laion/clap-htsat-unfused",
+    ):
+        assert model in message
+    assert "4 model(s)" in message
+    assert "rapidocr" not in message  # the OCR models ship in its wheel: present
+    assert "`mmr models pull default`" in message
+    assert "HF_HOME" in message and "cache" in message
+    assert "folder" in message and "path" in message
+    assert not (tmp_path / "idx").exists()

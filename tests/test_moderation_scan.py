@@ -36,7 +36,7 @@ from mmretrieval.moderation.cli import _print_scan
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw
 from mmretrieval.moderation.policy import NUDENET_CLASSES, NUDENET_EXPOSED
 from mmretrieval.moderation.scan import ClipScores, Evidence, FileScan, findings, scanning
-from mmretrieval.synth import Scene, make_audio, make_video, write_subtitles
+from mmretrieval.testing.synth import Scene, make_audio, make_video, write_subtitles
 
 NUDENET = {"type": "nudenet", "threshold": 0.5}
 SIZE = (320, 180)

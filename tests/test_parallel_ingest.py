@@ -21,7 +21,7 @@ import pytest
 from mmretrieval import Library, MMRError, ModelMissingError, load_profile
 from mmretrieval.ingest import FileOutcome
 from mmretrieval.library import CATALOG_FILE, INDEX_ID
-from mmretrieval.synth import Scene, make_audio, make_video
+from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 _BESIDE_PYTHON = Path(sys.executable).with_name("mmr")
 MMR = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else shutil.which("mmr")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmretrieval.synth import Scene, make_audio
+from mmretrieval.testing.synth import Scene, make_audio
 
 
 def _top(library, **query):

@@ -18,7 +18,7 @@ from mmretrieval.errors import IndexDirError
 from mmretrieval.server import jobs as jobs_module
 from mmretrieval.server.app import ServerSettings, create_app
 from mmretrieval.server.jobs import JobRunner
-from mmretrieval.synth import Scene, make_audio
+from mmretrieval.testing.synth import Scene, make_audio
 
 TOKEN = "s3cret-token"
 

@@ -22,11 +22,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mmretrieval.config import read_yaml_mapping
+from mmretrieval.config import configs_dir, read_yaml_mapping
 from mmretrieval.errors import ConfigError, ModelMissingError
 from mmretrieval.moderation.wordlist import BUNDLED_PREFIX, read_word_list, word_list_path
 
-DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "configs" / "moderation.yaml"
+DEFAULT_POLICY = configs_dir() / "moderation.yaml"
 
 # The categories a policy may name without ``custom: true`` (a typo is caught, not ignored).
 KNOWN_CATEGORIES: dict[str, str] = {

@@ -21,6 +21,8 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from mmretrieval.spans import Timed
+
 log = logging.getLogger(__name__)
 
 _SPEECH_LEAD = 0.3  # seconds of silence before the speech in a scene
@@ -69,8 +71,10 @@ class Scene:
 
 
 @dataclass(frozen=True)
-class SceneSpan:
-    """Where a scene landed in the output, in seconds: the ground truth for retrieval tests."""
+class SceneSpan(Timed):
+    """Where a scene landed in the output, in seconds: the ground truth for retrieval tests.
+
+    ``Timed`` gives it the project's overlap, IoU and containment checks against hits."""
 
     start: float
     end: float
