@@ -86,6 +86,31 @@ class ClipFilter:
         if low is not None and high is not None and low > high:
             raise ConfigError(f"min_duration {low} is above max_duration {high}: swap them")
 
+    @classmethod
+    def from_options(
+        cls,
+        paths: Iterable[str] | None = None,
+        after: date | str | None = None,
+        before: date | str | None = None,
+        min_duration: float | None = None,
+        max_duration: float | None = None,
+        tags: Iterable[str] | None = None,
+        any_tags: Iterable[str] | None = None,
+    ) -> ClipFilter | None:
+        """The filter ``mmr search`` and the HTTP API build from their options (repeatable ones
+        may be None), or None when no option is set. One builder, so both surfaces name the
+        same conditions and refuse bad values with the same messages."""
+        clip_filter = cls(
+            paths=tuple(paths or ()),
+            date_from=after,
+            date_to=before,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            tags=tuple(tags or ()),
+            any_tags=tuple(any_tags or ()),
+        )
+        return clip_filter or None
+
     def __bool__(self) -> bool:
         """False when no condition is set (the filter lets everything through)."""
         return any(

@@ -69,11 +69,13 @@ class Library:
         on_file: Callable[[FileOutcome], None] | None = None,
         files: Sequence[Path] | None = None,
         workers: int = 1,
+        on_start: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Index new and changed media under ``paths`` (folders recurse); skip unchanged files.
 
-        ``files`` may pass the result of ``collect_media(paths)`` when the caller already
-        listed them (the CLI does, to size its progress bar). ``workers`` > 1 processes files
+        ``on_start(total)`` hears how many media files were found before any model loads (to
+        size a progress bar), ``on_file`` each file's outcome as it is done. ``files`` may
+        pass an exact list of media files instead of ``paths``. ``workers`` > 1 processes files
         in that many worker processes, each loading the models once; this process stays the
         only writer, and the index comes out the same as with one worker. The workers are
         spawned, so a script calling this needs the ``if __name__ == "__main__":`` guard.
@@ -81,6 +83,8 @@ class Library:
         if workers < 1:
             raise ConfigError(f"workers must be at least 1, got {workers}")
         files = list(files) if files is not None else collect_media(Path(p) for p in paths)
+        if on_start:
+            on_start(len(files))
         with self._runner(min(workers, max(1, len(files)))) as runner:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             with _write_lock(self.index_dir / LOCK_FILE):
@@ -130,6 +134,15 @@ class Library:
     def fit_bridge(self, out: Path | None = None, mlp_epochs: int = 0) -> tuple[Bridge, Path]:
         """Fit and save the CLAP -> CLIP bridge for this profile's models."""
         return self.adapters.fit_bridge(out, mlp_epochs)
+
+    @staticmethod
+    def fit_profile_bridge(
+        profile: str | Path | Profile, out: Path | None = None, mlp_epochs: int = 0
+    ) -> tuple[Bridge, Path]:
+        """``fit_bridge`` for a profile's models without an index: a bridge belongs to a model
+        pair (kept in the model cache), not to an index, so it can be fitted before any."""
+        profile = profile if isinstance(profile, Profile) else load_profile(profile)
+        return AdapterSet(profile).fit_bridge(out, mlp_epochs)
 
     def stats(self) -> dict:
         catalog = self._open_catalog()

@@ -14,54 +14,54 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field, PlainSerializer, TypeAdapter
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from mmretrieval import channels
 from mmretrieval.config import SearchConfig
 from mmretrieval.errors import ConfigError
 from mmretrieval.filters import ClipFilter
 from mmretrieval.lexical import LexicalQuery, LexicalSearch, tokenize
+from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
 from mmretrieval.store.vectors import VectorStore
 
 SNIPPET_CHARS = 240
 
 
-@dataclass
-class Hit:
-    """One result: a time span of one file, its fused score and the per-space evidence."""
+Seconds = Annotated[float, PlainSerializer(lambda value: round(value, 3))]
+Score = Annotated[float, PlainSerializer(lambda value: round(value, 4))]
+
+
+@pydantic_dataclass
+class Hit(Timed):
+    """One result: a time span of one file, its fused score and the per-space evidence.
+
+    Its fields are also the hit's JSON (``mmr search --json``, the HTTP API's response model,
+    exports' metadata), with times to the millisecond and scores to 4 decimals; ``clip_ids``
+    stays internal and empty optional fields are left out. A new field goes here only."""
 
     path: str
-    start: float
-    end: float
-    score: float
-    evidence: dict[str, float]
+    start: Seconds
+    end: Seconds
+    score: Score
+    evidence: dict[str, Score]
     text: str
     clip_id: int
     file_id: int
-    clip_ids: list[int] = field(default_factory=list)
-    frame_time: float | None = None  # when the best-matching frame of the span appeared
-    text_time: float | None = None  # when the snippet's line starts (said or shown)
+    clip_ids: list[int] = Field(default_factory=list, exclude=True)  # the clips merged into it
+    frame_time: Seconds | None = None  # when the best-matching frame of the span appeared
+    text_time: Seconds | None = None  # when the snippet's line starts (said or shown)
 
     def to_dict(self) -> dict:
-        extra = {
-            name: round(value, 3)
-            for name, value in (("frame_time", self.frame_time), ("text_time", self.text_time))
-            if value is not None
-        }
-        return {
-            "path": self.path,
-            "start": round(self.start, 3),
-            "end": round(self.end, 3),
-            "score": round(self.score, 4),
-            "evidence": {k: round(v, 4) for k, v in self.evidence.items()},
-            "text": self.text,
-            "clip_id": self.clip_id,
-            "file_id": self.file_id,
-            **extra,
-        }
+        return _HIT_JSON.dump_python(self, exclude_none=True)
+
+
+_HIT_JSON = TypeAdapter(Hit)
 
 
 @dataclass(frozen=True)
@@ -234,9 +234,7 @@ def _merge_spans(
         row = rows.get(clip_id)
         if row is None:
             continue
-        joined = next(
-            (h for h in by_file[row.file_id] if row.start < h.end and row.end > h.start), None
-        )
+        joined = next((h for h in by_file[row.file_id] if h.overlaps(row)), None)
         if joined is not None:
             joined.start, joined.end = min(joined.start, row.start), max(joined.end, row.end)
             joined.clip_ids.append(clip_id)
@@ -244,15 +242,15 @@ def _merge_spans(
                 joined.evidence[channel] = max(joined.evidence.get(channel, 0.0), score)
             continue
         hit = Hit(
-            row.path,
-            row.start,
-            row.end,
-            fused[clip_id],
-            dict(evidence[clip_id]),
-            "",
-            clip_id,
-            row.file_id,
-            [clip_id],
+            path=row.path,
+            start=row.start,
+            end=row.end,
+            score=fused[clip_id],
+            evidence=dict(evidence[clip_id]),
+            text="",
+            clip_id=clip_id,
+            file_id=row.file_id,
+            clip_ids=[clip_id],
         )
         hits.append(hit)
         by_file[row.file_id].append(hit)

@@ -164,3 +164,38 @@ def test_file_names_are_printed_as_text_not_markup(tmp_path):
     result = _mmr("index", bad.parent, "--index", tmp_path / "idx")
     assert result.returncode == 3, result.stderr
     assert "clip[red]one[bold].mp4" in result.stdout.replace("\n", "")
+
+
+CAPTIONS = [
+    ("harbour", "ferry crossings cancelled because of strong winds"),
+    ("podcast", "a programme about vaccinating young children"),
+]
+
+
+@pytest.fixture(scope="module")
+def manifest(corpus, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("eval") / "corpus.jsonl"
+    lines = [json.dumps({"media": str(corpus[n].path), "captions": [c]}) for n, c in CAPTIONS]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_eval_names_the_manifest_format_apart_from_output_formats(index_dir, corpus_dir, manifest):
+    args = ["eval", "--manifest", manifest, "--media-root", corpus_dir, "--index", index_dir]
+    args += ["--directions", "t2a", "--json"]
+    new = _mmr(*args, "--manifest-format", "jsonl")
+    assert new.returncode == 0, new.stderr
+    assert "deprecated" not in new.stderr
+    results = json.loads(new.stdout)
+    assert results["format"] == "jsonl" and results["results"]["t2a"]["queries"] == 2
+
+    old = _mmr(*args, "--format", "jsonl")  # the old name still works, with a warning
+    assert old.returncode == 0, old.stderr
+    warnings = [line for line in old.stderr.splitlines() if "deprecated" in line]
+    assert len(warnings) == 1 and "--manifest-format" in warnings[0], old.stderr
+    assert json.loads(old.stdout)["results"] == results["results"]
+
+    wrong = _mmr(*args, "--format", "nonsense")  # the value is the manifest format's
+    assert wrong.returncode == 2 and "nonsense" in wrong.stderr, wrong.stderr
+    both = _mmr(*args, "--format", "jsonl", "--manifest-format", "jsonl")
+    assert both.returncode == 2 and "--manifest-format only" in both.stderr, both.stderr

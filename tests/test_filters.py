@@ -297,6 +297,38 @@ def test_filter_normalises_its_values():
     assert f.paths == ("*.mp4",) and f.date_from == date(2019, 3, 2) and f.tags == ("flood",)
 
 
+def test_filter_from_command_options():
+    assert ClipFilter.from_options() is None
+    assert ClipFilter.from_options(paths=None, tags=[], any_tags=None) is None
+    built = ClipFilter.from_options(
+        paths=["news/*"], after="2019-03-02", before="2019-04-01", min_duration=5,
+        max_duration=60, tags=["Flood"], any_tags=["radio", "tv"],
+    )  # fmt: skip
+    assert built == ClipFilter(
+        paths=("news/*",), date_from=date(2019, 3, 2), date_to=date(2019, 4, 1),
+        min_duration=5, max_duration=60, tags=("flood",), any_tags=("radio", "tv"),
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="date_from 2021-01-01 is after date_to 2020-01-01"):
+        ClipFilter.from_options(after="2021-01-01", before="2020-01-01")
+
+
+def test_cli_and_http_refuse_a_bad_filter_with_one_message(library):
+    from fastapi.testclient import TestClient
+
+    from mmretrieval.server.app import ServerSettings, create_app
+
+    dates = {"after": "2021-01-01", "before": "2020-01-01"}
+    options = (f"--{name}={day}" for name, day in dates.items())
+    cli = _mmr("search", QUERY, "--index", library.index_dir, *options)
+    assert cli.returncode == 2, cli.stderr
+    app = create_app(ServerSettings(index_dir=library.index_dir))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        http = client.get("/search", params={"q": QUERY, **dates})
+    assert http.status_code == 400
+    message = http.json()["detail"]
+    assert "swap them" in message and cli.stderr.strip() == f"error: {message}"
+
+
 def test_schema_1_catalog_is_upgraded_and_dated_by_modification_time(tmp_path):
     path = tmp_path / "catalog.sqlite"
     catalog = Catalog(path, create=True)

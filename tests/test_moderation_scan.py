@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from mmretrieval import Library
 from mmretrieval.cli import app
+from mmretrieval.cli.moderate import print_scan
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.moderation import (
     FileSummary,
@@ -32,7 +33,6 @@ from mmretrieval.moderation import (
     read_report,
     write_report,
 )
-from mmretrieval.moderation.cli import _print_scan
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw
 from mmretrieval.moderation.policy import NUDENET_CLASSES, NUDENET_EXPOSED
 from mmretrieval.moderation.scan import ClipScores, Evidence, FileScan, findings, scanning
@@ -360,7 +360,7 @@ def test_scan_table_prints_names_as_text_not_markup(tmp_path):
     odd.timing = {"files": 1, "clips": 0, "clips_per_second": 0.0, "seconds_per_clip": 0.0}
     odd.timing |= {"realtime_factor": 0.0, "load_seconds": 0.0}
     console = Console(record=True, width=200)
-    _print_scan(odd, console)
+    print_scan(odd, console)
     text = console.export_text()
     assert "[/red]odd [bold].mp4" in text and "a [/] line" in text
     assert "drugs/wordlist skipped: [/x]" in text and ": [/]" in text

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmretrieval.config import Profile
-from mmretrieval.ingest import FileOutcome, collect_media
+from mmretrieval.ingest import FileOutcome
 from mmretrieval.library import Library
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,8 @@ class JobRunner:
                 log.exception("after ingest job %s: could not reopen the index for reads", job.id)
 
     def _run(self, job: Job) -> None:
-        paths = [Path(p) for p in job.paths]
-        files = collect_media(paths)
-        job.files_total = len(files)
+        def on_start(total: int) -> None:
+            job.files_total = total
 
         def on_file(outcome: FileOutcome) -> None:
             job.files_done += outcome.status != "removed"
@@ -116,7 +115,9 @@ class JobRunner:
         if self._library is None:
             self._library = Library(self.index_dir, profile=self.profile)
         try:
-            report = self._library.add(paths, on_file=on_file, files=files)
+            report = self._library.add(
+                [Path(p) for p in job.paths], on_start=on_start, on_file=on_file
+            )
         finally:
             self._library.close()  # the index closes; the models stay loaded for the next job
         job.report = report.to_dict()

@@ -13,42 +13,43 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Task
 from rich.table import Table
 from rich.text import Text
 
 from mmretrieval import export
-from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.cli.moderate import moderate_app
+from mmretrieval.cli.support import (
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    IndexOption,
+    JsonOption,
+    ProfileOption,
+    StageProgress,
+    clock,
+    err,
+    out,
+    print_failure,
+    user_errors,
+)
 from mmretrieval.config import bundled_profiles, load_profile
-from mmretrieval.errors import MMRError
 from mmretrieval.evaluate import DIRECTIONS, EvalReport, run_eval
 from mmretrieval.filters import ClipFilter
-from mmretrieval.ingest import FileOutcome, IngestReport, collect_media
+from mmretrieval.ingest import FileOutcome, IngestReport
 from mmretrieval.library import Library
 from mmretrieval.models import profile_models, pull
-from mmretrieval.moderation.cli import moderate_app
 from mmretrieval.query import parse_spaces, parse_weights
 from mmretrieval.search import Hit
 
-EXIT_USAGE = 2
-EXIT_SOME_FAILED = 3
 SEARCH_FORMATS = ("table", "json", *export.FORMATS)
+MANIFEST_FORMATS = "auto, msrvtt, msrvtt-json, audiocaps, clotho, vatex or jsonl"
+INDEXING = "indexing"
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Index footage and search it by what is said, shown or sounds alike.",
 )
-out = Console()
-err = Console(stderr=True)
-
-IndexOption = Annotated[Path, typer.Option("--index", "-i", help="index directory")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-ProfileOption = Annotated[
-    str | None,
-    typer.Option(help="offline, default or a YAML file; default: the index's own, else offline"),
-]
 
 
 @app.callback()
@@ -74,10 +75,21 @@ def index(
     json_output: JsonOption = False,
 ) -> None:
     """Index new and changed media; unchanged files are skipped, failures reported."""
-    with _user_errors(), Library(index, profile=profile) as library:
-        files = collect_media(paths)
-        with _progress(len(files)) as on_file:
-            report = library.add(paths, prune=prune, on_file=on_file, files=files, workers=workers)
+    with user_errors(), Library(index, profile=profile) as library:
+        with StageProgress(_footage, footage=0.0) as progress:
+
+            def on_file(outcome: FileOutcome) -> None:
+                if outcome.status != "removed":
+                    indexed = outcome.duration if outcome.status == "indexed" else 0.0
+                    progress.advance(INDEXING, footage=indexed)
+
+            report = library.add(
+                paths,
+                prune=prune,
+                workers=workers,
+                on_start=lambda total: progress.update(INDEXING, total=total),
+                on_file=on_file,
+            )
     if json_output:
         out.print_json(json.dumps(report.to_dict()))
     else:
@@ -154,15 +166,15 @@ def search(
     if output_format not in SEARCH_FORMATS:
         err.print(f"error: --format must be one of {', '.join(SEARCH_FORMATS)}")
         raise typer.Exit(EXIT_USAGE)
-    with _user_errors(), Library(index) as library:
-        clip_filter = ClipFilter(
-            paths=path or (),
-            date_from=after,
-            date_to=before,
+    with user_errors(), Library(index) as library:
+        clip_filter = ClipFilter.from_options(
+            paths=path,
+            after=after,
+            before=before,
             min_duration=min_duration,
             max_duration=max_duration,
-            tags=tag or (),
-            any_tags=any_tag or (),
+            tags=tag,
+            any_tags=any_tag,
         )
         hits = library.search(
             text=query,
@@ -174,7 +186,7 @@ def search(
             k=k,
             spaces=parse_spaces(spaces),
             weights=parse_weights(weights),
-            filter=clip_filter or None,
+            filter=clip_filter,
         )
         if output_format == "table":
             text = None
@@ -230,7 +242,7 @@ def serve(
     if settings.reads_need_token and not token:
         err.print(f"error: serving on {host} (beyond this machine) needs --token or MMR_TOKEN")
         raise typer.Exit(EXIT_USAGE)
-    with _user_errors():
+    with user_errors():
         server_app = create_app(settings)
     err.print(f"serving {index} at http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(server_app, host=host, port=port, log_level="warning")
@@ -256,7 +268,7 @@ def models(
     """List the models of each profile: present locally or not, and their licences."""
     if ctx.invoked_subcommand is not None:
         return
-    with _user_errors():
+    with user_errors():
         rows = [
             (name, model)
             for name in profile or bundled_profiles()
@@ -295,7 +307,7 @@ def models_pull(
     profile: Annotated[str, typer.Argument(help="profile whose models to fetch")],
 ) -> None:
     """Download a profile's hub models into the local cache (on a machine with internet)."""
-    with _user_errors():
+    with user_errors():
         for path in pull(load_profile(profile)):
             out.print(f"ready: {path}")
 
@@ -311,8 +323,8 @@ def bridge_fit(
     ] = 0,
 ) -> None:
     """Fit the CLAP -> CLIP map on the shipped sentence corpus, for this profile's models."""
-    with _user_errors():
-        fitted, path = AdapterSet(load_profile(profile)).fit_bridge(out_path, mlp_epochs)
+    with user_errors():
+        fitted, path = Library.fit_profile_bridge(profile, out_path, mlp_epochs)
     out.print(f"bridge {fitted.source_model} -> {fitted.target_model} written to {path}")
     out.print(json.dumps(fitted.fit_stats), highlight=False, soft_wrap=True)
 
@@ -320,7 +332,7 @@ def bridge_fit(
 @app.command()
 def info(index: IndexOption, json_output: JsonOption = False) -> None:
     """What an index holds: files, clips, hours of footage, channels, models, failures."""
-    with _user_errors(), Library(index) as library:
+    with user_errors(), Library(index) as library:
         stats = library.stats()
     if json_output:
         out.print_json(json.dumps(stats))
@@ -333,7 +345,7 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
     table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))
     out.print(table)
     for failure in stats["failures"]:
-        _print_failure(failure["path"], failure["error"])
+        print_failure(failure["path"], failure["error"])
 
 
 Backend = Literal["faiss", "milvus"]
@@ -357,7 +369,7 @@ def migrate(
     json_output: JsonOption = False,
 ) -> None:
     """Move an index's vectors to another store (FAISS files or Milvus), built from the catalog."""
-    with _user_errors(), Library(index) as library:
+    with user_errors(), Library(index) as library:
         report = library.migrate(
             target, uri=uri, index=store_index, collection_prefix=collection_prefix, source=source
         )
@@ -384,23 +396,38 @@ def eval_(
         str, typer.Option(help="comma-separated: " + ",".join(DIRECTIONS))
     ] = ",".join(DIRECTIONS),
     manifest_format: Annotated[
-        str,
-        typer.Option(
-            "--format", help="auto, msrvtt, msrvtt-json, audiocaps, clotho, vatex or jsonl"
-        ),
-    ] = "auto",
+        str | None, typer.Option("--manifest-format", help=f"{MANIFEST_FORMATS}; default: auto")
+    ] = None,
+    old_format: Annotated[
+        str | None, typer.Option("--format", hidden=True, help="deprecated: --manifest-format")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Retrieval quality on a dataset: R@1/5/10, median and mean rank and mAP per direction."""
-    with _user_errors(), _StageProgress() as progress:
+    if old_format is not None:
+        if manifest_format is not None:
+            err.print("error: give --manifest-format only (--format is its deprecated name)")
+            raise typer.Exit(EXIT_USAGE)
+        err.print(
+            "warning: `mmr eval --format` is deprecated: use --manifest-format "
+            "(--format names the output format in `mmr search`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        manifest_format = old_format
+
+    def on_stage(stage: str, done: int, total: int) -> None:
+        progress.update(INDEXING if stage == "index" else f"{stage} queries", done, total)
+
+    with user_errors(), StageProgress() as progress:
         report = run_eval(
             manifest,
             media_root,
             index,
             profile=profile,
             directions=directions,
-            format=manifest_format,
-            progress=progress,
+            format=manifest_format or "auto",
+            progress=on_stage,
         )
     if report.missing:
         shown = ", ".join(report.missing[:5]) + (" ..." if len(report.missing) > 5 else "")
@@ -417,79 +444,9 @@ def eval_(
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
-class _user_errors:
-    """Expected errors become one line on stderr and exit code 2, not a traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None and issubclass(exc_type, MMRError):
-            err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
-            raise typer.Exit(EXIT_USAGE)
-        return False
-
-
-class _progress:
-    """A rich progress bar over files, with footage seconds and the realtime factor."""
-
-    def __init__(self, total: int):
-        self.bar = Progress(
-            TextColumn("[bold]indexing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(
-                "files · {task.fields[footage]:.0f} s footage · {task.fields[rate]:.1f}x realtime"
-            ),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        )
-        self.task = self.bar.add_task("index", total=total, footage=0.0, rate=0.0)
-        self.footage = 0.0
-
-    def __enter__(self):
-        self.bar.start()
-        return self.on_file
-
-    def on_file(self, outcome: FileOutcome) -> None:
-        if outcome.status == "removed":
-            return
-        if outcome.status == "indexed":
-            self.footage += outcome.duration
-        elapsed = self.bar.tasks[0].elapsed or 1e-9
-        self.bar.update(self.task, advance=1, footage=self.footage, rate=self.footage / elapsed)
-
-    def __exit__(self, *exc) -> None:
-        self.bar.stop()
-
-
-class _StageProgress:
-    """One rich progress bar per stage (indexing, then each direction's queries)."""
-
-    def __init__(self) -> None:
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        )
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        self.bar.start()
-        return self.update
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            label = "indexing" if stage == "index" else f"{stage} queries"
-            self.tasks[stage] = self.bar.add_task(label, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-    def __exit__(self, *exc) -> None:
-        self.bar.stop()
+def _footage(task: Task) -> str:
+    footage, seconds = task.fields["footage"], task.elapsed or 1e-9
+    return f"files · {footage:.0f} s footage · {footage / seconds:.1f}x realtime"
 
 
 def _print_eval(report: EvalReport) -> None:
@@ -526,13 +483,7 @@ def _print_report(report: IngestReport) -> None:
         f"({rate:.1f}x realtime)"
     )
     for failure in report.failures:
-        _print_failure(failure.path, failure.error)
-
-
-def _print_failure(path: str, error: str | None) -> None:
-    """Paths and errors as plain text: a file named ``[red].mp4`` is not rich markup."""
-    line = Text.assemble(("failed", "red"), f" {path}: {error}")
-    out.print(line, highlight=False, soft_wrap=True)
+        print_failure(failure.path, failure.error)
 
 
 def _print_hits(hits: list[Hit]) -> None:
@@ -551,18 +502,9 @@ def _print_hits(hits: list[Hit]) -> None:
     table.add_column("text", overflow="fold", ratio=4)
     for rank, hit in enumerate(hits, start=1):
         evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
-        frame = ["" if hit.frame_time is None else _clock(hit.frame_time)] if frames else []
-        span = f"{_clock(hit.start)}–{_clock(hit.end)}"
+        frame = ["" if hit.frame_time is None else clock(hit.frame_time)] if frames else []
+        span = f"{clock(hit.start)}–{clock(hit.end)}"
         name, text = Text(Path(hit.path).name), Text(hit.text)  # plain text, never markup
         table.add_row(str(rank), name, span, *frame, f"{hit.score:.3f}", evidence, text)
     out.print(table)
 
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
-
-
-if __name__ == "__main__":
-    app()

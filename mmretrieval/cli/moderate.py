@@ -13,17 +13,28 @@ from typing import Annotated
 
 import click
 import typer
+from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
+from mmretrieval.cli.support import (
+    EXIT_SOME_FAILED,
+    JsonOption,
+    ProfileOption,
+    StageProgress,
+    clock,
+    err,
+    out,
+    user_errors,
+)
 from mmretrieval.ingest import collect_media
 from mmretrieval.moderation.calibrate import Calibration, calibrate, write_policy
 from mmretrieval.moderation.report import FileSummary, Report, check_report_path, write_report
 from mmretrieval.moderation.scan import moderate
 
 DEFAULT_COMMAND = "scan"
+MODERATING = "moderating"
 
 
 class ScanByDefault(TyperGroup):
@@ -41,7 +52,7 @@ moderate_app = typer.Typer(
     help="Flag clips that may break a moderation policy (mmr moderate PATH... runs `scan`).",
 )
 
-IndexOption = Annotated[
+ReuseIndexOption = Annotated[
     Path | None,
     typer.Option(
         "--index",
@@ -50,22 +61,17 @@ IndexOption = Annotated[
         "vectors of files it holds with the same content",
     ),
 ]
-ProfileOption = Annotated[
-    str | None,
-    typer.Option(help="offline, default or a YAML file; default: the index's own, else offline"),
-]
 PolicyOption = Annotated[
     Path | None,
     typer.Option(help="policy YAML; default: the bundled configs/moderation.yaml"),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 
 
 @moderate_app.command(DEFAULT_COMMAND)
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="media files or folders (recursed)")],
     policy: PolicyOption = None,
-    index: IndexOption = None,
+    index: ReuseIndexOption = None,
     profile: ProfileOption = None,
     out_paths: Annotated[
         list[Path] | None,
@@ -76,20 +82,22 @@ def scan(
     json_output: JsonOption = False,
 ) -> None:
     """Scan clips for each policy category; findings per time span with their evidence."""
-    # mmretrieval.cli mounts this app, so its helpers are imported when a command runs.
-    from mmretrieval.cli import EXIT_SOME_FAILED, _user_errors, err, out
-
-    with _user_errors():
+    with user_errors():
         for path in out_paths or ():
             check_report_path(path)  # a bad name fails before the scan, not after
         files = collect_media(paths)
-        with _FileProgress(err, len(files)) as on_file:
+        with StageProgress(lambda task: f"files · {task.fields['clips']} clips", clips=0) as bar:
+            bar.update(MODERATING, total=len(files))
+
+            def on_file(summary: FileSummary) -> None:
+                bar.advance(MODERATING, clips=summary.clips)
+
             report = moderate(files, policy, index=index, profile=profile, on_file=on_file)
         written = [write_report(report, path) for path in out_paths or ()]
     if json_output:
         out.print_json(json.dumps(report.to_records()))
     else:
-        _print_scan(report, out)
+        print_scan(report, out)
     for path in written:
         err.print(f"wrote {path}", highlight=False, soft_wrap=True)
     if report.failures:
@@ -109,14 +117,12 @@ def calibrate_command(
     recall: Annotated[
         float | None, typer.Option(help="target recall: the highest threshold keeping it")
     ] = None,
-    index: IndexOption = None,
+    index: ReuseIndexOption = None,
     profile: ProfileOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Pick each signal's threshold from labelled clips and write them into a policy file."""
-    from mmretrieval.cli import _user_errors, err, out
-
-    with _user_errors():
+    with user_errors():
         result = calibrate(labels, policy, precision, recall, index=index, profile=profile)
         write_policy(result, out_path, labels)
     if json_output:
@@ -126,37 +132,8 @@ def calibrate_command(
     err.print(f"wrote {out_path}", highlight=False, soft_wrap=True)
 
 
-class _FileProgress:
-    """A progress bar over files with the clips scanned so far (on stderr, gone when done)."""
-
-    def __init__(self, console, total: int):
-        self.bar = Progress(
-            TextColumn("[bold]moderating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("files · {task.fields[clips]} clips"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.task = self.bar.add_task("moderate", total=total, clips=0)
-        self.clips = 0
-
-    def __enter__(self):
-        self.bar.start()
-        return self.on_file
-
-    def on_file(self, summary: FileSummary) -> None:
-        self.clips += summary.clips
-        self.bar.update(self.task, advance=1, clips=self.clips)
-
-    def __exit__(self, *exc) -> None:
-        self.bar.stop()
-
-
-def _print_scan(report: Report, console) -> None:
-    from mmretrieval.cli import _clock
-
+def print_scan(report: Report, console: Console) -> None:
+    """The findings table, failures, notes and timing of a scan, as people read them."""
     if report.findings:
         table = Table(expand=True)
         for column in ("file", "span", "category", "check at", "signals", "evidence"):
@@ -165,9 +142,9 @@ def _print_scan(report: Report, console) -> None:
             signals = "\n".join(f"{s.signal} {s.score:g} ≥ {s.threshold:g}" for s in f.signals)
             table.add_row(  # names and transcripts are text, never rich markup
                 escape(Path(f.path).name),
-                f"{_clock(f.start)}–{_clock(f.end)}",
+                f"{clock(f.start)}–{clock(f.end)}",
                 escape(f.category),
-                _clock(f.time),
+                clock(f.time),
                 escape(signals),
                 escape(f.text or ""),
             )
@@ -187,7 +164,7 @@ def _print_scan(report: Report, console) -> None:
     )
 
 
-def _print_calibration(result: Calibration, console) -> None:
+def _print_calibration(result: Calibration, console: Console) -> None:
     table = Table(title=f"target {result.metric} {result.target:g} · {result.clips} clips")
     for column in ("category/signal", "threshold", "precision", "recall", "tp/fp/fn", "note"):
         table.add_column(column, overflow="fold")

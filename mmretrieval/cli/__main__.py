@@ -1,0 +1,5 @@
+"""``python -m mmretrieval.cli`` runs ``mmr``."""
+
+from mmretrieval.cli.main import app
+
+app()

@@ -1,0 +1,140 @@
+"""``GET /search`` (text) and ``POST /search`` (an uploaded audio, image or video file)."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
+
+from mmretrieval import export
+from mmretrieval.filters import ClipFilter
+from mmretrieval.query import parse_spaces, parse_weights
+from mmretrieval.search import Hit
+from mmretrieval.server.state import View
+
+UPLOAD_KINDS = ("audio", "image", "video")
+MAX_K = 200
+FORMAT_CHOICES = ("json", *export.FORMATS)
+
+router = APIRouter()
+
+
+def search_filter(
+    path: Annotated[list[str] | None, Query(description="file path globs (any of them)")] = None,
+    after: Annotated[str | None, Query(description="files dated on or after, YYYY-MM-DD")] = None,
+    before: Annotated[str | None, Query(description="files dated on or before")] = None,
+    min_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
+    max_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
+    tag: Annotated[list[str] | None, Query(description="files with all these tags")] = None,
+    any_tag: Annotated[list[str] | None, Query(description="files with any of these")] = None,
+) -> ClipFilter | None:
+    """The same filters as ``mmr search`` (README, "Filters"), from the query string of either
+    search endpoint; a blank date (an empty form field) sets none."""
+    return ClipFilter.from_options(
+        paths=path,
+        after=after or None,
+        before=before or None,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        tags=tag,
+        any_tags=any_tag,
+    )
+
+
+Filter = Annotated[ClipFilter | None, Depends(search_filter)]
+
+
+@router.get(
+    "/search",
+    response_model=list[Hit],
+    response_model_exclude_none=True,
+    responses={200: {"content": {m: {} for m in export.MEDIA_TYPES.values()}}},
+)
+def search_text(
+    view: View,
+    q: Annotated[str, Query(min_length=1, description="what to look for, in words")],
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+    spaces: Annotated[str | None, Query(description="e.g. text,lexical")] = None,
+    weights: Annotated[str | None, Query(description="e.g. text=1,lexical=0.5")] = None,
+    format: Annotated[Literal[FORMAT_CHOICES], Query()] = "json",
+    clip_filter: Filter = None,
+):
+    hits = view.run(
+        lambda library: library.search(
+            text=q,
+            k=k,
+            spaces=parse_spaces(spaces),
+            weights=parse_weights(weights),
+            filter=clip_filter,
+        )
+    )
+    return _respond(hits, format, title=q)
+
+
+@router.post("/search", response_model=list[Hit], response_model_exclude_none=True)
+def search_file(
+    view: View,
+    file: Annotated[UploadFile, File(description="an audio, image or video file")],
+    k: Annotated[int, Form(ge=1, le=MAX_K)] = 10,
+    start: Annotated[float, Form(ge=0)] = 0.0,
+    end: Annotated[float | None, Form(gt=0)] = None,
+    spaces: Annotated[str | None, Form()] = None,
+    weights: Annotated[str | None, Form()] = None,
+    format: Annotated[Literal[FORMAT_CHOICES], Form()] = "json",
+    clip_filter: Filter = None,
+):
+    kind = _upload_kind(file)
+    with tempfile.TemporaryDirectory(prefix="mmr-query-") as folder:
+        path = Path(folder) / f"query{_upload_suffix(file)}"
+        with path.open("wb") as handle:
+            while chunk := file.file.read(1 << 20):
+                handle.write(chunk)
+        if path.stat().st_size == 0:
+            raise HTTPException(400, "the uploaded query file is empty")
+        hits = view.run(
+            lambda library: library.search(
+                **{kind: path},
+                start=start,
+                end=end,
+                k=k,
+                spaces=parse_spaces(spaces),
+                weights=parse_weights(weights),
+                filter=clip_filter,
+            )
+        )
+    return _respond(hits, format, title=file.filename or "query file")
+
+
+def _upload_kind(file: UploadFile) -> str:
+    kind = (file.content_type or "").partition("/")[0]
+    if kind not in UPLOAD_KINDS:
+        raise HTTPException(
+            415,
+            f"query files must be audio/*, image/* or video/*, got {file.content_type!r} "
+            "(with curl: -F 'file=@clip.mp3;type=audio/mpeg')",
+        )
+    return kind
+
+
+def _upload_suffix(file: UploadFile) -> str:
+    """The upload's extension if it is a plain one (decoders use it as a hint), else one for
+    its content type; never anything path-like."""
+    suffix = Path(file.filename or "").suffix.lower()
+    if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+        return suffix
+    return mimetypes.guess_extension(file.content_type or "") or ""
+
+
+def _respond(hits: list[Hit], format: str, title: str):
+    if format == "json":
+        return hits
+    body = export.export_hits(hits, format, title=title)
+    return Response(
+        body,
+        media_type=export.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="mmr-results.{format}"'},
+    )
