@@ -52,7 +52,9 @@ import numpy as np
 import psutil
 from machine import describe
 
-from mmretrieval.store.vectors import EXACT_LIMIT, FaissStore, estimate_bytes, nlist_for
+from mmretrieval.store.faiss import TRAIN_SAMPLE, FaissStore
+from mmretrieval.store.memory import estimate_bytes
+from mmretrieval.store.policy import EXACT_LIMIT, nlist_for, nprobe_for
 
 try:
     from mmretrieval.store.milvus import MilvusStore
@@ -242,14 +244,14 @@ class Run:
     def _raw_ivf(self, factory: str) -> faiss.Index:
         """The same IVF the store builds (same sample, same nprobe), with positions as ids."""
         index = faiss.index_factory(self.args.dim, factory, faiss.METRIC_INNER_PRODUCT)
-        size = max(100_000, 39 * index.nlist)
+        size = max(TRAIN_SAMPLE, 39 * index.nlist)
         rng = np.random.default_rng(0)
         if self.n > size:
             index.train(self.base[np.sort(rng.choice(self.n, size, replace=False))])
         else:
             index.train(self.base)
         index.add(self.base)
-        index.nprobe = max(1, index.nlist // 64)
+        index.nprobe = nprobe_for(index.nlist)
         return index
 
     def _store_rows(self, config, store, raw, truth, build_s, rss_delta) -> dict:

@@ -30,12 +30,13 @@ from machine import describe
 
 from mmretrieval import channels
 from mmretrieval.config import load_profile
-from mmretrieval.library import CATALOG_FILE, VECTORS_DIR, Library
+from mmretrieval.library import CATALOG_FILE, Library
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import resolve
 from mmretrieval.query import Query
+from mmretrieval.store.backends import FAISS_DIR
 from mmretrieval.store.catalog import Catalog, IndexedFile
-from mmretrieval.store.vectors import FaissStore
+from mmretrieval.store.faiss import FaissStore
 
 TARGET_P50_MS = 50.0  # at 100k clips
 TARGET_SIZE = 100_000
@@ -115,7 +116,7 @@ def build_index(
     vocab, weights = np.asarray(words), zipf_weights(len(words))
     catalog = Catalog(folder / CATALOG_FILE, create=True)
     catalog.set_meta("profile", load_profile(profile).model_dump_json())
-    store = FaissStore(folder / VECTORS_DIR, load_profile(profile).store.index)
+    store = FaissStore(folder / FAISS_DIR, load_profile(profile).store.index)
     for number, first in enumerate(range(0, size, per_file)):
         record = synthetic_file(number, min(per_file, size - first), vocab, weights, rng)
         _removed, added = catalog.put_file(record)

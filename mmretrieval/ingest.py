@@ -36,7 +36,7 @@ from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.store.catalog import Catalog, IndexedFile
-from mmretrieval.store.vectors import VectorStore
+from mmretrieval.store.protocol import VectorStore
 
 log = logging.getLogger(__name__)
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import fcntl
-import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from mmretrieval import channels, models
 from mmretrieval.adapters.base import REGISTRY, AdapterSet
 from mmretrieval.adapters.bridge import Bridge
-from mmretrieval.config import Profile, StoreConfig, load_profile
+from mmretrieval.config import Profile, load_profile
 from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import (
@@ -30,16 +25,13 @@ from mmretrieval.ingest import (
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
 from mmretrieval.store import backends
+from mmretrieval.store.backends import INDEX_ID
 from mmretrieval.store.catalog import Catalog
-from mmretrieval.store.vectors import VectorStore
+from mmretrieval.store.lock import LOCK_FILE, write_lock
+from mmretrieval.store.protocol import VectorStore
 from mmretrieval.workers import WorkerPool
 
-log = logging.getLogger(__name__)
-
 CATALOG_FILE = "catalog.sqlite"
-VECTORS_DIR = backends.FAISS_DIR
-INDEX_ID = "index_id"  # catalog meta: marks the Milvus collections this index owns
-LOCK_FILE = "write.lock"
 DEFAULT_PROFILE = "offline"
 
 
@@ -87,7 +79,7 @@ class Library:
             on_start(len(files))
         with self._runner(min(workers, max(1, len(files)))) as runner:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            with _write_lock(self.index_dir / LOCK_FILE):
+            with write_lock(self.index_dir / LOCK_FILE):
                 catalog = self._open_catalog(create=True)
                 store = self._open_store(save_if_rebuilt=True)
                 ingestor = Ingestor(catalog, store, self._pipeline, runner)
@@ -178,43 +170,14 @@ class Library:
         an interrupted migration leaves the index as it was. ``source``, when given, is the
         backend the caller expects the index to use now."""
         old = self.profile.store
-        if source is not None and source != old.backend:
-            raise IndexDirError(
-                f"index {self.index_dir} keeps its vectors in {old.backend}, not {source}"
-            )
-        prefix = collection_prefix or old.collection_prefix
-        try:
-            new = StoreConfig(backend=backend, index=index, uri=uri, collection_prefix=prefix)
-        except ValidationError as exc:
-            problems = "; ".join(e["msg"] for e in exc.errors())
-            raise ConfigError(f"cannot migrate to store {backend}: {problems}") from exc
-        if new == old:
-            raise ConfigError(f"index {self.index_dir} already uses that store: nothing to move")
-        started = time.perf_counter()
-        with _write_lock(self.index_dir / LOCK_FILE):
-            catalog = self._open_catalog()
-            if catalog.get_meta(INDEX_ID) is None:  # an index made before Milvus support
-                catalog.set_meta(INDEX_ID, uuid.uuid4().hex)
-            owner = catalog.get_meta(INDEX_ID)
-            self._store = self._searcher = None
-            store = backends.open_store(new, self.index_dir, owner)
-            backends.rebuild_from(catalog, store)
-            store.save(catalog.generation)
-            recorded = Profile.model_validate_json(catalog.get_meta("profile"))
-            catalog.set_meta(
-                "profile", recorded.model_copy(update={"store": new}).model_dump_json()
-            )
-            self.profile = self.profile.model_copy(update={"store": new})
-            if not backends.same_place(old, new, self.index_dir):
-                backends.discard(old, self.index_dir, owner)
-        return {
-            "index": str(self.index_dir),
-            "from": old.backend,
-            "to": new.backend,
-            "uri": backends.milvus_uri(new, self.index_dir) if backend == "milvus" else None,
-            "vectors": catalog.stats()["vectors"],
-            "seconds": time.perf_counter() - started,
-        }
+        new = backends.migration_target(
+            self.index_dir, old, backend, uri, index, collection_prefix, source
+        )
+        catalog = self._open_catalog()
+        self._store = self._searcher = None
+        report = backends.migrate(catalog, self.index_dir, old, new)
+        self.profile = self.profile.model_copy(update={"store": new})
+        return report
 
     def close(self) -> None:
         """Close the index (catalog, vector store); loaded models stay, so the Library can
@@ -276,29 +239,12 @@ class Library:
         return self._catalog
 
     def _open_store(self, save_if_rebuilt: bool = False) -> VectorStore:
-        """The vector indexes, rebuilt from the catalog if they lag behind it (after a kill).
-
-        FAISS is rebuilt in memory (and saved by a writer). Milvus lives on its server, so a
-        rebuild there is a write: done under the write lock, or skipped while an ingest holds
-        it, since Milvus then has every vector that ingest has added so far."""
+        """The vector store, rebuilt from the catalog if it lags behind it (after a kill);
+        ``save_if_rebuilt``: the caller holds the write lock (``backends.open_current``)."""
         if self._store is None:
-            catalog = self._open_catalog()
-            store = backends.open_store(
-                self.profile.store,
-                self.index_dir,
-                catalog.get_meta(INDEX_ID),
-                exact=catalog.vector_matrix,
+            self._store = backends.open_current(
+                self._open_catalog(), self.profile.store, self.index_dir, writer=save_if_rebuilt
             )
-            if store.generation != catalog.generation:
-                if save_if_rebuilt or self.profile.store.backend == "faiss":
-                    _rebuild(catalog, store, save=save_if_rebuilt)
-                else:
-                    with _write_lock(self.index_dir / LOCK_FILE, required=False) as held:
-                        if held:
-                            _rebuild(catalog, store, save=True)
-                        else:
-                            log.info("an ingest is writing the Milvus store: searched as it is")
-            self._store = store
         return self._store
 
     def _get_searcher(self) -> Searcher:
@@ -324,27 +270,3 @@ def _check_compatible(recorded: Profile, requested: Profile, index_dir: Path) ->
                 f"index {index_dir} was built with {name} model {old.model}, profile "
                 f"{requested.name} uses {new.model}: use the same model or index into a new folder"
             )
-
-
-def _rebuild(catalog: Catalog, store: VectorStore, save: bool) -> None:
-    log.info("vector indexes are behind the catalog: rebuilding them from it")
-    backends.rebuild_from(catalog, store)
-    if save:
-        store.save(catalog.generation)
-
-
-@contextmanager
-def _write_lock(path: Path, required: bool = True) -> Iterator[bool]:
-    """An exclusive lock so two ingests never write one index at once. Yields whether it is
-    held: with ``required=False`` a lock held by another process is no error."""
-    with path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            if required:
-                raise IndexDirError(
-                    f"another process is writing to the index {path.parent}: wait for it to finish"
-                ) from exc
-            yield False
-            return
-        yield True

@@ -28,7 +28,7 @@ from mmretrieval.filters import ClipFilter
 from mmretrieval.lexical import LexicalQuery, LexicalSearch, tokenize
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
-from mmretrieval.store.vectors import VectorStore
+from mmretrieval.store.protocol import VectorStore
 
 SNIPPET_CHARS = 240
 

@@ -17,8 +17,10 @@ from mmretrieval.config import StoreConfig, load_profile
 from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.library import LOCK_FILE, Library
 from mmretrieval.store.backends import open_store
+from mmretrieval.store.faiss import FaissStore
 from mmretrieval.store.milvus import GENERATION, MilvusStore
-from mmretrieval.store.vectors import EXACT_LIMIT, FaissStore
+from mmretrieval.store.policy import EXACT_LIMIT
+from mmretrieval.store.protocol import VectorStore
 
 BACKENDS = ["faiss", "milvus"]
 
@@ -156,6 +158,23 @@ def test_unknown_and_dropped_channels_are_empty(tmp_path, backend):
     assert store.channels() == ["frames"] and store.search("ocr", clustered(1)[0], 5) == []
     store.save(2)
     assert make_store(backend, tmp_path).channels() == ["frames"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_both_stores_implement_the_whole_protocol(tmp_path, backend):
+    store = make_store(backend, tmp_path)
+    assert isinstance(store, VectorStore)
+    members = {name for name in vars(VectorStore) if not name.startswith("_")}
+    members |= set(VectorStore.__annotations__)
+    contract = {"channels", "count", "describe", "add", "remove", "search", "vectors"}
+    contract |= {"rebuild", "drop", "save", "close", "generation"}
+    assert members == contract
+    for name in members:
+        assert hasattr(store, name), name
+    for name in VectorStore.__abstractmethods__:  # written by the backend, not the stub
+        assert getattr(type(store), name) is not getattr(VectorStore, name), name
+    assert isinstance(store.generation, int)
+    store.close()
 
 
 def best(query: np.ndarray, data: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from mmretrieval.errors import ConfigError
-from mmretrieval.store import vectors
-from mmretrieval.store.vectors import FaissStore, estimate_bytes, pq_bytes
+from mmretrieval.store import faiss as faiss_store
+from mmretrieval.store.faiss import STATE_FILE, FaissStore
+from mmretrieval.store.memory import estimate_bytes
+from mmretrieval.store.policy import pq_bytes
 
 DIM = 64
 
@@ -145,10 +147,10 @@ def test_files_saved_after_the_state_was_read_count_as_stale(tmp_path):
     store.add("speech", clip_ids(10), clustered(10))
     store.add("ocr", clip_ids(10), clustered(10, seed=1))
     store.save(5)
-    state = (tmp_path / vectors.STATE_FILE).read_text()
+    state = (tmp_path / STATE_FILE).read_text()
     store.add("speech", clip_ids(20)[10:], clustered(10, seed=2))
     store.save(6)  # the writer's next save ...
-    (tmp_path / vectors.STATE_FILE).write_text(state)  # ... as a reader of the old state sees it
+    (tmp_path / STATE_FILE).write_text(state)  # ... as a reader of the old state sees it
     assert FaissStore(tmp_path).generation == -1
     store.save(6)
     assert FaissStore(tmp_path).generation == 6
@@ -218,7 +220,7 @@ def test_auto_compresses_above_the_memory_budget_and_rescores_exactly(tmp_path, 
         tmp_path, exact_limit=1_000, memory_budget=budget, exact=exact_reader(data, ids)
     )
     kinds = []
-    with caplog.at_level(logging.INFO, logger="mmretrieval.store.vectors"):
+    with caplog.at_level(logging.INFO, logger="mmretrieval.store.faiss"):
         for start in range(0, len(ids), 3_000):
             store.add("speech", ids[start : start + 3_000], data[start : start + 3_000])
             kinds.append(store.describe("speech"))
@@ -345,7 +347,7 @@ def test_one_million_vectors_ivf_pq(tmp_path, record_property):
 def test_search_among_ids_probes_for_the_share_the_channel_holds(tmp_path, monkeypatch, kind):
     """A filter's ids span every channel; IVF (HNSW) must probe (explore) for the share of
     those this channel holds (5% here), not for all of them (which outnumber the channel)."""
-    monkeypatch.setattr(vectors, "EXACT_SUBSET", 100)  # send 1,000 ids through the selector
+    monkeypatch.setattr(faiss_store, "EXACT_SUBSET", 100)  # send 1,000 ids through the selector
     spec, limit, _described = KINDS[kind]
     data, queries = np.split(clustered(20_020, seed=10), [20_000])
     ids = clip_ids(20_000)

@@ -15,19 +15,14 @@ use different prefixes, and one never overwrites another's collections), ``mmr.p
 ``a`` never takes ``a_b``'s collections for its own) and ``mmr.index`` (the index type built, with
 its parameters). Collections without these are not the store's and are left alone.
 
-Index choice (the profile's ``store.index``):
-
-- ``auto`` (default): FLAT (exact) up to ``exact_limit`` (100k) vectors per collection; above that
-  IVF_FLAT with ``nlist`` the power of two nearest ``2 * sqrt(n)`` searched with
-  ``nprobe = nlist / 64``, re-indexed when the collection holds more than ``nlist ** 2`` vectors:
-  the same rule and numbers as ``FaissStore``, so both backends answer alike at every size.
-  Milvus re-indexes from its stored vectors; nothing is sent again.
-- A Milvus index type, optionally with ``|`` and parameters: ``HNSW|M=16,efConstruction=200,ef=128``
-  or ``IVF_FLAT|nlist=1024,nprobe=32``. ``nprobe`` and ``ef`` are search parameters (``ef`` is
-  raised to ``k`` when smaller), the others build parameters. Milvus Lite 3.x builds FLAT,
-  IVF_FLAT, IVF_SQ8, HNSW, HNSW_SQ and AUTOINDEX (HNSW there), no PQ; a Milvus server adds
-  DISKANN, IVF_PQ, SCANN and others. Milvus removes by tombstones in any index type, so, unlike
-  FAISS HNSW, removal never forces a rebuild.
+Index choice (the profile's ``store.index``): ``store.policy``. ``auto`` is FLAT, then IVF_FLAT,
+re-indexed from the vectors Milvus stores (nothing is sent again). Otherwise a Milvus index type,
+optionally with ``|`` and parameters: ``HNSW|M=16,efConstruction=200,ef=128`` or
+``IVF_FLAT|nlist=1024,nprobe=32``. ``nprobe`` and ``ef`` are search parameters (``ef`` is raised
+to ``k`` when smaller), the others build parameters. Milvus Lite 3.x builds FLAT, IVF_FLAT,
+IVF_SQ8, HNSW, HNSW_SQ and AUTOINDEX (HNSW there), no PQ; a Milvus server adds DISKANN, IVF_PQ,
+SCANN and others. Milvus removes by tombstones in any index type, so, unlike FAISS HNSW, removal
+never forces a rebuild.
 
 A store whose collections were built as another type than the profile asks (or that lacks a
 channel's collection) reports generation -1, so its owner rebuilds it from the catalog.
@@ -51,7 +46,9 @@ import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
 from mmretrieval.errors import IndexDirError
-from mmretrieval.store.vectors import AUTO, EXACT_LIMIT, HNSW_EF_SEARCH, NPROBE_FRACTION, nlist_for
+from mmretrieval.store import policy
+from mmretrieval.store.policy import AUTO, EXACT_LIMIT
+from mmretrieval.store.protocol import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +64,7 @@ BATCH_BYTES = 16 << 20  # one insert request (Milvus takes up to 64 MB)
 IDS_PER_REQUEST = 4_096  # ids in one query or delete expression
 
 
-class MilvusStore:
+class MilvusStore(VectorStore):
     """Channels as collections at ``uri``: a ``.db`` path (embedded Milvus Lite) or a server
     address. ``index_spec`` is ``auto`` or a Milvus index type (see the module docstring)."""
 
@@ -83,7 +80,10 @@ class MilvusStore:
         self.prefix = prefix
         self.owner = owner
         self.exact_limit = exact_limit
-        self.index_type, self.build_params, self.search_params = parse_spec(index_spec)
+        self.index_type, params = policy.split_spec(index_spec)
+        self.build_params, self.search_params = {}, {}
+        for key, value in policy.parse_params(params).items():
+            (self.search_params if key in SEARCH_KEYS else self.build_params)[key] = value
         self.client = _connect(uri)
         self._names: dict[str, str] = {}  # channel -> collection
         self._built: dict[str, dict] = {}  # channel -> {"type": ..., "params": {...}}
@@ -218,12 +218,6 @@ class MilvusStore:
         matrix = np.array([stored[i] for i in found.tolist()], dtype=np.float32)
         return found, matrix.reshape(len(found), self._dims[channel])
 
-    def rebuild(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace one channel's collection with one built from scratch over ``vectors``."""
-        self.drop(channel)
-        if len(ids):
-            self.add(channel, ids, vectors)
-
     def drop(self, channel: str) -> None:
         name = self._names.pop(channel, None)
         if name is not None:
@@ -248,16 +242,15 @@ class MilvusStore:
         """The index a collection of ``n`` vectors is built as."""
         if self.index_type != AUTO:
             return {"type": self.index_type, "params": self.build_params}
-        if n <= self.exact_limit:
+        nlist = policy.auto_lists(n, self.exact_limit)
+        if not nlist:
             return {"type": "FLAT", "params": {}}
-        return {"type": "IVF_FLAT", "params": {"nlist": nlist_for(n)}}
+        return {"type": "IVF_FLAT", "params": {"nlist": nlist}}
 
     def _outgrown(self, built: dict, n: int) -> bool:
-        """``auto``: FLAT past the exact limit, or IVF holding more than ``nlist ** 2`` vectors
-        (4x what its lists suit). Removals never turn a collection back into FLAT."""
-        if built["type"] == "FLAT":
-            return n > self.exact_limit
-        return n > built["params"]["nlist"] ** 2
+        """``auto``: whether a collection built as ``built`` is re-indexed at ``n`` vectors."""
+        nlist = 0 if built["type"] == "FLAT" else built["params"]["nlist"]
+        return policy.outgrown(nlist, n, self.exact_limit)
 
     def _fits(self, built: dict) -> bool:
         if self.index_type == AUTO:
@@ -268,9 +261,9 @@ class MilvusStore:
         built = self._built[channel]
         params = dict(self.search_params)
         if built["type"].startswith("IVF"):
-            params.setdefault("nprobe", max(1, built["params"]["nlist"] // NPROBE_FRACTION))
+            params.setdefault("nprobe", policy.nprobe_for(built["params"]["nlist"]))
         if built["type"].startswith("HNSW") or built["type"] == "AUTOINDEX":
-            params["ef"] = max(k, params.get("ef", HNSW_EF_SEARCH))
+            params["ef"] = max(k, params.get("ef", policy.HNSW_EF_SEARCH))
         return params
 
     def _create(self, channel: str, dim: int, index: dict) -> None:
@@ -304,26 +297,6 @@ class MilvusStore:
         # Milvus Lite builds it within the call, and lacks the RPC pymilvus would poll it with
         self.client.create_index(name, params, sync=not self.uri.endswith(".db"))
         self.client.load_collection(name)
-
-
-def parse_spec(spec: str) -> tuple[str, dict, dict]:
-    """``TYPE|key=value,...`` -> (type, build parameters, search parameters)."""
-    index_type, _, params = spec.partition("|")
-    build, search = {}, {}
-    for pair in filter(None, (p.strip() for p in params.split(","))):
-        key, _, value = pair.partition("=")
-        key = key.strip()
-        (search if key in SEARCH_KEYS else build)[key] = _number(value.strip())
-    return index_type.strip() or AUTO, build, search
-
-
-def _number(value: str) -> int | float | str:
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
 
 
 def _id_filter(ids: np.ndarray) -> str:

@@ -1,49 +1,18 @@
-"""Vector indexes, one per channel (e.g. ``speech`` and ``ocr`` in the ``text`` space).
+"""``FaissStore``: the ``VectorStore`` protocol on FAISS, embedded; index files under
+``<index>/vectors``, one per channel, and ``store.json`` naming the catalog generation they match
+and the index type (another type than the profile asks: every channel is rebuilt). Which type a
+channel is built as: ``store.policy``.
 
-``VectorStore`` is what the rest of the code uses; ``FaissStore`` is the embedded default. The
-indexes are derived data: the catalog holds every vector, so a store whose saved generation
-differs from the catalog's is rebuilt from it (after a crash, or an index type change).
-
-Index choice (``index_spec``, the profile's ``store.index``):
-
-- ``auto`` (default) picks by size and memory, per channel:
-
-  - up to ``exact_limit`` (100k) vectors: exact ``Flat``;
-  - above, while ``IVF,Flat`` takes at most ``memory_budget`` (2 GiB by default: about 1M
-    512-d or 1.3M 384-d vectors): ``IVF{nlist},Flat`` with ``nlist`` the power of two nearest
-    ``2 * sqrt(n)`` (2048 at 1M), k-means trained on a sample of up to 100k of its vectors,
-    searched with ``nprobe = nlist / 64``. Measured on 1M x 512-d clustered vectors
-    (``benchmarks/index_bench.py``): recall@10 1.0 against exact search at about 3 ms per
-    query on 2 cores, where HNSW (``HNSW32,Flat``) takes minutes to build, recalls less at
-    equal latency and cannot remove vectors. Uniform random vectors, which have no clusters for
-    IVF to use, recall only 0.07 at that nprobe; embeddings of real media are clustered, but a
-    corpus that is not needs a larger ``nprobe`` (``auto|nprobe=...``) or exact ``Flat``;
-  - above the budget: ``IVF{nlist},PQ{d/8}x8``, one byte per 8 dimensions (64 bytes for a
-    512-d vector instead of 2048; about 140 with ids and the id map). PQ scores are
-    approximate: alone they recall about half of the true top 10 (1M x 512-d clustered), but
-    the true top 10 lie within PQ's first 100 for ~98% of them. So when the store is given
-    ``exact`` (a way to read the exact vectors: the library passes the catalog's), each search
-    re-scores its first ``max(k, REFINE_CANDIDATES)`` PQ candidates with the exact vectors and
-    returns exact scores; ``vectors`` reads them there too. That costs no memory, the catalog
-    being on disk anyway.
-
-  A memory estimate is logged before every build (a warning when it exceeds the memory
-  available now): ``estimate_bytes``.
-- Growth: when an ``add`` takes an ``auto`` channel over ``exact_limit``, the channel is rebuilt
-  right away from its own vectors (read back from the index) as IVF, and again whenever it holds
-  more than ``nlist ** 2`` vectors (4x the size its ``nlist`` suits: at 262k, 1.05M, 4.2M...), so
-  lists stay short, or when ``IVF,Flat`` outgrows the memory budget (as IVF-PQ). An IVF-PQ
-  channel is never rebuilt from its own codes (they are lossy): it keeps its trained quantizer
-  and grows by adding; ``rebuild`` (from the catalog, e.g. after deleting ``<index>/vectors``)
-  retrains it for its size. Removals never turn a channel back into a smaller type.
-- Any FAISS factory string, e.g. ``HNSW32,Flat`` or ``IVF4096,PQ64x8``. A type that needs
-  training starts as exact Flat and is built once the channel holds enough vectors to train it
-  (39 per k-means centroid, FAISS's own minimum; at least 10k).
-- Search-time parameters: append ``|`` and a FAISS ``ParameterSpace`` string, e.g.
-  ``auto|nprobe=64`` or ``HNSW32,Flat|efSearch=256``. Unset, IVF types search ``nlist / 64``
-  lists and HNSW types use ``efSearch=128``. Changing them needs no rebuild.
-
-Building holds the channel's vectors in memory once (read from the catalog or the index).
+When ``auto`` compresses a channel to IVF-PQ its scores are approximate: alone they recall about
+half of the true top 10 (1M x 512-d clustered), but the true top 10 lie within PQ's first 100 for
+~98% of them. So when the store is given ``exact`` (a way to read the exact vectors: the library
+passes the catalog's), each search re-scores its first ``max(k, REFINE_CANDIDATES)`` PQ
+candidates with the exact vectors and returns exact scores; ``vectors`` reads them there too.
+That costs no memory, the catalog being on disk anyway. A type that needs training (a factory
+string such as ``IVF4096,PQ64x8``) starts as exact Flat and is built once the channel holds
+enough vectors to train it (39 per k-means centroid, FAISS's own minimum; at least 10k).
+Building holds the channel's vectors in memory once (read from the catalog or the index), and
+logs a memory estimate first (``store.memory``).
 
 Ids are catalog clip ids: IVF types hold them natively (with a hash map from id to vector for
 ``vectors``), every other type sits inside ``IndexIDMap2``. Flat-like and IVF types remove in
@@ -83,63 +52,32 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 import faiss
 import numpy as np
 
 from mmretrieval.config import StoreConfig
 from mmretrieval.errors import ConfigError
+from mmretrieval.store import policy
+from mmretrieval.store.memory import available_memory, estimate_bytes, gib
+from mmretrieval.store.policy import AUTO, EXACT_LIMIT, MEMORY_BUDGET
+from mmretrieval.store.protocol import ExactVectors, VectorStore
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "store.json"
-AUTO = "auto"
-EXACT_LIMIT = 100_000  # auto: exact Flat up to this many vectors per channel
-# auto: IVF,Flat while it takes at most this many bytes, IVF-PQ above (2 GiB)
-MEMORY_BUDGET = StoreConfig.model_fields["memory_budget"].default
-PQ_DIMS_PER_BYTE = 8  # auto's IVF-PQ codes: one byte (sub-quantizer) per this many dimensions
 REFINE_CANDIDATES = 100  # lossy channels: PQ candidates re-scored exactly per search, at least
 TRAIN_SAMPLE = 100_000  # vectors k-means trains on (more when nlist needs 39 per centroid)
 MIN_TRAIN = 10_000  # the fewest vectors a type that needs training is built from
-NPROBE_FRACTION = 64  # IVF searches nlist / 64 lists unless told otherwise
-HNSW_EF_SEARCH = 128
 EXACT_SUBSET = 8_192  # a search among at most this many ids scores them exactly
 BITMAP_DENSITY = 256  # ids 1 in 256 dense or more: a bitmap selects them (else a hash set)
 MMAP_SHARE = 0.5  # mmap auto: map index files larger than this share of available memory
-ID_BYTES = 8  # an id in an IVF list or an IndexIDMap2
-MAP_ENTRY_BYTES = 48  # a hash map entry (IVF direct map, IndexIDMap2 reverse map), measured
 GPU_MAX_K = 2048  # FAISS GPU indexes return at most this many neighbours
 
-# (channel, ids) -> (the ids found, their exact vectors), e.g. read from the catalog
-ExactVectors = Callable[[str, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-
-class VectorStore(Protocol):
-    generation: int
-
-    def channels(self) -> list[str]: ...
-
-    def add(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-
-    def remove(self, ids: np.ndarray) -> None: ...
-
-    def search(
-        self, channel: str, query: np.ndarray, k: int, ids: np.ndarray | None = None
-    ) -> list[tuple[int, float]]: ...
-
-    def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def rebuild(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-
-    def save(self, generation: int) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class FaissStore:
+class FaissStore(VectorStore):
     """FAISS indexes under ``folder``; ``index_spec`` is ``auto`` or a FAISS factory string,
     either optionally followed by ``|`` and search parameters; ``exact`` reads exact vectors
     for channels with lossy codes (see the module docstring for all of it)."""
@@ -156,7 +94,7 @@ class FaissStore:
     ):
         self.folder = folder
         self.index_spec = index_spec
-        self.factory, self.search_params = _parse_spec(index_spec)
+        self.factory, self.search_params = policy.split_spec(index_spec)
         self.exact_limit = exact_limit
         self.memory_budget = memory_budget
         self.mmap = mmap
@@ -172,7 +110,7 @@ class FaissStore:
         state_path = folder / STATE_FILE
         if state_path.exists():
             state = json.loads(state_path.read_text())
-            saved = _parse_spec(state.get("index", AUTO))[0]
+            saved = policy.split_spec(state.get("index", AUTO))[0]
             # another index type: report a stale generation so the owner rebuilds every channel
             self.generation = state["generation"] if saved == self.factory else -1
             if saved != self.factory:
@@ -327,12 +265,6 @@ class FaissStore:
             return found, np.zeros((0, index.d), dtype=np.float32)
         return self.exact(channel, found)
 
-    def rebuild(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace one channel's index with one built from scratch over ``vectors``."""
-        self.drop(channel)
-        if len(ids):
-            self.add(channel, ids, vectors)
-
     def drop(self, channel: str) -> None:
         self.indexes.pop(channel, None)
         self._sorted_ids.pop(channel, None)
@@ -377,13 +309,14 @@ class FaissStore:
             if index is None:
                 return target
             if flat:
-                return None if target == "Flat" else target
+                return target if policy.outgrown(0, n, self.exact_limit) else None
             inner = _inner(index)
             if isinstance(inner, faiss.IndexIVFFlat):
-                compress = not target.endswith(",Flat")  # outgrew the memory budget
-                grown = n > inner.nlist**2  # 4x what 2 * sqrt(n) lists suit
-                return target if compress or grown else None
-            return None  # lossy codes are not rebuilt from themselves (module docstring)
+                # rebuilt when grown, or as another type: over the memory budget (IVF-PQ) or,
+                # after removals, back under the exact limit (Flat)
+                grown = policy.outgrown(inner.nlist, n, self.exact_limit)
+                return target if grown or not target.endswith(",Flat") else None
+            return None  # lossy codes are not rebuilt from themselves (store.policy)
         need = _min_train(dim, self.factory)
         target = self.factory if n >= need else "Flat"
         if index is None:
@@ -393,12 +326,7 @@ class FaissStore:
 
     def _auto(self, dim: int, n: int) -> str:
         """The type ``auto`` gives a channel of ``n`` vectors of ``dim`` dimensions."""
-        if n <= self.exact_limit:
-            return "Flat"
-        flat = f"IVF{nlist_for(n)},Flat"
-        if estimate_bytes(flat, dim, n) <= self.memory_budget:
-            return flat
-        return f"IVF{nlist_for(n)},PQ{pq_bytes(dim)}x8np"  # np: no polysemous training (slow)
+        return policy.auto_factory(dim, n, self.exact_limit, self.memory_budget)
 
     def _build(
         self, channel: str, factory: str, ids: np.ndarray, vectors: np.ndarray
@@ -413,8 +341,8 @@ class FaissStore:
             factory,
             n,
             dim,
-            _gib(estimate),
-            _gib(available),
+            gib(estimate),
+            gib(available),
         )
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
         if not index.is_trained:
@@ -436,10 +364,10 @@ class FaissStore:
     def _set_search_params(self, index: faiss.Index) -> None:
         ivf = faiss.try_extract_index_ivf(index)
         if ivf is not None:
-            ivf.nprobe = max(1, ivf.nlist // NPROBE_FRACTION)
+            ivf.nprobe = policy.nprobe_for(ivf.nlist)
         inner = _inner(index)
         if isinstance(inner, faiss.IndexHNSW):
-            inner.hnsw.efSearch = HNSW_EF_SEARCH
+            inner.hnsw.efSearch = policy.HNSW_EF_SEARCH
         if self.search_params:
             faiss.ParameterSpace().set_index_parameters(index, self.search_params)
 
@@ -454,7 +382,7 @@ class FaissStore:
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mapped else 0)
         if mapped:
             self._mapped.add(channel)
-            log.info("channel %s: %s memory-mapped from %s", channel, _gib(size), path)
+            log.info("channel %s: %s memory-mapped from %s", channel, gib(size), path)
         self._set_search_params(index)
         return index
 
@@ -587,11 +515,6 @@ def _search_selected(
     return found[0], scores[0]
 
 
-def _parse_spec(spec: str) -> tuple[str, str]:
-    factory, _, params = spec.partition("|")
-    return factory.strip() or AUTO, params.strip()
-
-
 def _inner(index: faiss.Index) -> faiss.Index:
     return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
 
@@ -619,40 +542,6 @@ def _lossy(index: faiss.Index) -> bool:
     return not isinstance(inner, faiss.IndexFlat)
 
 
-def nlist_for(n: int) -> int:
-    """The IVF list count ``auto`` builds a channel of ``n`` vectors with."""
-    return 2 ** round(math.log2(2 * math.sqrt(n)))
-
-
-def pq_bytes(dim: int) -> int:
-    """The code size (sub-quantizers) of ``auto``'s IVF-PQ for ``dim`` dimensions: the largest
-    divisor of ``dim`` at most ``dim / PQ_DIMS_PER_BYTE``."""
-    top = max(1, dim // PQ_DIMS_PER_BYTE)
-    return next(m for m in range(top, 0, -1) if dim % m == 0)
-
-
-def estimate_bytes(factory: str, dim: int, n: int) -> int:
-    """About how much memory a channel index of type ``factory`` over ``n`` vectors takes:
-    codes, ids and id map per vector, plus what does not grow with ``n`` (centroids)."""
-    per_vector, fixed = _footprint(factory, dim)
-    return int(fixed + per_vector * n)
-
-
-@functools.cache
-def _footprint(factory: str, dim: int) -> tuple[float, int]:
-    """(bytes per vector, fixed bytes) of an index type, from an empty one."""
-    index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        return ivf.code_size + ID_BYTES + MAP_ENTRY_BYTES, 4 * dim * ivf.nlist
-    per_vector = ID_BYTES + MAP_ENTRY_BYTES  # IndexIDMap2's ids and reverse map
-    if isinstance(index, faiss.IndexHNSW):
-        per_vector += 4 * index.hnsw.nb_neighbors(0) * 1.1  # level-0 links and the levels above
-        index = faiss.downcast_index(index.storage)
-    code_size = index.code_size if isinstance(index, faiss.IndexFlatCodes) else 4 * dim
-    return per_vector + code_size, 0
-
-
 @functools.cache
 def _min_train(dim: int, factory: str) -> int:
     """How many vectors a ``factory`` index needs to be trained on (0: none)."""
@@ -661,19 +550,6 @@ def _min_train(dim: int, factory: str) -> int:
         return 0
     ivf = faiss.try_extract_index_ivf(probe)
     return max(MIN_TRAIN, 39 * ivf.nlist) if ivf is not None else MIN_TRAIN
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (Linux: MemAvailable; elsewhere the free pages, or all)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    pages = os.sysconf_names.get("SC_AVPHYS_PAGES", os.sysconf_names["SC_PHYS_PAGES"])
-    return os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _gpu_wanted(gpu: bool | Literal["auto"]) -> bool:
@@ -685,10 +561,6 @@ def _gpu_wanted(gpu: bool | Literal["auto"]) -> bool:
             "in place of faiss-cpu) on a machine with CUDA, or set store.gpu to auto"
         )
     return gpu is not False and count > 0
-
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:.2f} GiB"
 
 
 def _file_key(path: Path) -> list[int]:
