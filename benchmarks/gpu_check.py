@@ -7,8 +7,10 @@ It measures
 
 * the image tower (``get_image_features`` on 224x224 inputs) in frames/s at batch 64 and 256,
   fp32 and fp16 autocast; then ``ClipEncoder.embed_images`` on a ``save_pretrained`` folder of
-  the same random model, on 448x252 uint8 frames (what ingest decodes), so preprocessing,
-  host-to-device copies and normalisation count, with preprocessing alone timed beside it;
+  the same random model, on 398x224 uint8 frames (what ingest decodes for a 16:9 video), so
+  preprocessing, host-to-device copies and normalisation count, with preprocessing alone timed
+  beside it, in each ``adapters.clip.dtype`` (float32, float16, bfloat16 on CUDA; how far each
+  one's vectors are from float32's is the cost of the faster choice);
 * exact inner-product top-10 over 1M x 512 unit vectors for 1,000 queries, one at a time
   (QPS, p50/p95 latency) and batched: FAISS on the GPU when the installed FAISS has GPU support,
   ``torch.topk`` of a chunked matmul on the GPU always, and FAISS flat on the CPU for
@@ -39,14 +41,14 @@ from machine import describe
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
-FRAME_SHAPE = (252, 448, 3)  # a 16:9 frame decoded at the clip adapter's max_side 448
+FRAME_SHAPE = (224, 398, 3)  # a 16:9 frame decoded with CLIP's shortest side, 224
 SEED = 0
 
 
 @dataclass(frozen=True)
 class Sizes:
     batches: tuple[int, ...]
-    half: bool  # fp16 autocast runs too (CUDA only)
+    half: bool  # fp16 autocast runs too, and ClipEncoder in float16 and bfloat16 (CUDA only)
     tower_seconds: float  # timed loop length per batch size and dtype
     tower_min_iterations: int
     encoder_frames: int
@@ -226,14 +228,38 @@ def clip_encoder() -> tuple[type, type, str]:
 
 def encoder_throughput(folder: Path, device: str, sizes: Sizes) -> list[dict]:
     """Frames/s of ``ClipEncoder.embed_images`` (preprocessing included), and of preprocessing
-    alone, on ``sizes.encoder_frames`` frames per batch size."""
+    alone, on ``sizes.encoder_frames`` frames per batch size and dtype; each dtype's vectors
+    compared with float32's (the lowest cosine)."""
     encoder_class, config_class, how = clip_encoder()
     rng = np.random.default_rng(SEED)
     distinct = [rng.integers(0, 256, FRAME_SHAPE, dtype=np.uint8) for _ in range(16)]
     frames = [distinct[i % len(distinct)] for i in range(sizes.encoder_frames)]
-    started = time.perf_counter()
-    encoder = encoder_class(config_class(model=str(folder), device=device))
-    load_seconds = time.perf_counter() - started
+    dtypes = ("float32", "float16", "bfloat16") if sizes.half else ("float32",)
+    rows: list[dict] = []
+    exact = None
+    for dtype in dtypes:
+        started = time.perf_counter()
+        encoder = encoder_class(config_class(model=str(folder), device=device, dtype=dtype))
+        load_seconds = time.perf_counter() - started
+        found = encoder_rows(encoder, frames, device, sizes)
+        vectors = encoder.embed_images(distinct)
+        exact = vectors if exact is None else exact
+        for row in found:
+            row["dtype"] = str(encoder.dtype).removeprefix("torch.")
+            row["load_seconds"] = load_seconds
+            row["import"] = how
+            row["min_cosine_to_float32"] = float(np.min(np.sum(vectors * exact, axis=1)))
+        rows += found
+        del encoder
+        if device == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+    return rows
+
+
+def encoder_rows(encoder, frames: list[np.ndarray], device: str, sizes: Sizes) -> list[dict]:
+    """One row per batch size: end-to-end and preprocessing-only frames/s of one encoder."""
     image_processor = encoder.processor.image_processor
     rows = []
     for batch in sizes.batches:
@@ -267,8 +293,6 @@ def encoder_throughput(folder: Path, device: str, sizes: Sizes) -> list[dict]:
         )
     for row in rows:
         row["image_processor"] = type(image_processor).__name__
-        row["load_seconds"] = load_seconds
-        row["import"] = how
     return rows
 
 
@@ -506,10 +530,11 @@ def main() -> None:
             print(f"  note: {notes[-1]}")
     for row in encoder:
         print(
-            f"  batch {row['batch']:>4} fp32 {row['frames_per_second']:>9,.0f} frames/s "
-            f"end to end; preprocessing alone {row['preprocess_frames_per_second']:,.0f} "
-            f"frames/s ({row['preprocess_share']:.0%} of the time, "
-            f"{row['image_processor']})",
+            f"  batch {row['batch']:>4} {row['dtype']:<8} {row['frames_per_second']:>9,.0f} "
+            f"frames/s end to end; preprocessing alone "
+            f"{row['preprocess_frames_per_second']:,.0f} frames/s ({row['preprocess_share']:.0%} "
+            f"of the time, {row['image_processor']}); lowest cosine to float32 "
+            f"{row['min_cosine_to_float32']:.5f}",
             flush=True,
         )
 

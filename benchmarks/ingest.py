@@ -247,7 +247,7 @@ adapters:
   speech: {{model: "bundled:tiny.en"}}
   ocr: {{rate: 0.5, max_side: 960, min_confidence: 0.6}}
   text: {{model: "bundled:all-MiniLM-L6-v2"}}
-  clip: {{model: "{clip}", device: cpu, frame_rate: 1.0, max_frames: 16, max_side: 448}}
+  clip: {{model: "{clip}", device: cpu, frame_rate: 1.0, max_frames: 16}}
   clap: {{model: "{clap}", device: cpu}}
 bridge: {{path: "{folder / "bridge.npz"}"}}
 hub:

@@ -106,9 +106,11 @@ class ClipConfig(_Section):
     model: str = Field("openai/clip-vit-base-patch32", description="HF id or folder of a CLIP")
     batch_size: int = Field(32, ge=1)
     device: str = "auto"
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+        "float32", description="weights and inputs on CUDA; the CPU always runs float32"
+    )
     frame_rate: float = Field(1.0, gt=0, description="frames per second sampled for embedding")
     max_frames: int = Field(16, ge=1, description="most frames pooled (and kept) per clip")
-    max_side: int = Field(448, ge=64, description="frames are decoded at most this large")
     duplicate_threshold: float = Field(
         3.0, ge=0, description="mean abs grey change (0-255) under which a frame repeats the last"
     )

@@ -198,7 +198,7 @@ class Pipeline:
         if encoder is None:
             return None
         config = self.profile.adapters.clip
-        frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
+        frames = iter_frames(path, config.frame_rate, start, end, short_side=encoder.input_side)
         decode_before = self.timer.seconds["decode"]
         started = time.perf_counter()
         result = frame_vectors(self.timer.iterate(frames, "decode"), encoder, config)

@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
-
 from mmretrieval import channels
 from mmretrieval.embed import mean_direction
-from mmretrieval.errors import ConfigError, MediaError, MMRError
+from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.ingest import Pipeline
+from mmretrieval.media.images import load_image
 from mmretrieval.media.probe import probe
 from mmretrieval.search import EncodedQuery
 
@@ -68,12 +66,7 @@ class QueryEncoder:
 
     def _image(self, path: Path) -> EncodedQuery:
         clip = self._require("clip", "image")
-        try:
-            with Image.open(path) as image:
-                pixels = np.asarray(image.convert("RGB"))
-        except (OSError, UnidentifiedImageError) as exc:
-            raise MediaError(f"cannot read query image {path}: {exc}") from exc
-        vector = clip.embed_images([pixels])[0]
+        vector = clip.embed_images([load_image(path)])[0]
         vectors = {channels.CLIP_SPACE: vector}
         if (bridge := self.adapters.bridge()) is not None:
             vectors[channels.CLAP_SPACE] = bridge.to_source(vector)

@@ -141,3 +141,111 @@ def test_missing_or_wrong_model_folder(tmp_path):
         ClapEncoder(ClapConfig(model=str(tmp_path / "no-such-model"), device="cpu"))
     with pytest.raises(ModelMissingError, match="does not hold a CLAP model"):
         ClapEncoder(ClapConfig(model=str(tmp_path), device="cpu"))
+
+
+# --- fed as LAION's CLAP was trained -----------------------------------------------------------
+
+
+def _reference_features(output) -> np.ndarray:
+    """Unit vectors from transformers' own ClapModel output."""
+    import torch
+
+    return torch.nn.functional.normalize(output.pooler_output.float(), dim=-1).numpy()
+
+
+def test_text_is_cut_at_laion_77_tokens(encoder, caplog):
+    import torch
+    from transformers import ClapModel
+
+    long = "the sound of rain on a quiet street at night " * 12
+    assert encoder.max_text_tokens == 77  # the tokenizer saved with it allows 512
+    assert encoder.processor.tokenizer.model_max_length == 512
+    assert encoder.truncated([long, "rain"]) == [True, False]
+    tokenizer = encoder.processor.tokenizer
+    ids = tokenizer(long)["input_ids"]
+    assert len(ids) > 77
+    cut = torch.tensor([ids[:76] + [tokenizer.eos_token_id]])  # laion_clap: max_length 77
+    model = ClapModel.from_pretrained(encoder.model.name_or_path).eval()
+    with torch.inference_mode():
+        expected = _reference_features(
+            model.get_text_features(input_ids=cut, attention_mask=torch.ones_like(cut))
+        )
+    with caplog.at_level("INFO", logger="mmretrieval.adapters.tokens"):
+        vectors = encoder.embed_text([long, "rain"])
+    np.testing.assert_allclose(vectors[:1], expected, atol=1e-5)
+    assert "1 of 2 texts cut" in caplog.text
+
+
+def test_logit_scale_is_the_audio_scale_of_the_checkpoint(clap_dir, tmp_path, sounds):
+    import torch
+    from transformers import ClapModel, ClapProcessor
+
+    from mmretrieval.moderation.detectors import zero_shot
+    from mmretrieval.moderation.policy import ZeroShotSignal
+
+    model = ClapModel.from_pretrained(clap_dir)
+    with torch.no_grad():  # learnt values other than the initial ones, audio and text apart
+        model.logit_scale_a.fill_(np.log(23.0))
+        model.logit_scale_t.fill_(np.log(41.0))
+    model.save_pretrained(tmp_path)
+    ClapProcessor.from_pretrained(clap_dir).save_pretrained(tmp_path)
+    encoder = ClapEncoder(ClapConfig(model=str(tmp_path), device="cpu"))
+    assert encoder.logit_scale == pytest.approx(23.0, rel=1e-6)
+
+    prompts = ["a dog barking", "a bell ringing", "rain on the road", "the city council"]
+    signal = ZeroShotSignal(type="clap", positive=prompts[:2], negative=prompts[2:], threshold=0.5)
+    scale = signal.softmax_scale(encoder)
+    assert scale == encoder.logit_scale
+    waves = list(sounds.values())
+    ours = zero_shot(encoder.embed_audio(waves), encoder.embed_text(prompts), 2, scale)
+    processor = ClapProcessor.from_pretrained(tmp_path)
+    with torch.inference_mode():  # CLAP's own audio-to-text logits (logit_scale_a)
+        text = processor.tokenizer(prompts, padding=True, return_tensors="pt")
+        audio = processor.feature_extractor(waves, sampling_rate=RATE, return_tensors="pt")
+        logits = model.eval()(
+            **text, input_features=audio["input_features"], is_longer=audio["is_longer"]
+        ).logits_per_audio
+    np.testing.assert_allclose(ours, logits.softmax(dim=-1)[:, :2].sum(dim=1).numpy(), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def fused_dir(tmp_path_factory):
+    return make_tiny_clap(tmp_path_factory.mktemp("tiny_clap_fused"), fused=True)
+
+
+def test_fused_checkpoint_reads_each_window_whole_and_deterministically(fused_dir, sounds):
+    """LAION's inference for audio no longer than the window: the mel spectrogram stacked four
+    times, ``is_longer`` false, so the fusion branch is not used and nothing is random."""
+    import torch
+    from transformers import ClapModel, ClapProcessor
+
+    encoder = ClapEncoder(ClapConfig(model=str(fused_dir), batch_size=4, device="cpu"))
+    assert encoder.fused
+    waves = list(sounds.values())
+    vectors = encoder.embed_audio(waves)
+    np.testing.assert_array_equal(encoder.embed_audio(waves), vectors)
+
+    model = ClapModel.from_pretrained(fused_dir).eval()
+    extractor = ClapProcessor.from_pretrained(fused_dir).feature_extractor
+    features = extractor(waves, sampling_rate=RATE, truncation="fusion", return_tensors="pt")
+    mels = features["input_features"]
+    assert mels.shape[1] == 4 and bool((mels == mels[:, :1]).all())  # four copies of one mel
+    assert int(features["is_longer"].sum()) == 1  # the extractor's random pick for training
+    with torch.inference_mode():
+        expected = _reference_features(
+            model.get_audio_features(
+                input_features=mels, is_longer=torch.zeros((len(waves), 1), dtype=torch.bool)
+            )
+        )
+        picked = _reference_features(
+            model.get_audio_features(input_features=mels, is_longer=features["is_longer"])
+        )
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+    assert not np.allclose(picked, expected, atol=1e-3)  # the random flag would change one
+
+    long = np.concatenate([np.resize(sounds["tone"], 10 * RATE), sounds["noise"]])  # 13 s
+    first = encoder.embed_audio([long])
+    np.testing.assert_array_equal(encoder.embed_audio([long]), first)
+    windows = encoder.embed_audio([long[: 10 * RATE], long[10 * RATE :]])
+    pooled = windows[0] * 10 + windows[1] * 3
+    np.testing.assert_allclose(first[0], pooled / np.linalg.norm(pooled), atol=1e-5)

@@ -161,3 +161,134 @@ def test_folder_without_a_clip_says_so(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a model")
     with pytest.raises(ModelMissingError, match="not a CLIP checkpoint"):
         ClipEncoder(ClipConfig(model=str(tmp_path), device="cpu"))
+
+
+# --- fed as CLIP was trained -------------------------------------------------------------------
+
+
+def _reference_unit(features) -> np.ndarray:
+    """Projected features from transformers' own CLIPModel, normalised as CLIP does."""
+    output = features.pooler_output if hasattr(features, "pooler_output") else features
+    return torch.nn.functional.normalize(output.float(), dim=-1).numpy()
+
+
+@pytest.fixture(scope="module")
+def fp16_clip_folder(tmp_path_factory: pytest.TempPathFactory, clip_folder: Path) -> Path:
+    """The tiny CLIP saved in float16, as many hub checkpoints are."""
+    from transformers import AutoProcessor, CLIPModel
+
+    folder = tmp_path_factory.mktemp("tiny-clip-fp16")
+    CLIPModel.from_pretrained(clip_folder).half().save_pretrained(folder)
+    AutoProcessor.from_pretrained(clip_folder).save_pretrained(folder)
+    return folder
+
+
+def test_half_precision_checkpoint_runs_in_float32_on_the_cpu(fp16_clip_folder: Path) -> None:
+    from transformers import AutoProcessor, CLIPModel
+
+    encoder = ClipEncoder(ClipConfig(model=str(fp16_clip_folder), device="cpu", dtype="float16"))
+    assert encoder.dtype == torch.float32
+    assert {p.dtype for p in encoder.model.parameters()} == {torch.float32}
+    reference = CLIPModel.from_pretrained(fp16_clip_folder, dtype=torch.float32).eval()
+    processor = AutoProcessor.from_pretrained(fp16_clip_folder)
+    with torch.inference_mode():
+        pixels = processor.image_processor(
+            images=_images(), input_data_format="channels_last", return_tensors="pt"
+        )
+        expected = _reference_unit(reference.get_image_features(**pixels))
+    np.testing.assert_allclose(encoder.embed_images(_images()), expected, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_cuda_runs_in_the_profile_dtype(clip_folder: Path, dtype: str) -> None:
+    cpu = ClipEncoder(ClipConfig(model=str(clip_folder), device="cpu"))
+    gpu = ClipEncoder(ClipConfig(model=str(clip_folder), device="cuda", dtype=dtype))
+    assert {p.dtype for p in gpu.model.parameters()} == {getattr(torch, dtype)}
+    vectors = gpu.embed_images(_images())
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, cpu.embed_images(_images()), atol=3e-2)
+    np.testing.assert_allclose(gpu.embed_text(TEXTS), cpu.embed_text(TEXTS), atol=3e-2)
+
+
+def test_logit_scale_is_the_checkpoints_and_gives_clips_own_zero_shot(
+    tmp_path: Path, clip_folder: Path
+) -> None:
+    from transformers import AutoProcessor, CLIPModel
+
+    from mmretrieval.moderation.detectors import zero_shot
+    from mmretrieval.moderation.policy import ZeroShotSignal
+
+    model = CLIPModel.from_pretrained(clip_folder)
+    with torch.no_grad():
+        model.logit_scale.fill_(np.log(37.5))  # a learnt value other than the initial one
+    model.save_pretrained(tmp_path)
+    AutoProcessor.from_pretrained(clip_folder).save_pretrained(tmp_path)
+    encoder = ClipEncoder(ClipConfig(model=str(tmp_path), device="cpu"))
+    assert encoder.logit_scale == pytest.approx(37.5, rel=1e-6)
+
+    prompts = ["a photo of a cat", "a dog", "the sea at night", "a news studio"]
+    signal = ZeroShotSignal(type="clip", positive=prompts[:2], negative=prompts[2:], threshold=0.5)
+    scale = signal.softmax_scale(encoder)
+    assert scale == encoder.logit_scale
+    ours = zero_shot(encoder.embed_images(_images()), encoder.embed_text(prompts), 2, scale)
+    processor = AutoProcessor.from_pretrained(tmp_path)
+    with torch.inference_mode():  # CLIP's own image-to-text logits and their softmax
+        text = processor.tokenizer(prompts, padding=True, return_tensors="pt")
+        images = processor.image_processor(
+            images=_images(), input_data_format="channels_last", return_tensors="pt"
+        )
+        logits = model.eval()(**text, **images).logits_per_image
+        probabilities = logits.softmax(dim=-1).numpy()
+    np.testing.assert_allclose(ours, probabilities[:, :2].sum(axis=1), atol=1e-5)
+
+
+def test_long_text_is_cut_to_77_tokens_as_openai_clip_cuts_it(
+    encoder: ClipEncoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    from transformers import CLIPModel
+
+    long, short = TEXTS[3], TEXTS[0]
+    assert encoder.truncated([long, short]) == [True, False]
+    tokenizer = encoder.processor.tokenizer
+    ids = tokenizer(long)["input_ids"]
+    assert len(ids) > 77
+    cut = ids[:76] + [tokenizer.eos_token_id]  # clip.tokenize(truncate=True): 76 + end token
+    reference = CLIPModel.from_pretrained(encoder.model.name_or_path).eval()
+    with torch.inference_mode():
+        expected = _reference_unit(reference.get_text_features(input_ids=torch.tensor([cut])))
+    with caplog.at_level("INFO", logger="mmretrieval.adapters.tokens"):
+        vectors = encoder.embed_text([long, short])
+    np.testing.assert_allclose(vectors[:1], expected, atol=1e-5)
+    assert "1 of 2 texts cut" in caplog.text
+
+
+def test_wide_frames_are_decoded_at_the_size_the_processor_needs(
+    tmp_path: Path, encoder: ClipEncoder
+) -> None:
+    """A 2.4:1 frame keeps the processor's shortest side: CLIP sees the decoded pixels, centre
+    cropped, instead of a 186-pixel-high frame upscaled to 224."""
+    from transformers import CLIPImageProcessor
+
+    from mmretrieval.media.decode import iter_frames
+    from mmretrieval.synth import Scene, make_video
+
+    processor = CLIPImageProcessor()  # OpenAI's: shortest side 224, centre crop 224
+    path = tmp_path / "scope.mp4"
+    make_video(path, [Scene(caption="WIDE SCREEN STORM", duration=1.0)], size=(1152, 480))
+    _, wide = next(iter_frames(path, 1.0, short_side=224))
+    _, capped = next(iter_frames(path, 1.0, max_side=448))  # the old decode
+    assert wide.shape == (224, 538, 3) and capped.shape == (186, 448, 3)
+
+    def pixels(frame: np.ndarray, **options) -> np.ndarray:
+        return processor(images=[frame], return_tensors="np", **options)["pixel_values"][0]
+
+    left = (538 - 224) // 2
+    np.testing.assert_allclose(
+        pixels(wide), pixels(wide[:, left : left + 224], do_resize=False), atol=1e-6
+    )
+    assert min(capped.shape[:2]) < processor.size["shortest_edge"]  # would be upscaled
+    # the adapter tells the decoder its processor's size (the tiny model's is 32)
+    assert encoder.input_side == encoder.processor.image_processor.size["shortest_edge"] == 32
+    _, tiny = next(iter_frames(path, 1.0, short_side=encoder.input_side))
+    assert tiny.shape == (32, 77, 3)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from mmretrieval.errors import MediaError
-from mmretrieval.media.decode import iter_frames, load_audio
+from mmretrieval.media.decode import _scaled_size, iter_frames, load_audio
 from mmretrieval.media.probe import probe
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.testing.synth import Scene, make_audio, make_video, write_subtitles
@@ -215,6 +216,68 @@ def test_max_side_larger_than_the_video_keeps_its_size(rainbow):
     assert frame.shape == (SIZE[1], SIZE[0], 3)
 
 
+def test_short_side_caps_the_shortest_side_exactly_and_never_upscales():
+    # a 2.39:1 frame for a model whose input is 224: its height stays 224, not 448 / 2.39
+    assert _scaled_size(1920, 804, None, short_side=224) == (535, 224)
+    assert _scaled_size(1920, 804, 448) == (448, 186)  # the longest-side cap upscales later
+    assert _scaled_size(804, 1920, None, short_side=224) == (224, 535)
+    assert _scaled_size(1920, 1080, None, short_side=224) == (398, 224)
+    assert _scaled_size(320, 180, None, short_side=224) == (320, 180)
+    assert _scaled_size(1920, 804, 300, short_side=224) == (300, 124)  # both caps hold
+
+
+def test_short_side_decodes_wide_frames_at_the_model_size(tmp_path):
+    path = tmp_path / "wide.mp4"
+    make_video(path, [Scene(duration=1.0, background=(30, 90, 200))], size=(480, 200), audio=False)
+    _, frame = next(iter_frames(path, 1.0, short_side=64))
+    assert frame.shape == (64, 154, 3)
+
+
+# Display matrices as cameras write them (FFmpeg's layout, 16.16 fixed point): the picture is
+# shown turned clockwise by the key, e.g. an iPhone's portrait video is stored landscape with
+# the 90 degree matrix (the old ``rotate=90`` tag).
+ONE = 1 << 16
+DISPLAY_MATRIX = {
+    90: [0, ONE, 0, -ONE, 0, 0, 0, 0, 1 << 30],
+    180: [-ONE, 0, 0, 0, -ONE, 0, 0, 0, 1 << 30],
+    270: [0, -ONE, 0, ONE, 0, 0, 0, 0, 1 << 30],
+}
+
+
+def _upright_picture() -> np.ndarray:
+    """A portrait 48 x 96 picture that looks different in every orientation."""
+    picture = np.full((96, 48, 3), 40, np.uint8)
+    picture[:32, :24] = (230, 30, 30)  # red top-left
+    picture[64:, 24:] = (30, 30, 230)  # blue bottom-right
+    picture[40:56, :] = (30, 200, 30)  # a green band across
+    return picture
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv"])
+@pytest.mark.parametrize("clockwise", [90, 180, 270])
+def test_rotated_video_comes_upright(tmp_path, suffix, clockwise):
+    upright = _upright_picture()
+    stored = np.ascontiguousarray(np.rot90(upright, clockwise // 90))  # what the sensor wrote
+    path = tmp_path / f"phone{suffix}"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = stored.shape[1], stored.shape[0], "yuv420p"
+        stream.set_display_matrix(DISPLAY_MATRIX[clockwise])
+        for _ in range(10):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    frames = list(iter_frames(path, 2.0))
+    assert len(frames) == 2
+    for _, frame in frames:
+        assert frame.shape == upright.shape
+        assert np.abs(frame.astype(int) - upright).mean() < 3
+    _, small = next(iter_frames(path, 1.0, short_side=24))
+    assert small.shape == (48, 24, 3)  # the caps apply to the upright picture
+    assert np.abs(small.astype(int) - upright[::2, ::2]).mean() < 12
+
+
 def test_audio_only_file_has_no_frames(talk):
     path, _ = talk(".wav")
     assert list(iter_frames(path, 1.0)) == []
@@ -248,6 +311,60 @@ def test_audio_slice_matches_the_same_span_of_a_full_decode(talk, suffix):
     quiet = load_audio(path, sample_rate=SR, start=silent.start + 0.5, end=silent.end - 0.5)
     assert len(quiet) == round((silent.end - silent.start - 1.0) * SR)
     assert _rms(quiet) < 0.002
+
+
+def _write_wav(path: Path, channels: np.ndarray, rate: int, layout: str) -> Path:
+    """Float samples (channels, n) into a 32-bit float WAV, exactly."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_f32le", rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(channels, dtype=np.float32), format="fltp", layout=layout
+        )
+        frame.sample_rate = rate
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    return path
+
+
+def _tones(count: int, rate: int) -> np.ndarray:
+    """``count`` channels of different full-scale-ish tones, one second."""
+    t = np.arange(rate) / rate
+    return np.stack(
+        [(0.95 - 0.1 * i) * np.sin(2 * np.pi * (220 + 110 * i) * t) for i in range(count)]
+    )
+
+
+@pytest.mark.parametrize(("layout", "count"), [("stereo", 2), ("quad", 4), ("5.1", 6)])
+def test_multichannel_audio_is_the_mean_of_its_channels(tmp_path, layout, count):
+    channels = _tones(count, 48000)
+    channels[1] = channels[0]  # in phase: a downmix that adds instead of averaging clips here
+    reference = channels.mean(axis=0)
+    path = _write_wav(tmp_path / "many.wav", channels, 48000, layout)
+    audio = load_audio(path, 48000)
+    np.testing.assert_allclose(audio, reference, atol=1e-6)
+    assert np.abs(audio).max() <= 1.0
+    # resampled, it is the resampled mean: the same level as a mono file of the mean
+    mono = _write_wav(tmp_path / "mean.wav", reference[None], 48000, "mono")
+    np.testing.assert_allclose(load_audio(path, SR), load_audio(mono, SR), atol=1e-5)
+    assert _rms(load_audio(path, SR)) == pytest.approx(_rms(reference), rel=0.01)
+
+
+def test_compressed_stereo_decodes_to_the_mean_of_the_decoded_channels(tmp_path):
+    channels = _tones(2, 48000)
+    path = tmp_path / "stereo.m4a"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=48000, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(
+            channels.astype(np.float32), format="fltp", layout="stereo"
+        )
+        frame.sample_rate = 48000
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    with av.open(str(path)) as container:  # the reference: the decoder's own channels, averaged
+        decoded = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    audio = load_audio(path, 48000)
+    assert len(audio) == decoded.shape[1]
+    np.testing.assert_allclose(audio, decoded.mean(axis=0), atol=1e-6)
 
 
 def test_video_without_sound_gives_empty_audio(rainbow):

@@ -17,7 +17,9 @@ from mmretrieval.moderation.detectors import zero_shot
 from mmretrieval.moderation.policy import (
     DEFAULT_POLICY,
     KNOWN_CATEGORIES,
+    TRANSCRIPT_SCALE,
     WordListSignal,
+    ZeroShotSignal,
     load_policy,
 )
 from mmretrieval.moderation.scan import scanning
@@ -213,3 +215,14 @@ def test_zero_shot_is_the_softmax_share_of_the_positive_prompts():
         math.e / (math.e + math.exp(0.6) + 1)
     )
     assert zero_shot(np.zeros((0, 2)), prompts, 1, 1.0).shape == (0,)
+
+
+def test_softmax_scale_is_the_policys_else_the_models_learnt_one():
+    """CLIP and CLAP signals read the scale from their encoder (``logit_scale``, read from the
+    checkpoint: tests/test_clip.py and tests/test_clap.py check it against transformers' own
+    logits); transcripts use the text encoder's training scale; a policy may set its own."""
+    prompts = {"positive": ["a fight"], "negative": ["a landscape"], "threshold": 0.5}
+    transcript = ZeroShotSignal(type="transcript", **prompts)
+    assert transcript.softmax_scale(None) == TRANSCRIPT_SCALE == 20.0
+    assert ZeroShotSignal(type="clip", scale=50, **prompts).softmax_scale(None) == 50
+    assert ZeroShotSignal(type="transcript", scale=7.5, **prompts).softmax_scale(None) == 7.5

@@ -143,8 +143,9 @@ def make_tiny_clip(folder: Path) -> Path:
     return folder
 
 
-def make_tiny_clap(folder: Path) -> Path:
-    """Save a tiny ClapModel (16 mel bins, 10 s windows) and its ClapProcessor into ``folder``.
+def make_tiny_clap(folder: Path, fused: bool = False) -> Path:
+    """Save a tiny ClapModel (16 mel bins, 10 s windows) and its ClapProcessor into ``folder``;
+    ``fused``: with the feature-fusion branch and extractor of ``laion/clap-htsat-fused``.
 
     The audio tower keeps the real model's 48 kHz, hop 480 and 10 s window (1001 frames), so
     callers see the same input handling as with ``laion/clap-htsat-unfused``: HTSAT folds the
@@ -181,7 +182,7 @@ def make_tiny_clap(folder: Path) -> Path:
             "hidden_size": 32,  # = patch_embeds_hidden_size * 2 ** (len(depths) - 1)
             "num_hidden_layers": 2,
             "num_classes": 8,
-            "enable_fusion": False,
+            "enable_fusion": fused,
         },
         projection_dim=16,
     )
@@ -195,7 +196,7 @@ def make_tiny_clap(folder: Path) -> Path:
         fft_window_size=1024,
         frequency_min=50,
         frequency_max=14_000,
-        truncation="rand_trunc",
+        truncation="fusion" if fused else "rand_trunc",
         padding="repeatpad",
     )
     processor = ClapProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer)

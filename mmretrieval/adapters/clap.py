@@ -5,14 +5,22 @@ longer input at random (``rand_trunc``) or fuses random crops (``fusion``), so t
 would get a different vector on every call. Here audio longer than the window is cut into
 consecutive windows instead; each is embedded, and the unit vectors are averaged, weighted by
 how many seconds of real audio each window holds, then renormalised. A last window shorter than
-the model's is padded by the extractor's own padding (``repeatpad`` for LAION), as CLAP was
-trained; a leftover under ``min_seconds`` is dropped. Every window is at most the model's
-length, so ``is_longer`` is always false and fused checkpoints take their deterministic
-single-window path too.
+the model's is padded by repeating it (``repeatpad``), as LAION's inference does; a leftover
+under ``min_seconds`` is dropped. Every window is at most the model's length, so ``is_longer``
+is always false and fused checkpoints take their deterministic single-window path too.
 
 Audio shorter than ``min_seconds`` holds nothing to describe (and empty audio would make a
 zero vector that cannot be normalised), so ``embed_audio`` raises ``ValueError`` for it; callers
 skip such clips (``encoder.min_seconds`` says where the line is).
+
+Supported checkpoints: transformers ``ClapModel`` conversions of LAION's CLAP, unfused
+(``laion/clap-htsat-unfused``, the default; ``laion/larger_clap_general``, ``_music``,
+``_music_and_speech``) and fused (``laion/clap-htsat-fused``). Input as LAION's reference feeds
+it: mono 48 kHz audio (the mean of the channels, ``load_audio``), the extractor's log-mel
+spectrogram in float32; text cut at 77 tokens, the length LAION's tokenizer pads and cuts to
+(transformers' conversions keep RoBERTa's 512, which CLAP never saw in training). A fused model
+given one window of audio (``is_longer`` false) reads the whole mel spectrogram of the window,
+as LAION's inference does for audio no longer than the window.
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmretrieval.adapters.tokens import over_limit, tokenize
 from mmretrieval.config import ClapConfig
 from mmretrieval.devices import torch_device
 from mmretrieval.errors import ModelMissingError
 from mmretrieval.models import resolve
 
 log = logging.getLogger(__name__)
+
+LAION_TEXT_TOKENS = 77  # laion_clap tokenises with max_length=77 (padding and truncation)
 
 
 class ClapEncoder:
@@ -57,20 +68,33 @@ class ClapEncoder:
         self.sample_rate = int(extractor.sampling_rate)
         self.window_samples = int(extractor.nb_max_samples)
         self.dim = int(self.model.config.projection_dim)
+        # How LAION's inference builds the mel input: four stacked copies for a fused model, one
+        # for an unfused one, whatever the saved extractor's default truncation says.
+        self.fused = bool(self.model.config.audio_config.enable_fusion)
+        self._truncation = "fusion" if self.fused else "rand_trunc"
         text_config = self.model.config.text_config
         # RoBERTa positions start after the padding index, so two positions are never used.
-        self._max_tokens = min(
+        self.max_text_tokens = min(
+            LAION_TEXT_TOKENS,
             int(self.processor.tokenizer.model_max_length),
             int(text_config.max_position_embeddings) - 2,
         )
+        # The softmax scale CLAP learnt for audio-to-text logits (``logits_per_audio``), which
+        # zero-shot moderation of a sound against text prompts uses.
+        self.logit_scale = float(self.model.logit_scale_a.detach().exp())
 
     @property
     def window_seconds(self) -> float:
         """The length of audio the model sees at once."""
         return self.window_samples / self.sample_rate
 
+    def truncated(self, texts: Sequence[str]) -> list[bool]:
+        """Which texts are longer than the model's 77 tokens, so only their start is embedded."""
+        return over_limit(self.processor.tokenizer, texts, self.max_text_tokens)
+
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts -> (n, dim) L2-normalised float32 vectors."""
+        """Texts -> (n, dim) L2-normalised float32 vectors; text over 77 tokens is cut (logged;
+        ``truncated`` says which)."""
         import torch
 
         texts = list(texts)
@@ -79,12 +103,11 @@ class ClapEncoder:
         out = []
         with torch.inference_mode():
             for begin in range(0, len(texts), self.batch_size):
-                tokens = self.processor.tokenizer(
+                tokens = tokenize(
+                    self.processor.tokenizer,
                     texts[begin : begin + self.batch_size],
-                    padding=True,
-                    truncation=True,
-                    max_length=self._max_tokens,
-                    return_tensors="pt",
+                    self.max_text_tokens,
+                    self.model_id,
                 )
                 features = self.model.get_text_features(
                     input_ids=tokens["input_ids"].to(self.device),
@@ -140,10 +163,17 @@ class ClapEncoder:
         with torch.inference_mode():
             for begin in range(0, len(chunks), self.batch_size):
                 batch = chunks[begin : begin + self.batch_size]
-                features = extractor(batch, sampling_rate=self.sample_rate, return_tensors="np")
+                features = extractor(
+                    batch,
+                    sampling_rate=self.sample_rate,
+                    truncation=self._truncation,
+                    padding="repeatpad",
+                    return_tensors="np",
+                )
                 mels = torch.from_numpy(np.asarray(features["input_features"], dtype=np.float32))
-                # No piece exceeds the window. The extractor marks one piece of a batch as
-                # "longer" at random when none is (fusion); override that to stay deterministic.
+                # No piece exceeds the window, so none is "longer" (LAION's inference says so
+                # too). The extractor marks one piece of a fused batch as longer at random when
+                # none is (a training device); override that to stay deterministic.
                 is_longer = torch.zeros((len(batch), 1), dtype=torch.bool)
                 output = self.model.get_audio_features(
                     input_features=mels.to(self.device), is_longer=is_longer.to(self.device)

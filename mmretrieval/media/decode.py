@@ -1,4 +1,15 @@
-"""Decoding with PyAV: frames sampled at a rate (seeking over what is skipped), mono audio."""
+"""Decoding with PyAV: upright frames sampled at a rate (seeking over what is skipped), and
+mono audio at the level the models were trained on.
+
+Mono is the mean of the channels, for every layout (stereo, 5.1...), as the models' reference
+front ends make it (LAION CLAP's ``librosa.load``, Whisper's ``ffmpeg -ac 1``). FFmpeg's own
+downmix to mono (``AudioResampler(layout="mono")``) gives 0.7071 x (L + R) for stereo: 3 dB
+louder than the mean, and a full-scale file peaks near 1.41, outside [-1, 1].
+
+Frames come upright: phones record portrait video as landscape frames with a rotation in the
+stream's display matrix, which is applied here (rotations only; a mirrored matrix is not
+flipped back).
+"""
 
 from __future__ import annotations
 
@@ -24,11 +35,14 @@ def iter_frames(
     start: float = 0.0,
     end: float | None = None,
     max_side: int | None = None,
+    short_side: int | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(time, RGB uint8 array)`` at ``rate`` frames per second of [start, end).
 
-    The frame shown at each sample time is returned, scaled so its longest side is at most
-    ``max_side``.
+    The frame shown at each sample time is returned upright, scaled down so its longest side is
+    at most ``max_side`` and its shortest side at most ``short_side`` (never up). A model that
+    resizes the shortest side to its input size (CLIP) wants ``short_side``: a cap on the longest
+    side would make a very wide frame's height smaller than the model's input, to be upscaled.
     """
     step = 1.0 / rate
     wanted = start
@@ -39,7 +53,9 @@ def iter_frames(
         stream = container.streams.video[0]
         keys = _keyframe_times(path)
         stream.thread_type = "AUTO"
-        size = _scaled_size(stream.codec_context.width, stream.codec_context.height, max_side)
+        size = _scaled_size(
+            stream.codec_context.width, stream.codec_context.height, max_side, short_side
+        )
         half_frame = 0.5 / float(stream.average_rate or 25)
         # How far before a wanted time seeks aim: grows when a seek lands after the wanted frame
         # (MPEG-TS seeks are inexact) and then holds for the rest of the file.
@@ -74,7 +90,7 @@ def iter_frames(
                     continue
                 if end is not None and t >= end:
                     return
-                yield t, frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                yield t, _upright(frame, size)
                 while wanted <= t + half_frame:
                     wanted += step
             if not restart:
@@ -84,7 +100,8 @@ def iter_frames(
 def load_audio(
     path: Path, sample_rate: int = 16000, start: float = 0.0, end: float | None = None
 ) -> np.ndarray:
-    """The first audio stream of [start, end) as mono float32 at ``sample_rate``."""
+    """The first audio stream of [start, end) as mono float32 at ``sample_rate``: the mean of
+    its channels, resampled by FFmpeg."""
     with open_container(path) as container:
         if not container.streams.audio:
             return np.zeros(0, dtype=np.float32)
@@ -92,7 +109,8 @@ def load_audio(
         stream = container.streams.audio[0]
         if start > 0:
             _seek(container, stream, start + origin)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        # Planar float in the file's own layout; the channels are averaged below.
+        resampler = av.AudioResampler(format="fltp", rate=sample_rate)
         chunks: list[np.ndarray] = []
         first_time: float | None = None
         for frame in _decode(container, stream):
@@ -101,12 +119,25 @@ def load_audio(
                 first_time = t
             if end is not None and t is not None and t >= end:
                 break
-            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-        chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+            chunks.extend(_mono(out) for out in resampler.resample(frame))
+        chunks.extend(_mono(out) for out in resampler.resample(None))
     audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
     offset = max(0, round((start - (first_time or 0.0)) * sample_rate))
     stop = None if end is None else offset + round((end - start) * sample_rate)
     return np.ascontiguousarray(audio[offset:stop], dtype=np.float32)
+
+
+def _mono(frame: av.AudioFrame) -> np.ndarray:
+    """The mean of a planar frame's channels, (channels, samples) -> (samples,)."""
+    return frame.to_ndarray().mean(axis=0, dtype=np.float32)
+
+
+def _upright(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """The frame as RGB at ``size`` (its stored width, height), turned as its display matrix
+    says: ``frame.rotation`` is the counter-clockwise angle, as ``np.rot90`` turns."""
+    pixels = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+    turns = round(frame.rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
 
 
 def _decode(container, stream) -> Iterator[av.frame.Frame]:
@@ -149,8 +180,19 @@ def _seek(container, stream, seconds: float) -> None:
     container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
 
 
-def _scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
-    if not max_side or max(width, height) <= max_side:
+def _scaled_size(
+    width: int, height: int, max_side: int | None, short_side: int | None = None
+) -> tuple[int, int]:
+    """The size to decode at: scaled down to fit both caps. Under ``max_side`` both sides are
+    rounded down to even numbers; under ``short_side`` alone the shortest side is exactly
+    ``short_side``, so a model that resizes it to that size finds nothing left to resize."""
+    scale = 1.0
+    if max_side and max(width, height) > max_side:
+        scale = max_side / max(width, height)
+    if short_side and min(width, height) * scale > short_side:
+        short, long = sorted((width, height))
+        long = max(1, round(long * short_side / short))
+        return (long, short_side) if width >= height else (short_side, long)
+    if scale == 1.0:
         return width, height
-    scale = max_side / max(width, height)
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)

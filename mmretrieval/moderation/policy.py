@@ -8,7 +8,9 @@ reaches its threshold. Scores:
 - ``clip`` / ``clap`` / ``transcript``: zero-shot, in [0, 1]. The frame (CLIP), the sound (CLAP)
   or a transcript segment (the profile's text encoder) is compared with every positive and
   negative prompt; ``softmax(scale * cosine)`` over all prompts, summed over the positive ones,
-  is the probability that the positives describe it better than the negatives.
+  is the probability that the positives describe it better than the negatives. ``scale`` is the
+  model's learnt logit scale (CLIP's ``logit_scale``, CLAP's audio ``logit_scale_a``), as their
+  own zero-shot classification uses it, unless the signal sets one.
 - ``nudenet``: the highest confidence of a box of the listed classes on a frame, in [0, 1].
 - ``open_nsfw``: Open-NSFW's probability that a frame is pornographic, in [0, 1].
 - ``wordlist``: how many listed words or phrases were said in the clip; ``threshold`` is the
@@ -72,9 +74,10 @@ NUDENET_EXPOSED = (
     "ANUS_EXPOSED",
 )
 
-# Zero-shot softmax scale per space when a signal sets none: CLIP's and CLAP's learnt logit
-# scale (100), and the scale all-MiniLM-L6-v2 was trained with (20).
-DEFAULT_SCALE = {"clip": 100.0, "clap": 100.0, "transcript": 20.0}
+# Zero-shot softmax scale of transcript signals when one sets none: the scale all-MiniLM-L6-v2
+# was trained with. CLIP and CLAP signals use the logit scale their model learnt instead, read
+# from the checkpoint by its encoder (``logit_scale``; 100 for OpenAI's CLIP).
+TRANSCRIPT_SCALE = 20.0
 
 
 class _Strict(BaseModel):
@@ -101,11 +104,18 @@ class ZeroShotSignal(_Signal):
     negative: list[str] = Field(
         ..., min_length=1, description="what ordinary content looks like (needed for a contrast)"
     )
-    scale: float | None = Field(None, gt=0, description="softmax scale; default per space")
+    scale: float | None = Field(
+        None, gt=0, description="softmax scale; default: the model's learnt one (20: transcript)"
+    )
 
-    @property
-    def softmax_scale(self) -> float:
-        return self.scale or DEFAULT_SCALE[self.type]
+    def softmax_scale(self, encoder: object) -> float:
+        """The policy's scale, else the one ``encoder`` (the signal's CLIP or CLAP) learnt, else
+        the transcript default."""
+        if self.scale is not None:
+            return self.scale
+        if self.type == "transcript":
+            return TRANSCRIPT_SCALE
+        return float(encoder.logit_scale)  # type: ignore[attr-defined]
 
 
 class NudeNetSignal(_Signal):

@@ -367,7 +367,8 @@ class Scanner:
 
     def _zero_shot(self, category: str, signal: ZeroShotSignal, vectors: np.ndarray) -> np.ndarray:
         prompts = self._prompts[(category, signal.key)]
-        return zero_shot(vectors, prompts, len(signal.positive), signal.softmax_scale)
+        scale = signal.softmax_scale(self.pipeline.adapters.get(ENCODER_OF[signal.type]))
+        return zero_shot(vectors, prompts, len(signal.positive), scale)
 
 
 def findings(scan: FileScan, policy: Policy) -> list[Finding]:
