@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from machine import describe
 
-from mmretrieval.config import Profile, load_profile
+from mmretrieval.config import load_profile
 from mmretrieval.errors import MMRError
 from mmretrieval.evaluate import (
     SOUND_SPACES,
@@ -49,6 +49,7 @@ from mmretrieval.evaluate import (
     first_rank,
     mean_average_precision,
     parse_directions,
+    rank_every_clip,
     rank_metrics,
     ranked_relevance,
     read_manifest,
@@ -406,15 +407,6 @@ def cached_corpus(clips: int, seed: int) -> tuple[Path, list[ClipSpec]]:
 # -- evaluation ----------------------------------------------------------------------------------
 
 
-def ranking_profile(profile: str | Path | Profile, clips: int) -> Profile:
-    """The profile with enough search candidates to rank every clip of the index."""
-    profile = profile if isinstance(profile, Profile) else load_profile(profile)
-    if profile.search.candidates >= clips:
-        return profile
-    search = profile.search.model_copy(update={"candidates": clips})
-    return profile.model_copy(update={"search": search})
-
-
 def file_scores(hits, pool: Sequence[EvalItem]) -> np.ndarray:
     """Each pool item's best hit score (items are whole files), -inf where none landed."""
     where = {item.media.resolve(): index for index, item in enumerate(pool)}
@@ -481,12 +473,11 @@ def run_offline(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     with Library(index, profile=profile) as library:
         report = library.add([], files=[item.media for item in items])
-        clips = library.stats()["clips"]
-    index_seconds = time.perf_counter() - started
-    if report.failures:
-        raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
+        index_seconds = time.perf_counter() - started
+        if report.failures:
+            raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
 
-    with Library(index, profile=ranking_profile(profile, clips)) as library:
+        rank_every_clip(library)
         started = time.perf_counter()
         results = evaluate(library, items, directions, progress)
         eval_seconds = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """The web page in headless Chromium (Debian's, driven by Playwright): search, see cards, play.
 
-A screenshot of the result page is saved to ``artifacts/`` (or ``$MMR_ARTIFACTS``).
+A screenshot of the result page is saved to ``artifacts/`` (or ``$MMR_ARTIFACTS``). Chromium is
+found on PATH, or at ``$MMR_CHROMIUM``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,24 @@ from playwright.sync_api import sync_playwright
 
 from mmretrieval.server.app import ServerSettings, create_app
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(os.environ.get("MMR_ARTIFACTS", Path(__file__).parents[1] / "artifacts"))
 
-if CHROMIUM is None:  # pragma: no cover - a set-up problem, not a test result
-    raise pytest.UsageError("chromium is missing: run scripts/install_system_deps.sh")
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium. Without it the browser tests fail (never skip), and only they do:
+    collection still succeeds, so other tests run on a machine that lacks it."""
+    named = os.environ.get("MMR_CHROMIUM")
+    if named:
+        found, looked = shutil.which(named), f"MMR_CHROMIUM={named} is not an executable"
+    else:
+        found = shutil.which("chromium") or shutil.which("chromium-browser")
+        looked = "neither chromium nor chromium-browser is on PATH"
+    if found is None:
+        pytest.fail(
+            f"chromium is missing ({looked}): run scripts/install_system_deps.sh", pytrace=False
+        )
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +59,10 @@ def server_url(indexed):
 
 
 @pytest.fixture(scope="module")
-def page(server_url):
+def page(chromium, server_url):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"]
+            executable_path=chromium, args=["--autoplay-policy=no-user-gesture-required"]
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []

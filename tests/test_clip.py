@@ -271,7 +271,7 @@ def test_wide_frames_are_decoded_at_the_size_the_processor_needs(
     from transformers import CLIPImageProcessor
 
     from mmretrieval.media.decode import iter_frames
-    from mmretrieval.synth import Scene, make_video
+    from mmretrieval.testing.synth import Scene, make_video
 
     processor = CLIPImageProcessor()  # OpenAI's: shortest side 224, centre crop 224
     path = tmp_path / "scope.mp4"

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from mmretrieval.config import load_profile
 from mmretrieval.errors import ConfigError
 from mmretrieval.evaluate import (
     DIRECTIONS,
@@ -23,11 +24,14 @@ from mmretrieval.evaluate import (
     first_rank,
     matrix_metrics,
     parse_directions,
+    rank_every_clip,
     rank_metrics,
     ranked_relevance,
+    ranking_profile,
     read_manifest,
     run_eval,
 )
+from mmretrieval.spans import Span
 from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 TINY = [Scene(duration=1.0)]
@@ -139,7 +143,7 @@ def test_msrvtt_csv_one_caption_per_video_and_missing_ids(tmp_path):
     assert first == EvalItem(
         "video7010", (tmp_path / "media" / "video7010.mp4").absolute(), ("a man is cooking pasta",)
     )
-    assert first.media.is_absolute() and first.start is None and first.end is None
+    assert first.media.is_absolute() and first.span is None  # the whole file
     with pytest.raises(AttributeError):
         first.id = "other"  # frozen
 
@@ -182,9 +186,9 @@ def test_audiocaps_groups_captions_and_spans_full_source_videos(tmp_path):
     )
     items = {i.id: i for i in read_manifest(manifest, media)}
     assert items["abc123"].captions == ("a dog barks", "a dog barks twice near a road")
-    assert items["abc123"].start is None  # the file is the 10 s clip itself
+    assert items["abc123"].span is None  # the file is the 10 s clip itself
     assert items["xyz_-9"].media.name == "Yxyz_-9.wav"
-    assert (items["full456"].start, items["full456"].end) == (1.0, 11.0)
+    assert items["full456"].span == Span(1.0, 11.0)
     assert read_manifest(manifest, media).missing == ("gone000",)
 
 
@@ -217,8 +221,8 @@ def test_vatex_ids_name_clips_or_spans_of_source_videos(tmp_path):
     manifest.write_text(json.dumps(data))
     items = {i.id: i for i in read_manifest(manifest, tmp_path / "media")}
     clip, span = items["Ptf_2VRj-V0_000122_000132"], items["a_b-c_000004_000014"]
-    assert (clip.start, clip.end) == (None, None)
-    assert span.media.name == "a_b-c.mp4" and (span.start, span.end) == (4.0, 14.0)
+    assert clip.span is None
+    assert span.media.name == "a_b-c.mp4" and span.span == Span(4.0, 14.0)
     assert read_manifest(manifest, tmp_path / "media").missing == ("nothere_000001_000011",)
 
 
@@ -228,14 +232,16 @@ def test_jsonl_with_optional_spans(tmp_path):
         {"media": "sub/one.mp4", "captions": ["whole file"]},
         {"media": "sub/one.mp4", "captions": ["a part"], "start": 0.2, "end": 0.8},
         {"media": "sub/two.mp4", "captions": ["lost"], "id": "two"},
+        {"media": "sub/one.mp4", "captions": ["from 0.5 on"], "start": 0.5},
     ]
     manifest = tmp_path / "eval.jsonl"
     manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     items = read_manifest(manifest, tmp_path / "media")
-    assert [i.id for i in items] == ["sub/one.mp4", "sub/one.mp4#0.2-0.8"]
-    assert (items[1].start, items[1].end) == (0.2, 0.8) and items.missing == ("two",)
-    assert items[1].overlaps(0.5, 3.0) and not items[1].overlaps(0.8, 3.0)
-    assert items[0].overlaps(100.0, 110.0)
+    assert [i.id for i in items] == ["sub/one.mp4", "sub/one.mp4#0.2-0.8", "sub/one.mp4#0.5-None"]
+    assert items[1].span == Span(0.2, 0.8) and items.missing == ("two",)
+    assert items[1].matches(Span(0.5, 3.0)) and not items[1].matches(Span(0.8, 3.0))
+    assert items[0].matches(Span(100.0, 110.0))
+    assert items[2].matches(Span(100.0, 110.0)) and not items[2].matches(Span(0.0, 0.5))
 
 
 def test_format_detection_and_its_errors(tmp_path):
@@ -300,17 +306,61 @@ def test_evaluate_finds_each_clip_by_its_description(evaluation):
     assert results["v2t"]["queries"] == 3 and results["v2t"]["targets"] == 4
 
 
-def test_evaluate_numbers_are_well_formed(evaluation):
+PERFECT = {"R@1": 100.0, "R@5": 100.0, "R@10": 100.0, "MedR": 1.0, "MeanR": 1.0, "mAP": 100.0}
+
+
+def test_evaluate_numbers_are_those_of_a_perfect_ranking(evaluation):
+    # Each description fits its own clip only, so every direction ranks every target first;
+    # (queries, targets) counted by hand: council has two captions, podcast has no video.
+    counts = {
+        "t2v": (4, 3),
+        "v2t": (3, 4),
+        "t2a": (5, 4),
+        "a2t": (4, 5),
+        "a2v": (3, 3),
+        "v2a": (3, 4),
+    }
     results, calls = evaluation
-    for direction, metrics in results.items():
-        assert "skipped" not in metrics, direction  # offline: sound directions run on speech
-        assert 0 <= metrics["R@1"] <= metrics["R@5"] <= metrics["R@10"] <= 100
-        assert 1 <= metrics["MedR"] <= metrics["targets"]
-        assert 1 <= metrics["MeanR"] <= metrics["targets"]
-        assert 0 < metrics["mAP"] <= 100
-    assert results["a2v"]["queries"] == 3 and results["a2v"]["targets"] == 3
-    assert {c[0] for c in calls} == {"t2v", "t2a", "a2v", "v2a"}
-    assert all(done <= total for _d, done, total in calls)
+    for direction, (queries, targets) in counts.items():  # offline: sound runs on speech
+        same_clip = {"unanswered": 0} if direction in ("a2v", "v2a") else {}
+        expected = {**PERFECT, "queries": queries, "targets": targets, **same_clip}
+        assert results[direction] == expected, direction
+    finished = {(label, total) for label, done, total in calls if done == total}
+    assert finished == {("t2v", 4), ("t2a", 5), ("a2v", 3), ("v2a", 3)}
+    assert all(1 <= done <= total for _d, done, total in calls)
+
+
+def test_evaluate_agrees_with_ranks_counted_by_hand(indexed, corpus):
+    # Captions swapped between council and harbour: their own clips no longer come first.
+    library, _ = indexed
+    captions = {
+        "council": CAPTIONS["harbour"],
+        "harbour": CAPTIONS["council"][:1],
+        "mountain": CAPTIONS["mountain"],
+    }
+    items = [EvalItem(name, corpus[name].path, captions[name]) for name in captions]
+    clips = library.stats()["clips"]
+    ranks = []
+    for item in items:
+        (caption,) = item.captions
+        best: dict[str, float] = {}
+        for hit in library.search(text=caption, k=clips):
+            best[hit.path] = max(best.get(hit.path, -math.inf), hit.score)
+        score = {other.id: best.get(str(other.media), -math.inf) for other in items}
+        # ties and unscored clips rank pessimistically: the own clip after every equal score
+        ranks.append(1 + sum(score[o.id] >= score[item.id] for o in items if o is not item))
+    assert ranks[0] > 1 and ranks[1] > 1 and ranks[2] == 1
+    t2v = evaluate(library, items, "t2v")["t2v"]
+    assert t2v == {
+        "R@1": pytest.approx(100 / 3),
+        "R@5": 100.0,
+        "R@10": 100.0,
+        "MedR": float(sorted(ranks)[1]),
+        "MeanR": pytest.approx(sum(ranks) / 3),
+        "mAP": pytest.approx(100 * sum(1 / r for r in ranks) / 3),  # one target: AP = 1/rank
+        "queries": 3,
+        "targets": 3,
+    }
 
 
 def test_directions_the_items_cannot_serve_are_skipped(indexed, corpus):
@@ -341,16 +391,17 @@ def test_run_eval_reads_a_manifest_and_reuses_the_index(indexed, corpus, corpus_
     assert data["results"]["t2v"]["R@1"] == 100.0
 
 
-def test_evaluation_searches_enough_candidates_to_rank_every_clip(tmp_path):
-    from mmretrieval.config import load_profile
-    from mmretrieval.evaluate import _ranking_library
-
+def test_evaluation_searches_enough_candidates_to_rank_every_clip(indexed):
     profile = load_profile("offline")
     assert profile.search.candidates < 5000
-    with _ranking_library(tmp_path / "idx", profile, clips=5000) as library:
-        assert library.profile.search.candidates == 5000
-        assert library.profile.adapters == profile.adapters
+    raised = ranking_profile(profile, clips=5000)
+    assert raised.search.candidates == 5000 and raised.adapters == profile.adapters
     assert profile.search.candidates < 5000  # the profile itself is unchanged
+    assert ranking_profile(profile, clips=10) is profile  # enough already
+    library, _ = indexed
+    before = library.profile
+    rank_every_clip(library)  # the corpus has fewer clips than the offline candidates
+    assert library.profile is before and library.search(text="ferry", k=1)
 
 
 def test_mmr_eval_prints_the_table_and_json(indexed, corpus, corpus_dir, tmp_path):

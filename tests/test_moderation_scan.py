@@ -396,31 +396,53 @@ def zero_shot_policy(tmp_path_factory) -> Path:
     return path
 
 
-def _check_zero_shot(result, corpus) -> None:
+def _check_zero_shot(result, policy: dict) -> None:
+    """Both signals ran; each file has a finding of a category exactly when one of its clips
+    scored at or above the threshold, and only files with pictures are scored by CLIP."""
     assert result.signals == {"weapons/clip": "ran", "violence/clap": "ran"}
     harbour = _file(result, "harbour.mkv")
-    assert 0.0 <= harbour.max_scores["weapons/clip"] <= 1.0
-    assert 0.0 <= harbour.max_scores["violence/clap"] <= 1.0
+    assert set(harbour.max_scores) == {"weapons/clip", "violence/clap"}
+    assert all(0.0 <= score <= 1.0 for score in harbour.max_scores.values())
     podcast = _file(result, "podcast.wav")
-    assert "weapons/clip" not in podcast.max_scores and "violence/clap" in podcast.max_scores
-    for finding in result.findings:
-        for hit in finding.signals:
-            if hit.kind == "clip":
-                assert finding.start <= hit.time < finding.end
+    assert set(podcast.max_scores) == {"violence/clap"}  # no pictures: CLIP cannot score it
+    for summary in (harbour, podcast):
+        for name, best in summary.max_scores.items():
+            category, kind = name.split("/")
+            (signal,) = policy["categories"][category]["signals"]
+            found = _findings(result, Path(summary.path).name, category)
+            assert bool(found) == (best >= signal["threshold"]), name
+            assert summary.findings.get(category, 0) == len(found)
+            for finding in found:
+                (hit,) = finding.signals
+                assert (hit.kind, hit.threshold) == (kind, signal["threshold"])
+                assert signal["threshold"] <= hit.score <= best
+                if kind == "clip":
+                    assert finding.start <= hit.time < finding.end
 
 
-def test_clip_and_clap_signals_run_on_media(tiny_profile, zero_shot_policy, corpus):
+def test_clip_and_clap_signals_run_on_media(tiny_profile, zero_shot_policy, corpus, tmp_path):
     paths = [corpus["harbour"].path, corpus["podcast"].path]
     result = moderate(paths, zero_shot_policy, profile=tiny_profile)
-    _check_zero_shot(result, corpus)
+    _check_zero_shot(result, ZERO_SHOT)
     assert {"frames", "audio"} <= set(result.timing["stage_seconds"])  # CLIP and CLAP ran
+    # At threshold 0 every clip a signal scores fires: CLIP flags the video, not the recording.
+    always = yaml.safe_load(yaml.safe_dump(ZERO_SHOT))
+    for category in always["categories"].values():
+        category["signals"][0]["threshold"] = 0.0
+    always_file = _write(tmp_path / "always.yaml", always["categories"])
+    result = moderate(paths, always_file, profile=tiny_profile)
+    _check_zero_shot(result, always)
+    assert _findings(result, "harbour.mkv", "weapons")
+    assert _findings(result, "harbour.mkv", "violence")
+    assert _findings(result, "podcast.wav", "violence")
+    assert not _findings(result, "podcast.wav", "weapons")
 
 
 def test_clip_and_clap_signals_reuse_the_index(tiny_indexed, zero_shot_policy, corpus):
     library, _ = tiny_indexed
     paths = [corpus["harbour"].path, corpus["podcast"].path]
     result = moderate(paths, zero_shot_policy, index=library.index_dir)
-    _check_zero_shot(result, corpus)
+    _check_zero_shot(result, ZERO_SHOT)
     assert {f.source for f in result.files} == {"index"}
     assert not {"frames", "audio"} & set(result.timing["stage_seconds"])  # vectors were stored
 

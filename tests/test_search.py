@@ -67,9 +67,16 @@ def test_near_miss_spelling_still_matches_lexically(indexed, corpus):
     assert 0 < hit.evidence["lexical"] < 1
 
 
-def test_overlapping_windows_of_a_file_merge_into_one_hit(indexed):
+def test_overlapping_windows_of_a_file_merge_into_one_hit(indexed, corpus):
     library, _ = indexed
     hits = library.search(text="harbour ferry boats shelter", k=10)
+    harbour = [h for h in hits if h.path == str(corpus["harbour"].path)]
+    assert hits and harbour and hits[0] is harbour[0]
+    assert len(harbour) == 1  # one hit for the file, covering all of its overlapping clips
+    clips = library.catalog.file_clips(harbour[0].file_id)
+    assert len(clips) >= 2 and clips[0].end > clips[1].start  # the windows overlap
+    assert sorted(harbour[0].clip_ids) == sorted(c.id for c in clips)
+    assert (harbour[0].start, harbour[0].end) == (clips[0].start, clips[-1].end)
     spans_by_file = {}
     for hit in hits:
         for other in spans_by_file.get(hit.path, []):
@@ -77,11 +84,12 @@ def test_overlapping_windows_of_a_file_merge_into_one_hit(indexed):
         spans_by_file.setdefault(hit.path, []).append(hit)
 
 
-def test_hits_are_ranked_and_scores_bounded(indexed):
+def test_hits_are_ranked_and_scores_bounded(indexed, corpus):
     library, _ = indexed
     hits = library.search(text="city council budget", k=10)
+    assert len(hits) >= 2 and hits[0].path == str(corpus["council"].path)
     scores = [h.score for h in hits]
-    assert scores == sorted(scores, reverse=True)
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
     assert all(0 <= s <= 1 for s in scores)
     assert all(0 <= v <= 1 for h in hits for v in h.evidence.values())
 

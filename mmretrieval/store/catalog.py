@@ -115,6 +115,8 @@ class FileRow:
     status: str
     error: str | None
     duration: float | None
+    has_video: bool | None  # None for a failed file
+    has_audio: bool | None
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,8 @@ class Catalog:
     def indexed_file_with_hash(self, digest: str) -> FileRow | None:
         """An indexed file with this content hash: the same media, under any path."""
         row = self.db.execute(
-            "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files "
+            "SELECT id, path, size, mtime_ns, hash, status, error, duration, has_video, has_audio "
+            "FROM files "
             "WHERE hash = ? AND status = 'indexed' ORDER BY id LIMIT 1",
             (digest,),
         ).fetchone()
@@ -226,14 +229,18 @@ class Catalog:
 
     def _file_where(self, column: str, value: str | int) -> FileRow | None:
         row = self.db.execute(
-            "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files "
+            "SELECT id, path, size, mtime_ns, hash, status, error, duration, has_video, has_audio "
+            "FROM files "
             f"WHERE {column} = ?",
             (value,),
         ).fetchone()
         return FileRow(*row) if row else None
 
     def files(self, status: str | None = None) -> list[FileRow]:
-        sql = "SELECT id, path, size, mtime_ns, hash, status, error, duration FROM files"
+        sql = (
+            "SELECT id, path, size, mtime_ns, hash, status, error, duration, has_video, has_audio "
+            "FROM files"
+        )
         rows = self.db.execute(
             sql + (" WHERE status = ?" if status else "") + " ORDER BY path",
             (status,) if status else (),
