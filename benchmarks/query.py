@@ -34,7 +34,7 @@ from mmretrieval.library import CATALOG_FILE, VECTORS_DIR, Library
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import resolve
 from mmretrieval.query import Query
-from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 from mmretrieval.store.vectors import FaissStore
 
 TARGET_P50_MS = 50.0  # at 100k clips
@@ -85,8 +85,8 @@ def synthetic_file(
             ocr = ocr.upper()
             texts.append(TimedText(start, end, ocr, "ocr"))
         texts.append(TimedText(start, start + CLIP_STRIDE, speech, "speech"))
-        rows.append((start, end, speech, ocr))
-    with_ocr = [i for i, row in enumerate(rows) if row[3]]
+        rows.append(ClipText(start, end, speech, ocr))
+    with_ocr = [i for i, row in enumerate(rows) if row.ocr]
     return IndexedFile(
         path=f"/media/synthetic/file_{number:06d}.mp4",
         size=1,
