@@ -99,14 +99,13 @@ class MediaAnalyzer:
         """Every clip window of ``path`` with its speech and screen text and every channel's
         vectors: what ingest stores."""
         info = self.probe(path)
-        transcript = self.transcript(path, info)
-        windows = self.clip_windows(info, transcript)
-        screen = self.screen_text(path, info)
+        whole = self.analyse_span(path, info, audio=False)  # sound is embedded clip by clip
+        transcript, screen = whole.transcript, whole.screen
         clips = [
             ClipText(w.start, w.end, speech_text(transcript, w), _screen_text(screen, w))
-            for w in windows
+            for w in self.clip_windows(info, transcript)
         ]
-        vectors, frames = self._clip_vectors(path, info, clips)
+        vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
         return FileAnalysis(info, clips, [*transcript, *screen], vectors, frames)
 
     def analyse_span(
@@ -229,9 +228,14 @@ class MediaAnalyzer:
         return self.audio_vectors(path, [whole], start=whole.start)[0]
 
     def _clip_vectors(
-        self, path: Path, info: MediaInfo, clips: Sequence[ClipText]
+        self,
+        path: Path,
+        info: MediaInfo,
+        clips: Sequence[ClipText],
+        found: FrameVectors | None,
     ) -> tuple[Packed, list[tuple[int, float, np.ndarray]]]:
-        """Every channel's clip vectors, and the per-frame CLIP vectors to store with them."""
+        """Every channel's clip vectors, and the per-frame CLIP vectors (``found``: the whole
+        file's) to store with them."""
         vectors: dict[str, list[np.ndarray | None]] = {}
         speech, on_screen = [c.speech for c in clips], [c.ocr for c in clips]
         text_encoder = self.adapters.get("text")
@@ -241,7 +245,7 @@ class MediaAnalyzer:
                 vectors[channels.OCR] = _by_position(on_screen, text_encoder.embed_text)
         frame_rows = []
         frames: list[np.ndarray | None] = [None] * len(clips)
-        if info.has_video and (found := self.frame_vectors(path)) is not None:
+        if found is not None:
             max_frames = self.profile.adapters.clip.max_frames
             for i, clip in enumerate(clips):
                 times, shown = found.window(clip, max_frames)
