@@ -35,7 +35,7 @@ from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import resolve
 from mmretrieval.query import Query
 from mmretrieval.store.backends import FAISS_DIR
-from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 from mmretrieval.store.faiss import FaissStore
 
 TARGET_P50_MS = 50.0  # at 100k clips
@@ -86,8 +86,8 @@ def synthetic_file(
             ocr = ocr.upper()
             texts.append(TimedText(start, end, ocr, "ocr"))
         texts.append(TimedText(start, start + CLIP_STRIDE, speech, "speech"))
-        rows.append((start, end, speech, ocr))
-    with_ocr = [i for i, row in enumerate(rows) if row[3]]
+        rows.append(ClipText(start, end, speech, ocr))
+    with_ocr = [i for i, row in enumerate(rows) if row.ocr]
     return IndexedFile(
         path=f"/media/synthetic/file_{number:06d}.mp4",
         size=1,

@@ -1,8 +1,8 @@
 """Media -> vectors over time: sampled frames through CLIP, the sound through CLAP, and the
 pooling of both (with the speech) into one hub vector per time window.
 
-Ingest uses this for every clip of a file and search for a query video or recording, so a
-query file and an indexed clip are described the same way.
+``MediaAnalyzer`` (analyze.py) uses this for every clip of a file and for a query video or
+recording, so a query file and an indexed clip are described the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from mmretrieval.config import ClipConfig, HubConfig
 from mmretrieval.media.change import picture_change, thumbnail
+from mmretrieval.spans import HasTime
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,13 @@ class FrameVectors:
     times: np.ndarray  # (n,) seconds
     vectors: np.ndarray  # (n, dim) unit vectors
 
-    def window(self, start: float, end: float, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
-        """Frames on screen during [start, end): those that appeared in it, or else the one
-        still showing from before (a skipped duplicate means the picture did not change)."""
-        inside = np.flatnonzero((self.times >= start) & (self.times < end))
+    def window(self, span: HasTime, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frames on screen during [start, end) of ``span``: those that appeared in it, or else
+        the one still showing from before (a skipped duplicate means the picture did not
+        change)."""
+        inside = np.flatnonzero((self.times >= span.start) & (self.times < span.end))
         if len(inside) == 0:
-            before = np.flatnonzero(self.times < start)
+            before = np.flatnonzero(self.times < span.start)
             inside = before[-1:] if len(before) else inside
         if len(inside) > max_frames:
             inside = inside[np.linspace(0, len(inside) - 1, max_frames).round().astype(int)]
@@ -78,7 +80,7 @@ def mean_direction(vectors: np.ndarray) -> np.ndarray | None:
 
 
 def audio_windows(
-    audio: np.ndarray, sample_rate: int, windows: Sequence[tuple[float, float]], encoder
+    audio: np.ndarray, sample_rate: int, windows: Sequence[HasTime], encoder
 ) -> list[np.ndarray | None]:
     """One CLAP vector per [start, end) window of a mono track at the encoder's sample rate
     (None where the window holds too little sound to embed)."""
@@ -86,8 +88,8 @@ def audio_windows(
         raise ValueError(f"audio at {sample_rate} Hz, the encoder takes {encoder.sample_rate} Hz")
     shortest = round(encoder.min_seconds * sample_rate)
     pieces, positions = [], []
-    for i, (start, end) in enumerate(windows):
-        piece = audio[int(start * sample_rate) : int(end * sample_rate)]
+    for i, window in enumerate(windows):
+        piece = audio[int(window.start * sample_rate) : int(window.end * sample_rate)]
         if len(piece) >= shortest:
             pieces.append(piece)
             positions.append(i)

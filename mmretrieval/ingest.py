@@ -1,5 +1,8 @@
 """Ingest: file -> clips -> vectors -> catalog + store. Incremental, resumable, one writer.
 
+This is the job around the analysis (``analyze.MediaAnalyzer`` turns one file into clips, texts
+and vectors): which files changed, where they are analysed, and committing the results.
+
 Each file is processed completely in memory and then committed in one catalog transaction, so
 a kill at any moment loses at most the files in progress and never leaves half of one behind.
 Files are processed here or by worker processes (``mmretrieval.workers``); either way this
@@ -16,25 +19,18 @@ import os
 import time
 import traceback
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from mmretrieval import channels
-from mmretrieval.adapters.base import AdapterSet
-from mmretrieval.config import Profile
-from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
+from mmretrieval.analyze import MediaAnalyzer, StageTimer
 from mmretrieval.errors import ConfigError, MediaError
 from mmretrieval.filters import metadata_bytes, metadata_sidecars, read_metadata
-from mmretrieval.media.decode import iter_frames, load_audio
-from mmretrieval.media.probe import MEDIA_SUFFIXES, MediaInfo, probe
-from mmretrieval.media.segment import clip_windows
-from mmretrieval.media.subtitles import find_sidecar, read_subtitles
-from mmretrieval.media.timeline import TimedText, Word
+from mmretrieval.media.probe import MEDIA_SUFFIXES
+from mmretrieval.media.subtitles import find_sidecar
 from mmretrieval.store.catalog import Catalog, IndexedFile
 from mmretrieval.store.protocol import VectorStore
 
@@ -102,220 +98,6 @@ def collect_media(paths: Iterable[Path]) -> list[Path]:
     return list(unique)
 
 
-class StageTimer:
-    """Wall seconds per ingest stage (decode, asr, ocr, embed, frames, audio, hub, store)."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.perf_counter() - started
-
-    def iterate(self, items: Iterator, stage: str) -> Iterator:
-        """Yield from ``items``, charging the time spent producing each one to ``stage``."""
-        while True:
-            with self(stage):
-                item = next(items, None)
-            if item is None:
-                return
-            yield item
-
-
-class Pipeline:
-    """Turns one media file into an ``IndexedFile`` using the profile's adapters."""
-
-    def __init__(self, profile: Profile, adapters: AdapterSet):
-        self.profile = profile
-        self.adapters = adapters
-        self.timer = StageTimer()
-
-    def process(self, path: Path, size: int, mtime_ns: int, digest: str) -> IndexedFile:
-        metadata = read_metadata(path)  # first: a malformed sidecar fails before any decoding
-        with self.timer("decode"):
-            info = probe(path)
-        transcript = self.transcript(path, info)
-        windows = clip_windows(info.duration, transcript, self.profile.segment)
-        screen = self.screen_text(path, info)
-        speech = [speech_text(transcript, start, end) for start, end in windows]
-        on_screen = [_screen_text(screen, start, end) for start, end in windows]
-        vectors, frames = self._vectors(path, info, windows, speech, on_screen)
-        return IndexedFile(
-            path=str(path),
-            size=size,
-            mtime_ns=mtime_ns,
-            hash=digest,
-            duration=info.duration,
-            has_video=info.has_video,
-            has_audio=info.has_audio,
-            clips=[(s, e, t, o) for (s, e), t, o in zip(windows, speech, on_screen, strict=True)],
-            texts=[*transcript, *screen],
-            vectors=vectors,
-            frames=frames,
-            metadata=metadata,
-        )
-
-    def transcript(
-        self, path: Path, info: MediaInfo, start: float = 0.0, end: float | None = None
-    ) -> list[TimedText]:
-        """Subtitle cues from a sidecar when there is one, else speech recognition."""
-        transcriber = self.adapters.get("speech")
-        if transcriber is None:
-            return []
-        if self.profile.adapters.speech.subtitles and (sidecar := find_sidecar(path)):
-            cues = [c for c in read_subtitles(sidecar) if c.overlaps(start, end or info.duration)]
-            if cues:
-                return cues
-        if not info.has_audio:
-            return []
-        with self.timer("decode"):
-            audio = load_audio(path, transcriber.sample_rate, start, end)
-        with self.timer("asr"):
-            return [_shifted(t, start) for t in transcriber.transcribe(audio)]
-
-    def screen_text(
-        self, path: Path, info: MediaInfo, start: float = 0.0, end: float | None = None
-    ) -> list[TimedText]:
-        reader = self.adapters.get("ocr")
-        if reader is None or not info.has_video:
-            return []
-        frames = iter_frames(path, reader.rate, start, end, max_side=reader.max_side)
-        decode_before = self.timer.seconds["decode"]
-        started = time.perf_counter()
-        lines = reader.read_frames(self.timer.iterate(frames, "decode"), end or info.duration)
-        decode_spent = self.timer.seconds["decode"] - decode_before
-        self.timer.seconds["ocr"] += time.perf_counter() - started - decode_spent
-        return lines
-
-    def frame_vectors(
-        self, path: Path, start: float = 0.0, end: float | None = None
-    ) -> FrameVectors | None:
-        encoder = self.adapters.get("clip")
-        if encoder is None:
-            return None
-        config = self.profile.adapters.clip
-        frames = iter_frames(path, config.frame_rate, start, end, short_side=encoder.input_side)
-        decode_before = self.timer.seconds["decode"]
-        started = time.perf_counter()
-        result = frame_vectors(self.timer.iterate(frames, "decode"), encoder, config)
-        decode_spent = self.timer.seconds["decode"] - decode_before
-        self.timer.seconds["frames"] += time.perf_counter() - started - decode_spent
-        return result
-
-    def audio_vectors(
-        self, path: Path, windows: Sequence[tuple[float, float]], offset: float = 0.0
-    ) -> list[np.ndarray | None]:
-        """CLAP vectors of the sound in each window (times relative to ``offset``)."""
-        encoder = self.adapters.get("clap")
-        if encoder is None:
-            return [None] * len(windows)
-        end = max(e for _s, e in windows)
-        with self.timer("decode"):
-            audio = load_audio(path, encoder.sample_rate, offset, offset + end)
-        with self.timer("audio"):
-            return audio_windows(audio, encoder.sample_rate, windows, encoder)
-
-    def hub_vectors(
-        self,
-        frames: Sequence[np.ndarray | None],
-        audio: Sequence[np.ndarray | None],
-        speech: Sequence[str],
-    ) -> list[np.ndarray | None]:
-        """Per window: frames, bridged audio and the CLIP-text of the speech, pooled."""
-        clip = self.adapters.get("clip")
-        if clip is None:
-            return [None] * len(frames)
-        bridge = self.adapters.bridge()
-        with self.timer("hub"):
-            spoken = _by_position(speech, clip.embed_text)
-            return [
-                hub_vector(
-                    {
-                        "frames": f,
-                        "audio": None if a is None or bridge is None else bridge.to_target(a),
-                        "speech": s,
-                    },
-                    self.profile.hub,
-                )
-                for f, a, s in zip(frames, audio, spoken, strict=True)
-            ]
-
-    def _vectors(
-        self,
-        path: Path,
-        info: MediaInfo,
-        windows: Sequence[tuple[float, float]],
-        speech: Sequence[str],
-        on_screen: Sequence[str],
-    ) -> tuple[dict[str, tuple[list[int], np.ndarray]], list[tuple[int, float, np.ndarray]]]:
-        """Every channel's clip vectors, and the per-frame CLIP vectors to store with them."""
-        vectors: dict[str, list[np.ndarray | None]] = {}
-        text_encoder = self.adapters.get("text")
-        if text_encoder is not None:
-            with self.timer("embed"):
-                vectors[channels.SPEECH] = _by_position(speech, text_encoder.embed_text)
-                vectors[channels.OCR] = _by_position(on_screen, text_encoder.embed_text)
-        frame_rows = []
-        frames: list[np.ndarray | None] = [None] * len(windows)
-        if info.has_video and (found := self.frame_vectors(path)) is not None:
-            config = self.profile.adapters.clip
-            for i, (start, end) in enumerate(windows):
-                times, shown = found.window(start, end, config.max_frames)
-                frames[i] = mean_direction(shown)
-                frame_rows.extend((i, float(t), v) for t, v in zip(times, shown, strict=True))
-        audio = self.audio_vectors(path, windows) if info.has_audio else [None] * len(windows)
-        vectors[channels.FRAMES] = frames
-        vectors[channels.AUDIO] = audio
-        vectors[channels.HUB] = self.hub_vectors(frames, audio, speech)
-        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, frame_rows
-
-
-def _by_position(texts: Sequence[str], embed) -> list[np.ndarray | None]:
-    """Embed the non-empty texts; None where a text is empty."""
-    positions = [i for i, text in enumerate(texts) if text]
-    result: list[np.ndarray | None] = [None] * len(texts)
-    if positions:
-        for i, vector in zip(positions, embed([texts[i] for i in positions]), strict=True):
-            result[i] = vector
-    return result
-
-
-def _pack(vectors: Sequence[np.ndarray | None]) -> tuple[list[int], np.ndarray] | None:
-    positions = [i for i, v in enumerate(vectors) if v is not None]
-    if not positions:
-        return None
-    return positions, np.stack([vectors[i] for i in positions]).astype(np.float32)
-
-
-def _shifted(item: TimedText, offset: float) -> TimedText:
-    """A transcript of audio that started at ``offset``, in the file's own times."""
-    if not offset:
-        return item
-    words = tuple(Word(w.start + offset, w.end + offset, w.text) for w in item.words)
-    return TimedText(item.start + offset, item.end + offset, item.text, item.source, words)
-
-
-def speech_text(transcript: Sequence[TimedText], start: float, end: float) -> str:
-    """Words spoken in [start, end): by each word's midpoint, or each cue's when it has no words."""
-    parts = []
-    for item in transcript:
-        if not item.overlaps(start, end):
-            continue
-        if item.words:
-            parts.extend(w.text for w in item.words if start <= (w.start + w.end) / 2 < end)
-        elif start <= (item.start + item.end) / 2 < end:
-            parts.append(item.text)
-    return " ".join(parts).strip()
-
-
-def _screen_text(lines: Sequence[TimedText], start: float, end: float) -> str:
-    return "\n".join(dict.fromkeys(line.text for line in lines if line.overlaps(start, end)))
-
-
 def file_digest(path: Path) -> str:
     """Content hash of the file, its subtitle sidecar (a new sidecar changes the clips) and its
     metadata (a change re-indexes the file, so filters see it)."""
@@ -350,19 +132,40 @@ class Processed:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def process_task(pipeline: Pipeline, task: Task) -> Processed:
-    """Run ``pipeline`` on one file. A file that cannot be indexed gives a failure, not an
+def index_record(analyzer: MediaAnalyzer, task: Task) -> IndexedFile:
+    """The catalog record of one file: the analyser's clips, texts and vectors, with the
+    change-check values and sidecar metadata that ingest keeps."""
+    metadata = read_metadata(task.path)  # first: a malformed sidecar fails before any decoding
+    found = analyzer.analyse_file(task.path)
+    return IndexedFile(
+        path=str(task.path),
+        size=task.size,
+        mtime_ns=task.mtime_ns,
+        hash=task.digest,
+        duration=found.info.duration,
+        has_video=found.info.has_video,
+        has_audio=found.info.has_audio,
+        clips=found.clips,
+        texts=found.texts,
+        vectors=found.vectors,
+        frames=found.frames,
+        metadata=metadata,
+    )
+
+
+def process_task(analyzer: MediaAnalyzer, task: Task) -> Processed:
+    """Analyse one file into its record. A file that cannot be indexed gives a failure, not an
     exception, so one bad file never stops a run (in this process or in a worker)."""
-    pipeline.timer.seconds.clear()
+    analyzer.timer.seconds.clear()
     record = error = trace = None
     try:
-        record = pipeline.process(task.path, task.size, task.mtime_ns, task.digest)
+        record = index_record(analyzer, task)
     except MediaError as exc:
         error = str(exc)
     except Exception as exc:  # a bug or a model failure on this file: report it, go on
         error = f"internal error: {type(exc).__name__}: {exc}"
         trace = traceback.format_exc()
-    return Processed(task, record, error, trace, dict(pipeline.timer.seconds))
+    return Processed(task, record, error, trace, dict(analyzer.timer.seconds))
 
 
 class Runner(Protocol):
@@ -382,15 +185,15 @@ class InProcess:
 
     slots = 1
 
-    def __init__(self, pipeline: Pipeline):
-        self.pipeline = pipeline
+    def __init__(self, analyzer: MediaAnalyzer):
+        self.analyzer = analyzer
         self._done: list[tuple[int, Processed]] = []
 
     def idle(self) -> bool:
         return True
 
     def submit(self, key: int, task: Task) -> None:
-        self._done.append((key, process_task(self.pipeline, task)))
+        self._done.append((key, process_task(self.analyzer, task)))
 
     def results(self, block: bool) -> list[tuple[int, Processed]]:
         done, self._done = self._done, []
@@ -410,13 +213,13 @@ class Ingestor:
         self,
         catalog: Catalog,
         store: VectorStore,
-        pipeline: Pipeline,
+        analyzer: MediaAnalyzer,
         runner: Runner | None = None,
     ):
         self.catalog = catalog
         self.store = store
-        self.pipeline = pipeline
-        self.runner = runner or InProcess(pipeline)
+        self.analyzer = analyzer
+        self.runner = runner or InProcess(analyzer)
         self.timer = StageTimer()  # the writer's own time (store)
 
     def run(

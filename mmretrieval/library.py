@@ -10,6 +10,7 @@ from pathlib import Path
 from mmretrieval import channels, models
 from mmretrieval.adapters.base import REGISTRY, AdapterSet
 from mmretrieval.adapters.bridge import Bridge
+from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import Profile, load_profile
 from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.filters import ClipFilter
@@ -18,7 +19,6 @@ from mmretrieval.ingest import (
     Ingestor,
     IngestReport,
     InProcess,
-    Pipeline,
     Runner,
     collect_media,
 )
@@ -50,7 +50,7 @@ class Library:
         self._searcher: Searcher | None = None
         self.profile = self._resolve_profile(profile)
         self.adapters = AdapterSet(self.profile)
-        self._pipeline = Pipeline(self.profile, self.adapters)
+        self._analyzer = MediaAnalyzer(self.profile, self.adapters)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ class Library:
             with write_lock(self.index_dir / LOCK_FILE):
                 catalog = self._open_catalog(create=True)
                 store = self._open_store(save_if_rebuilt=True)
-                ingestor = Ingestor(catalog, store, self._pipeline, runner)
+                ingestor = Ingestor(catalog, store, self._analyzer, runner)
                 return ingestor.run(files, prune=prune, on_file=on_file)
 
     def search(
@@ -121,7 +121,7 @@ class Library:
         return self._open_catalog()
 
     def encode_query(self, query: Query) -> EncodedQuery:
-        return QueryEncoder(self._pipeline).encode(query)
+        return QueryEncoder(self._analyzer).encode(query)
 
     def fit_bridge(self, out: Path | None = None, mlp_epochs: int = 0) -> tuple[Bridge, Path]:
         """Fit and save the CLAP -> CLIP bridge for this profile's models."""
@@ -205,7 +205,7 @@ class Library:
             for name in REGISTRY:
                 self.adapters.get(name)
             self.adapters.bridge()
-            yield InProcess(self._pipeline)
+            yield InProcess(self._analyzer)
             return
         if self.profile.adapters.clip is not None and self.profile.adapters.clap is not None:
             self.adapters.bridge()  # fitted here once if missing, not by every worker at once

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmretrieval import channels
+from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.embed import mean_direction
 from mmretrieval.errors import ConfigError, MMRError
-from mmretrieval.ingest import Pipeline
 from mmretrieval.media.images import load_image
-from mmretrieval.media.probe import probe
 from mmretrieval.search import EncodedQuery
+from mmretrieval.spans import Span
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,12 @@ class Query:
 
 
 class QueryEncoder:
-    def __init__(self, pipeline: Pipeline):
-        self.pipeline = pipeline
-        self.adapters = pipeline.adapters
+    """Encodes queries with the analyser's adapters; a query file is analysed as ingest
+    analyses a clip, so the two are described the same way."""
+
+    def __init__(self, analyzer: MediaAnalyzer):
+        self.analyzer = analyzer
+        self.adapters = analyzer.adapters
 
     def encode(self, query: Query) -> EncodedQuery:
         if query.text is not None:
@@ -73,30 +76,24 @@ class QueryEncoder:
         return EncodedQuery(vectors)
 
     def _media(self, path: Path, query: Query, video: bool) -> EncodedQuery:
-        info = probe(path)
+        info = self.analyzer.probe(path)
         start, end = query.start, min(query.end or info.duration, info.duration)
         if start >= end:
             raise ConfigError(f"query span {start}-{end} s lies outside {path} ({info.duration} s)")
-        pipeline, bridge = self.pipeline, self.adapters.bridge()
-        transcript = pipeline.transcript(path, info, start, end)
-        words = [" ".join(t.text for t in transcript)]
-        frames = None
-        if video and info.has_video:
-            words += [line.text for line in pipeline.screen_text(path, info, start, end)]
-            found = pipeline.frame_vectors(path, start, end)
-            frames = mean_direction(found.vectors) if found is not None else None
-        audio = None
-        if info.has_audio:
-            audio = pipeline.audio_vectors(path, [(0.0, end - start)], offset=start)[0]
-        text = " ".join(w for w in words if w).strip() or None
+        bridge = self.adapters.bridge()
+        found = self.analyzer.analyse_span(path, info, Span(start, end), screen=video, frames=video)
+        spoken = " ".join(t.text for t in found.transcript)
+        text = " ".join(w for w in [spoken, *(line.text for line in found.screen)] if w)
+        text = text.strip() or None
+        frames = mean_direction(found.frames.vectors) if found.frames is not None else None
         vectors = {}
         if text is not None and (encoder := self.adapters.get("text")) is not None:
             vectors[channels.TEXT_SPACE] = encoder.embed_text([text])[0]
-        if audio is not None:
-            vectors[channels.CLAP_SPACE] = audio
+        if found.audio is not None:
+            vectors[channels.CLAP_SPACE] = found.audio
         elif frames is not None and bridge is not None:
             vectors[channels.CLAP_SPACE] = bridge.to_source(frames)
-        hub = pipeline.hub_vectors([frames], [audio], [" ".join(words[:1]).strip()])[0]
+        hub = self.analyzer.hub_vectors([frames], [found.audio], [spoken.strip()])[0]
         if hub is not None:
             vectors[channels.CLIP_SPACE] = hub
         if not vectors:
@@ -112,7 +109,7 @@ class QueryEncoder:
         if adapter is None:
             raise ConfigError(
                 f"{modality} queries need a {name} adapter, which profile "
-                f"{self.pipeline.profile.name} does not have: use the default profile"
+                f"{self.analyzer.profile.name} does not have: use the default profile"
             )
         return adapter
 

@@ -203,7 +203,7 @@ class Searcher:
             text = " ".join(
                 line.text
                 for line in lines
-                if line.source == "ocr" and line.overlaps(best.start, best.end)
+                if line.source == "ocr" and line.overlaps(best)
             )
         text = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
         return text, max(best.start, hit.start)

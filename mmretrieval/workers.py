@@ -22,10 +22,11 @@ from multiprocessing.connection import Connection, wait
 from tqdm import tqdm
 
 from mmretrieval.adapters.base import REGISTRY, AdapterSet
+from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import Profile
 from mmretrieval.devices import limit_cpu_threads
 from mmretrieval.errors import MMRError
-from mmretrieval.ingest import Pipeline, Processed, Task, process_task
+from mmretrieval.ingest import Processed, Task, process_task
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class _Worker:
 
 
 class WorkerPool:
-    """``workers`` processes running ``Pipeline.process``; use as a context manager.
+    """``workers`` processes analysing files (``process_task``); use as a context manager.
 
     ``submit`` gives a task to an idle worker, ``results`` returns those finished since the last
     call, in the order they finished. A worker that dies raises ``MMRError`` naming its file.
@@ -184,11 +185,11 @@ def _serve(conn: Connection, profile: Profile, threads: int, log_level: int) -> 
     except Exception as exc:
         conn.send(("error", MMRError(f"an ingest worker could not load the models: {exc!r}")))
         return
-    pipeline = Pipeline(profile, adapters)
+    analyzer = MediaAnalyzer(profile, adapters)
     conn.send(("ready", None))
     try:
         while (task := conn.recv()) is not None:
-            conn.send(("done", process_task(pipeline, task)))
+            conn.send(("done", process_task(analyzer, task)))
     except (EOFError, BrokenPipeError):  # the parent is gone: nobody is left to send to
         pass
     # Nothing is left to write, and tearing down torch, onnxruntime and ctranslate2 at exit

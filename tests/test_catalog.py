@@ -6,7 +6,7 @@ import sqlite3
 
 import numpy as np
 
-from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 
 
 def test_vectors_of_more_clips_than_sqlite_takes_variables(tmp_path):
@@ -14,8 +14,9 @@ def test_vectors_of_more_clips_than_sqlite_takes_variables(tmp_path):
     vectors = np.eye(3, 8, dtype=np.float32)
     record = IndexedFile(
         path="/media/a.wav", size=1, mtime_ns=1, hash="h", duration=30.0, has_video=False,
-        has_audio=True, clips=[(0.0, 10.0, "a", ""), (10.0, 20.0, "b", ""), (20.0, 30.0, "c", "")],
-        texts=[], vectors={"speech": ([0, 1, 2], vectors)},
+        has_audio=True, texts=[], vectors={"speech": ([0, 1, 2], vectors)},
+        clips=[ClipText(0.0, 10.0, "a", ""), ClipText(10.0, 20.0, "b", ""),
+               ClipText(20.0, 30.0, "c", "")],
     )  # fmt: skip
     _, added = catalog.put_file(record)
     clip_ids = added["speech"][0]

@@ -17,7 +17,7 @@ import pytest
 
 from mmretrieval import ClipFilter, ConfigError, IndexDirError, Library
 from mmretrieval.filters import path_matches
-from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, IndexedFile
+from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
 from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 QUERY = "flood water"
@@ -342,7 +342,7 @@ def test_schema_1_catalog_is_upgraded_and_dated_by_modification_time(tmp_path):
             duration=30.0,
             has_video=True,
             has_audio=True,
-            clips=[(0.0, 10.0, "old words", ""), (8.0, 18.0, "more words", "")],
+            clips=[ClipText(0.0, 10.0, "old words", ""), ClipText(8.0, 18.0, "more words", "")],
             texts=[],
             vectors={"speech": ([0, 1], np.eye(2, 4, dtype=np.float32))},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -90,8 +91,8 @@ def test_labels_format(tmp_path):
     clips = read_labels(path, load_policy())
     assert [(c.path, c.start, c.end, c.labels) for c in clips] == [
         (tmp_path / "clips" / "a.mp4", 0.0, 10.0, {"nudity": False, "drugs": True}),
-        (Path("/abs/b.mp4"), 0.0, None, {"nudity": True}),
-        (tmp_path / "c.mp4", 4.5, None, {"nudity": False, "drugs": False}),
+        (Path("/abs/b.mp4"), 0.0, math.inf, {"nudity": True}),
+        (tmp_path / "c.mp4", 4.5, math.inf, {"nudity": False, "drugs": False}),
     ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from mmretrieval.moderation import (
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw
 from mmretrieval.moderation.policy import NUDENET_CLASSES, NUDENET_EXPOSED
 from mmretrieval.moderation.scan import ClipScores, Evidence, FileScan, findings, scanning
+from mmretrieval.spans import Span
 from mmretrieval.testing.synth import Scene, make_audio, make_video, write_subtitles
 
 NUDENET = {"type": "nudenet", "threshold": 0.5}
@@ -501,10 +503,10 @@ def test_mmr_moderate_calibrate_picks_the_hand_computed_threshold(media, policy_
     )
     policy = load_policy(policy_file)
     with scanning(policy) as scanner:
-        scores = [
-            scanner.scan_file(p, [(s, e)]).clips[0].scores.get(("drugs", "transcript"))
-            for p, s, e, _ in rows
-        ]
+        scores = []
+        for p, s, e, _ in rows:  # a blank end is the end of the file
+            clip = scanner.scan_file(p, [Span(s, math.inf if e is None else e)]).clips[0]
+            scores.append(clip.scores.get(("drugs", "transcript")))
     scored = [(e.score, y) for e, (*_, y) in zip(scores, rows, strict=True) if e is not None]
     highest_negative = max((s for s, y in scored if not y), default=-1.0)
     above = [s for s, y in scored if y and s > highest_negative]

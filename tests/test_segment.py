@@ -11,6 +11,7 @@ import pytest
 from mmretrieval.config import SegmentConfig
 from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.timeline import TimedText
+from mmretrieval.spans import Span
 
 DEFAULT = SegmentConfig()
 EPS = 1e-3  # windows are rounded to milliseconds
@@ -23,13 +24,14 @@ def _speech(*spans: tuple[float, float]) -> list[TimedText]:
 def _assert_sound(windows, duration, config, speech=()):
     """Cover [0, duration] with no gap, move forward every time, stay within max_window."""
     assert windows, "no windows"
-    assert windows[0][0] == 0.0
-    assert windows[-1][1] == pytest.approx(duration, abs=EPS)
-    for (a, b), (c, d) in zip(windows, windows[1:], strict=False):
+    assert all(isinstance(w, Span) for w in windows)
+    assert windows[0].start == 0.0
+    assert windows[-1].end == pytest.approx(duration, abs=EPS)
+    for (a, b), (c, d) in _pairs(windows):
         assert c <= b + EPS, f"gap between {(a, b)} and {(c, d)}"
         assert c > a, f"{(c, d)} does not start after {(a, b)}"
         assert d >= b, f"{(c, d)} ends before {(a, b)}"
-    for a, b in windows:
+    for a, b in _bounds(windows):
         assert b > a, f"empty window {(a, b)}"
         assert b - a <= config.max_window + EPS, f"{(a, b)} longer than {config.max_window}"
     # Every step moves by at least a few ms, so the count is bounded by the timeline.
@@ -37,15 +39,25 @@ def _assert_sound(windows, duration, config, speech=()):
     assert len(windows) <= 2 * math.ceil(duration / step) + 2 * len(speech) + 2
 
 
+def _bounds(windows: list[Span]) -> list[tuple[float, float]]:
+    return [(w.start, w.end) for w in windows]
+
+
+def _pairs(windows: list[Span]):
+    """Each window's (start, end) with the next one's."""
+    bounds = _bounds(windows)
+    return zip(bounds, bounds[1:], strict=False)
+
+
 def _inside(span: tuple[float, float], windows) -> bool:
-    return any(a <= span[0] + EPS and span[1] <= b + EPS for a, b in windows)
+    return any(a <= span[0] + EPS and span[1] <= b + EPS for a, b in _bounds(windows))
 
 
 @pytest.mark.parametrize("duration", [9.0, 10.0, 25.0, 60.0, 61.7, 123.4])
 def test_without_speech_windows_cover_everything_and_overlap_as_configured(duration):
     windows = clip_windows(duration, [], DEFAULT)
     _assert_sound(windows, duration, DEFAULT)
-    for (a, b), (c, _d) in zip(windows, windows[1:], strict=False):
+    for (a, b), (c, _d) in _pairs(windows):
         assert b - c == pytest.approx(DEFAULT.overlap, abs=EPS)
         assert b - a == pytest.approx(DEFAULT.window, abs=EPS)
 
@@ -58,7 +70,7 @@ def test_overlap_follows_the_config(window, overlap, max_window):
     duration = 7.3 * window
     windows = clip_windows(duration, [], config)
     _assert_sound(windows, duration, config)
-    shared = [b - c for (_a, b), (c, _d) in zip(windows, windows[1:], strict=False)]
+    shared = [b - c for (_a, b), (c, _d) in _pairs(windows)]
     assert shared == pytest.approx([overlap] * len(shared), abs=EPS)
 
 
@@ -68,7 +80,7 @@ def test_short_tail_is_absorbed_into_the_last_window(tail):
     duration = 8 * 3 + DEFAULT.overlap + tail
     windows = clip_windows(duration, [], DEFAULT)
     _assert_sound(windows, duration, DEFAULT)
-    assert all(b - a >= DEFAULT.window - EPS for a, b in windows), windows
+    assert all(b - a >= DEFAULT.window - EPS for a, b in _bounds(windows)), windows
 
 
 @pytest.mark.parametrize(
@@ -122,7 +134,7 @@ def test_no_window_repeats_or_lies_inside_its_predecessor():
     # starts, and the next window must not go back to re-cover the short one it already holds.
     speech = _speech((0.5, 9.5), (9.6, 40.0))
     windows = clip_windows(40.0, speech, DEFAULT)
-    for (a, b), (c, d) in zip(windows, windows[1:], strict=False):
+    for (a, b), (c, d) in _pairs(windows):
         assert d > b, f"{(c, d)} adds nothing to {(a, b)}: {windows}"
 
 

@@ -1,32 +1,21 @@
-"""The small immutable records passed between stages: a clip of a file, and timed text."""
+"""Timed text, the small immutable records speech recognition, subtitles and OCR produce."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Clip:
-    """A time window of one catalogued file; the unit that gets indexed and returned."""
-
-    file_id: int
-    start: float
-    end: float
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
+from mmretrieval.spans import Timed
 
 
 @dataclass(frozen=True)
-class Word:
+class Word(Timed):
     start: float
     end: float
     text: str
 
 
 @dataclass(frozen=True)
-class TimedText:
+class TimedText(Timed):
     """What was said (``speech``, ``subtitle``) or shown (``ocr``) during [start, end)."""
 
     start: float
@@ -35,5 +24,10 @@ class TimedText:
     source: str
     words: tuple[Word, ...] = field(default=())
 
-    def overlaps(self, start: float, end: float) -> bool:
-        return self.start < end and self.end > start
+    def shifted(self, seconds: float) -> TimedText:
+        """The same text ``seconds`` later: a transcript of audio that started at ``seconds``,
+        in the file's own times."""
+        if not seconds:
+            return self
+        words = tuple(Word(w.start + seconds, w.end + seconds, w.text) for w in self.words)
+        return TimedText(self.start + seconds, self.end + seconds, self.text, self.source, words)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from mmretrieval.config import Profile
 from mmretrieval.errors import ConfigError, MediaError
 from mmretrieval.moderation.policy import Policy, load_policy
 from mmretrieval.moderation.scan import ClipScores, scanning
+from mmretrieval.spans import Span, Timed
 
 TRUE = {"1", "yes", "y", "true"}
 FALSE = {"0", "no", "n", "false"}
@@ -52,10 +54,10 @@ TOLERANCE = 1e-12  # 9/10 >= 0.9 must hold whatever the float rounding
 
 
 @dataclass(frozen=True)
-class LabelledClip:
+class LabelledClip(Timed):
     path: Path
     start: float
-    end: float | None  # None: the end of the file
+    end: float  # math.inf: the end of the file
     labels: dict[str, bool]  # category -> is it there; categories left blank are absent
 
 
@@ -274,7 +276,7 @@ def _labelled(row: dict, categories: list[str], folder: Path, where: str) -> Lab
                 f"{where}: {category} is {row[category]!r}: expected 1 or 0 (yes/no, true/false) "
                 f"or blank for not labelled"
             )
-    return LabelledClip(media, start, end, labels)
+    return LabelledClip(media, start, math.inf if end is None else end, labels)
 
 
 def _scores(scanner, clips: list[LabelledClip]) -> list[ClipScores]:
@@ -285,7 +287,7 @@ def _scores(scanner, clips: list[LabelledClip]) -> list[ClipScores]:
     scores: list[ClipScores | None] = [None] * len(clips)
     for media, positions in by_file.items():
         try:
-            scan = scanner.scan_file(media, [(clips[i].start, clips[i].end) for i in positions])
+            scan = scanner.scan_file(media, [Span.of(clips[i]) for i in positions])
         except MediaError as exc:
             raise MediaError(f"labelled file {media} cannot be scanned: {exc}") from exc
         for i, clip_scores in zip(positions, scan.clips, strict=True):

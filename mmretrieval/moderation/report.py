@@ -25,6 +25,7 @@ from pathlib import Path
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.export import from_spreadsheet_cell, spreadsheet_cell
 from mmretrieval.media.stills import still_jpeg
+from mmretrieval.spans import Timed
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class SignalHit:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Timed):
     """A category flagged on a time span of a file, with every signal that fired on it."""
 
     path: str

@@ -1,12 +1,12 @@
 """A moderation pass: media files -> per-clip scores of every policy signal -> findings.
 
-It reuses ingest's pieces: clips are cut by ``clip_windows`` with the profile's segment settings,
-transcripts come from ``Pipeline.transcript`` (a .srt/.vtt sidecar, else speech recognition),
-CLIP frame vectors from ``Pipeline.frame_vectors`` and CLAP vectors from
-``Pipeline.audio_vectors``. With an index, a file indexed with the same content hash (under any
-path) is read from the catalog instead: its clips, transcript, per-frame CLIP vectors and clip
-CLAP vectors, so neither ASR nor CLIP/CLAP runs again. The frame detectors need pixels, so their
-frames are always decoded.
+Media is analysed by ``MediaAnalyzer``, the analyser ingest and queries use: clips are cut by its
+``clip_windows`` (the profile's segment settings), the transcript (a .srt/.vtt sidecar, else
+speech recognition) and CLIP frame vectors come from ``analyse_span`` of the whole file, and CLAP
+vectors from ``audio_vectors``. With an index, a file indexed with the same content hash (under
+any path) is read from the catalog instead: its clips, transcript, per-frame CLIP vectors and
+clip CLAP vectors, so neither ASR nor CLIP/CLAP runs again. The frame detectors need pixels, so
+their frames are always decoded.
 
 A signal whose model the profile lacks is skipped, and the report says so; a signal marked
 ``required`` fails instead.
@@ -26,14 +26,13 @@ import numpy as np
 
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import Profile, load_profile
 from mmretrieval.embed import FrameVectors, distinct_frames
 from mmretrieval.errors import MediaError, ModelMissingError
-from mmretrieval.ingest import Pipeline, collect_media, file_digest
+from mmretrieval.ingest import collect_media, file_digest
 from mmretrieval.library import DEFAULT_PROFILE, Library
 from mmretrieval.media.decode import iter_frames
-from mmretrieval.media.probe import probe
-from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import status as model_status
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, zero_shot
@@ -53,6 +52,7 @@ from mmretrieval.moderation.wordlist import (
     read_word_list,
     word_list_path,
 )
+from mmretrieval.spans import Span, Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class ClipScores:
+class ClipScores(Timed):
     start: float
     end: float
     scores: dict[tuple[str, str], Evidence]  # (category, signal) -> evidence
@@ -102,10 +102,10 @@ class _Stored:
 class Scanner:
     """Scores time windows of media files on every signal of a policy that can run here."""
 
-    def __init__(self, policy: Policy, pipeline: Pipeline, catalog: Catalog | None = None):
+    def __init__(self, policy: Policy, analyzer: MediaAnalyzer, catalog: Catalog | None = None):
         self.policy = policy
-        self.pipeline = pipeline
-        self.timer = pipeline.timer
+        self.analyzer = analyzer
+        self.timer = analyzer.timer
         self.catalog = catalog
         self.status: dict[str, str] = {}  # category/signal -> "ran" | "skipped: why"
         self.active: list[tuple[str, AnySignal]] = []  # (category, signal) that run
@@ -117,43 +117,45 @@ class Scanner:
             for category, signal in policy.signals():
                 self._prepare(category, signal)
             if self.needs_transcript and catalog is None:  # with an index, ASR may never run
-                self.pipeline.adapters.get("speech")
+                self.analyzer.adapters.get("speech")
 
     @property
     def needs_transcript(self) -> bool:
         return any(s.type in ("transcript", "wordlist") for _, s in self.active)
 
-    def scan_file(
-        self, path: Path, windows: Sequence[tuple[float, float | None]] | None = None
-    ) -> FileScan:
+    def scan_file(self, path: Path, windows: Sequence[Span] | None = None) -> FileScan:
         """Scores of every running signal for each clip of ``path``: the profile's clip windows
-        (or the index's clips), or the given [start, end) windows (end None: the file's end)."""
-        with self.timer("decode"):
-            info = probe(path)
+        (or the index's clips), or the given windows (one ending at ``math.inf`` runs to the
+        file's end)."""
+        info = self.analyzer.probe(path)
         stored = self._stored(path)
-        if stored is not None:
-            transcript, heard = stored.transcript, "index"
-        elif self.needs_transcript:
-            transcript = self.pipeline.transcript(path, info)
-            heard = _transcript_source(transcript)
-        else:
-            transcript, heard = [], "none"
+        media = self.analyzer.analyse_span(
+            path,
+            info,
+            transcript=self.needs_transcript and stored is None,
+            screen=False,
+            frames=bool(self._of_type("clip")) and (stored is None or stored.frames is None),
+            audio=False,
+        )
+        transcript = media.transcript if stored is None else stored.transcript
+        heard = _transcript_source(transcript) if stored is None else "index"
         clip_ids = None
         if windows is None and stored is not None:
-            spans = [(c.start, c.end) for c in stored.clips]
+            spans = [Span.of(c) for c in stored.clips]
             clip_ids = [c.id for c in stored.clips]
         elif windows is None:
-            spans = clip_windows(info.duration, transcript, self.pipeline.profile.segment)
+            spans = self.analyzer.clip_windows(info, transcript)
         else:
-            spans = [(s, info.duration if e is None else e) for s, e in windows]
+            spans = [_within(w, info.duration, path) for w in windows]
         found: list[dict[tuple[str, str], Evidence]] = [{} for _ in spans]
         if info.has_video:
             self._frame_detectors(path, spans, found)
-            self._clip_signals(path, spans, stored, found)
+            frames = media.frames if stored is None or stored.frames is None else stored.frames
+            self._clip_signals(frames, spans, found)
         if info.has_audio:
             self._clap_signals(path, spans, clip_ids, found)
         self._transcript_signals(transcript, spans, found)
-        clips = [ClipScores(s, e, scores) for (s, e), scores in zip(spans, found, strict=True)]
+        clips = [ClipScores(s.start, s.end, scores) for s, scores in zip(spans, found, strict=True)]
         source = "media" if stored is None else "index"
         return FileScan(str(path), info.duration, source, heard, clips)
 
@@ -172,7 +174,7 @@ class Scanner:
             return
         key = (category, signal.key)
         if isinstance(signal, ZeroShotSignal):
-            encoder = self.pipeline.adapters.get(ENCODER_OF[signal.type])
+            encoder = self.analyzer.adapters.get(ENCODER_OF[signal.type])
             self._prompts[key] = encoder.embed_text([*signal.positive, *signal.negative])
         elif isinstance(signal, NudeNetSignal):
             detector_key = (signal.model, signal.resolution)
@@ -191,7 +193,7 @@ class Scanner:
 
     def _unavailable(self, signal: AnySignal) -> str | None:
         """Why a signal cannot run with this profile, or None when it can."""
-        profile = self.pipeline.profile
+        profile = self.analyzer.profile
         adapters = profile.adapters
         if signal.type in ("clip", "clap"):
             section = getattr(adapters, signal.type)
@@ -232,7 +234,7 @@ class Scanner:
 
     # -- signals ------------------------------------------------------------------------------
 
-    def _frame_detectors(self, path: Path, spans, found) -> None:
+    def _frame_detectors(self, path: Path, spans: list[Span], found) -> None:
         signals = self._of_type(*FRAME_DETECTORS)
         if not signals:
             return
@@ -240,8 +242,8 @@ class Scanner:
         frames = iter_frames(
             path,
             config.rate,
-            min(s for s, _ in spans),
-            max(e for _, e in spans),
+            min(s.start for s in spans),
+            max(s.end for s in spans),
             max_side=config.max_side,
         )
         times: list[float] = []
@@ -254,8 +256,8 @@ class Scanner:
             return
         stamps = np.asarray(times)
         scores = np.array([[score for score, _ in row] for row in rows])
-        for (start, end), evidence in zip(spans, found, strict=True):
-            shown = _on_screen(stamps, start, end)
+        for span, evidence in zip(spans, found, strict=True):
+            shown = _on_screen(stamps, span)
             if len(shown) == 0:
                 continue
             for column, (category, signal) in enumerate(signals):
@@ -293,20 +295,15 @@ class Scanner:
             rows.append(row)
         return rows
 
-    def _clip_signals(self, path: Path, spans, stored: _Stored | None, found) -> None:
+    def _clip_signals(self, frames: FrameVectors | None, spans: list[Span], found) -> None:
         signals = self._of_type("clip")
-        if not signals:
-            return
-        frames = stored.frames if stored is not None else None
-        if frames is None:  # not indexed, or indexed without CLIP
-            frames = self.pipeline.frame_vectors(path)
-        if frames is None or len(frames.times) == 0:
+        if not signals or frames is None or len(frames.times) == 0:
             return
         with self.timer("clip"):
             for category, signal in signals:
                 probabilities = self._zero_shot(category, signal, frames.vectors)
-                for (start, end), evidence in zip(spans, found, strict=True):
-                    shown = _on_screen(frames.times, start, end)
+                for span, evidence in zip(spans, found, strict=True):
+                    shown = _on_screen(frames.times, span)
                     if len(shown):
                         best = shown[int(np.argmax(probabilities[shown]))]
                         evidence[(category, signal.key)] = Evidence(
@@ -314,7 +311,9 @@ class Scanner:
                             round(float(frames.times[best]), TIME_DIGITS),
                         )
 
-    def _clap_signals(self, path: Path, spans, clip_ids: list[int] | None, found) -> None:
+    def _clap_signals(
+        self, path: Path, spans: list[Span], clip_ids: list[int] | None, found
+    ) -> None:
         signals = self._of_type("clap")
         if not signals:
             return
@@ -323,7 +322,7 @@ class Scanner:
             stored = self.catalog.vectors(channels.AUDIO, clip_ids)
             vectors = [stored.get(i) for i in clip_ids] if stored else []
         if not vectors:  # not indexed, other windows, or indexed without CLAP
-            vectors = self.pipeline.audio_vectors(path, spans)
+            vectors = self.analyzer.audio_vectors(path, spans)
         present = [i for i, v in enumerate(vectors) if v is not None]
         if not present:
             return
@@ -334,17 +333,17 @@ class Scanner:
                 for i, p in zip(present, probabilities, strict=True):
                     found[i][(category, signal.key)] = Evidence(round(float(p), SCORE_DIGITS))
 
-    def _transcript_signals(self, transcript: list[TimedText], spans, found) -> None:
+    def _transcript_signals(self, transcript: list[TimedText], spans: list[Span], found) -> None:
         semantic = self._of_type("transcript")
         if semantic and transcript:
             with self.timer("text"):
-                vectors = self.pipeline.adapters.get("text").embed_text(
+                vectors = self.analyzer.adapters.get("text").embed_text(
                     [t.text for t in transcript]
                 )
                 for category, signal in semantic:
                     probabilities = self._zero_shot(category, signal, vectors)
-                    for (start, end), evidence in zip(spans, found, strict=True):
-                        inside = [i for i, t in enumerate(transcript) if t.overlaps(start, end)]
+                    for span, evidence in zip(spans, found, strict=True):
+                        inside = [i for i, t in enumerate(transcript) if t.overlaps(span)]
                         if inside:
                             best = max(inside, key=lambda i: probabilities[i])
                             evidence[(category, signal.key)] = Evidence(
@@ -355,8 +354,8 @@ class Scanner:
         for category, signal in self._of_type("wordlist"):
             with self.timer("wordlist"):
                 hits = self._matchers[(category, signal.key)].find(transcript)
-            for (start, end), evidence in zip(spans, found, strict=True):
-                said = [h for h in hits if start <= (h.start + h.end) / 2 < end]
+            for span, evidence in zip(spans, found, strict=True):
+                said = [h for h in hits if span.contains((h.start + h.end) / 2)]
                 words = [_word(h) for h in said]
                 evidence[(category, signal.key)] = Evidence(
                     len(said),
@@ -367,7 +366,7 @@ class Scanner:
 
     def _zero_shot(self, category: str, signal: ZeroShotSignal, vectors: np.ndarray) -> np.ndarray:
         prompts = self._prompts[(category, signal.key)]
-        scale = signal.softmax_scale(self.pipeline.adapters.get(ENCODER_OF[signal.type]))
+        scale = signal.softmax_scale(self.analyzer.adapters.get(ENCODER_OF[signal.type]))
         return zero_shot(vectors, prompts, len(signal.positive), scale)
 
 
@@ -378,20 +377,18 @@ def findings(scan: FileScan, policy: Policy) -> list[Finding]:
     out = []
     for category in policy.categories:
         run: list[dict[str, Evidence]] = []  # the flagged clips of the finding being built
-        start = end = 0.0
+        span = Span(0.0, 0.0)  # the time they cover
         for clip in sorted(scan.clips, key=lambda c: c.start):
             fired = _fired(clip, category, policy)
             if not fired:
                 continue
-            if run and clip.start >= end:
-                out.append(_finding(scan.path, start, end, category, run, policy))
+            if run and not span.overlaps(clip):
+                out.append(_finding(scan.path, span, category, run, policy))
                 run = []
-            if not run:
-                start, end = clip.start, clip.end
-            end = max(end, clip.end)
+            span = span.union(clip) if run else Span.of(clip)
             run.append(fired)
         if run:
-            out.append(_finding(scan.path, start, end, category, run, policy))
+            out.append(_finding(scan.path, span, category, run, policy))
     return sorted(out, key=lambda f: (f.start, f.category))
 
 
@@ -433,7 +430,7 @@ def moderate(
     started = time.perf_counter()
     with scanning(policy, index, profile) as scanner:
         loaded = time.perf_counter()
-        report = Report(policy.name, scanner.pipeline.profile.name, dict(scanner.status))
+        report = Report(policy.name, scanner.analyzer.profile.name, dict(scanner.status))
         for path in files:
             try:
                 scan = scanner.scan_file(path)
@@ -466,11 +463,11 @@ def scanning(
         chosen = (
             profile if isinstance(profile, Profile) else load_profile(profile or DEFAULT_PROFILE)
         )
-        yield Scanner(policy, Pipeline(chosen, AdapterSet(chosen)))
+        yield Scanner(policy, MediaAnalyzer(chosen, AdapterSet(chosen)))
         return
     with Library(index, profile=profile) as library:
         catalog = library.catalog  # a missing index fails here, before any model loads
-        yield Scanner(policy, Pipeline(library.profile, library.adapters), catalog)
+        yield Scanner(policy, MediaAnalyzer(library.profile, library.adapters), catalog)
 
 
 def _timing(report: Report, started: float, loaded: float, stages: dict[str, float]) -> dict:
@@ -502,8 +499,7 @@ def _fired(clip: ClipScores, category: str, policy: Policy) -> dict[str, Evidenc
 
 def _finding(
     path: str,
-    start: float,
-    end: float,
+    span: Span,
     category: str,
     run: list[dict[str, Evidence]],
     policy: Policy,
@@ -531,15 +527,25 @@ def _finding(
                 best.detail,
             )
         )
-    return Finding(path, start, end, category, tuple(hits))
+    return Finding(path, span.start, span.end, category, tuple(hits))
 
 
-def _on_screen(times: np.ndarray, start: float, end: float) -> np.ndarray:
-    """Indices of the frames on screen during [start, end), by ``FrameVectors.window``'s rule
+def _on_screen(times: np.ndarray, span: Span) -> np.ndarray:
+    """Indices of the frames on screen during ``span``, by ``FrameVectors.window``'s rule
     (frames that appeared in it, else the one still showing from before)."""
     index = np.arange(len(times), dtype=np.float64)[:, None]
-    _, shown = FrameVectors(np.asarray(times), index).window(start, end, max(len(times), 1))
+    _, shown = FrameVectors(np.asarray(times), index).window(span, max(len(times), 1))
     return shown[:, 0].astype(int)
+
+
+def _within(window: Span, duration: float, path: Path) -> Span:
+    """A window to scan, one ending at ``math.inf`` cut at the end of the file."""
+    if window.start >= duration:
+        raise MediaError(
+            f"window {window.start}-{window.end} s starts at or after the end of {path} "
+            f"({duration} s): give windows inside the file"
+        )
+    return Span(window.start, duration) if math.isinf(window.end) else window
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

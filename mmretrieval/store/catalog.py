@@ -25,6 +25,7 @@ import numpy as np
 from mmretrieval.errors import IndexDirError
 from mmretrieval.filters import ClipFilter, FileMetadata, path_matches
 from mmretrieval.media.timeline import TimedText, Word
+from mmretrieval.spans import Timed
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class FileRow:
 
 
 @dataclass(frozen=True)
-class ClipRow:
+class ClipRow(Timed):
     id: int
     file_id: int
     path: str
@@ -128,6 +129,16 @@ class ClipRow:
     end: float
     speech: str
     ocr: str
+
+
+@dataclass(frozen=True)
+class ClipText(Timed):
+    """One clip window of a file to be indexed, with the words said and shown in it."""
+
+    start: float
+    end: float
+    speech: str  # spoken words (transcript or subtitles)
+    ocr: str  # on-screen text, one line per distinct line
 
 
 @dataclass(frozen=True)
@@ -141,7 +152,7 @@ class IndexedFile:
     duration: float
     has_video: bool
     has_audio: bool
-    clips: Sequence[tuple[float, float, str, str]]  # start, end, speech text, on-screen text
+    clips: Sequence[ClipText]
     texts: Sequence[TimedText]
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
     frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
@@ -287,9 +298,9 @@ class Catalog:
             clip_ids = [
                 self.db.execute(
                     "INSERT INTO clips (file_id, start, end, speech, ocr) VALUES (?, ?, ?, ?, ?)",
-                    (file_id, start, end, speech, ocr),
+                    (file_id, clip.start, clip.end, clip.speech, clip.ocr),
                 ).lastrowid
-                for start, end, speech, ocr in record.clips
+                for clip in record.clips
             ]
             self.db.executemany(
                 "INSERT INTO texts (file_id, source, start, end, text, words) "
