@@ -61,11 +61,16 @@ class QueryEncoder:
         text = text.strip()
         if not text:
             raise ConfigError("the query text is empty")
-        vectors = {}
+        vectors, notes = {}, []
         for name in ("text", "clip", "clap"):
             if (encoder := self.adapters.get(name)) is not None:
                 vectors[encoder.space] = encoder.embed_text([text])[0]
-        return EncodedQuery(vectors, text)
+                if name != "text" and encoder.truncated([text])[0]:
+                    notes.append(
+                        f"{encoder.space}: the query was cut to its first "
+                        f"{encoder.max_text_tokens} tokens, as the model reads no more"
+                    )
+        return EncodedQuery(vectors, text, tuple(notes))
 
     def _image(self, path: Path) -> EncodedQuery:
         clip = self._require("clip", "image")

@@ -56,6 +56,7 @@ class Hit(Timed):
     clip_ids: list[int] = Field(default_factory=list, exclude=True)  # the clips merged into it
     frame_time: Seconds | None = None  # when the best-matching frame of the span appeared
     text_time: Seconds | None = None  # when the snippet's line starts (said or shown)
+    notes: list[str] | None = None  # what the evidence should be read with (a query cut short)
 
     def to_dict(self) -> dict:
         return _HIT_JSON.dump_python(self, exclude_none=True)
@@ -70,6 +71,7 @@ class EncodedQuery:
 
     vectors: dict[str, np.ndarray]
     text: str | None = None
+    notes: tuple[str, ...] = ()  # said on every hit: e.g. the query was cut for a model
 
 
 class Searcher:
@@ -109,6 +111,7 @@ class Searcher:
         picture = query.vectors.get(channels.CLIP_SPACE)
         for hit in hits:
             hit.text, hit.text_time = self._snippet(hit, tokens)
+            hit.notes = list(query.notes) or None
             if picture is not None:
                 hit.frame_time = self._best_frame(hit, picture)
         return hits

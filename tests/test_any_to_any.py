@@ -50,6 +50,19 @@ def test_query_reaches_the_spaces_it_should(tiny_indexed, tmp_path, query, space
         assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_a_query_longer_than_clip_and_clap_read_is_said_on_every_hit(tiny_indexed):
+    library, _ = tiny_indexed
+    long_query = " ".join(["storm warning for the harbour ferries tonight"] * 20)  # ~140 words
+    hits = library.search(text=long_query, k=3)
+    assert hits
+    for hit in hits:
+        assert [note.split(":")[0] for note in hit.notes] == ["clip", "clap"]
+        assert "77 tokens" in hit.notes[0]
+        assert hit.to_dict()["notes"] == hit.notes
+    short = library.search(text="storm warning", k=3)
+    assert short and all(hit.notes is None and "notes" not in hit.to_dict() for hit in short)
+
+
 def test_audio_query_reaches_sound_bridged_picture_and_speech(tiny_indexed, tmp_path):
     library, _ = tiny_indexed
     recording = tmp_path / "question.wav"
