@@ -30,13 +30,14 @@ from machine import describe
 
 from mmretrieval import channels
 from mmretrieval.config import load_profile
-from mmretrieval.library import CATALOG_FILE, Library
+from mmretrieval.library import Library
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import resolve
 from mmretrieval.query import Query
 from mmretrieval.store.backends import FAISS_DIR
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 from mmretrieval.store.faiss import FaissStore
+from mmretrieval.store.folder import CATALOG_FILE
 
 TARGET_P50_MS = 50.0  # at 100k clips
 TARGET_SIZE = 100_000

@@ -49,11 +49,9 @@ from mmretrieval.evaluate import (
     first_rank,
     mean_average_precision,
     parse_directions,
-    rank_every_clip,
     rank_metrics,
     ranked_relevance,
     read_manifest,
-    run_eval,
 )
 from mmretrieval.library import Library
 from mmretrieval.testing.synth import Scene, make_audio, make_video
@@ -426,7 +424,7 @@ def query_ranks(
     ranked, unanswered = [], 0
     for done, (target, arguments) in enumerate(queries, start=1):
         try:
-            hits = library.search(k=k, **arguments)
+            hits = library.search(k=k, candidates=k, **arguments)
         except MMRError:  # e.g. no speech recognised in a spoken query: it finds nothing
             hits, unanswered = [], unanswered + 1
         ranked.append(ranked_relevance(file_scores(hits, pool), np.arange(len(pool)) == target))
@@ -477,7 +475,6 @@ def run_offline(args: argparse.Namespace) -> dict:
         if report.failures:
             raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
 
-        rank_every_clip(library)
         started = time.perf_counter()
         results = evaluate(library, items, directions, progress)
         eval_seconds = time.perf_counter() - started
@@ -562,7 +559,8 @@ def run_dataset(args: argparse.Namespace, parser: argparse.ArgumentParser) -> di
         f"mmr-bench-retrieval-{args.suite}-{profile.name}-{key}"
     )
     print(f"indexing {args.media_root} into {index} (reused when rerun)...", flush=True)
-    report = run_eval(args.manifest, args.media_root, index, profile, directions, found, progress)
+    with Library(index, profile=profile) as library:
+        report = library.evaluate(args.manifest, args.media_root, directions, found, progress)
     return {"profile": profile.name, **report.to_dict()}
 
 

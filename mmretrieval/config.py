@@ -279,6 +279,9 @@ def read_yaml_mapping(path: Path, what: str, expected: str) -> dict:
     return data
 
 
+DEFAULT_PROFILE = "offline"  # for new indexes and scans that name none
+
+
 def load_profile(name_or_path: str | Path) -> Profile:
     """Load a bundled profile by name, or any profile YAML by path."""
     path = Path(name_or_path)

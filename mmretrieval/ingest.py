@@ -13,13 +13,12 @@ behind the catalog, the next open rebuilds them from the catalog's vectors.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
 import traceback
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,10 +26,9 @@ from typing import Protocol
 import numpy as np
 
 from mmretrieval.analyze import MediaAnalyzer, StageTimer
-from mmretrieval.errors import ConfigError, MediaError
-from mmretrieval.filters import metadata_bytes, metadata_sidecars, read_metadata
-from mmretrieval.media.probe import MEDIA_SUFFIXES
-from mmretrieval.media.subtitles import find_sidecar
+from mmretrieval.errors import MediaError
+from mmretrieval.filters import read_metadata
+from mmretrieval.media.files import file_digest, stat_key
 from mmretrieval.store.catalog import Catalog, IndexedFile
 from mmretrieval.store.protocol import VectorStore
 
@@ -38,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SAVE_EVERY_SECONDS = 60.0
 REORDER_PER_SLOT = 4  # finished files held back per worker while an earlier one runs
-HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -78,37 +75,6 @@ class IngestReport:
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "failures": [{"path": o.path, "error": o.error} for o in self.failures],
         }
-
-
-def collect_media(paths: Iterable[Path]) -> list[Path]:
-    """Media files under ``paths``: folders recursively (by suffix), files as given."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.suffix.lower() in MEDIA_SUFFIXES and (p.is_file() or p.is_symlink())
-            )
-        elif path.exists() or path.is_symlink():
-            found.append(path)
-        else:
-            raise ConfigError(f"path {path} does not exist")
-    unique = dict.fromkeys(p.absolute() for p in found)
-    return list(unique)
-
-
-def file_digest(path: Path) -> str:
-    """Content hash of the file, its subtitle sidecar (a new sidecar changes the clips) and its
-    metadata (a change re-indexes the file, so filters see it)."""
-    digest = hashlib.blake2b(digest_size=20)
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    if (sidecar := find_sidecar(path)) is not None:
-        digest.update(sidecar.read_bytes())
-    digest.update(metadata_bytes(path))
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -334,13 +300,3 @@ class Ingestor:
         with self.timer("store"):
             self.store.save(self.catalog.generation)
         self._last_save = time.perf_counter()
-
-
-def stat_key(path: Path) -> tuple[int, int]:
-    """(size, mtime) of the file with its subtitle and metadata sidecars, for the quick change
-    check."""
-    stats = [path.stat()]
-    for sidecar in (find_sidecar(path), *metadata_sidecars(path)):
-        if sidecar is not None:
-            stats.append(sidecar.stat())
-    return sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)

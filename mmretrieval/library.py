@@ -12,7 +12,8 @@ from mmretrieval.adapters.base import REGISTRY, AdapterSet
 from mmretrieval.adapters.bridge import Bridge
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import Profile, load_profile
-from mmretrieval.errors import ConfigError, IndexDirError
+from mmretrieval.errors import ConfigError
+from mmretrieval.evaluate.run import EvalReport, Progress, run_eval
 from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import (
     FileOutcome,
@@ -20,19 +21,16 @@ from mmretrieval.ingest import (
     IngestReport,
     InProcess,
     Runner,
-    collect_media,
 )
+from mmretrieval.media.files import collect_media
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
-from mmretrieval.store import backends
+from mmretrieval.store import backends, folder
 from mmretrieval.store.backends import INDEX_ID
 from mmretrieval.store.catalog import Catalog
 from mmretrieval.store.lock import LOCK_FILE, write_lock
 from mmretrieval.store.protocol import VectorStore
 from mmretrieval.workers import WorkerPool
-
-CATALOG_FILE = "catalog.sqlite"
-DEFAULT_PROFILE = "offline"
 
 
 class Library:
@@ -97,18 +95,39 @@ class Library:
         spaces: Sequence[str] | None = None,
         weights: dict[str, float] | None = None,
         filter: ClipFilter | None = None,
+        candidates: int | None = None,
     ) -> list[Hit]:
         """Best ``k`` time spans for one query: text, or an audio, image or video file
         ([start, end) of it), encoded into every space the profile's models reach; only of
-        files that pass ``filter`` (path globs, dates, durations, tags) when given."""
+        files that pass ``filter`` (path globs, dates, durations, tags) when given.
+        ``candidates`` overrides how many clips each space proposes before fusion (the
+        profile's ``search.candidates``); an evaluation raises it to rank every clip."""
         files = (None if p is None else Path(p) for p in (audio, image, video))
         query = Query(text, *files, start=start, end=end)
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
         return searcher.search(
-            self.encode_query(query), k=k, spaces=spaces, weights=weights, clip_filter=filter
+            self.encode_query(query),
+            k=k,
+            spaces=spaces,
+            weights=weights,
+            clip_filter=filter,
+            candidates=candidates,
         )
+
+    def evaluate(
+        self,
+        manifest: str | Path,
+        media_root: str | Path,
+        directions: str | Iterable[str] | None = None,
+        format: str = "auto",
+        progress: Progress | None = None,
+    ) -> EvalReport:
+        """Retrieval quality on a dataset: read the manifest (``format``: msrvtt, audiocaps,
+        clotho, vatex, jsonl or auto), index its media here (reusing what is indexed), and
+        rank every clip for every query in ``directions`` (t2v, v2t, t2a, a2t, a2v, v2a)."""
+        return run_eval(self, manifest, media_root, directions, format, progress)
 
     def prepare(self) -> None:
         """Open the index and load what a text query needs now, so the first search is quick."""
@@ -214,27 +233,15 @@ class Library:
 
     def _resolve_profile(self, requested: str | Path | Profile | None) -> Profile:
         recorded = None
-        if (self.index_dir / CATALOG_FILE).exists():
-            stored = self._open_catalog().get_meta("profile")
-            recorded = Profile.model_validate_json(stored) if stored else None
-        if requested is None:
-            return recorded or load_profile(DEFAULT_PROFILE)
-        profile = requested if isinstance(requested, Profile) else load_profile(requested)
-        if recorded is not None:
-            _check_compatible(recorded, profile, self.index_dir)
-        return profile
+        if folder.has_index(self.index_dir):
+            recorded = folder.recorded_profile(self._open_catalog())
+        return folder.choose_profile(self.index_dir, recorded, requested)
 
     def _open_catalog(self, create: bool = False) -> Catalog:
         if self._catalog is None:
-            path = self.index_dir / CATALOG_FILE
-            if not create and not path.exists():
-                raise IndexDirError(
-                    f"no index at {self.index_dir}: create one with `mmr index PATH --index "
-                    f"{self.index_dir}`"
-                )
-            self._catalog = Catalog(path, create=create)
-        if create and self._catalog.get_meta("profile") is None:
-            self._catalog.set_meta("profile", self.profile.model_dump_json())
+            self._catalog = folder.open_catalog(self.index_dir, create=create)
+        if create and folder.recorded_profile(self._catalog) is None:
+            self._catalog.set_meta(folder.PROFILE_KEY, self.profile.model_dump_json())
             self._catalog.set_meta(INDEX_ID, uuid.uuid4().hex)
         return self._catalog
 
@@ -251,22 +258,3 @@ class Library:
         if self._searcher is None:
             self._searcher = Searcher(self._open_catalog(), self._open_store(), self.profile.search)
         return self._searcher
-
-
-def _check_compatible(recorded: Profile, requested: Profile, index_dir: Path) -> None:
-    """Vectors from different models cannot share an index, nor can one index's vectors be
-    looked for in another store: refuse before mixing them."""
-    old, new = recorded.store.backend, requested.store.backend
-    if old != new:
-        raise IndexDirError(
-            f"index {index_dir} keeps its vectors in {old}, profile {requested.name} names "
-            f"{new}: move them with `mmr migrate --index {index_dir} --from {old} --to {new}`, "
-            f"or leave the profile out (an index remembers its own)"
-        )
-    for name in ("text", "clip", "clap"):
-        old, new = getattr(recorded.adapters, name), getattr(requested.adapters, name)
-        if old is not None and new is not None and old.model != new.model:
-            raise IndexDirError(
-                f"index {index_dir} was built with {name} model {old.model}, profile "
-                f"{requested.name} uses {new.model}: use the same model or index into a new folder"
-            )

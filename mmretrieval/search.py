@@ -88,7 +88,11 @@ class Searcher:
         spaces: Sequence[str] | None = None,
         weights: dict[str, float] | None = None,
         clip_filter: ClipFilter | None = None,
+        candidates: int | None = None,
     ) -> list[Hit]:
+        """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
+        the profile's ``search.candidates``): clips no channel proposes are not ranked."""
+        candidates = candidates or self.config.candidates
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
         if unknown:
@@ -100,12 +104,12 @@ class Searcher:
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if allowed is not None and len(allowed) == 0:
             return []
-        evidence, reached = self._evidence(query, spaces, clip_filter, allowed)
+        evidence, reached = self._evidence(query, spaces, clip_filter, allowed, candidates)
         if not evidence:
             return []
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
         ranked = sorted(fused, key=fused.get, reverse=True)
-        rows = self.catalog.clips(ranked[: self.config.candidates])
+        rows = self.catalog.clips(ranked[:candidates])
         hits = _merge_spans(ranked, rows, fused, evidence, k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)
@@ -128,6 +132,7 @@ class Searcher:
         spaces: Sequence[str] | None,
         clip_filter: ClipFilter | None,
         allowed: np.ndarray | None,
+        candidates: int,
     ) -> tuple[dict[int, dict[str, float]], set[str]]:
         """Clip id -> channel -> score in [0, 1] for every candidate (among ``allowed`` clips,
         those of the files passing ``clip_filter``; None: all); and the spaces searched."""
@@ -141,12 +146,12 @@ class Searcher:
                 vector_channels.append(channel)
                 reached.add(space)
                 hits = self.store.search(
-                    channel, query.vectors[space], self.config.candidates, ids=allowed
+                    channel, query.vectors[space], candidates, ids=allowed
                 )
                 per_channel[channel] = {i: max(0.0, s) for i, s in hits}
         if query.text and (wanted is None or channels.LEXICAL in wanted):
             per_channel[channels.LEXICAL] = self.lexical.search(
-                query.text, self.config.candidates, clip_filter
+                query.text, candidates, clip_filter
             )
             reached.add(channels.LEXICAL)
         candidates = {i for scores in per_channel.values() for i in scores}

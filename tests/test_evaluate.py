@@ -13,7 +13,6 @@ import sys
 import numpy as np
 import pytest
 
-from mmretrieval.config import load_profile
 from mmretrieval.errors import ConfigError
 from mmretrieval.evaluate import (
     DIRECTIONS,
@@ -24,12 +23,9 @@ from mmretrieval.evaluate import (
     first_rank,
     matrix_metrics,
     parse_directions,
-    rank_every_clip,
     rank_metrics,
     ranked_relevance,
-    ranking_profile,
     read_manifest,
-    run_eval,
 )
 from mmretrieval.spans import Span
 from mmretrieval.testing.synth import Scene, make_audio, make_video
@@ -383,7 +379,7 @@ def test_run_eval_reads_a_manifest_and_reuses_the_index(indexed, corpus, corpus_
     ]
     lines.append({"media": "gone.mp4", "captions": ["never indexed"]})
     manifest.write_text("\n".join(json.dumps(line) for line in lines))
-    report = run_eval(manifest, corpus_dir, library.index_dir, directions="t2v,v2t")
+    report = library.evaluate(manifest, corpus_dir, directions="t2v,v2t")
     data = json.loads(json.dumps(report.to_dict()))
     assert (data["format"], data["items"], data["missing"]) == ("jsonl", 4, ["gone.mp4"])
     assert data["profile"] == "offline" and not data["failures"]
@@ -391,18 +387,18 @@ def test_run_eval_reads_a_manifest_and_reuses_the_index(indexed, corpus, corpus_
     assert data["results"]["t2v"]["R@1"] == 100.0
 
 
-def test_evaluation_searches_enough_candidates_to_rank_every_clip(indexed):
-    profile = load_profile("offline")
-    assert profile.search.candidates < 5000
-    raised = ranking_profile(profile, clips=5000)
-    assert raised.search.candidates == 5000 and raised.adapters == profile.adapters
-    assert profile.search.candidates < 5000  # the profile itself is unchanged
-    assert ranking_profile(profile, clips=10) is profile  # enough already
+def test_evaluation_ranks_every_clip_past_the_profiles_candidates(indexed):
+    """A search proposes ``search.candidates`` clips per space; an evaluation must rank every
+    clip, so it asks for all of them, and the library's profile is left as it is."""
     library, _ = indexed
-    before = library.profile
-    rank_every_clip(library)  # the corpus has fewer clips than the offline candidates
-    assert library.profile is before and library.search(text="ferry", k=1)
-
+    clips = library.stats()["clips"]
+    profile = library.profile
+    few = library.search(text="ferry", k=clips, candidates=1)
+    every = library.search(text="ferry", k=clips, candidates=clips)
+    ranked_few = {i for hit in few for i in hit.clip_ids}
+    ranked_every = {i for hit in every for i in hit.clip_ids}
+    assert ranked_few and ranked_few < ranked_every
+    assert library.profile is profile
 
 def test_mmr_eval_prints_the_table_and_json(indexed, corpus, corpus_dir, tmp_path):
     library, _ = indexed

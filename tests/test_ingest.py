@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 from mmretrieval import IndexDirError, Library
-from mmretrieval.library import CATALOG_FILE, LOCK_FILE
+from mmretrieval.store.folder import CATALOG_FILE
+from mmretrieval.store.lock import LOCK_FILE
 from mmretrieval.testing.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
 
 SIZE = (320, 180)

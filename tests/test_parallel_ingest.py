@@ -20,7 +20,8 @@ import pytest
 
 from mmretrieval import Library, MMRError, ModelMissingError, load_profile
 from mmretrieval.ingest import FileOutcome
-from mmretrieval.library import CATALOG_FILE, INDEX_ID
+from mmretrieval.store.backends import INDEX_ID
+from mmretrieval.store.folder import CATALOG_FILE
 from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 _BESIDE_PYTHON = Path(sys.executable).with_name("mmr")

@@ -33,7 +33,7 @@ from mmretrieval.cli.support import (
     user_errors,
 )
 from mmretrieval.config import bundled_profiles, load_profile
-from mmretrieval.evaluate import DIRECTIONS, EvalReport, run_eval
+from mmretrieval.evaluate import DIRECTIONS, EvalReport
 from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import FileOutcome, IngestReport
 from mmretrieval.library import Library
@@ -420,15 +420,14 @@ def eval_(
         progress.update(INDEXING if stage == "index" else f"{stage} queries", done, total)
 
     with user_errors(), StageProgress() as progress:
-        report = run_eval(
-            manifest,
-            media_root,
-            index,
-            profile=profile,
-            directions=directions,
-            format=manifest_format or "auto",
-            progress=on_stage,
-        )
+        with Library(index, profile=profile) as library:
+            report = library.evaluate(
+                manifest,
+                media_root,
+                directions=directions,
+                format=manifest_format or "auto",
+                progress=on_stage,
+            )
     if report.missing:
         shown = ", ".join(report.missing[:5]) + (" ..." if len(report.missing) > 5 else "")
         err.print(

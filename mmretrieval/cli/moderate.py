@@ -28,7 +28,7 @@ from mmretrieval.cli.support import (
     out,
     user_errors,
 )
-from mmretrieval.ingest import collect_media
+from mmretrieval.media.files import collect_media
 from mmretrieval.moderation.calibrate import Calibration, calibrate, write_policy
 from mmretrieval.moderation.report import FileSummary, Report, check_report_path, write_report
 from mmretrieval.moderation.scan import moderate

@@ -22,8 +22,6 @@ from mmretrieval.evaluate.run import (
     Progress,
     evaluate,
     parse_directions,
-    rank_every_clip,
-    ranking_profile,
     run_eval,
 )
 
@@ -44,10 +42,8 @@ __all__ = [
     "matrix_metrics",
     "mean_average_precision",
     "parse_directions",
-    "rank_every_clip",
     "rank_metrics",
     "ranked_relevance",
-    "ranking_profile",
     "read_manifest",
     "run_eval",
 ]

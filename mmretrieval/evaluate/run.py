@@ -39,11 +39,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mmretrieval import channels
-from mmretrieval.config import Profile
 from mmretrieval.errors import ConfigError, IndexDirError, MMRError
 from mmretrieval.evaluate.manifests import EvalItem, read_manifest
 from mmretrieval.evaluate.metrics import (
@@ -53,9 +53,11 @@ from mmretrieval.evaluate.metrics import (
     rank_metrics,
     ranked_relevance,
 )
-from mmretrieval.library import Library
 from mmretrieval.search import Hit
 from mmretrieval.spans import Span
+
+if TYPE_CHECKING:  # evaluation is handed an open Library by the one above it
+    from mmretrieval.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -79,24 +81,6 @@ def parse_directions(directions: str | Iterable[str] | None) -> tuple[str, ...]:
             f"{','.join(DIRECTIONS)}"
         )
     return tuple(dict.fromkeys(names))
-
-
-def ranking_profile(profile: Profile, clips: int) -> Profile:
-    """``profile`` with enough search candidates to rank all ``clips`` of an index."""
-    if profile.search.candidates >= clips:
-        return profile
-    search = profile.search.model_copy(update={"candidates": clips})
-    return profile.model_copy(update={"search": search})
-
-
-def rank_every_clip(library: Library) -> None:
-    """Let every search of ``library`` rank all of its clips (items a search does not return
-    rank last): ``search.candidates`` is raised to the clip count for the searches to come.
-    The index, its recorded profile and the loaded models stay as they are."""
-    profile = ranking_profile(library.profile, library.stats()["clips"])
-    if profile is not library.profile:
-        library.profile = profile
-        library.close()  # the next search opens the index again, with the raised count
 
 
 class _Matcher:
@@ -167,14 +151,7 @@ def evaluate(
     if not usable:
         raise MMRError("no item's media could be indexed: see `mmr info` for the reasons")
 
-    k = max(1, library.stats()["clips"])
-    if library.profile.search.candidates < k:
-        log.warning(
-            "search.candidates (%d) is below the index's %d clips: items the search does not "
-            "return rank last (rank_every_clip raises it, as run_eval does)",
-            library.profile.search.candidates,
-            k,
-        )
+    k = max(1, library.stats()["clips"])  # every search ranks every clip (candidates = k)
     video = [i for i in usable if streams[i.media].video]
     audio = [i for i in usable if streams[i.media].audio]
     both = [i for i in video if streams[i.media].audio]
@@ -247,7 +224,7 @@ def _text_scores(
     queries = [(j, caption) for j, item in enumerate(pool) for caption in item.captions]
     scores = np.full((len(queries), len(pool)), -np.inf)
     for q, (_j, caption) in enumerate(queries):
-        hits = library.search(text=caption, k=k, spaces=spaces)
+        hits = library.search(text=caption, k=k, spaces=spaces, candidates=k)
         scores[q] = matcher.scores(hits)
         if progress:
             progress(label, q + 1, len(queries))
@@ -277,6 +254,7 @@ def _same_clip(
                 end=None if math.isinf(window.end) else window.end,
                 k=k,
                 spaces=spaces,
+                candidates=k,
             )
         except MMRError as exc:  # e.g. nothing recognisable in the query: it finds nothing
             log.info("%s query %s found nothing: %s", label, item.id, exc)
@@ -324,18 +302,17 @@ class EvalReport:
 
 
 def run_eval(
+    library: Library,
     manifest: str | Path,
     media_root: str | Path,
-    index_dir: str | Path,
-    profile: str | Path | Profile | None = None,
     directions: str | Iterable[str] | None = None,
     format: str = "auto",
     progress: Progress | None = None,
 ) -> EvalReport:
-    """Read a manifest, index its media into ``index_dir`` (reusing what is there), evaluate.
+    """Read a manifest, index its media into ``library`` (reusing what is there), evaluate.
 
-    The evaluation searches with ``search.candidates`` raised to the index's clip count, so
-    every item is ranked; the index keeps the profile it was created with.
+    Every search ranks all of the index's clips, so every item gets a rank; the index keeps
+    the profile it was created with. ``Library.evaluate`` is the public way in.
     """
     started = time.perf_counter()
     wanted = parse_directions(directions)
@@ -347,14 +324,12 @@ def run_eval(
         if progress:
             progress("index", next(indexed), len(files))
 
-    with Library(index_dir, profile=profile) as library:
-        report = library.add([], files=files, on_file=on_file)
-        rank_every_clip(library)
-        results = evaluate(library, found, wanted, progress)
+    report = library.add([], files=files, on_file=on_file)
+    results = evaluate(library, found, wanted, progress)
     return EvalReport(
         manifest=str(manifest),
         format=found.format,
-        index=str(index_dir),
+        index=str(library.index_dir),
         profile=library.profile.name,
         items=len(found),
         missing=list(found.missing),

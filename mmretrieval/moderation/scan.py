@@ -27,12 +27,11 @@ import numpy as np
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.analyze import MediaAnalyzer
-from mmretrieval.config import Profile, load_profile
+from mmretrieval.config import DEFAULT_PROFILE, Profile, load_profile
 from mmretrieval.embed import FrameVectors, distinct_frames
 from mmretrieval.errors import MediaError, ModelMissingError
-from mmretrieval.ingest import collect_media, file_digest
-from mmretrieval.library import DEFAULT_PROFILE, Library
 from mmretrieval.media.decode import iter_frames
+from mmretrieval.media.files import collect_media, file_digest
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import status as model_status
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, zero_shot
@@ -53,6 +52,7 @@ from mmretrieval.moderation.wordlist import (
     word_list_path,
 )
 from mmretrieval.spans import Span, Timed
+from mmretrieval.store import folder
 from mmretrieval.store.catalog import Catalog, ClipRow
 
 log = logging.getLogger(__name__)
@@ -465,9 +465,13 @@ def scanning(
         )
         yield Scanner(policy, MediaAnalyzer(chosen, AdapterSet(chosen)))
         return
-    with Library(index, profile=profile) as library:
-        catalog = library.catalog  # a missing index fails here, before any model loads
-        yield Scanner(policy, MediaAnalyzer(library.profile, library.adapters), catalog)
+    index_dir = Path(index)
+    catalog = folder.open_catalog(index_dir)  # a missing index fails here, before any model loads
+    try:
+        chosen = folder.choose_profile(index_dir, folder.recorded_profile(catalog), profile)
+        yield Scanner(policy, MediaAnalyzer(chosen, AdapterSet(chosen)), catalog)
+    finally:
+        catalog.close()
 
 
 def _timing(report: Report, started: float, loaded: float, stages: dict[str, float]) -> dict:

@@ -22,7 +22,8 @@ from typing import TypeVar
 
 from mmretrieval.config import Profile
 from mmretrieval.errors import IndexDirError
-from mmretrieval.library import CATALOG_FILE, Library
+from mmretrieval.library import Library
+from mmretrieval.store.folder import CATALOG_FILE
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
-from mmretrieval.ingest import stat_key
 from mmretrieval.library import Library
+from mmretrieval.media.files import stat_key
 from mmretrieval.media.stills import still_jpeg
 from mmretrieval.server.state import Settings, View, found
 
