@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import numpy as np
 
-import mmretrieval
 from mmretrieval import Library
 from mmretrieval.analyze import speech_text
 from mmretrieval.media.timeline import TimedText, Word
@@ -49,31 +45,3 @@ def test_speech_text_gives_each_word_to_the_window_holding_its_middle():
     cue = [TimedText(4.0, 7.0, "a cue without words", "subtitle")]  # by the cue's middle
     assert speech_text(cue, Span(0.0, 5.0)) == ""
     assert speech_text(cue, Span(5.0, 10.0)) == "a cue without words"
-
-
-def test_the_analyser_imports_no_job_built_on_it():
-    """Layers: ingest, query, search, moderation and evaluate use the analyser, not the reverse
-    (checked over everything analyze.py imports, directly or not)."""
-    jobs = {"ingest", "query", "search", "moderation", "evaluate", "library", "workers", "cli"}
-    root = Path(mmretrieval.__file__).parent
-    seen, todo = set(), ["mmretrieval.analyze"]
-    while todo:
-        module = todo.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        for node in ast.walk(ast.parse(_source(root, module).read_text())):
-            if not isinstance(node, ast.ImportFrom) or node.module is None:
-                continue
-            if node.module == "mmretrieval":  # from mmretrieval import channels
-                todo += [f"mmretrieval.{alias.name}" for alias in node.names]
-            elif node.module.startswith("mmretrieval."):
-                todo.append(node.module)
-        todo = [m for m in todo if _source(root, m).exists()]
-    assert not {m.split(".")[1] for m in seen} & jobs, sorted(seen)
-
-
-def _source(root: Path, module: str) -> Path:
-    """A module's file: name.py, or name/__init__.py for a package."""
-    path = root.joinpath(*module.split(".")[1:])
-    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
