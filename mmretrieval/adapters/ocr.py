@@ -2,7 +2,10 @@
 
 OCR costs about 0.4 s per frame on a 2-core machine, so a frame is read only when the picture
 changed since the last frame that was read; otherwise the lines on screen simply continue.
-Each distinct line becomes one TimedText spanning the time it stayed on screen.
+Each distinct line becomes one TimedText spanning the time it stayed on screen. A line read as
+one run of capitals ("MINISTER VISITSREADING", as PP-OCR reads bold lower thirds) also gets its
+words back (``wordsplit``): both lines are indexed, the raw one for exact substrings, the
+recovered one for words, phrases and the sentence encoder.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from mmretrieval.config import OcrConfig
 from mmretrieval.devices import thread_limit
 from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.timeline import TimedText
+from mmretrieval.wordsplit import recover_spaces
 
 SAME_LINE_RATIO = 85  # two OCR reads of one caption differ by a character or two
 
@@ -78,7 +82,8 @@ class RapidOcrReader:
             open_lines = still_open
         end = min(duration, t + step)
         done.extend(TimedText(line.start, end, line.text, "ocr") for line in open_lines)
-        return sorted(done, key=lambda item: item.start)  # stable: keeps top-to-bottom order
+        done.sort(key=lambda item: item.start)  # stable: keeps top-to-bottom order
+        return [recovered for line in done for recovered in with_words(line)]
 
     def read_frame(self, frame: np.ndarray) -> list[str]:
         """Text lines in one RGB frame, top to bottom, above the confidence threshold."""
@@ -90,3 +95,11 @@ class RapidOcrReader:
             if float(score) >= self.config.min_confidence and sum(c.isalnum() for c in text) >= 2:
                 lines.append((min(p[1] for p in box), min(p[0] for p in box), text))
         return [text for _top, _left, text in sorted(lines)]
+
+
+def with_words(line: TimedText) -> list[TimedText]:
+    """The line, and after it the same line with spaces put back where OCR ran words together."""
+    text = recover_spaces(line.text)
+    if text == line.text:
+        return [line]
+    return [line, TimedText(line.start, line.end, text, line.source)]
