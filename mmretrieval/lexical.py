@@ -2,7 +2,9 @@
 
 Exact names, numbers and "quoted phrases" are what dense vectors miss, and speech recognition
 misspells rare words ("Kowalczyk" -> "Kowalchik"). So each query word is also matched against
-indexed words within an edit-distance ratio that start with the same letter, and on-screen text
+indexed words within an edit-distance ratio that start with the same letter, and against
+indexed words that sound the same (``phonetic.sound_key``: a spoken query recognised as
+"Kovalchick" finds a transcript's "Kowalchik"), and on-screen text
 is also searched by substring (OCR drops spaces: "VISITSREADING"). A clip's lexical score is the
 share of the query's information (IDF-weighted words, quoted phrases) that it contains: 1.0
 means every word is there; a near-miss counts ``FUZZY_CREDIT`` times its similarity. Quoted
@@ -27,12 +29,16 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from mmretrieval.filters import ClipFilter
+from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
 
 MIN_FUZZY_LENGTH = 5  # shorter words have too many near neighbours to fuzz usefully
 MIN_SUBSTRING_LENGTH = 4  # shortest query word looked for inside run-together screen text
 FUZZY_VARIANTS = 3
 FUZZY_CREDIT = 0.8  # a near-miss spelling is weaker evidence than the word itself
+SOUND_CREDIT = 0.7  # a sound-alike spelling: weaker still
+SOUND_MIN_SIMILARITY = 60  # rapidfuzz ratio a sound-alike must still reach (keys are coarse)
+MIN_SOUND_KEY = 3  # shorter keys ("NT") are shared by too many words
 PHRASE_SHARE = 0.3  # of a multi-word query's score that rewards its words in order, adjacent
 WINDOW_SLACK = 2  # words an ordered window may hold beyond the query's own
 WINDOW_CREDIT = 0.6  # the query's words in order within a window: short of the exact phrase
@@ -83,6 +89,7 @@ class LexicalSearch:
         self.catalog = catalog
         self.min_similarity = min_similarity
         self._vocabulary: dict[str, int] = {}
+        self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
         self._documents = 1
         self._vocabulary_generation = -1
 
@@ -133,6 +140,9 @@ class LexicalSearch:
                 ):
                     if word[0] == term[0]:
                         found.setdefault(word, FUZZY_CREDIT * similarity / 100.0)
+                for word in self._sound_alikes(term):
+                    if fuzz.ratio(term, word) >= SOUND_MIN_SIMILARITY:
+                        found.setdefault(word, SOUND_CREDIT)
             result[term] = found
         return result
 
@@ -143,6 +153,19 @@ class LexicalSearch:
             self._vocabulary = self.catalog.term_document_counts()
             self._documents = max(1, self.catalog.clip_count())
             self._vocabulary_generation = generation
+            self._sounds = None
+
+    def _sound_alikes(self, term: str) -> list[str]:
+        """Indexed words with the same sound key as ``term`` (keys built at first need)."""
+        if len(key := sound_key(term)) < MIN_SOUND_KEY:
+            return []
+        if self._sounds is None:
+            sounds: dict[str, list[str]] = {}
+            for word in self._vocabulary:
+                if len(word) >= MIN_FUZZY_LENGTH and not word.isdigit():
+                    sounds.setdefault(sound_key(word), []).append(word)
+            self._sounds = sounds
+        return self._sounds.get(key, [])
 
     def coverage(
         self, query: LexicalQuery, variants: dict[str, dict[str, float]], row: ClipRow

@@ -7,6 +7,7 @@ import pytest
 
 from mmretrieval.config import SearchConfig, StoreConfig
 from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalSearch
+from mmretrieval.phonetic import sound_key
 from mmretrieval.search import EncodedQuery, Searcher
 from mmretrieval.store.backends import open_store
 from mmretrieval.store.catalog import Catalog, IndexedFile
@@ -20,6 +21,8 @@ TEXTS = {
     "screen": ("the weather stays dry tomorrow", "YOURMOTIVESFORDOINGWHATEVERGOOD"),
     "screen words": ("your good motives are whatever you are doing", "WEATHER"),
     "filler": ("the council met on tuesday to discuss the budget", "COUNCIL MEETING"),
+    "name": ("coach daniel kowalczyk said it was not the first time", ""),
+    "other name": ("coach daniel kovacs was writing a letter", ""),
 }
 
 
@@ -97,3 +100,23 @@ def test_search_evidence_says_when_a_phrase_matched_exactly(catalog, tmp_path):
     assert hits[0].score > hits[1].score
     assert isinstance(hits[0].to_dict()["evidence"][PHRASE], float)
     assert np.isfinite(hits[0].score)
+
+
+def test_sound_keys_join_spellings_of_one_name():
+    assert sound_key("Kowalczyk") == sound_key("kowalchik") == sound_key("Kovalchick")
+    assert sound_key("youssef") == sound_key("Yusuf")
+    assert sound_key("dougherty") == sound_key("Doherty")
+    assert sound_key("writing") != sound_key("reading")
+    assert sound_key("kovacs") != sound_key("kowalczyk")
+    assert sound_key("1984") == ""
+
+
+def test_a_name_spelled_another_way_is_found_by_its_sound(catalog):
+    # edit distance alone rejects it (ratio 63 < 80); the sound key finds it
+    search = LexicalSearch(catalog, 80.0)
+    scores = search.search("coach kovalchick", 100)
+    assert search.variants(["kovalchick"])["kovalchick"] == {"kowalczyk": 0.7}
+    assert ranked(catalog, "coach kovalchick")[0] == "name"
+    rows = catalog.clips(scores)
+    by_name = {rows[c].path.rsplit("/", 1)[1][:-4]: s for c, s in scores.items()}
+    assert by_name["name"] > by_name["other name"]
