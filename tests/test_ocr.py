@@ -16,7 +16,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 CAPTION = "MOTIVESFORDOINGWHATEVER"  # drawn with no spaces: OCR reads one run
 
 
-def busy_frame(seed: int, caption: str | None) -> np.ndarray:
+def busy_frame(seed: int, caption: str | None, left: int = 28) -> np.ndarray:
     """A 640x360 frame of coloured blotches, with ``caption`` in a lower-third box."""
     rng = np.random.default_rng(seed)
     small = rng.uniform(30, 225, (30, 54, 3)).astype(np.uint8)
@@ -25,8 +25,8 @@ def busy_frame(seed: int, caption: str | None) -> np.ndarray:
         font = ImageFont.truetype(FONT, 26)
         draw = ImageDraw.Draw(picture)
         width = int(font.getlength(caption))
-        draw.rectangle((28, 280, 28 + width + 16, 322), fill=(185, 20, 30))
-        draw.text((36, 286), caption, font=font, fill=(255, 255, 255))
+        draw.rectangle((left, 280, left + width + 16, 322), fill=(185, 20, 30))
+        draw.text((left + 8, 286), caption, font=font, fill=(255, 255, 255))
     return np.asarray(picture)
 
 
@@ -84,3 +84,26 @@ def test_run_together_caption_is_found_by_a_multi_word_query(reader, tmp_path):
     assert rows[best].path == "/media/caption.mp4"
     assert scores.exact == {best}
     assert len(scores) == 2 and min(scores.values()) < scores[best]
+
+
+def test_a_caption_that_stays_put_is_read_once_while_the_picture_moves(reader):
+    before = reader.frames_read, reader.regions_read, reader.regions_kept
+    frames = [(t, busy_frame(t, "MINISTER VISITS READING")) for t in (0, 2, 4, 6)]
+    frames.append((8, busy_frame(8, "COUNCIL BACKS NEW HOUSING PLAN")))
+    lines = reader.read_frames(iter(frames), 10.0)
+    read = reader.frames_read - before[0], reader.regions_read - before[1]
+    kept = reader.regions_kept - before[2]
+    assert read[0] == 5  # the picture changed every time: every frame was looked at
+    assert kept >= 3 and read[1] <= 2, (read, kept)  # the caption itself was recognised twice
+    spans = {line.text: (line.start, line.end) for line in lines}
+    assert spans["MINISTER VISITS READING"] == (0, 8)
+    assert spans["COUNCIL BACKS NEW HOUSING PLAN"] == (8, 10.0)
+
+
+def test_a_moving_caption_is_read_again(reader):
+    before = reader.regions_read
+    frames = [(t, busy_frame(t, "FOOD BANK DEMAND DOUBLES", left=200 - 40 * t)) for t in (0, 2, 4)]
+    lines = reader.read_frames(iter(frames), 6.0)
+    assert reader.regions_read - before == 3
+    assert len(lines) == 1 and lines[0].text.startswith("FOOD BANK DEMAND DOUBL")
+    assert (lines[0].start, lines[0].end) == (0, 6.0)  # one line, however often it was read
