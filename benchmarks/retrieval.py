@@ -10,6 +10,11 @@ different voice (spoken query -> clip, through ``Library.search(audio=...)``). R
 broken down by the target clip's SNR and voice. Media and the index are cached under the temp
 folder keyed by seed and size, so reruns only search.
 
+``news`` (``news_corpus.py``) runs anywhere too: quotations spoken over background sound and
+busy moving pictures with bold lower-third captions, two-line lower thirds and tickers; queries
+are typed common-word phrases of the speech, a stretch of the speech with a name or number
+spoken by another voice, and a few typed words of the caption, each reported on its own.
+
 ``msrvtt``, ``audiocaps``, ``clotho``, ``vatex`` and ``jsonl`` evaluate a dataset you already
 have: ``--manifest`` (the dataset's annotation file, or our JSONL: one
 ``{"media", "captions", "start", "end"}`` object a line) and ``--media-root`` (its media
@@ -17,6 +22,7 @@ folder), in the suite's standard directions, with the ``default`` profile (CLIP 
 models published numbers exist for) unless ``--profile`` says otherwise. Usage:
 
     python benchmarks/retrieval.py offline [--clips N] [--seed S] [--profile offline]
+    python benchmarks/retrieval.py news [--clips 40] [--seed 0]
     python benchmarks/retrieval.py msrvtt --manifest FILE --media-root DIR [--index DIR]
     python benchmarks/retrieval.py jsonl --manifest FILE --media-root DIR --directions t2v v2t
 """
@@ -36,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import news_corpus
 import numpy as np
 from machine import describe
 
@@ -441,7 +448,7 @@ def summary(ranked: Sequence[np.ndarray]) -> dict:
 
 
 def breakdown(
-    ranked: Sequence[np.ndarray], targets: Sequence[ClipSpec], attribute: str
+    ranked: Sequence[np.ndarray], targets: Sequence[ClipSpec | news_corpus.NewsClip], attribute: str
 ) -> dict[str, dict]:
     groups: dict[str, list[np.ndarray]] = defaultdict(list)
     for relevance, spec in zip(ranked, targets, strict=True):
@@ -534,6 +541,75 @@ def run_offline(args: argparse.Namespace) -> dict:
     }
 
 
+NEWS_KINDS = ("typed", "spoken", "screen")
+
+
+def run_news(args: argparse.Namespace) -> dict:
+    """Index the news corpus and rank every clip for each query, per query kind."""
+    clips = news_corpus.plan(args.clips, args.seed)
+    folder = Path(tempfile.gettempdir()) / (
+        f"mmr-bench-news-n{args.clips}-s{args.seed}-v{news_corpus.FORMAT}"
+    )
+    if not (folder / "complete").exists():
+        print(f"generating {len(clips)} news clips in {folder}...", flush=True)
+        started = time.perf_counter()
+        news_corpus.build(folder, clips, args.seed)
+        (folder / "complete").write_text("ok\n")
+        print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+    profile = load_profile(args.profile)
+    index = args.index or folder / f"index-{profile.name}"
+    pool = [EvalItem(clip.id, folder / "media" / clip.media, ()) for clip in clips]
+    started = time.perf_counter()
+    results, breakdowns, misses, seconds = {}, {}, {}, {}
+    with Library(index, profile=profile) as library:
+        report = library.add([], files=[item.media for item in pool])
+        index_seconds = time.perf_counter() - started
+        if report.failures:
+            raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
+        for kind in NEWS_KINDS:
+            queries = [
+                (
+                    j,
+                    {"audio": folder / "queries" / f"{clip.id}.wav"}
+                    if kind == "spoken"
+                    else {"text": getattr(clip, kind)},
+                )
+                for j, clip in enumerate(clips)
+            ]
+            started = time.perf_counter()
+            ranked, unanswered = query_ranks(library, pool, queries, kind)
+            seconds[kind] = time.perf_counter() - started
+            results[kind] = {**summary(ranked), "unanswered": unanswered}
+            breakdowns[kind] = {
+                attribute: breakdown(ranked, clips, attribute)
+                for attribute in (("layout", "font") if kind == "screen" else ("voice",))
+            }
+            misses[kind] = [
+                {"clip": clip.id, "query": getattr(clip, kind), "rank": first_rank(r)}
+                for clip, r in zip(clips, ranked, strict=True)
+                if first_rank(r) > 1
+            ]
+    return {
+        "corpus": {
+            "folder": str(folder),
+            "clips": len(clips),
+            "seed": args.seed,
+            "clip_voices": list(news_corpus.CLIP_VOICES),
+            "query_voices": list(news_corpus.QUERY_VOICES),
+            "fonts": list(news_corpus.FONTS),
+            "layouts": list(news_corpus.LAYOUTS),
+            "size": list(news_corpus.SIZE),
+            "background_sound_snr_db": news_corpus.SOUND_SNR_DB,
+        },
+        "index": str(index),
+        "profile": profile.name,
+        "results": results,
+        "breakdowns": breakdowns,
+        "misses": misses,
+        "seconds": {"index": index_seconds, **seconds},
+    }
+
+
 def run_dataset(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
     standard, formats, usage = SUITES[args.suite]
     if args.manifest is None or args.media_root is None:
@@ -581,7 +657,7 @@ def print_table(title: str, rows: dict[str, dict], first: str = "direction") -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("suite", choices=("offline", *SUITES), help="what to evaluate")
+    parser.add_argument("suite", choices=("offline", "news", *SUITES), help="what to evaluate")
     parser.add_argument(
         "--profile",
         default=None,
@@ -607,13 +683,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.directions:
         args.directions = parse_directions(",".join(args.directions))
-    args.profile = args.profile or ("offline" if args.suite == "offline" else "default")
+    args.profile = args.profile or ("offline" if args.suite in ("offline", "news") else "default")
     out = args.out or RESULTS / f"retrieval_{args.suite}.json"
 
     load_start = os.getloadavg()
     started = time.perf_counter()
     try:
-        body = run_offline(args) if args.suite == "offline" else run_dataset(args, parser)
+        runs = {"offline": run_offline, "news": run_news}
+        body = runs[args.suite](args) if args.suite in runs else run_dataset(args, parser)
     except MMRError as exc:
         raise SystemExit(f"error: {exc}") from exc
     result = {
@@ -628,7 +705,7 @@ def main() -> None:
         f"suite {args.suite}, profile {result['profile']} (R@K and mAP in %)", result["results"]
     )
     for query, by in result.get("breakdowns", {}).items():
-        label = "caption text (t2a)" if query == "text" else "spoken caption -> clip"
+        label = {"text": "caption text (t2a)", SPOKEN: "spoken caption -> clip"}.get(query, query)
         for attribute, rows in by.items():
             print_table(f"{label}, by the clip's {attribute}", rows, attribute)
     if load_start[0] > 0.5:

@@ -2,11 +2,20 @@
 
 Exact names, numbers and "quoted phrases" are what dense vectors miss, and speech recognition
 misspells rare words ("Kowalczyk" -> "Kowalchik"). So each query word is also matched against
-indexed words within an edit-distance ratio that start with the same letter, and on-screen text
+indexed words within an edit-distance ratio that start with the same letter, and against
+indexed words that sound the same (``phonetic.sound_key``: a spoken query recognised as
+"Kovalchick" finds a transcript's "Kowalchik"), and on-screen text
 is also searched by substring (OCR drops spaces: "VISITSREADING"). A clip's lexical score is the
 share of the query's information (IDF-weighted words, quoted phrases) that it contains: 1.0
 means every word is there; a near-miss counts ``FUZZY_CREDIT`` times its similarity. Quoted
 phrases are required.
+
+Words in order count too: "i was never so" is four common words that many clips hold somewhere,
+but the clip that says them in that order, next to each other, is the one meant. So
+``PHRASE_SHARE`` of a multi-word query's score is its proximity: 1 for the exact phrase (in the
+speech, or in the screen text, also run together as OCR reads bold captions), less for the words
+in order within a short window, less again for the longest adjacent run of them, and nothing for
+a bag of scattered words. Clips with the exact phrase are reported, so the evidence can say so.
 """
 
 from __future__ import annotations
@@ -20,12 +29,22 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from mmretrieval.filters import ClipFilter
+from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
 
 MIN_FUZZY_LENGTH = 5  # shorter words have too many near neighbours to fuzz usefully
 MIN_SUBSTRING_LENGTH = 4  # shortest query word looked for inside run-together screen text
 FUZZY_VARIANTS = 3
 FUZZY_CREDIT = 0.8  # a near-miss spelling is weaker evidence than the word itself
+SOUND_CREDIT = 0.7  # a sound-alike spelling: weaker still
+SOUND_MIN_SIMILARITY = 60  # rapidfuzz ratio a sound-alike must still reach (keys are coarse)
+MIN_SOUND_KEY = 3  # shorter keys ("NT") are shared by too many words
+PHRASE_SHARE = 0.3  # of a multi-word query's score that rewards its words in order, adjacent
+WINDOW_SLACK = 2  # words an ordered window may hold beyond the query's own
+WINDOW_CREDIT = 0.6  # the query's words in order within a window: short of the exact phrase
+RUN_CREDIT = 0.5  # the longest adjacent run of query words, by its share of the query
+MAX_SEQUENCE = 32  # query words looked at for order (a spoken query can be long)
+PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
 
 
@@ -42,6 +61,7 @@ def tokenize(text: str) -> list[str]:
 class LexicalQuery:
     terms: tuple[str, ...]
     phrases: tuple[tuple[str, ...], ...]
+    sequence: tuple[str, ...] = ()  # every query word in order, for proximity
 
     @classmethod
     def parse(cls, text: str) -> LexicalQuery:
@@ -51,7 +71,15 @@ class LexicalQuery:
         single = [p[0] for p in phrases if len(p) == 1]
         phrases = tuple(p for p in phrases if len(p) > 1)
         terms = tuple(dict.fromkeys([*tokenize(_QUOTED.sub(" ", text)), *single]))
-        return cls(terms, phrases)
+        return cls(terms, phrases, tuple(tokenize(text.replace('"', " ")))[:MAX_SEQUENCE])
+
+
+class LexicalScores(dict[int, float]):
+    """Clip id -> lexical score, and which clips hold the query as an exact phrase."""
+
+    def __init__(self, scores: dict[int, float], exact: set[int]):
+        super().__init__(scores)
+        self.exact = exact
 
 
 class LexicalSearch:
@@ -61,17 +89,18 @@ class LexicalSearch:
         self.catalog = catalog
         self.min_similarity = min_similarity
         self._vocabulary: dict[str, int] = {}
+        self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
         self._documents = 1
         self._vocabulary_generation = -1
 
     def search(
         self, text: str, limit: int, clip_filter: ClipFilter | None = None
-    ) -> dict[int, float]:
-        """Clip id -> coverage in (0, 1] for up to ``limit`` clips matching ``text``, of files
-        that pass ``clip_filter``."""
+    ) -> LexicalScores:
+        """Clip id -> score in (0, 1] for up to ``limit`` clips matching ``text``, of files
+        that pass ``clip_filter``; and the clips that hold it as an exact phrase."""
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
-            return {}
+            return LexicalScores({}, set())
         self._refresh_vocabulary()
         variants = self.variants(query.terms)
         expression = _fts_expression(query, variants)
@@ -84,12 +113,16 @@ class LexicalSearch:
             screen = self.catalog.match(expression, limit, "clip_screen", clip_filter)
             candidates.update(dict.fromkeys(screen))
         rows = self.catalog.clips(candidates)
-        scores = {}
+        scores, exact = {}, set()
         for clip_id in candidates:
             row = rows.get(clip_id)
-            if row is not None and (score := self.coverage(query, variants, row)) > 0:
-                scores[clip_id] = score
-        return scores
+            if row is None or (coverage := self.coverage(query, variants, row)) <= 0:
+                continue
+            order = proximity(query, variants, row)
+            scores[clip_id] = coverage * (1.0 - PHRASE_SHARE * (1.0 - order))
+            if order == 1.0 and len(query.sequence) > 1:
+                exact.add(clip_id)
+        return LexicalScores(scores, exact)
 
     def variants(self, terms: Sequence[str]) -> dict[str, dict[str, float]]:
         """For each query word, the indexed words that count as it, with their similarity."""
@@ -107,6 +140,9 @@ class LexicalSearch:
                 ):
                     if word[0] == term[0]:
                         found.setdefault(word, FUZZY_CREDIT * similarity / 100.0)
+                for word in self._sound_alikes(term):
+                    if fuzz.ratio(term, word) >= SOUND_MIN_SIMILARITY:
+                        found.setdefault(word, SOUND_CREDIT)
             result[term] = found
         return result
 
@@ -117,6 +153,19 @@ class LexicalSearch:
             self._vocabulary = self.catalog.term_document_counts()
             self._documents = max(1, self.catalog.clip_count())
             self._vocabulary_generation = generation
+            self._sounds = None
+
+    def _sound_alikes(self, term: str) -> list[str]:
+        """Indexed words with the same sound key as ``term`` (keys built at first need)."""
+        if len(key := sound_key(term)) < MIN_SOUND_KEY:
+            return []
+        if self._sounds is None:
+            sounds: dict[str, list[str]] = {}
+            for word in self._vocabulary:
+                if len(word) >= MIN_FUZZY_LENGTH and not word.isdigit():
+                    sounds.setdefault(sound_key(word), []).append(word)
+            self._sounds = sounds
+        return self._sounds.get(key, [])
 
     def coverage(
         self, query: LexicalQuery, variants: dict[str, dict[str, float]], row: ClipRow
@@ -146,6 +195,62 @@ class LexicalSearch:
     def idf(self, term: str) -> float:
         count = self._vocabulary.get(term, 0)
         return math.log(1.0 + (self._documents - count + 0.5) / (count + 0.5))
+
+
+def proximity(
+    query: LexicalQuery, variants: dict[str, dict[str, float]], row: ClipRow
+) -> float:
+    """How closely the clip's speech or screen text holds the query's words in order: 1 exact
+    phrase, ``WINDOW_CREDIT`` in order within a short window, up to ``RUN_CREDIT`` for the
+    longest adjacent run, 0 for scattered words. 1 for a one-word query (no order to check)."""
+    sequence = query.sequence
+    n = len(sequence)
+    if n < 2:
+        return 1.0
+    if len(joined := "".join(sequence)) >= 2 * MIN_SUBSTRING_LENGTH and joined in "".join(
+        tokenize(row.ocr)
+    ):
+        return 1.0  # the phrase run together on screen ("IWASNEVERSO")
+    accepted = [{word, *variants.get(word, {})} for word in sequence]
+    best = 0.0
+    for tokens in (tokenize(row.speech), tokenize(row.ocr)):
+        best = max(best, _order_score(accepted, tokens))
+        if best == 1.0:
+            break
+    return best
+
+
+def _order_score(accepted: Sequence[set[str]], tokens: Sequence[str]) -> float:
+    n = len(accepted)
+    longest = 0
+    previous = [0] * (n + 1)  # previous[i]: adjacent run ending at the last token, query word i
+    for token in tokens:
+        current = [0] * (n + 1)
+        for i in range(n):
+            if token in accepted[i]:
+                current[i + 1] = previous[i] + 1
+        longest = max(longest, *current)
+        if longest == n:
+            return 1.0
+        previous = current
+    if _in_window(accepted, tokens, n + WINDOW_SLACK):
+        return WINDOW_CREDIT
+    return RUN_CREDIT * (longest - 1) / (n - 1) if longest > 1 else 0.0
+
+
+def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int) -> bool:
+    """Whether the query's words occur in order within ``window`` consecutive tokens."""
+    for start, token in enumerate(tokens):
+        if token not in accepted[0]:
+            continue
+        i, position = 1, start + 1
+        while i < len(accepted) and position < min(len(tokens), start + window):
+            if tokens[position] in accepted[i]:
+                i += 1
+            position += 1
+        if i == len(accepted):
+            return True
+    return False
 
 
 def _fts_expression(query: LexicalQuery, variants: dict[str, dict[str, float]]) -> str:

