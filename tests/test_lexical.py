@@ -10,7 +10,7 @@ from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalSearch
 from mmretrieval.phonetic import sound_key
 from mmretrieval.search import EncodedQuery, Searcher
 from mmretrieval.store.backends import open_store
-from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 
 # clip texts: (speech, on-screen text); each becomes one file of one clip
 TEXTS = {
@@ -39,7 +39,7 @@ def catalog(tmp_path) -> Catalog:
                 duration=10.0,
                 has_video=True,
                 has_audio=True,
-                clips=[(0.0, 10.0, speech, ocr)],
+                clips=[ClipText(0.0, 10.0, speech, ocr)],
                 texts=[],
                 vectors={},
             )

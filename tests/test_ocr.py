@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 from mmretrieval.adapters.ocr import RapidOcrReader
 from mmretrieval.config import OcrConfig
 from mmretrieval.lexical import LexicalSearch
-from mmretrieval.store.catalog import Catalog, IndexedFile
+from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 from mmretrieval.wordsplit import recover_spaces, split_run
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -73,7 +73,7 @@ def test_run_together_caption_is_found_by_a_multi_word_query(reader, tmp_path):
                 duration=2.0,
                 has_video=True,
                 has_audio=True,
-                clips=[(0.0, 2.0, speech[name], ocr)],
+                clips=[ClipText(0.0, 2.0, speech[name], ocr)],
                 texts=[],
                 vectors={},
             )
