@@ -210,11 +210,13 @@ class Searcher:
         best = max(lines, key=rank)
         text = best.text
         if best.source == "ocr":  # the whole caption block on screen with it, not one line
-            text = " ".join(
-                line.text
-                for line in lines
-                if line.source == "ocr" and line.overlaps(best)
-            )
+            block: dict[str, str] = {}  # a run-together line and its recovered words: show one
+            for line in lines:
+                if line.source == "ocr" and line.overlaps(best):
+                    key = "".join(line.text.split()).lower()
+                    if len(line.text.split()) > len(block.get(key, "").split()):
+                        block[key] = line.text
+            text = " ".join(block.values())
         text = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
         return text, max(best.start, hit.start)
 

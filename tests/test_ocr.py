@@ -7,9 +7,11 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from mmretrieval.adapters.ocr import RapidOcrReader
-from mmretrieval.config import OcrConfig
+from mmretrieval.config import OcrConfig, SearchConfig
 from mmretrieval.lexical import LexicalSearch
+from mmretrieval.search import EncodedQuery, Searcher
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
+from mmretrieval.store.faiss import FaissStore
 from mmretrieval.wordsplit import recover_spaces, split_run
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -107,3 +109,29 @@ def test_a_moving_caption_is_read_again(reader):
     assert reader.regions_read - before == 3
     assert len(lines) == 1 and lines[0].text.startswith("FOOD BANK DEMAND DOUBL")
     assert (lines[0].start, lines[0].end) == (0, 6.0)  # one line, however often it was read
+
+
+def test_a_snippet_shows_a_caption_once_with_its_words(reader, tmp_path):
+    """The raw run and its recovered words are both indexed; the hit's snippet shows the
+    caption once, with spaces."""
+    screen = reader.read_frames(iter([(0, busy_frame(1, CAPTION))]), 2.0)
+    assert len(screen) == 2  # the run and the recovered line
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    catalog.put_file(
+        IndexedFile(
+            path="/media/caption.mp4",
+            size=1,
+            mtime_ns=1,
+            hash="1",
+            duration=2.0,
+            has_video=True,
+            has_audio=False,
+            clips=[ClipText(0.0, 2.0, "", "\n".join(line.text for line in screen))],
+            texts=screen,
+            vectors={},
+        )
+    )
+    searcher = Searcher(catalog, FaissStore(tmp_path / "vectors"), SearchConfig())
+    [hit] = searcher.search(EncodedQuery({}, "motives for doing whatever"), k=1)
+    assert hit.text.upper() == "MOTIVES FOR DOING WHATEVER"
+    assert hit.evidence["phrase"] == 1.0
