@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from mmretrieval import IndexDirError, Library
+from mmretrieval.store import backends
 from mmretrieval.store.folder import CATALOG_FILE
 from mmretrieval.store.lock import LOCK_FILE
 from mmretrieval.testing.synth import Scene, SceneSpan, make_audio, make_video, write_subtitles
@@ -93,8 +94,9 @@ def _paths(hits) -> set[str]:
 
 
 def _assert_store_matches_catalog(library: Library) -> None:
-    """Every channel's FAISS index holds exactly the catalog's vectors for it."""
-    store = library._open_store()
+    """Every channel's FAISS index, as an open of the index finds it (rebuilt if it lagged),
+    holds exactly the catalog's vectors for it."""
+    store = backends.open_current(library.catalog, library.profile.store, library.index_dir)
     vectors = library.stats()["vectors"]
     assert vectors, "the catalog holds no vectors at all"
     channels = set(store.channels()) | set(vectors)
@@ -104,9 +106,15 @@ def _assert_store_matches_catalog(library: Library) -> None:
 def _assert_reopened_store_is_current(index: Path) -> None:
     """A fresh open finds a saved store at the catalog's generation, with matching counts."""
     with Library(index) as reopened:
-        store = reopened._open_store()
+        store = _saved_store(reopened)
         assert store.generation == _generation(index), "saved vector store lags the catalog"
         _assert_store_matches_catalog(reopened)
+
+
+def _saved_store(library: Library):
+    """The vector store as saved on disk (never rebuilt on open, unlike the Library's)."""
+    owner = library.catalog.get_meta(backends.INDEX_ID)
+    return backends.open_store(library.profile.store, library.index_dir, owner)
 
 
 # -- incremental ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mmretrieval.errors import MediaError
-from mmretrieval.media.decode import _scaled_size, iter_frames, load_audio
+from mmretrieval.media.decode import iter_frames, load_audio, scaled_size
 from mmretrieval.media.probe import probe
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.testing.synth import Scene, make_audio, make_video, write_subtitles
@@ -218,12 +218,12 @@ def test_max_side_larger_than_the_video_keeps_its_size(rainbow):
 
 def test_short_side_caps_the_shortest_side_exactly_and_never_upscales():
     # a 2.39:1 frame for a model whose input is 224: its height stays 224, not 448 / 2.39
-    assert _scaled_size(1920, 804, None, short_side=224) == (535, 224)
-    assert _scaled_size(1920, 804, 448) == (448, 186)  # the longest-side cap upscales later
-    assert _scaled_size(804, 1920, None, short_side=224) == (224, 535)
-    assert _scaled_size(1920, 1080, None, short_side=224) == (398, 224)
-    assert _scaled_size(320, 180, None, short_side=224) == (320, 180)
-    assert _scaled_size(1920, 804, 300, short_side=224) == (300, 124)  # both caps hold
+    assert scaled_size(1920, 804, None, short_side=224) == (535, 224)
+    assert scaled_size(1920, 804, 448) == (448, 186)  # the longest-side cap upscales later
+    assert scaled_size(804, 1920, None, short_side=224) == (224, 535)
+    assert scaled_size(1920, 1080, None, short_side=224) == (398, 224)
+    assert scaled_size(320, 180, None, short_side=224) == (320, 180)
+    assert scaled_size(1920, 804, 300, short_side=224) == (300, 124)  # both caps hold
 
 
 def test_short_side_decodes_wide_frames_at_the_model_size(tmp_path):

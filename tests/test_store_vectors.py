@@ -10,6 +10,7 @@ import pytest
 
 from mmretrieval.errors import ConfigError
 from mmretrieval.store import faiss as faiss_store
+from mmretrieval.store import policy
 from mmretrieval.store.faiss import STATE_FILE, FaissStore
 from mmretrieval.store.memory import estimate_bytes
 from mmretrieval.store.policy import pq_bytes
@@ -244,7 +245,7 @@ def test_auto_compresses_above_the_memory_budget_and_rescores_exactly(tmp_path, 
     assert not {i for i, _ in store.search("speech", data[5], 50)} & set(ids[:100].tolist())
 
 
-def test_memory_estimates(tmp_path):
+def test_memory_estimates():
     per_vector = {  # codes + id + id map entry
         "Flat": 4 * 512 + 56,
         "IVF2048,Flat": 4 * 512 + 56,
@@ -254,11 +255,13 @@ def test_memory_estimates(tmp_path):
         fixed = 2048 * 512 * 4 if factory.startswith("IVF") else 0
         assert estimate_bytes(factory, 512, 10**6) == fixed + size * 10**6
     assert estimate_bytes("HNSW32,Flat", 512, 1000) > estimate_bytes("Flat", 512, 1000)
-    store = FaissStore(tmp_path)
-    assert store._auto(512, 100_000) == "Flat"
-    assert store._auto(512, 1_000_000) == "IVF2048,Flat"  # 2.1 GB: within the 2 GiB default
-    assert store._auto(512, 1_100_000) == "IVF2048,PQ64x8np"
-    assert store._auto(384, 1_300_000) == "IVF2048,Flat"
+    def auto(dim: int, n: int) -> str:  # with the store's defaults
+        return policy.auto_factory(dim, n, policy.EXACT_LIMIT, policy.MEMORY_BUDGET)
+
+    assert auto(512, 100_000) == "Flat"
+    assert auto(512, 1_000_000) == "IVF2048,Flat"  # 2.1 GB: within the 2 GiB default
+    assert auto(512, 1_100_000) == "IVF2048,PQ64x8np"
+    assert auto(384, 1_300_000) == "IVF2048,Flat"
 
 
 @pytest.mark.parametrize("spec", ["auto", "HNSW16,Flat"])

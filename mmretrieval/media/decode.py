@@ -53,7 +53,7 @@ def iter_frames(
         stream = container.streams.video[0]
         keys = _keyframe_times(path)
         stream.thread_type = "AUTO"
-        size = _scaled_size(
+        size = scaled_size(
             stream.codec_context.width, stream.codec_context.height, max_side, short_side
         )
         half_frame = 0.5 / float(stream.average_rate or 25)
@@ -180,7 +180,7 @@ def _seek(container, stream, seconds: float) -> None:
     container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
 
 
-def _scaled_size(
+def scaled_size(
     width: int, height: int, max_side: int | None, short_side: int | None = None
 ) -> tuple[int, int]:
     """The size to decode at: scaled down to fit both caps. Under ``max_side`` both sides are
