@@ -61,6 +61,17 @@ def test_a_query_longer_than_clip_and_clap_read_is_said_on_every_hit(tiny_indexe
         assert hit.to_dict()["notes"] == hit.notes
     short = library.search(text="storm warning", k=3)
     assert short and all(hit.notes is None and "notes" not in hit.to_dict() for hit in short)
+    table = subprocess.run(
+        [sys.executable, "-m", "mmretrieval.cli", "search", "--index", str(library.index_dir)]
+        + [long_query, "-k", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [line.split(":")[:2] for line in table.stderr.splitlines() if "note" in line] == [
+        ["note", " clip"],
+        ["note", " clap"],
+    ]
 
 
 def test_audio_query_reaches_sound_bridged_picture_and_speech(tiny_indexed, tmp_path):

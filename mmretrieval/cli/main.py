@@ -506,4 +506,6 @@ def _print_hits(hits: list[Hit]) -> None:
         name, text = Text(Path(hit.path).name), Text(hit.text)  # plain text, never markup
         table.add_row(str(rank), name, span, *frame, f"{hit.score:.3f}", evidence, text)
     out.print(table)
+    for note in hits[0].notes or ():  # said of the query, so the same on every hit
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
 

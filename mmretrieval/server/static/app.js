@@ -92,7 +92,8 @@ async function runSearch(query) {
     const hits = await (await api(...searchRequest("json"))).json();
     const ms = Math.round(performance.now() - started);
     const label = query.text !== undefined ? "“" + query.text + "”" : query.file.name;
-    $("status").textContent = hits.length + " hits for " + label + " in " + ms + " ms";
+    const notes = hits.length && hits[0].notes ? " · " + hits[0].notes.join(" · ") : "";
+    $("status").textContent = hits.length + " hits for " + label + " in " + ms + " ms" + notes;
     renderHits(hits, query.text);
   } catch (error) {
     $("status").textContent = "";
