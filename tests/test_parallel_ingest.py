@@ -158,7 +158,7 @@ def test_a_dead_worker_is_an_error_and_ctrl_c_stops_cleanly_both_resumable(
     assert 1 <= len(crashed) < len(serial_outcomes)
 
     def ctrl_c(outcome: FileOutcome) -> None:
-        if outcome.status == "unchanged":  # committed by the run before
+        if outcome.status != "indexed":  # committed by the run before, or a failure again
             return
         for worker in _workers():  # a terminal's Ctrl-C reaches the whole process group
             os.kill(worker.pid, signal.SIGINT)
