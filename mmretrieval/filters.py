@@ -56,8 +56,9 @@ _LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
 @dataclass(frozen=True)
 class ClipFilter:
-    """Which files a search may return clips of: every condition set must hold (see the module
-    docstring). Dates may be given as ``date`` objects or ISO strings (``2019-03-02``)."""
+    """Which clips a search may return: every condition set must hold, on the clip's file
+    (and its spoken language, see the module docstring). Dates may be given as ``date``
+    objects or ISO strings (``2019-03-02``)."""
 
     paths: tuple[str, ...] = ()
     date_from: date | None = None
