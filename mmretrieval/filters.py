@@ -1,9 +1,10 @@
 """Search filters (``ClipFilter``) and the per-file metadata they filter on.
 
 A filter restricts a search to clips of the files that meet every condition it sets. All of
-its conditions are about the *file* a clip comes from, because that is what an archivist means
-by "clips under 5 minutes" or "footage from March 2019": the 10-second windows we cut files
-into have no date, tags or length of their own.
+its conditions but one are about the *file* a clip comes from, because that is what an
+archivist means by "clips under 5 minutes" or "footage from March 2019": the 10-second windows
+we cut files into have no date, tags or length of their own. The exception is the spoken
+language, which changes within a file (an interview in German inside a French package).
 
 - ``paths``: globs, any of which the file's path matches (see ``path_matches``).
 - ``date_from`` / ``date_to``: inclusive days. A file's date is the ``date`` of its metadata
@@ -11,6 +12,9 @@ into have no date, tags or length of their own.
 - ``min_duration`` / ``max_duration``: inclusive bounds on the file's length in seconds.
 - ``tags``: the file has every one of them; ``any_tags``: it has at least one of them. Tags
   compare case-insensitively.
+- ``languages``: ISO 639-1 codes (``de``, ``fr``), any of which the *clip's* speech is in, as
+  the index recorded it; a clip of unknown language (no speech, or an index made before
+  languages were detected) does not pass.
 
 Metadata comes from sidecars, read at ingest and stored in the catalog:
 
@@ -47,12 +51,14 @@ log = logging.getLogger(__name__)
 
 CSV_NAME = "metadata.csv"
 _TAG_SEPARATORS = re.compile(r"[;,]")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
 
 @dataclass(frozen=True)
 class ClipFilter:
-    """Which files a search may return clips of: every condition set must hold (see the module
-    docstring). Dates may be given as ``date`` objects or ISO strings (``2019-03-02``)."""
+    """Which clips a search may return: every condition set must hold, on the clip's file
+    (and its spoken language, see the module docstring). Dates may be given as ``date``
+    objects or ISO strings (``2019-03-02``)."""
 
     paths: tuple[str, ...] = ()
     date_from: date | None = None
@@ -61,6 +67,7 @@ class ClipFilter:
     max_duration: float | None = None
     tags: tuple[str, ...] = ()
     any_tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
@@ -70,6 +77,7 @@ class ClipFilter:
         for name in ("tags", "any_tags"):
             object.__setattr__(self, name, normalise_tags(_as_tuple(getattr(self, name))))
         object.__setattr__(self, "paths", _as_tuple(self.paths))
+        object.__setattr__(self, "languages", normalise_languages(_as_tuple(self.languages)))
         if any(not p.strip() for p in self.paths):
             raise ConfigError("a path filter is empty: give a glob such as '*.mp4' or 'news/**'")
         for pattern in self.paths:
@@ -96,6 +104,7 @@ class ClipFilter:
         max_duration: float | None = None,
         tags: Iterable[str] | None = None,
         any_tags: Iterable[str] | None = None,
+        languages: Iterable[str] | None = None,
     ) -> ClipFilter | None:
         """The filter ``mmr search`` and the HTTP API build from their options (repeatable ones
         may be None), or None when no option is set. One builder, so both surfaces name the
@@ -108,6 +117,7 @@ class ClipFilter:
             max_duration=max_duration,
             tags=tuple(tags or ()),
             any_tags=tuple(any_tags or ()),
+            languages=tuple(languages or ()),
         )
         return clip_filter or None
 
@@ -123,6 +133,7 @@ class ClipFilter:
                 self.max_duration,
                 self.tags,
                 self.any_tags,
+                self.languages,
             )
         )
 
@@ -149,6 +160,17 @@ def parse_date(value: date | str, what: str = "date") -> date:
 def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
     """Lower-case, stripped, unique tags in their first order; empty ones dropped."""
     return tuple(dict.fromkeys(t.strip().lower() for t in tags if t and t.strip()))
+
+
+def normalise_languages(codes: Iterable[str]) -> tuple[str, ...]:
+    """Lower-case ISO 639-1 codes, unique, in their first order; anything else is refused."""
+    found = tuple(dict.fromkeys(c.strip().lower() for c in codes))
+    for code in found:
+        if not _LANGUAGE_CODE.fullmatch(code):
+            raise ConfigError(
+                f"language {code!r} is not an ISO 639-1 code: give two letters such as de, fr"
+            )
+    return found
 
 
 def _as_tuple(value: str | Iterable[str]) -> tuple[str, ...]:

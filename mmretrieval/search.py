@@ -5,9 +5,9 @@ spaces, IDF-weighted query coverage for the lexical pseudo-space. ``weighted`` f
 weighted mean over the spaces the query reached, so a clip's score reads the same whatever
 else is in the index; ``rrf`` (reciprocal-rank fusion) uses ranks only.
 
-A ``ClipFilter`` is evaluated in the catalog first; every index, vector and lexical, then
-searches only among the clips it allows, so a filter never empties a result list that
-matching clips could have filled.
+A ``ClipFilter`` (file conditions and the clip's spoken language) is evaluated in the catalog
+first; every index, vector and lexical, then searches only among the clips it allows, so a
+filter never empties a result list that matching clips could have filled.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Hit(Timed):
     frame_time: Seconds | None = None  # when the best-matching frame of the span appeared
     text_time: Seconds | None = None  # when the snippet's line starts (said or shown)
     notes: list[str] | None = None  # what the evidence should be read with (a query cut short)
+    language: str | None = None  # ISO 639-1 of the speech in its best clip (None: unknown)
 
     def to_dict(self) -> dict:
         return _HIT_JSON.dump_python(self, exclude_none=True)
@@ -263,6 +264,7 @@ def _merge_spans(
             clip_id=clip_id,
             file_id=row.file_id,
             clip_ids=[clip_id],
+            language=row.language,
         )
         hits.append(hit)
         by_file[row.file_id].append(hit)

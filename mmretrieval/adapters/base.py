@@ -92,11 +92,17 @@ REGISTRY: dict[str, str] = {
     "clip": "mmretrieval.adapters.clip:ClipEncoder",
     "clap": "mmretrieval.adapters.clap:ClapEncoder",
 }
+# Models served by another class than their section's (same protocol, another runtime).
+MODEL_REGISTRY: dict[str, str] = {
+    "bundled:use-multilingual-v3": "mmretrieval.adapters.use:UseEncoder",
+}
 
 
 def create(name: str, config: BaseModel) -> Transcriber | FrameReader | Encoder:
-    """Build the adapter registered as ``name`` from its profile section."""
-    module_name, class_name = REGISTRY[name].split(":")
+    """Build the adapter registered as ``name`` (or for its section's model) from its profile
+    section."""
+    target = MODEL_REGISTRY.get(getattr(config, "model", None), REGISTRY[name])
+    module_name, class_name = target.split(":")
     adapter_class = getattr(importlib.import_module(module_name), class_name)
     return adapter_class(config)
 

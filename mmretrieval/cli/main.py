@@ -153,12 +153,19 @@ def search(
         list[str] | None,
         typer.Option("--any-tag", help="only files with at least one of these tags (repeatable)"),
     ] = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lang", help="only clips spoken in this language, ISO 639-1 (repeatable: any)"
+        ),
+    ] = None,
 ) -> None:
     """Search the index with text, or with a recording, picture or video.
 
     csv, edl (CMX3600) and otio (OpenTimelineIO) export the hits for editing systems. --path,
     --after, --before, --min-duration, --max-duration, --tag and --any-tag restrict the search
-    to the files that pass all of them (dates and tags from sidecars; README, "Filters")."""
+    to the files that pass all of them (dates and tags from sidecars; README, "Filters"), --lang
+    to clips spoken in one of the languages given."""
     if sum(q is not None for q in (query, audio, image, video)) != 1:
         err.print("error: give one query: text, --audio FILE, --image FILE or --video FILE")
         raise typer.Exit(EXIT_USAGE)
@@ -175,6 +182,7 @@ def search(
             max_duration=max_duration,
             tags=tag,
             any_tags=any_tag,
+            languages=lang,
         )
         hits = library.search(
             text=query,
@@ -340,6 +348,8 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
     table = Table(show_header=False, title=f"index {stats['index']}")
     for key in ("profile", "store", "files", "failed", "clips", "hours"):
         table.add_row(key, str(stats[key]))
+    if stats["languages"]:
+        table.add_row("languages", ", ".join(f"{c}: {h} h" for c, h in stats["languages"].items()))
     table.add_row("vectors", ", ".join(f"{c}: {n}" for c, n in stats["vectors"].items()) or "none")
     table.add_row("spaces", ", ".join(f"{s} ({', '.join(c)})" for s, c in stats["spaces"].items()))
     table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))
@@ -490,21 +500,25 @@ def _print_hits(hits: list[Hit]) -> None:
         out.print("no hits")
         return
     frames = any(hit.frame_time is not None for hit in hits)  # only indexes with pictures
+    languages = any(hit.language for hit in hits)  # only indexes that detected languages
     table = Table(expand=True)
     table.add_column("#", justify="right")
     table.add_column("file", overflow="fold", ratio=2)
     table.add_column("span", no_wrap=True)
     if frames:
         table.add_column("frame", no_wrap=True)
+    if languages:
+        table.add_column("lang", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("evidence", no_wrap=True)
     table.add_column("text", overflow="fold", ratio=4)
     for rank, hit in enumerate(hits, start=1):
         evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
         frame = ["" if hit.frame_time is None else clock(hit.frame_time)] if frames else []
+        language = [hit.language or ""] if languages else []
         span = f"{clock(hit.start)}–{clock(hit.end)}"
         name, text = Text(Path(hit.path).name), Text(hit.text)  # plain text, never markup
-        table.add_row(str(rank), name, span, *frame, f"{hit.score:.3f}", evidence, text)
+        table.add_row(str(rank), name, span, *frame, *language, f"{hit.score:.3f}", evidence, text)
     out.print(table)
     for note in hits[0].notes or ():  # said of the query, so the same on every hit
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

@@ -23,6 +23,7 @@ class TimedText(Timed):
     text: str
     source: str
     words: tuple[Word, ...] = field(default=())
+    language: str | None = None  # ISO 639-1 (None: unknown)
 
     def shifted(self, seconds: float) -> TimedText:
         """The same text ``seconds`` later: a transcript of audio that started at ``seconds``,

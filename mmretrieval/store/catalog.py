@@ -5,8 +5,10 @@ change to one file (its clips, texts and vectors) is one transaction, and bumps 
 so a vector index saved at another generation is known to be stale.
 
 Schema history: 2 added each file's ``date`` and sidecar ``metadata`` and the ``file_tags``
-table (search filters); a version 1 catalog is upgraded in place when opened, its files dated
-by their modification time until they are re-indexed.
+table (search filters); 3 the ``language`` of each clip's speech and of each timed text (ISO
+639-1, NULL when unknown). Older catalogs are upgraded in place when opened: files of a version
+1 catalog are dated by their modification time, clips and texts of either have no language,
+until they are re-indexed.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ import numpy as np
 from mmretrieval.errors import IndexDirError
 from mmretrieval.filters import ClipFilter, FileMetadata, path_matches
 from mmretrieval.media.timeline import TimedText, Word
-from mmretrieval.spans import Timed
+from mmretrieval.spans import Span, Timed, merge
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS clips (
     start REAL NOT NULL,
     end REAL NOT NULL,
     speech TEXT NOT NULL DEFAULT '',
-    ocr TEXT NOT NULL DEFAULT ''
+    ocr TEXT NOT NULL DEFAULT '',
+    language TEXT  -- ISO 639-1 of the speech; NULL: unknown
 );
 CREATE INDEX IF NOT EXISTS clips_by_file ON clips(file_id, start);
 CREATE TABLE IF NOT EXISTS file_tags (
@@ -70,7 +73,8 @@ CREATE TABLE IF NOT EXISTS texts (
     start REAL NOT NULL,
     end REAL NOT NULL,
     text TEXT NOT NULL,
-    words TEXT
+    words TEXT,
+    language TEXT  -- ISO 639-1; NULL: unknown
 );
 CREATE INDEX IF NOT EXISTS texts_by_file ON texts(file_id, start);
 CREATE TABLE IF NOT EXISTS vectors (
@@ -106,6 +110,9 @@ END;
 """
 
 
+_CLIP_COLUMNS = "c.id, c.file_id, f.path, c.start, c.end, c.speech, c.ocr, c.language"  # ClipRow
+
+
 @dataclass(frozen=True)
 class FileRow:
     id: int
@@ -129,6 +136,7 @@ class ClipRow(Timed):
     end: float
     speech: str
     ocr: str
+    language: str | None = None  # ISO 639-1 of the clip's speech (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ class ClipText(Timed):
     end: float
     speech: str  # spoken words (transcript or subtitles)
     ocr: str  # on-screen text, one line per distinct line
+    language: str | None = None  # ISO 639-1 of the clip's speech (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -172,24 +181,27 @@ class Catalog:
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) == 1:
-            self._upgrade_from_1()
+        elif int(version) in (1, 2):
+            self._upgrade(int(version))
         elif int(version) != SCHEMA_VERSION:
             raise IndexDirError(
                 f"index at {path.parent} has catalog schema {version}, this mmretrieval reads "
                 f"{SCHEMA_VERSION}: re-index into a new folder"
             )
 
-    def _upgrade_from_1(self) -> None:
-        """Schema 1 -> 2: the files' date and metadata columns (``file_tags`` is new, so
-        ``SCHEMA`` has created it already)."""
+    def _upgrade(self, version: int) -> None:
+        """Schema 1 -> 2: the files' date and metadata columns; 2 -> 3: the clips' and texts'
+        language. All are nullable TEXT columns added where missing (``file_tags`` is new in 2,
+        so ``SCHEMA`` has created it already)."""
+        added = {"files": ("date", "metadata"), "clips": ("language",), "texts": ("language",)}
         with self._transaction():
-            present = {row[1] for row in self.db.execute("PRAGMA table_info(files)")}
-            for column in ("date", "metadata"):
-                if column not in present:
-                    self.db.execute(f"ALTER TABLE files ADD COLUMN {column} TEXT")
+            for table, columns in added.items():
+                present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column not in present:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        log.info("catalog %s upgraded from schema 1 to %d", self.path, SCHEMA_VERSION)
+        log.info("catalog %s upgraded from schema %d to %d", self.path, version, SCHEMA_VERSION)
 
     def close(self) -> None:
         self.db.close()
@@ -297,16 +309,17 @@ class Catalog:
             )
             clip_ids = [
                 self.db.execute(
-                    "INSERT INTO clips (file_id, start, end, speech, ocr) VALUES (?, ?, ?, ?, ?)",
-                    (file_id, clip.start, clip.end, clip.speech, clip.ocr),
+                    "INSERT INTO clips (file_id, start, end, speech, ocr, language) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (file_id, clip.start, clip.end, clip.speech, clip.ocr, clip.language),
                 ).lastrowid
                 for clip in record.clips
             ]
             self.db.executemany(
-                "INSERT INTO texts (file_id, source, start, end, text, words) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO texts (file_id, source, start, end, text, words, language) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (file_id, t.source, t.start, t.end, t.text, _words_json(t.words))
+                    (file_id, t.source, t.start, t.end, t.text, _words_json(t.words), t.language)
                     for t in record.texts
                 ],
             )
@@ -384,7 +397,7 @@ class Catalog:
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(
-                "SELECT c.id, c.file_id, f.path, c.start, c.end, c.speech, c.ocr FROM clips c "
+                f"SELECT {_CLIP_COLUMNS} FROM clips c "
                 f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
                 chunk,
             ):
@@ -393,13 +406,15 @@ class Catalog:
 
     def texts(self, file_id: int, start: float, end: float) -> list[TimedText]:
         rows = self.db.execute(
-            "SELECT start, end, text, source, words FROM texts "
+            "SELECT start, end, text, source, words, language FROM texts "
             "WHERE file_id = ? AND start < ? AND end > ? ORDER BY start",
             (file_id, end, start),
         )
         return [
-            TimedText(s, e, text, source, tuple(Word(*w) for w in json.loads(words or "[]")))
-            for s, e, text, source, words in rows
+            TimedText(
+                s, e, text, source, tuple(Word(*w) for w in json.loads(words or "[]")), language
+            )
+            for s, e, text, source, words, language in rows
         ]
 
     def channel_vectors(self, channel: str) -> tuple[np.ndarray, np.ndarray]:
@@ -431,7 +446,7 @@ class Catalog:
     def file_clips(self, file_id: int) -> list[ClipRow]:
         """A file's clips in time order."""
         rows = self.db.execute(
-            "SELECT c.id, c.file_id, f.path, c.start, c.end, c.speech, c.ocr FROM clips c "
+            f"SELECT {_CLIP_COLUMNS} FROM clips c "
             "JOIN files f ON f.id = c.file_id WHERE c.file_id = ? ORDER BY c.start",
             (file_id,),
         )
@@ -470,7 +485,7 @@ class Catalog:
         table: str = "clip_text",
         clip_filter: ClipFilter | None = None,
     ) -> list[int]:
-        """Clip ids matching an FTS5 expression, best BM25 first, only of files that pass
+        """Clip ids matching an FTS5 expression, best BM25 first, only those that pass
         ``clip_filter`` (the filter applies before the limit).
 
         ``table`` is ``clip_text`` (words of speech and screen text) or ``clip_screen``
@@ -496,7 +511,7 @@ class Catalog:
     # -- filters --------------------------------------------------------------------------------
 
     def clip_ids(self, clip_filter: ClipFilter) -> np.ndarray:
-        """The ids (sorted) of every clip of the files that pass ``clip_filter``."""
+        """The ids (sorted) of every clip that passes ``clip_filter``."""
         where, params = _filter_sql(clip_filter)
         rows = self.db.execute(
             f"SELECT c.id FROM clips c JOIN files f ON f.id = c.file_id WHERE {where} "
@@ -525,8 +540,24 @@ class Catalog:
             "failed": files.get("failed", 0),
             "clips": self.clip_count(),
             "hours": round(hours, 3),
+            "languages": self.language_hours(),
             "vectors": per_channel,
         }
+
+    def language_hours(self) -> dict[str, float]:
+        """Hours of footage per speech language, most first: the clips of each language merged
+        per file (clips overlap, so summing them would count the shared seconds twice).
+        Clips of unknown language are not counted."""
+        spans: dict[str, list[Span]] = {}
+        for file_id, language, start, end in self.db.execute(
+            "SELECT file_id, language, start, end FROM clips WHERE language IS NOT NULL"
+        ):
+            spans.setdefault(language, []).append(Span(start, end, file_id))
+        hours = {
+            language: round(sum(s.duration for s in merge(found)) / 3600.0, 3)
+            for language, found in spans.items()
+        }
+        return dict(sorted(hours.items(), key=lambda item: (-item[1], item[0])))
 
 
 # A file's day: its sidecar's (or modification day) recorded at indexing; files catalogued by
@@ -535,9 +566,12 @@ _FILE_DATE = "COALESCE(f.date, date(f.mtime_ns / 1000000000, 'unixepoch', 'local
 
 
 def _filter_sql(clip_filter: ClipFilter) -> tuple[str, list]:
-    """A WHERE condition over ``files f`` (and its params) that the files passing
-    ``clip_filter`` meet."""
+    """A WHERE condition over ``clips c JOIN files f`` (and its params) that the clips passing
+    ``clip_filter`` meet: all its conditions are on the file but the language, on the clip."""
     conditions, params = ["f.status = 'indexed'"], []
+    if clip_filter.languages:
+        conditions.append(f"c.language IN ({','.join('?' * len(clip_filter.languages))})")
+        params += clip_filter.languages
     if clip_filter.paths:
         conditions.append("(" + " OR ".join(["mmr_glob(?, f.path)"] * len(clip_filter.paths)) + ")")
         params += clip_filter.paths

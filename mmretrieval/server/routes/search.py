@@ -31,6 +31,9 @@ def search_filter(
     max_duration: Annotated[float | None, Query(ge=0, description="seconds")] = None,
     tag: Annotated[list[str] | None, Query(description="files with all these tags")] = None,
     any_tag: Annotated[list[str] | None, Query(description="files with any of these")] = None,
+    lang: Annotated[
+        list[str] | None, Query(description="clips spoken in any of these, ISO 639-1")
+    ] = None,
 ) -> ClipFilter | None:
     """The same filters as ``mmr search`` (README, "Filters"), from the query string of either
     search endpoint; a blank date (an empty form field) sets none."""
@@ -42,6 +45,7 @@ def search_filter(
         max_duration=max_duration,
         tags=tag,
         any_tags=any_tag,
+        languages=lang,
     )
 
 

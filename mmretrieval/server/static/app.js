@@ -128,10 +128,14 @@ function renderHits(hits, queryText) {
     card.dataset.end = hit.end;
     const name = hit.path.split(/[\\/]/).pop();
     const frame = momentQuery(hit);
+    // the language spoken in the clip (ISO 639-1), when the index knows it
+    const language = hit.language
+      ? '<span class="lang" title="spoken language">' + escapeHtml(hit.language) + "</span>"
+      : "";
     card.innerHTML =
       '<img loading="lazy" alt="" src="/thumbnails/' + hit.clip_id + frame + '">' +
       '<span class="meta"><span class="rank">' + (rank + 1) + '</span><span class="name">' + escapeHtml(name) +
-      '</span></span><span class="span">' + clock(hit.start) + "–" + clock(hit.end) +
+      "</span>" + language + '</span><span class="span">' + clock(hit.start) + "–" + clock(hit.end) +
       '</span><span class="score">score ' + hit.score.toFixed(3) + "</span>" +
       '<span class="snippet">' + highlight(hit.text || "", queryText) + "</span>";
     card.setAttribute("aria-label", "Play " + name + " from " + clock(hit.start) + " to " + clock(hit.end));

