@@ -4,9 +4,12 @@ language runs for code-switching, and the language a subtitle sidecar's name giv
 Whisper detects a language from one 30 s window. The first window alone is a poor guide
 (news opens with music or a presenter in another language), so a file is cut into windows of
 speech of at most 30 s, each window gets its own detection, and the file's language is the vote
-of all of them weighted by probability and spoken seconds. A window whose detection is not sure
-(below ``SURE``) takes the file's language, so one noisy window does not start a run of its own;
-consecutive windows of one language are then transcribed together, in that language.
+of all of them weighted by probability and spoken seconds. To keep a long file cheap, a few
+windows spread over it are detected first; when they all agree, surely, that language is the
+file's and no other window is detected (a switch of language inside a long file that none of
+them hears is then missed). Otherwise every window is detected; a window whose detection is not
+sure (below ``SURE``) takes the file's language, so one noisy window does not start a run of its
+own, and consecutive windows of one language are transcribed together, in that language.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from mmretrieval.spans import HasTime, Span
 
 WINDOW = 30.0  # seconds: what Whisper sees at once
 SURE = 0.5  # a window detected below this probability takes the file's language
+SAMPLED = 4  # windows detected first; the rest only when these disagree
 _TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)?$", re.IGNORECASE)  # de, pt-BR, zh_TW
 
 
@@ -52,6 +56,13 @@ def windows(regions: Sequence[Span], limit: float = WINDOW) -> list[Span]:
     gaps = [regions[i + 1].start - regions[i].end for i in range(len(regions) - 1)]
     cut = max(range(len(gaps)), key=gaps.__getitem__) + 1
     return windows(regions[:cut], limit) + windows(regions[cut:], limit)
+
+
+def spread(count: int, most: int) -> list[int]:
+    """At most ``most`` of ``count`` positions, evenly spread, the first and last included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
 
 
 def restrict(probabilities: Iterable[tuple[str, float]], pinned: Sequence[str]) -> dict[str, float]:

@@ -14,7 +14,15 @@ from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.speech import WhisperTranscriber, failure, repeats
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import load_profile
-from mmretrieval.language import Detection, dominant, runs, sidecar_language, vote, windows
+from mmretrieval.language import (
+    Detection,
+    dominant,
+    runs,
+    sidecar_language,
+    spread,
+    vote,
+    windows,
+)
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.spans import Span
@@ -85,6 +93,11 @@ def test_long_speech_is_cut_into_windows_at_its_longest_pause():
     assert windows(regions) == [Span(0, 18), Span(20.5, 38)]
     assert windows([Span(0, 70)]) == [Span(0, 70 / 3), Span(70 / 3, 140 / 3), Span(140 / 3, 70)]
     assert windows([Span(1, 20)]) == [Span(1, 20)]
+
+
+def test_a_few_windows_spread_over_the_file_are_detected_first():
+    assert spread(3, 4) == [0, 1, 2]
+    assert spread(10, 4) == [0, 3, 6, 9]
 
 
 def test_the_vote_weighs_windows_by_seconds_and_unsure_windows_follow_the_file():

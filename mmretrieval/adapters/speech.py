@@ -25,7 +25,7 @@ import numpy as np
 
 from mmretrieval.config import SpeechConfig
 from mmretrieval.devices import ctranslate2_device, thread_limit
-from mmretrieval.language import Detection, restrict, runs, vote, windows
+from mmretrieval.language import SAMPLED, SURE, Detection, restrict, runs, spread, vote, windows
 from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.models import hub_id, resolve
 from mmretrieval.spans import Span
@@ -140,20 +140,28 @@ class WhisperTranscriber:
         if len(pinned) == 1:
             self.notes.language = pinned[0]
             return [(whole, pinned[0])]
-        detections = [
-            Detection(w, restrict(self._detect(audio, w), pinned))
-            for w in windows(self._speech(audio, whole))
-        ]
-        found = vote(detections)
-        if found is None:  # no speech: nothing to transcribe
+        spans = windows(self._speech(audio, whole))
+        if not spans:  # no speech: nothing to transcribe
             return []
-        self.notes.language, self.notes.confidence = found
-        spans = runs(detections, found[0])
+
+        def detect(i: int) -> Detection:
+            return Detection(spans[i], restrict(self._detect(audio, spans[i]), pinned))
+
+        # A few windows spread over the file first; only when they disagree, or one is unsure,
+        # is every window detected (a long file in one language costs SAMPLED detections).
+        sampled = {i: detect(i) for i in spread(len(spans), SAMPLED)}
+        agreed = {d.best[0] if d.best[1] >= SURE else None for d in sampled.values()}
+        if len(agreed) == 1 and None not in agreed:
+            self.notes.language, self.notes.confidence = vote(list(sampled.values()))
+            return [(whole, self.notes.language)]
+        detections = [sampled.get(i) or detect(i) for i in range(len(spans))]
+        self.notes.language, self.notes.confidence = vote(detections)
+        found = runs(detections, self.notes.language)
         # Stretch the runs over the pauses between them, so no audio falls between two runs.
         bounds = [whole.start]
-        bounds += [(a.end + b.start) / 2 for (a, _), (b, _) in zip(spans, spans[1:], strict=False)]
+        bounds += [(a.end + b.start) / 2 for (a, _), (b, _) in zip(found, found[1:], strict=False)]
         bounds.append(whole.end)
-        return [(Span(bounds[i], bounds[i + 1]), code) for i, (_, code) in enumerate(spans)]
+        return [(Span(bounds[i], bounds[i + 1]), code) for i, (_, code) in enumerate(found)]
 
     def _speech(self, audio: np.ndarray, whole: Span) -> list[Span]:
         """Where speech is (VAD, split at pauses of half a second), or all of it without VAD."""
