@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mmretrieval.adapters.base import AdapterSet
-from mmretrieval.adapters.speech import WhisperTranscriber, failure, repeats
+from mmretrieval.adapters.speech import WhisperTranscriber, failure, loops, repeats
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import load_profile
 from mmretrieval.language import (
@@ -80,7 +80,16 @@ def test_ordinary_speech_passes_the_guard(code):
     assert failure(SPOKEN[code], avg_logprob=-0.6, no_speech_prob=0.1) is None
 
 
+def test_a_loop_across_segments_is_caught():
+    assert loops(["Halt!", "Halt!", "Halt!", "Halt!"]) == [True] * 4
+    looped = loops(["Ich bin ein", "Entschuldige.", "Ich bin ein", "Entschuldige.", "Ich bin ein"])
+    assert looped == [True, False, True, False, True]
+    said = [*SPOKEN["de"].split(". "), "Danke.", "Danke."]  # twice is speech, not a loop
+    assert not any(loops(said))
+
+
 def test_text_over_silence_and_made_up_text_fail_the_guard():
+    assert failure("...", avg_logprob=-0.3) == "no words"
     assert failure("Subscribe to my channel.", avg_logprob=-1.2, no_speech_prob=0.8) == "no speech"
     assert failure("Subscribe to my channel.", avg_logprob=-1.8) == "low confidence"
 
@@ -174,6 +183,18 @@ def test_a_steady_tone_gives_no_text(whisper_base):
     seconds = np.arange(10 * 16000) / 16000
     tone = 0.3 * np.sin(2 * np.pi * 440 * seconds) * (1 + 0.5 * np.sin(2 * np.pi * 2 * seconds))
     assert whisper_base.transcribe(tone.astype(np.float32)) == []
+
+
+def test_made_up_text_over_music_is_dropped_without_vad():
+    """Chords, VAD off: Whisper writes a loop over them (``Halt!`` segment after segment); the
+    guard retries it once, drops it and counts it."""
+    seconds = np.arange(10 * 16000) / 16000
+    notes = sum(0.1 * np.sin(2 * np.pi * f * seconds) for f in (261.6, 329.6, 392.0))
+    chords = (notes * (np.sin(2 * np.pi * 0.5 * seconds) > 0)).astype(np.float32)
+    whisper = _transcriber(vad_filter=False)
+    assert whisper.transcribe(chords) == []
+    assert whisper.notes.retried >= 1 and whisper.notes.dropped["repetition"] >= 1
+    assert "dropped" in whisper.notes.warnings
 
 
 def test_the_english_only_model_is_unchanged(spoken):

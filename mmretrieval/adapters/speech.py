@@ -19,7 +19,9 @@ import os
 import re
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import numpy as np
 
@@ -40,6 +42,7 @@ NO_SPEECH = 0.6
 SILENCE_LOGPROB = -1.0
 LOGPROB_FLOOR = -1.5
 REPEATS = 4  # the same 1..8 words this many times in a row is a loop
+LOOP_COPIES, LOOP_WINDOW = 3, 6  # a segment's words in 3 of 6 segments in a row: a loop too
 PAD = 0.2  # seconds of context around a segment decoded again
 _WORDS = re.compile(r"\w+")
 
@@ -48,7 +51,7 @@ _WORDS = re.compile(r"\w+")
 class SpeechNotes:
     """What one transcription found and did: the file's language (with its share of the
     detection vote, 1.0 when pinned or English-only), segments retried, and segments dropped
-    by reason (``repetition``, ``no speech``, ``low confidence``)."""
+    by reason (``no words``, ``repetition``, ``no speech``, ``low confidence``)."""
 
     language: str | None = None
     confidence: float = 1.0
@@ -67,8 +70,11 @@ class SpeechNotes:
 def failure(
     text: str, avg_logprob: float = 0.0, no_speech_prob: float = 0.0
 ) -> str | None:
-    """Why a decoded segment is not to be trusted, or None: a repetition loop, text over
-    silence or music, or text the model itself found very unlikely."""
+    """Why a decoded segment is not to be trusted, or None: no words at all (``...``), a
+    repetition loop, text over silence or music, or text the model itself found very
+    unlikely."""
+    if not _WORDS.search(text):
+        return "no words"
     if repeats(text):
         return "repetition"
     if no_speech_prob > NO_SPEECH and avg_logprob < SILENCE_LOGPROB:
@@ -76,6 +82,18 @@ def failure(
     if avg_logprob < LOGPROB_FLOOR:
         return "low confidence"
     return None
+
+
+def loops(texts: Sequence[str]) -> list[bool]:
+    """Which segments are part of a loop across segments: the same words in three segments out
+    of six in a row (``Halt!`` five times, each a segment of its own)."""
+    keys = [" ".join(_WORDS.findall(text.lower())) for text in texts]
+    looped = [False] * len(keys)
+    for start in range(len(keys)):
+        window = keys[start : start + LOOP_WINDOW]
+        for i, key in enumerate(window, start):
+            looped[i] |= bool(key) and window.count(key) >= LOOP_COPIES
+    return looped
 
 
 def repeats(text: str) -> bool:
@@ -126,9 +144,8 @@ class WhisperTranscriber:
         result = []
         for span, language in self._language_runs(audio):
             piece = self._cut(audio, span)
-            for segment in self._decode(piece, language):
-                kept = self._guarded(piece, segment, language)
-                result.extend(t.shifted(span.start) for t in kept)
+            kept = self._guarded(piece, self._decode(piece, language), language)
+            result.extend(t.shifted(span.start) for t in kept)
         if self.notes.warnings:
             log.info("speech guard: %s", self.notes.warnings)
         return result
@@ -196,21 +213,35 @@ class WhisperTranscriber:
         )
         return [s for s in segments if s.text.strip()]
 
-    def _guarded(self, audio: np.ndarray, segment, language: str) -> list[TimedText]:
-        """The segment if it passes the guard, else its audio decoded again once; what still
-        fails is dropped (and counted)."""
-        reason = failure(segment.text, segment.avg_logprob, segment.no_speech_prob)
-        if reason is None:
-            return [self._timed(segment, language)]
-        self.notes.retried += 1
-        start = max(0.0, segment.start - PAD)
-        piece = self._cut(audio, Span(start, segment.end + PAD))
-        again = self._decode(piece, language, retry=True) if piece.size else []
-        kept = [s for s in again if failure(s.text, s.avg_logprob, s.no_speech_prob) is None]
-        if not kept:
-            self.notes.dropped[reason] += 1
-            log.debug("dropped a segment (%s): %r", reason, segment.text[:80])
-        return [self._timed(s, language).shifted(start) for s in kept]
+    def _guarded(self, audio: np.ndarray, segments: list, language: str) -> list[TimedText]:
+        """The segments that pass the guard; each stretch of failing ones decoded again once,
+        and what still fails dropped (and counted)."""
+        reasons = self._reasons(segments)
+        kept = []
+        for failed, group in groupby(zip(segments, reasons, strict=True), key=lambda p: p[1]):
+            group = list(group)
+            if failed is None:
+                kept.extend(self._timed(s, language) for s, _ in group)
+                continue
+            self.notes.retried += len(group)
+            start = max(0.0, group[0][0].start - PAD)
+            piece = self._cut(audio, Span(start, group[-1][0].end + PAD))
+            again = self._decode(piece, language, retry=True) if piece.size else []
+            good = [s for s, why in zip(again, self._reasons(again), strict=True) if why is None]
+            if not good:
+                self.notes.dropped[failed] += len(group)
+                log.debug("dropped %d segment(s) (%s): %r", len(group), failed, group[0][0].text)
+            kept.extend(self._timed(s, language).shifted(start) for s in good)
+        return kept
+
+    @staticmethod
+    def _reasons(segments: list) -> list[str | None]:
+        """``failure`` of each segment, and ``repetition`` for a segment in a loop."""
+        looped = loops([s.text for s in segments])
+        return [
+            "repetition" if loop else failure(s.text, s.avg_logprob, s.no_speech_prob)
+            for s, loop in zip(segments, looped, strict=True)
+        ]
 
     def _cut(self, audio: np.ndarray, span: Span) -> np.ndarray:
         return audio[round(span.start * self.sample_rate) : round(span.end * self.sample_rate)]
