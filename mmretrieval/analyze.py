@@ -24,6 +24,7 @@ import numpy as np
 
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.adapters.speech import SpeechNotes
 from mmretrieval.config import Profile
 from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
 from mmretrieval.language import dominant
@@ -67,13 +68,15 @@ class StageTimer:
 @dataclass(frozen=True)
 class FileAnalysis:
     """A whole file cut into clips: each clip's text, every timed line, the clip vectors of
-    every channel and the per-frame CLIP vectors (clip position, time, vector) behind them."""
+    every channel and the per-frame CLIP vectors (clip position, time, vector) behind them;
+    what speech recognition found and guarded against, for the ingest report."""
 
     info: MediaInfo
     clips: list[ClipText]
     texts: list[TimedText]
     vectors: Packed
     frames: list[tuple[int, float, np.ndarray]]
+    speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class MediaAnalyzer:
         self.profile = profile
         self.adapters = adapters
         self.timer = StageTimer()
+        self.speech_notes: SpeechNotes | None = None  # of the latest speech recognition
 
     def probe(self, path: Path) -> MediaInfo:
         with self.timer("decode"):
@@ -103,6 +107,7 @@ class MediaAnalyzer:
         """Every clip window of ``path`` with its speech and screen text and every channel's
         vectors: what ingest stores."""
         info = self.probe(path)
+        self.speech_notes = None
         whole = self.analyse_span(path, info, audio=False)  # sound is embedded clip by clip
         transcript, screen = whole.transcript, whole.screen
         clips = [
@@ -116,7 +121,8 @@ class MediaAnalyzer:
             for w in self.clip_windows(info, transcript)
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
-        return FileAnalysis(info, clips, [*transcript, *screen], vectors, frames)
+        texts = [*transcript, *screen]
+        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes)
 
     def analyse_span(
         self,
@@ -165,6 +171,7 @@ class MediaAnalyzer:
             audio = load_audio(path, transcriber.sample_rate, start, end)
         with self.timer("asr"):
             texts = [t.shifted(start) for t in transcriber.transcribe(audio)]
+        self.speech_notes = transcriber.notes
         if warnings := transcriber.notes.warnings:
             log.warning("%s: speech guard: %s", path.name, warnings)
         return texts

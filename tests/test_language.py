@@ -230,5 +230,6 @@ def test_a_file_switching_language_keeps_each_part_in_its_own(tmp_path):
     speech = [t for t in analysis.texts if t.source == "speech"]
     assert {t.language for t in speech if spans[0].contains(t.middle)} == {"en"}
     assert {t.language for t in speech if spans[2].contains(t.middle)} == {"de"}
+    assert analysis.speech.language in ("en", "de") and not analysis.speech.dropped
     first, last = analysis.clips[0], analysis.clips[-1]
     assert (first.language, last.language) == ("en", "de")
