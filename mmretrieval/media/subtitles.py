@@ -21,20 +21,25 @@ def find_sidecar(media: Path, languages: Sequence[str] = ()) -> Path | None:
     order of ``languages``: the profile's pinned ones), else the plain ``clip.srt``/``clip.vtt``,
     else the first tagged one by name. A language Whisper would detect cannot choose, since a
     sidecar is read instead of running speech recognition."""
+    found = subtitle_sidecars(media)
+    for code in languages:
+        for path in found:
+            if sidecar_language(path) == code:
+                return path
+    return found[0] if found else None
+
+
+def subtitle_sidecars(media: Path) -> list[Path]:
+    """Every subtitle file of ``clip.mp4``: the plain ones (``clip.srt``, then ``clip.vtt``),
+    then the language-tagged ones by suffix and name; a change to any of them can change the
+    transcript the profile reads."""
+    plain = [media.with_suffix(s) for s in SUBTITLE_SUFFIXES if media.with_suffix(s).is_file()]
     tagged = [
         path
         for suffix in SUBTITLE_SUFFIXES
         for path in sorted(media.parent.glob(f"{_glob_escape(media.stem)}.*{suffix}"))
     ]
-    for code in languages:
-        for path in tagged:
-            if sidecar_language(path) == code:
-                return path
-    for suffix in SUBTITLE_SUFFIXES:
-        exact = media.with_suffix(suffix)
-        if exact.is_file():
-            return exact
-    return tagged[0] if tagged else None
+    return plain + tagged
 
 
 def read_subtitles(path: Path, language: str | None = None) -> list[TimedText]:
