@@ -23,6 +23,7 @@ from mmretrieval.language import (
     vote,
     windows,
 )
+from mmretrieval.media.files import file_digest
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.spans import Span
@@ -135,6 +136,16 @@ def test_a_sidecar_names_its_language(tmp_path):
     assert find_sidecar(media) == tmp_path / "x.srt"  # the plain one unless a language is wanted
     assert find_sidecar(media, ["fr", "de"]) == tmp_path / "x.fr.vtt"
     assert find_sidecar(media, ["it"]) == tmp_path / "x.srt"
+
+
+def test_editing_a_sidecar_in_any_language_changes_the_file(tmp_path):
+    media = tmp_path / "x.mp4"
+    media.write_bytes(b"not really a video")
+    (tmp_path / "x.de.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHallo\n")
+    (tmp_path / "x.fr.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nBonjour\n")
+    before = file_digest(media)
+    (tmp_path / "x.fr.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nSalut\n")
+    assert file_digest(media) != before
 
 
 def test_subtitle_cues_carry_the_sidecar_language(tmp_path):
