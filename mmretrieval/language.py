@@ -3,7 +3,9 @@ language runs for code-switching, and the language a subtitle sidecar's name giv
 
 Whisper detects a language from one 30 s window. The first window alone is a poor guide
 (news opens with music or a presenter in another language), so a file is cut into windows of
-speech of at most 30 s, each window gets its own detection, and the file's language is the vote
+speech of at most 15 s (short enough that a switch of language inside a short file falls
+between two windows; detection is reliable from a few seconds on), each window gets its own
+detection, and the file's language is the vote
 of all of them weighted by probability and spoken seconds. To keep a long file cheap, a few
 windows spread over it are detected first; when they all agree, surely, that language is the
 file's and no other window is detected (a switch of language inside a long file that none of
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from mmretrieval.spans import HasTime, Span
 
-WINDOW = 30.0  # seconds: what Whisper sees at once
+WINDOW = 15.0  # seconds of speech per detection (Whisper sees 30 s at once, padded)
 SURE = 0.5  # a window detected below this probability takes the file's language
 SAMPLED = 4  # windows detected first; the rest only when these disagree
 _TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)?$", re.IGNORECASE)  # de, pt-BR, zh_TW
