@@ -5,13 +5,13 @@ Whisper detects a language from one 30 s window. The first window alone is a poo
 (news opens with music or a presenter in another language), so a file is cut into windows of
 speech of at most 15 s (short enough that a switch of language inside a short file falls
 between two windows; detection is reliable from a few seconds on), each window gets its own
-detection, and the file's language is the vote
-of all of them weighted by probability and spoken seconds. To keep a long file cheap, a few
-windows spread over it are detected first; when they all agree, surely, that language is the
-file's and no other window is detected (a switch of language inside a long file that none of
+detection, and the file's language is the vote of all of them weighted by probability and
+spoken seconds. To keep a long file cheap, a few windows spread over it are detected first;
+when they all agree, surely, that language is the file's and no other window is detected (a switch of language inside a long file that none of
 them hears is then missed). Otherwise every window is detected; a window whose detection is not
-sure (below ``SURE``) takes the file's language, so one noisy window does not start a run of its
-own, and consecutive windows of one language are transcribed together, in that language.
+sure (below ``SURE``) takes the file's language where that is at least half as likely as its
+best, so one noisy window does not start a run of its own, and consecutive windows of one
+language are transcribed together, in that language.
 """
 
 from __future__ import annotations
@@ -92,11 +92,13 @@ def vote(detections: Sequence[Detection]) -> tuple[str, float] | None:
 
 def runs(detections: Sequence[Detection], fallback: str) -> list[tuple[Span, str]]:
     """Consecutive windows of one language merged: (span, language). A window not sure of
-    its language takes ``fallback`` (the file's)."""
+    its language takes ``fallback`` (the file's) unless ``fallback`` is far less likely there
+    (under half its best: espeak's German is detected at 0.35, English then at 0.01)."""
     merged: list[tuple[Span, str]] = []
     for detection in detections:
         code, p = detection.best
-        code = code if p >= SURE else fallback
+        if p < SURE and detection.probabilities.get(fallback, 0.0) >= p / 2:
+            code = fallback
         if merged and merged[-1][1] == code:
             merged[-1] = (Span(merged[-1][0].start, detection.span.end), code)
         else:

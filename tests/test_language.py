@@ -124,6 +124,9 @@ def test_the_vote_weighs_windows_by_seconds_and_unsure_windows_follow_the_file()
     code, share = vote(detections)
     assert code == "de" and 0.5 < share < 1
     assert runs(detections, code) == [(Span(0, 5), "en"), (Span(5, 55), "de")]
+    # unsure, but the file's language is far less likely there: the window keeps its own
+    german = Detection(Span(0, 12), {"de": 0.35, "yi": 0.19, "en": 0.01})
+    assert runs([german], "en") == [(Span(0, 12), "de")]
 
 
 def test_a_sidecar_names_its_language(tmp_path):
