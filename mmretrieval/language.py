@@ -7,11 +7,12 @@ speech of at most 15 s (short enough that a switch of language inside a short fi
 between two windows; detection is reliable from a few seconds on), each window gets its own
 detection, and the file's language is the vote of all of them weighted by probability and
 spoken seconds. To keep a long file cheap, a few windows spread over it are detected first;
-when they all agree, surely, that language is the file's and no other window is detected (a switch of language inside a long file that none of
-them hears is then missed). Otherwise every window is detected; a window whose detection is not
-sure (below ``SURE``) takes the file's language where that is at least half as likely as its
-best, so one noisy window does not start a run of its own, and consecutive windows of one
-language are transcribed together, in that language.
+when they all agree, surely, that language is the file's and no other window is detected (a
+switch of language inside a long file that none of them hears is then missed). Otherwise every
+window is detected; a window whose detection is not sure (below ``SURE``) takes the file's
+language where that is at least half as likely as its best, so one noisy window does not start
+a run of its own, and consecutive windows of one language are transcribed together, in that
+language.
 """
 
 from __future__ import annotations
