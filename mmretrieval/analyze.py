@@ -12,6 +12,7 @@ ocr, embed, frames, audio and hub (ingest adds store).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -23,8 +24,10 @@ import numpy as np
 
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.adapters.speech import SpeechNotes
 from mmretrieval.config import Profile
 from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
+from mmretrieval.language import dominant
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
@@ -32,6 +35,8 @@ from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.spans import HasTime, Span
 from mmretrieval.store.catalog import ClipText
+
+log = logging.getLogger(__name__)
 
 Packed = dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
 
@@ -63,13 +68,15 @@ class StageTimer:
 @dataclass(frozen=True)
 class FileAnalysis:
     """A whole file cut into clips: each clip's text, every timed line, the clip vectors of
-    every channel and the per-frame CLIP vectors (clip position, time, vector) behind them."""
+    every channel and the per-frame CLIP vectors (clip position, time, vector) behind them;
+    what speech recognition found and guarded against, for the ingest report."""
 
     info: MediaInfo
     clips: list[ClipText]
     texts: list[TimedText]
     vectors: Packed
     frames: list[tuple[int, float, np.ndarray]]
+    speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class MediaAnalyzer:
         self.profile = profile
         self.adapters = adapters
         self.timer = StageTimer()
+        self.speech_notes: SpeechNotes | None = None  # of the latest speech recognition
 
     def probe(self, path: Path) -> MediaInfo:
         with self.timer("decode"):
@@ -99,14 +107,22 @@ class MediaAnalyzer:
         """Every clip window of ``path`` with its speech and screen text and every channel's
         vectors: what ingest stores."""
         info = self.probe(path)
+        self.speech_notes = None
         whole = self.analyse_span(path, info, audio=False)  # sound is embedded clip by clip
         transcript, screen = whole.transcript, whole.screen
         clips = [
-            ClipText(w.start, w.end, speech_text(transcript, w), _screen_text(screen, w))
+            ClipText(
+                w.start,
+                w.end,
+                speech_text(transcript, w),
+                _screen_text(screen, w),
+                dominant(transcript, w),
+            )
             for w in self.clip_windows(info, transcript)
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
-        return FileAnalysis(info, clips, [*transcript, *screen], vectors, frames)
+        texts = [*transcript, *screen]
+        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes)
 
     def analyse_span(
         self,
@@ -141,9 +157,12 @@ class MediaAnalyzer:
         if transcriber is None:
             return []
         start, end = _bounds(span)
-        if self.profile.adapters.speech.subtitles and (sidecar := find_sidecar(path)):
+        config = self.profile.adapters.speech
+        pinned = config.pinned
+        if config.subtitles and (sidecar := find_sidecar(path, pinned)):
             within = span or Span(0.0, info.duration)
-            cues = [c for c in read_subtitles(sidecar) if c.overlaps(within)]
+            plain = pinned[0] if len(pinned) == 1 else None  # a plain sidecar's language
+            cues = [c for c in read_subtitles(sidecar, plain) if c.overlaps(within)]
             if cues:
                 return cues
         if not info.has_audio:
@@ -151,7 +170,11 @@ class MediaAnalyzer:
         with self.timer("decode"):
             audio = load_audio(path, transcriber.sample_rate, start, end)
         with self.timer("asr"):
-            return [t.shifted(start) for t in transcriber.transcribe(audio)]
+            texts = [t.shifted(start) for t in transcriber.transcribe(audio)]
+        self.speech_notes = transcriber.notes
+        if warnings := transcriber.notes.warnings:
+            log.warning("%s: speech guard: %s", path.name, warnings)
+        return texts
 
     def screen_text(
         self, path: Path, info: MediaInfo, span: Span | None = None

@@ -70,6 +70,10 @@ class SpeechConfig(_Section):
         "bundled:tiny.en", description="bundled:tiny.en, a size name, HF id or folder"
     )
     language: str | None = Field(None, description="None = detect (multilingual models only)")
+    languages: list[str] = Field(
+        default_factory=list,
+        description="ISO 639-1 codes detection may choose from (one: no detection); [] = any",
+    )
     beam_size: int = Field(1, ge=1)
     temperature_fallback: bool = Field(
         False, description="re-decode hard segments by sampling: better text, not reproducible"
@@ -78,6 +82,19 @@ class SpeechConfig(_Section):
     compute_type: str = "int8"
     device: str = "auto"
     subtitles: bool = Field(True, description="use a .srt/.vtt sidecar instead of ASR when present")
+
+    @field_validator("languages")
+    @classmethod
+    def _iso_codes(cls, codes: list[str]) -> list[str]:
+        bad = [c for c in codes if not re.fullmatch(r"[a-z]{2,3}", c)]
+        if bad:
+            raise ValueError(f"expected ISO 639-1 codes such as de or fr, got {bad}")
+        return codes
+
+    @property
+    def pinned(self) -> list[str]:
+        """The languages speech may be in: ``language`` alone when set, else ``languages``."""
+        return [self.language] if self.language else list(self.languages)
 
 
 class OcrConfig(_Section):

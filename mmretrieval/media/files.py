@@ -13,7 +13,7 @@ from pathlib import Path
 from mmretrieval.errors import ConfigError
 from mmretrieval.filters import metadata_bytes, metadata_sidecars
 from mmretrieval.media.probe import MEDIA_SUFFIXES
-from mmretrieval.media.subtitles import find_sidecar
+from mmretrieval.media.subtitles import subtitle_sidecars
 
 HASH_CHUNK = 1 << 20
 
@@ -43,7 +43,7 @@ def file_digest(path: Path) -> str:
     with path.open("rb") as handle:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
-    if (sidecar := find_sidecar(path)) is not None:
+    for sidecar in subtitle_sidecars(path):
         digest.update(sidecar.read_bytes())
     digest.update(metadata_bytes(path))
     return digest.hexdigest()
@@ -53,7 +53,6 @@ def stat_key(path: Path) -> tuple[int, int]:
     """(size, mtime) of the file with its subtitle and metadata sidecars, for the quick change
     check."""
     stats = [path.stat()]
-    for sidecar in (find_sidecar(path), *metadata_sidecars(path)):
-        if sidecar is not None:
-            stats.append(sidecar.stat())
+    for sidecar in (*subtitle_sidecars(path), *metadata_sidecars(path)):
+        stats.append(sidecar.stat())
     return sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)

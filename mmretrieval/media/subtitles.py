@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import webvtt
 
+from mmretrieval.language import sidecar_language
 from mmretrieval.media.timeline import TimedText
 
 log = logging.getLogger(__name__)
@@ -14,21 +16,36 @@ log = logging.getLogger(__name__)
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
 
-def find_sidecar(media: Path) -> Path | None:
-    """``clip.srt``/``clip.vtt``, or a language-tagged ``clip.en.srt``, beside ``clip.mp4``."""
-    for suffix in SUBTITLE_SUFFIXES:
-        exact = media.with_suffix(suffix)
-        if exact.is_file():
-            return exact
-    for suffix in SUBTITLE_SUFFIXES:
-        tagged = sorted(media.parent.glob(f"{_glob_escape(media.stem)}.*{suffix}"))
-        if tagged:
-            return tagged[0]
-    return None
+def find_sidecar(media: Path, languages: Sequence[str] = ()) -> Path | None:
+    """The sidecar of ``clip.mp4``: one tagged with a wanted language (``clip.de.srt``, in the
+    order of ``languages``: the profile's pinned ones), else the plain ``clip.srt``/``clip.vtt``,
+    else the first tagged one by name. A language Whisper would detect cannot choose, since a
+    sidecar is read instead of running speech recognition."""
+    found = subtitle_sidecars(media)
+    for code in languages:
+        for path in found:
+            if sidecar_language(path) == code:
+                return path
+    return found[0] if found else None
 
 
-def read_subtitles(path: Path) -> list[TimedText]:
-    """Cues as TimedText; an unreadable sidecar is logged and ignored (ASR runs instead)."""
+def subtitle_sidecars(media: Path) -> list[Path]:
+    """Every subtitle file of ``clip.mp4``: the plain ones (``clip.srt``, then ``clip.vtt``),
+    then the language-tagged ones by suffix and name; a change to any of them can change the
+    transcript the profile reads."""
+    plain = [media.with_suffix(s) for s in SUBTITLE_SUFFIXES if media.with_suffix(s).is_file()]
+    tagged = [
+        path
+        for suffix in SUBTITLE_SUFFIXES
+        for path in sorted(media.parent.glob(f"{_glob_escape(media.stem)}.*{suffix}"))
+    ]
+    return plain + tagged
+
+
+def read_subtitles(path: Path, language: str | None = None) -> list[TimedText]:
+    """Cues as TimedText in the language the file's name gives (``clip.de.srt``: de), else
+    ``language``; an unreadable sidecar is logged and ignored (ASR runs instead)."""
+    language = sidecar_language(path) or language
     try:
         captions = webvtt.from_srt(str(path)) if path.suffix == ".srt" else webvtt.read(str(path))
     except Exception as exc:  # webvtt raises several unrelated types for malformed files
@@ -38,7 +55,8 @@ def read_subtitles(path: Path) -> list[TimedText]:
     for caption in captions:
         text = " ".join(caption.text.split())
         if text:
-            cues.append(TimedText(_seconds(caption.start), _seconds(caption.end), text, "subtitle"))
+            start, end = _seconds(caption.start), _seconds(caption.end)
+            cues.append(TimedText(start, end, text, "subtitle", language=language))
     return cues
 
 

@@ -31,4 +31,6 @@ class TimedText(Timed):
         if not seconds:
             return self
         words = tuple(Word(w.start + seconds, w.end + seconds, w.text) for w in self.words)
-        return TimedText(self.start + seconds, self.end + seconds, self.text, self.source, words)
+        return TimedText(
+            self.start + seconds, self.end + seconds, self.text, self.source, words, self.language
+        )

@@ -1,0 +1,126 @@
+"""Which language is spoken where: detection windows cut from the speech, a vote for the file,
+language runs for code-switching, and the language a subtitle sidecar's name gives.
+
+Whisper detects a language from one 30 s window. The first window alone is a poor guide
+(news opens with music or a presenter in another language), so a file is cut into windows of
+speech of at most 15 s (short enough that a switch of language inside a short file falls
+between two windows; detection is reliable from a few seconds on), each window gets its own
+detection, and the file's language is the vote of all of them weighted by probability and
+spoken seconds. To keep a long file cheap, a few windows spread over it are detected first;
+when they all agree, surely, that language is the file's and no other window is detected (a
+switch of language inside a long file that none of them hears is then missed). Otherwise every
+window is detected; a window whose detection is not sure (below ``SURE``) takes the file's
+language where that is at least half as likely as its best, so one noisy window does not start
+a run of its own, and consecutive windows of one language are transcribed together, in that
+language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmretrieval.spans import HasTime, Span
+
+WINDOW = 15.0  # seconds of speech per detection (Whisper sees 30 s at once, padded)
+SURE = 0.5  # a window detected below this probability takes the file's language
+SAMPLED = 4  # windows detected first; the rest only when these disagree
+_TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)?$", re.IGNORECASE)  # de, pt-BR, zh_TW
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One window's detection: probability per language (restricted to the pinned ones)."""
+
+    span: Span
+    probabilities: dict[str, float]
+
+    @property
+    def best(self) -> tuple[str, float]:
+        return max(self.probabilities.items(), key=lambda item: item[1])
+
+
+def windows(regions: Sequence[Span], limit: float = WINDOW) -> list[Span]:
+    """Speech regions grouped into windows of at most ``limit`` seconds, cut at the longest
+    pauses (where a change of speaker or language most likely falls); a single region longer
+    than ``limit`` is cut into equal parts."""
+    if not regions:
+        return []
+    whole = Span(regions[0].start, regions[-1].end)
+    if whole.duration <= limit:
+        return [whole]
+    if len(regions) == 1:
+        parts = int(whole.duration // limit) + 1
+        step = whole.duration / parts
+        return [Span(whole.start + i * step, whole.start + (i + 1) * step) for i in range(parts)]
+    gaps = [regions[i + 1].start - regions[i].end for i in range(len(regions) - 1)]
+    cut = max(range(len(gaps)), key=gaps.__getitem__) + 1
+    return windows(regions[:cut], limit) + windows(regions[cut:], limit)
+
+
+def spread(count: int, most: int) -> list[int]:
+    """At most ``most`` of ``count`` positions, evenly spread, the first and last included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
+
+
+def restrict(probabilities: Iterable[tuple[str, float]], pinned: Sequence[str]) -> dict[str, float]:
+    """Probabilities of the pinned languages only, renormalised (all of them when none pinned)."""
+    found = dict(probabilities)
+    if pinned:
+        found = {code: found.get(code, 0.0) for code in pinned}
+    total = sum(found.values()) or 1.0
+    return {code: p / total for code, p in found.items()}
+
+
+def vote(detections: Sequence[Detection]) -> tuple[str, float] | None:
+    """The file's language and its share of the vote: each window's probabilities weighted by
+    its seconds of speech."""
+    scores: dict[str, float] = defaultdict(float)
+    for detection in detections:
+        for code, p in detection.probabilities.items():
+            scores[code] += p * detection.span.duration
+    if not scores:
+        return None
+    total = sum(scores.values()) or 1.0
+    code = max(scores, key=scores.__getitem__)
+    return code, scores[code] / total
+
+
+def runs(detections: Sequence[Detection], fallback: str) -> list[tuple[Span, str]]:
+    """Consecutive windows of one language merged: (span, language). A window not sure of
+    its language takes ``fallback`` (the file's) unless ``fallback`` is far less likely there
+    (under half its best: espeak's German is detected at 0.35, English then at 0.01)."""
+    merged: list[tuple[Span, str]] = []
+    for detection in detections:
+        code, p = detection.best
+        if p < SURE and detection.probabilities.get(fallback, 0.0) >= p / 2:
+            code = fallback
+        if merged and merged[-1][1] == code:
+            merged[-1] = (Span(merged[-1][0].start, detection.span.end), code)
+        else:
+            merged.append((detection.span, code))
+    return merged
+
+
+def sidecar_language(path: Path) -> str | None:
+    """The language a subtitle file's name gives: ``clip.de.srt`` -> de, ``clip.pt-BR.vtt`` ->
+    pt; None for ``clip.srt`` or a tag that is no language code."""
+    tag = Path(path.stem).suffix.removeprefix(".")
+    found = _TAG.match(tag)
+    return found.group(1).lower() if found else None
+
+
+def dominant(texts: Sequence, window: HasTime) -> str | None:
+    """The language holding most spoken seconds of ``window`` among timed texts carrying a
+    ``language`` (None when nothing with a language is said in it)."""
+    span = Span.of(window)
+    seconds: dict[str, float] = defaultdict(float)
+    for text in texts:
+        if text.language is not None and text.overlaps(span):
+            seconds[text.language] += text.overlap(span)
+    return max(seconds, key=seconds.__getitem__) if seconds else None
