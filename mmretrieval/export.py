@@ -139,7 +139,7 @@ def _csv(cuts: list[_Cut], record_rate: float, title: str) -> str:
     spaces = sorted({space for cut in cuts for space in cut.hit.evidence})
     fields = ["rank", "path", "file", "start", "end", "start_tc", "end_tc", "fps", "score"]
     fields += [f"evidence_{space}" for space in spaces]
-    fields += ["frame_time", "text_time", "clip_id", "file_id", "text"]
+    fields += ["frame_time", "text_time", "language", "clip_id", "file_id", "notes", "text"]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -147,6 +147,7 @@ def _csv(cuts: list[_Cut], record_rate: float, title: str) -> str:
         row = cut.hit.to_dict()
         evidence = row.pop("evidence")
         row.update({f"evidence_{space}": score for space, score in evidence.items()})
+        row["notes"] = "; ".join(row.get("notes", []))
         rate = cut.source_range.start_time.rate
         writer.writerow(
             {

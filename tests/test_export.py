@@ -98,7 +98,7 @@ def test_csv_round_trips_through_dictreader(media):
             file_id=2,
         ),
         hit(media["radio"], 0.2, 1.0, 0.4, evidence={"clap": 0.4}, clip_id=9, file_id=3),
-        hit(media["ntsc"], 1.0, 2.0, 0.3, frame_time=1.4),
+        hit(media["ntsc"], 1.0, 2.0, 0.3, frame_time=1.4, language="de", notes=["a", "b"]),
     ]
     rows = list(csv.DictReader(io.StringIO(export_hits(hits, "csv"))))
     assert len(rows) == 3
@@ -120,6 +120,8 @@ def test_csv_round_trips_through_dictreader(media):
     assert (rows[1]["start_tc"], rows[1]["end_tc"]) == ("00:00:00:05", "00:00:01:00")
     assert rows[1]["evidence_clap"] == "0.4" and rows[1]["evidence_text"] == ""
     assert rows[2]["frame_time"] == "1.4"
+    assert (rows[2]["language"], rows[2]["notes"]) == ("de", "a; b")
+    assert (first["language"], first["notes"]) == ("", "")
     assert rows[2]["start_tc"] == "00:00:00;29"  # 29.97 fps: frame 29, drop-frame separator
 
 
