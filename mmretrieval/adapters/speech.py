@@ -58,6 +58,15 @@ class SpeechNotes:
     retried: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
 
+    def to_dict(self) -> dict:
+        """As the catalog keeps it with the file."""
+        return {
+            "language": self.language,
+            "confidence": round(self.confidence, 3),
+            "retried": self.retried,
+            "dropped": dict(self.dropped),
+        }
+
     @property
     def warnings(self) -> str:
         """One line for logs and reports; empty when nothing was retried or dropped."""

@@ -350,6 +350,13 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
         table.add_row(key, str(stats[key]))
     if stats["languages"]:
         table.add_row("languages", ", ".join(f"{c}: {h} h" for c, h in stats["languages"].items()))
+    guard = stats["speech_guard"]
+    if guard["files"]:
+        dropped = ", ".join(f"{n} {reason}" for reason, n in guard["dropped"].items()) or "none"
+        table.add_row(
+            "speech guard",
+            f"{guard['files']} files: {guard['retried']} segments retried, dropped {dropped}",
+        )
     table.add_row("vectors", ", ".join(f"{c}: {n}" for c, n in stats["vectors"].items()) or "none")
     table.add_row("spaces", ", ".join(f"{s} ({', '.join(c)})" for s, c in stats["spaces"].items()))
     table.add_row("models", ", ".join(f"{a}: {m}" for a, m in stats["models"].items()))

@@ -17,6 +17,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS files (
     has_audio INTEGER,
     updated_at REAL NOT NULL,
     date TEXT,  -- ISO day: the metadata sidecar's date, else the modification day
-    metadata TEXT  -- the sidecar fields as JSON
+    metadata TEXT,  -- the sidecar fields as JSON
+    speech_notes TEXT  -- JSON: the file's language, ASR segments retried and dropped by reason
 );
 CREATE TABLE IF NOT EXISTS clips (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: ids are keys in vector indexes
@@ -166,6 +168,7 @@ class IndexedFile:
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
     frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
     metadata: FileMetadata | None = None  # from sidecars; None: dated by ``mtime_ns``
+    speech_notes: dict | None = None  # language, retried, dropped (adapters.speech.SpeechNotes)
 
 
 class Catalog:
@@ -191,9 +194,13 @@ class Catalog:
 
     def _upgrade(self, version: int) -> None:
         """Schema 1 -> 2: the files' date and metadata columns; 2 -> 3: the clips' and texts'
-        language. All are nullable TEXT columns added where missing (``file_tags`` is new in 2,
-        so ``SCHEMA`` has created it already)."""
-        added = {"files": ("date", "metadata"), "clips": ("language",), "texts": ("language",)}
+        language and the files' speech notes. All are nullable TEXT columns added where missing
+        (``file_tags`` is new in 2, so ``SCHEMA`` has created it already)."""
+        added = {
+            "files": ("date", "metadata", "speech_notes"),
+            "clips": ("language",),
+            "texts": ("language",),
+        }
         with self._transaction():
             for table, columns in added.items():
                 present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
@@ -288,8 +295,8 @@ class Catalog:
             removed = self._drop(record.path)
             file_id = self.db.execute(
                 "INSERT INTO files (path, size, mtime_ns, hash, status, duration, has_video, "
-                "has_audio, updated_at, date, metadata) "
-                "VALUES (?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?, ?)",
+                "has_audio, updated_at, date, metadata, speech_notes) "
+                "VALUES (?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.path,
                     record.size,
@@ -301,6 +308,7 @@ class Catalog:
                     time.time(),
                     metadata.date if metadata else None,
                     metadata.fields_json() if metadata else None,
+                    json.dumps(record.speech_notes) if record.speech_notes else None,
                 ),
             ).lastrowid
             self.db.executemany(
@@ -541,8 +549,22 @@ class Catalog:
             "clips": self.clip_count(),
             "hours": round(hours, 3),
             "languages": self.language_hours(),
+            "speech_guard": self.speech_guard(),
             "vectors": per_channel,
         }
+
+    def speech_guard(self) -> dict:
+        """What the speech guard did over the indexed files: segments decoded again, and
+        segments dropped by reason (repetition loops, text over silence, ...)."""
+        retried, dropped, files = 0, Counter(), 0
+        for (notes,) in self.db.execute(
+            "SELECT speech_notes FROM files WHERE status = 'indexed' AND speech_notes IS NOT NULL"
+        ):
+            found = json.loads(notes)
+            retried += found.get("retried", 0)
+            dropped.update(found.get("dropped", {}))
+            files += bool(found.get("retried") or found.get("dropped"))
+        return {"files": files, "retried": retried, "dropped": dict(sorted(dropped.items()))}
 
     def language_hours(self) -> dict[str, float]:
         """Hours of footage per speech language, most first: the clips of each language merged
