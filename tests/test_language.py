@@ -214,7 +214,7 @@ def test_made_up_text_over_music_is_dropped_without_vad():
     seconds = np.arange(10 * 16000) / 16000
     notes = sum(0.1 * np.sin(2 * np.pi * f * seconds) for f in (261.6, 329.6, 392.0))
     chords = (notes * (np.sin(2 * np.pi * 0.5 * seconds) > 0)).astype(np.float32)
-    whisper = _transcriber(vad_filter=False)
+    whisper = _transcriber(vad_filter=False, languages=[])  # any language: it hears German
     assert whisper.transcribe(chords) == []
     assert whisper.notes.retried >= 1 and whisper.notes.dropped["repetition"] >= 1
     assert "dropped" in whisper.notes.warnings
@@ -238,7 +238,7 @@ def test_what_the_guard_dropped_is_kept_with_the_file_and_shown_by_mmr_info(tmp_
         for packet in stream.encode(None):
             container.mux(packet)
     profile = load_profile("multilingual")
-    speech = profile.adapters.speech.model_copy(update={"vad_filter": False})
+    speech = profile.adapters.speech.model_copy(update={"vad_filter": False, "languages": []})
     profile = profile.model_copy(
         update={"adapters": profile.adapters.model_copy(update={"speech": speech})}
     )
