@@ -208,12 +208,17 @@ def test_a_steady_tone_gives_no_text(whisper_base):
     assert whisper_base.transcribe(tone.astype(np.float32)) == []
 
 
+def _chords() -> np.ndarray:
+    """10 s of a C major chord at 16 kHz, on for a second and off for a second."""
+    seconds = np.arange(10 * 16000) / 16000
+    notes = sum(0.1 * np.sin(2 * np.pi * f * seconds) for f in (261.6, 329.6, 392.0))
+    return (notes * (np.sin(2 * np.pi * 0.5 * seconds) > 0)).astype(np.float32)
+
+
 def test_made_up_text_over_music_is_dropped_without_vad():
     """Chords, VAD off: Whisper writes a loop over them (``Halt!`` segment after segment); the
     guard retries it once, drops it and counts it."""
-    seconds = np.arange(10 * 16000) / 16000
-    notes = sum(0.1 * np.sin(2 * np.pi * f * seconds) for f in (261.6, 329.6, 392.0))
-    chords = (notes * (np.sin(2 * np.pi * 0.5 * seconds) > 0)).astype(np.float32)
+    chords = _chords()
     whisper = _transcriber(vad_filter=False, languages=[])  # any language: it hears German
     assert whisper.transcribe(chords) == []
     assert whisper.notes.retried >= 1 and whisper.notes.dropped["repetition"] >= 1
@@ -223,9 +228,7 @@ def test_made_up_text_over_music_is_dropped_without_vad():
 def test_what_the_guard_dropped_is_kept_with_the_file_and_shown_by_mmr_info(tmp_path):
     """The same chords indexed: the catalog keeps the counts with the file, and `mmr info`
     (and ``Library.stats``) sums them over the index."""
-    seconds = np.arange(10 * 16000) / 16000
-    notes = sum(0.1 * np.sin(2 * np.pi * f * seconds) for f in (261.6, 329.6, 392.0))
-    chords = (notes * (np.sin(2 * np.pi * 0.5 * seconds) > 0)).astype(np.float32)
+    chords = _chords()
     path = tmp_path / "chords.wav"
     with av.open(str(path), "w") as container:
         stream = container.add_stream("pcm_s16le", rate=16000, layout="mono")
