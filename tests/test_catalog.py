@@ -25,3 +25,23 @@ def test_vectors_of_more_clips_than_sqlite_takes_variables(tmp_path):
     found = catalog.vectors("speech", asked)
     assert sorted(found) == sorted(clip_ids)
     assert np.array_equal(np.stack([found[i] for i in clip_ids]), vectors)
+
+
+def _file_id(catalog: Catalog, path: str) -> int:
+    return catalog.db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+
+
+def test_a_file_recorded_again_keeps_its_id_and_new_files_come_after(tmp_path):
+    """Links such as the page's /media/<id> stay valid when a file is re-indexed, and a resumed
+    run that records a failure again numbers the files an uninterrupted run does."""
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    catalog.put_failure("/media/a.mp4", 1, 1, None, "corrupt")
+    catalog.put_failure("/media/b.mp4", 1, 1, None, "corrupt")
+    record = IndexedFile(
+        path="/media/a.mp4", size=2, mtime_ns=2, hash="h", duration=10.0, has_video=False,
+        has_audio=True, texts=[], vectors={}, clips=[ClipText(0.0, 10.0, "a", "")],
+    )  # fmt: skip
+    catalog.put_file(record)
+    catalog.put_failure("/media/b.mp4", 1, 1, None, "still corrupt")
+    catalog.put_failure("/media/c.mp4", 1, 1, None, "corrupt")
+    assert [_file_id(catalog, f"/media/{n}.mp4") for n in "abc"] == [1, 2, 3]

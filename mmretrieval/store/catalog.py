@@ -292,12 +292,13 @@ class Catalog:
         """
         metadata = record.metadata
         with self._transaction():
-            removed = self._drop(record.path)
+            kept_id, removed = self._drop(record.path)
             file_id = self.db.execute(
-                "INSERT INTO files (path, size, mtime_ns, hash, status, duration, has_video, "
+                "INSERT INTO files (id, path, size, mtime_ns, hash, status, duration, has_video, "
                 "has_audio, updated_at, date, metadata, speech_notes) "
-                "VALUES (?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    kept_id,
                     record.path,
                     record.size,
                     record.mtime_ns,
@@ -354,11 +355,11 @@ class Catalog:
     ) -> list[int]:
         """Record why ``path`` could not be indexed; drops what an older version contributed."""
         with self._transaction():
-            removed = self._drop(path)
+            kept_id, removed = self._drop(path)
             self.db.execute(
-                "INSERT INTO files (path, size, mtime_ns, hash, status, error, updated_at) "
-                "VALUES (?, ?, ?, ?, 'failed', ?, ?)",
-                (path, size, mtime_ns, hash_, error, time.time()),
+                "INSERT INTO files (id, path, size, mtime_ns, hash, status, error, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?)",
+                (kept_id, path, size, mtime_ns, hash_, error, time.time()),
             )
             if removed:
                 self._bump_generation()
@@ -366,14 +367,17 @@ class Catalog:
 
     def remove_file(self, path: str) -> list[int]:
         with self._transaction():
-            removed = self._drop(path)
+            _, removed = self._drop(path)
             self._bump_generation()
         return removed
 
-    def _drop(self, path: str) -> list[int]:
+    def _drop(self, path: str) -> tuple[int | None, list[int]]:
+        """Delete everything recorded for ``path``; returns its file id (None if it had none),
+        which a re-recorded file keeps so that links to it stay valid and a resumed run numbers
+        files as an uninterrupted one does, and the ids of the clips removed."""
         row = self.db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         if row is None:
-            return []
+            return None, []
         file_id = row[0]
         clip_ids = [
             r[0] for r in self.db.execute("SELECT id FROM clips WHERE file_id = ?", (file_id,))
@@ -384,7 +388,7 @@ class Catalog:
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM file_tags WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
-        return clip_ids
+        return file_id, clip_ids
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
