@@ -31,6 +31,7 @@ from mmretrieval.language import dominant
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
+from mmretrieval.media.shots import detect_shots
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.spans import HasTime, Span
@@ -77,6 +78,7 @@ class FileAnalysis:
     vectors: Packed
     frames: list[tuple[int, float, np.ndarray]]
     speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
+    shots: list[Span] = field(default_factory=list)  # back to back; empty: no video or not asked
 
 
 @dataclass(frozen=True)
@@ -110,19 +112,20 @@ class MediaAnalyzer:
         self.speech_notes = None
         whole = self.analyse_span(path, info, audio=False)  # sound is embedded clip by clip
         transcript, screen = whole.transcript, whole.screen
+        shots = self.shots(path, info)
         clips = [
             ClipText(
                 w.start,
                 w.end,
                 speech_text(transcript, w),
-                _screen_text(screen, w),
+                shown_text(screen, w),
                 dominant(transcript, w),
             )
-            for w in self.clip_windows(info, transcript)
+            for w in self.clip_windows(info, transcript, shots)
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
         texts = [*transcript, *screen]
-        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes)
+        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes, shots)
 
     def analyse_span(
         self,
@@ -145,9 +148,20 @@ class MediaAnalyzer:
             self._span_audio(path, info, span) if audio and info.has_audio else None,
         )
 
-    def clip_windows(self, info: MediaInfo, transcript: Sequence[TimedText]) -> list[Span]:
-        """The file's clip windows, by the profile's segment settings."""
-        return clip_windows(info.duration, transcript, self.profile.segment)
+    def clip_windows(
+        self, info: MediaInfo, transcript: Sequence[TimedText], shots: Sequence[Span] = ()
+    ) -> list[Span]:
+        """The file's clip windows, by the profile's segment settings, ending at shot cuts
+        where they can."""
+        cuts = [shot.start for shot in shots[1:]]
+        return clip_windows(info.duration, transcript, self.profile.segment, cuts)
+
+    def shots(self, path: Path, info: MediaInfo) -> list[Span]:
+        """The video's shots, when the profile asks for them (``segment.shots``)."""
+        if not (info.has_video and self.profile.segment.shots):
+            return []
+        with self.timer("shots"):
+            return detect_shots(path, info.duration, self.profile.segment)
 
     def transcript(
         self, path: Path, info: MediaInfo, span: Span | None = None
@@ -295,7 +309,7 @@ def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:
     return " ".join(parts).strip()
 
 
-def _screen_text(lines: Sequence[TimedText], window: HasTime) -> str:
+def shown_text(lines: Sequence[TimedText], window: HasTime) -> str:
     """The distinct lines on screen during the window, in order of appearance."""
     return "\n".join(dict.fromkeys(line.text for line in lines if line.overlaps(window)))
 

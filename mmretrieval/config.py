@@ -51,6 +51,12 @@ class SegmentConfig(_Section):
         16.0, gt=0, description="a clip may stretch to this to end a sentence"
     )
     align_to_speech: bool = True
+    shots: bool = Field(
+        True, description="detect shot cuts in video: clips end at a cut near their end"
+    )
+    shot_threshold: float = Field(
+        3.0, gt=0, description="how much a frame must change, beyond the change around it, to cut"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> SegmentConfig:

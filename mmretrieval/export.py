@@ -41,6 +41,7 @@ from opentimelineio.opentime import RationalTime, TimeRange
 from mmretrieval.errors import ConfigError, MediaError
 from mmretrieval.media.probe import VIDEO_SUFFIXES, probe
 from mmretrieval.search import Hit
+from mmretrieval.spans import Timed
 
 log = logging.getLogger(__name__)
 
@@ -92,35 +93,90 @@ def export_hits(
     writers = {"csv": _csv, "edl": _edl, "otio": _otio}
     if fmt not in writers:
         raise ConfigError(f"unknown export format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    known = dict(sources or {})
-    known.update(source_info(hit.path for hit in hits if hit.path not in known))
-    record_rate = next((r for r in (known[hit.path].fps for hit in hits) if r), DEFAULT_FPS)
-    return writers[fmt](_cuts(hits, known, record_rate), record_rate, title)
+    events = [Event(hit.path, hit.start, hit.end, _comment(hit), hit) for hit in hits]
+    cuts, record_rate = _cuts(events, sources)
+    return writers[fmt](cuts, record_rate, title)
+
+
+@dataclass(frozen=True)
+class Event(Timed):
+    """One piece of an edit: [start, end) of ``path``, with the comment an editor reads beside
+    it and the hit it came from (None for other spans, such as the shots of a shot list)."""
+
+    path: str
+    start: float
+    end: float
+    comment: str
+    hit: Hit | None = None
+
+
+@dataclass(frozen=True)
+class Timecodes:
+    """Where an event lies in its source, as the editing software shows it."""
+
+    start: str
+    end: str
+    fps: float
+
+
+def edit_decision_list(
+    events: Sequence[Event], title: str, sources: Mapping[str, SourceInfo] | None = None
+) -> str:
+    """A CMX3600 EDL of ``events`` laid end to end (the rules of the module docstring)."""
+    cuts, record_rate = _cuts(events, sources)
+    return _edl(cuts, record_rate, title)
+
+
+def source_timecodes(
+    events: Sequence[Event], sources: Mapping[str, SourceInfo] | None = None
+) -> list[Timecodes]:
+    """Each event's source in and out timecodes, as the EDL writes them."""
+    cuts, _ = _cuts(events, sources)
+    return [_timecodes(cut) for cut in cuts]
 
 
 @dataclass(frozen=True)
 class _Cut:
-    """A hit placed in the edit: its source range at the rate it is timed at."""
+    """An event placed in the edit: its source range at the rate it is timed at."""
 
     rank: int
-    hit: Hit
+    event: Event
     source: SourceInfo
     source_range: TimeRange
     drop_frame: bool  # of the source timecode
 
+    @property
+    def hit(self) -> Hit:
+        assert self.event.hit is not None, "only hit lists are written as CSV or OTIO here"
+        return self.event.hit
 
-def _cuts(hits: Sequence[Hit], sources: Mapping[str, SourceInfo], record_rate: float) -> list[_Cut]:
+
+def _cuts(
+    events: Sequence[Event], sources: Mapping[str, SourceInfo] | None
+) -> tuple[list[_Cut], float]:
+    """The events as cuts, and the record rate (``sources``: known SourceInfo by path; the
+    other paths are probed)."""
+    known = dict(sources or {})
+    known.update(source_info(e.path for e in events if e.path not in known))
+    record_rate = next((r for r in (known[e.path].fps for e in events) if r), DEFAULT_FPS)
     cuts = []
-    for rank, hit in enumerate(hits, start=1):
-        source = sources[hit.path]
+    for rank, event in enumerate(events, start=1):
+        source = known[event.path]
         rate = source.fps or record_rate
-        first = math.floor(hit.start * rate + _FRAME_EPSILON)
-        last = max(math.ceil(hit.end * rate - _FRAME_EPSILON), first + 1)
+        first = math.floor(event.start * rate + _FRAME_EPSILON)
+        last = max(math.ceil(event.end * rate - _FRAME_EPSILON), first + 1)
         offset = _start_frames(source, rate)
         span = TimeRange(RationalTime(offset + first, rate), RationalTime(last - first, rate))
         drop_frame = source.drop_frame if source.fps else _is_ntsc(record_rate)
-        cuts.append(_Cut(rank, hit, source, span, drop_frame))
-    return cuts
+        cuts.append(_Cut(rank, event, source, span, drop_frame))
+    return cuts, record_rate
+
+
+def _timecodes(cut: _Cut) -> Timecodes:
+    start, end = cut.source_range.start_time, cut.source_range.end_time_exclusive()
+    return Timecodes(
+        _timecode(start, cut.drop_frame), _timecode(end, cut.drop_frame), round(start.rate, 3)
+    )
 
 
 def spreadsheet_cell(text: str) -> str:
@@ -148,7 +204,7 @@ def _csv(cuts: list[_Cut], record_rate: float, title: str) -> str:
         evidence = row.pop("evidence")
         row.update({f"evidence_{space}": score for space, score in evidence.items()})
         row["notes"] = "; ".join(row.get("notes", []))
-        rate = cut.source_range.start_time.rate
+        timecodes = _timecodes(cut)
         writer.writerow(
             {
                 **row,
@@ -156,9 +212,9 @@ def _csv(cuts: list[_Cut], record_rate: float, title: str) -> str:
                 "text": spreadsheet_cell(cut.hit.text),
                 "rank": cut.rank,
                 "file": spreadsheet_cell(Path(cut.hit.path).name),
-                "start_tc": _timecode(cut.source_range.start_time, cut.drop_frame),
-                "end_tc": _timecode(cut.source_range.end_time_exclusive(), cut.drop_frame),
-                "fps": round(rate, 3),
+                "start_tc": timecodes.start,
+                "end_tc": timecodes.end,
+                "fps": timecodes.fps,
             }
         )
     return out.getvalue()
@@ -178,18 +234,17 @@ def _edl(cuts: list[_Cut], rate: float, title: str) -> str:
         duration = cut.source_range.duration.rescaled_to(rate).round()
         if duration.value < 1:
             duration = RationalTime(1, rate)
-        source_in, source_out = cut.source_range.start_time, cut.source_range.end_time_exclusive()
+        source = _timecodes(cut)
         track = "V" if cut.source.has_video else "A"
         lines.append(
-            f"{cut.rank:03d}  {_EDL_REEL:<8} {track:<5} C        "
-            f"{_timecode(source_in, cut.drop_frame)} {_timecode(source_out, cut.drop_frame)} "
+            f"{cut.rank:03d}  {_EDL_REEL:<8} {track:<5} C        {source.start} {source.end} "
             f"{_timecode(record, drop_frame)} {_timecode(record + duration, drop_frame)}"
         )
         record += duration
         lines += [
-            f"* FROM CLIP NAME: {_no_breaks(Path(cut.hit.path).name)}",
-            f"* SOURCE FILE: {_no_breaks(cut.hit.path)}",
-            f"* COMMENT: {_comment(cut.hit)}",
+            f"* FROM CLIP NAME: {_no_breaks(Path(cut.event.path).name)}",
+            f"* SOURCE FILE: {_no_breaks(cut.event.path)}",
+            f"* COMMENT: {_one_line(cut.event.comment)}",
             "",
         ]
     return "\n".join(lines)

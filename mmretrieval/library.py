@@ -25,6 +25,7 @@ from mmretrieval.ingest import (
 from mmretrieval.media.files import collect_media
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
+from mmretrieval.shotlist import Shot, shot_list
 from mmretrieval.store import backends, folder
 from mmretrieval.store.backends import INDEX_ID
 from mmretrieval.store.catalog import Catalog
@@ -154,6 +155,12 @@ class Library:
         pair (kept in the model cache), not to an index, so it can be fitted before any."""
         profile = profile if isinstance(profile, Profile) else load_profile(profile)
         return AdapterSet(profile).fit_bridge(out, mlp_epochs)
+
+    def shot_list(self, paths: Sequence[str | Path]) -> list[Shot]:
+        """The shots of indexed videos, in the order given, with what is said and shown in
+        each (README, "Shot lists")."""
+        catalog = self._open_catalog()
+        return [shot for path in paths for shot in shot_list(catalog, Path(path).resolve())]
 
     def stats(self) -> dict:
         catalog = self._open_catalog()

@@ -15,7 +15,9 @@ import mmretrieval
 ROOT = Path(mmretrieval.__file__).parent
 SURFACES = {"cli", "server"}
 LIBRARY = {"library"} | SURFACES
-JOBS = {"ingest", "search", "query", "moderation", "evaluate", "export", "workers"} | LIBRARY
+JOBS = {
+    "ingest", "search", "query", "moderation", "evaluate", "export", "shotlist", "workers"
+} | LIBRARY
 ANALYSER = {"analyze"} | JOBS
 
 

@@ -109,6 +109,20 @@ def test_align_to_speech_off_ignores_sentences():
     assert clip_windows(40.0, speech, config) == clip_windows(40.0, [], config)
 
 
+def test_a_window_ends_at_a_shot_cut_near_its_end_and_the_next_starts_there():
+    windows = clip_windows(30.0, [], DEFAULT, cuts=[1.0, 8.6, 25.0])
+    assert _bounds(windows)[:2] == [(0.0, 8.6), (8.6, 18.6)]  # 1.0 is too early to end one
+    assert windows[2].start == pytest.approx(16.6)  # no cut near 18.6: the usual overlap
+    assert windows[2].end == 25.0
+
+
+def test_a_cut_inside_a_sentence_does_not_end_a_window():
+    speech = _speech((7.5, 11.0))
+    windows = clip_windows(30.0, speech, DEFAULT, cuts=[9.5])
+    assert windows[0].end == 11.0
+    assert _inside((7.5, 11.0), windows)
+
+
 @pytest.mark.parametrize(
     ("duration", "spans"),
     [
@@ -159,14 +173,15 @@ def _random_case(rng: random.Random):
         length = round(rng.uniform(0.3, rng.choice([window, 1.5 * max_window])), 2)
         spans.append((t, round(t + length, 2)))
         t = round(t + length + rng.choice([0.0, 0.01, rng.uniform(0, 3)]), 2)
-    return config, duration, spans
+    cuts = sorted(round(rng.uniform(0, duration), 2) for _ in range(rng.randint(0, 30)))
+    return config, duration, spans, cuts
 
 
 @pytest.mark.parametrize("seed", range(300))
 def test_random_timelines_are_covered_with_progress_and_bounded_windows(seed):
-    config, duration, spans = _random_case(random.Random(seed))
+    config, duration, spans, cuts = _random_case(random.Random(seed))
     speech = _speech(*spans)
-    windows = clip_windows(duration, speech, config)
+    windows = clip_windows(duration, speech, config, cuts)
     _assert_sound(windows, duration, config, speech)
     # Sentences that fit in a window with room for the overlap are never cut.
     for start, end in spans:

@@ -40,6 +40,8 @@ from mmretrieval.library import Library
 from mmretrieval.models import profile_models, pull
 from mmretrieval.query import parse_spaces, parse_weights
 from mmretrieval.search import Hit
+from mmretrieval.shotlist import FORMATS as SHOTLIST_FORMATS
+from mmretrieval.shotlist import write_shot_lists
 
 SEARCH_FORMATS = ("table", "json", *export.FORMATS)
 MANIFEST_FORMATS = "auto, msrvtt, msrvtt-json, audiocaps, clotho, vatex or jsonl"
@@ -366,6 +368,33 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
 
 
 Backend = Literal["faiss", "milvus"]
+
+
+@app.command()
+def shotlist(
+    files: Annotated[list[Path], typer.Argument(help="indexed video files")],
+    index: IndexOption,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help=f"output: {', '.join(SHOTLIST_FORMATS)}")
+    ] = "html",
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write the shot list to this file")
+    ] = None,
+) -> None:
+    """Shot lists of indexed videos: per shot, in and out timecode, a thumbnail (html), what
+    is said and what is written on screen. edl gives one CMX3600 event per shot."""
+    if output_format not in SHOTLIST_FORMATS:
+        err.print(f"error: --format must be one of {', '.join(SHOTLIST_FORMATS)}")
+        raise typer.Exit(EXIT_USAGE)
+    with user_errors(), Library(index) as library:
+        shots = library.shot_list(files)
+        title = "Shot list: " + ", ".join(f.name for f in files)
+        text = write_shot_lists(shots, output_format, title)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"{len(shots)} shots written to {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 @app.command()

@@ -3,6 +3,7 @@ waveform of the span, as JPEG bytes (result cards in the web page, moderation re
 
 from __future__ import annotations
 
+import base64
 import io
 from contextlib import closing
 from pathlib import Path
@@ -55,3 +56,8 @@ def _jpeg(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, "JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
+
+
+def data_uri(jpeg: bytes) -> str:
+    """JPEG bytes as a data: URI, for pages that carry their pictures with them."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")

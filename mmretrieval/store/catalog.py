@@ -92,6 +92,13 @@ CREATE TABLE IF NOT EXISTS frames (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS frames_by_clip ON frames(clip_id);
+-- A video's shots, back to back; empty for files indexed before shots were detected.
+CREATE TABLE IF NOT EXISTS shots (
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    PRIMARY KEY (file_id, start)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -167,6 +174,7 @@ class IndexedFile:
     texts: Sequence[TimedText]
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
     frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
+    shots: Sequence[Span] = ()  # the video's shots, back to back
     metadata: FileMetadata | None = None  # from sidecars; None: dated by ``mtime_ns``
     speech_notes: dict | None = None  # language, retried, dropped (adapters.speech.SpeechNotes)
 
@@ -333,6 +341,10 @@ class Catalog:
                 ],
             )
             self.db.executemany(
+                "INSERT INTO shots (file_id, start, end) VALUES (?, ?, ?)",
+                [(file_id, shot.start, shot.end) for shot in record.shots],
+            )
+            self.db.executemany(
                 "INSERT INTO frames (clip_id, time, vector) VALUES (?, ?, ?)",
                 [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in record.frames],
             )
@@ -387,6 +399,7 @@ class Catalog:
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM file_tags WHERE file_id = ?", (file_id,))
+        self.db.execute("DELETE FROM shots WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
         return file_id, clip_ids
 
@@ -428,6 +441,12 @@ class Catalog:
             )
             for s, e, text, source, words, language in rows
         ]
+
+    def shots(self, file_id: int) -> list[Span]:
+        rows = self.db.execute(
+            "SELECT start, end FROM shots WHERE file_id = ? ORDER BY start", (file_id,)
+        )
+        return [Span(start, end, file_id) for start, end in rows]
 
     def channel_vectors(self, channel: str) -> tuple[np.ndarray, np.ndarray]:
         """All (ids, vectors) of one channel, for rebuilding its index."""
