@@ -86,6 +86,24 @@ def test_clip_details_stats_and_health(client, corpus):
     assert health["status"] == "ok" and health["clips"] == stats["clips"]
 
 
+def test_a_clip_links_to_its_files_shot_list(client):
+    hit = _first_hit(client, "ferry crossings cancelled")
+    clip = client.get(f"/clips/{hit['clip_id']}").json()
+    assert clip["shotlist_url"] == f"/shotlist/{hit['file_id']}"
+    page = client.get(clip["shotlist_url"])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count("data:image/jpeg;base64,") == 3
+    table = client.get(clip["shotlist_url"], params={"format": "csv"})
+    assert table.headers["content-type"].startswith("text/csv")
+    assert len(table.text.splitlines()) == 4  # a header and the harbour's three shots
+    assert client.get(clip["shotlist_url"], params={"format": "pdf"}).status_code == 422
+    spoken = _first_hit(client, "vaccination programme for young children")
+    assert client.get(f"/clips/{spoken['clip_id']}").json()["shotlist_url"] is None
+    refused = client.get(f"/shotlist/{spoken['file_id']}")
+    assert refused.status_code == 409 and "has no pictures" in refused.json()["detail"]
+    assert client.get("/shotlist/999999").status_code == 404
+
+
 def test_media_is_served_with_range_requests(client, corpus):
     hit = _first_hit(client, "ferry crossings cancelled")
     data = corpus["harbour"].path.read_bytes()

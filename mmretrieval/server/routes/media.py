@@ -20,6 +20,8 @@ from mmretrieval.library import Library
 from mmretrieval.media.files import stat_key
 from mmretrieval.media.stills import still_jpeg
 from mmretrieval.server.state import Settings, View, found
+from mmretrieval.shotlist import MEDIA_TYPES as SHOTLIST_TYPES
+from mmretrieval.shotlist import write_shot_lists
 
 THUMBNAILS_DIR = "thumbnails"
 
@@ -44,6 +46,7 @@ class ClipOut(BaseModel):
     texts: list[TextOut]
     media_url: str
     thumbnail_url: str
+    shotlist_url: str | None  # None: no shots recorded (no pictures, or indexed before shots)
 
 
 @router.get("/clips/{clip_id}", response_model=ClipOut)
@@ -64,6 +67,7 @@ def clip(clip_id: int, view: View) -> ClipOut:
             texts=[TextOut(source=t.source, start=t.start, end=t.end, text=t.text) for t in texts],
             media_url=f"/media/{row.file_id}",
             thumbnail_url=f"/thumbnails/{row.id}",
+            shotlist_url=f"/shotlist/{row.file_id}" if library.catalog.shots(row.file_id) else None,
         )
 
     return found(view.run(details), f"no clip {clip_id} in the index")
@@ -110,6 +114,29 @@ def thumbnail(
         media_type="image/jpeg",
         headers={"Cache-Control": "private, max-age=86400"},
     )
+
+
+@router.get(
+    "/shotlist/{file_id}",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in SHOTLIST_TYPES.values()}}},
+)
+def shotlist(
+    file_id: int,
+    view: View,
+    format: Annotated[str, Query(pattern="^(html|csv|edl)$")] = "html",  # noqa: A002
+) -> Response:
+    """The file's shot list (``mmr shotlist``); the page links each result card to it."""
+
+    def shots(library: Library):
+        row = library.catalog.file_by_id(file_id)
+        return None if row is None else (row, library.shot_list([row.path]))
+
+    row, listed = found(view.run(shots), f"no file {file_id} in the index")
+    if format == "html":  # its thumbnails are decoded from the file
+        _unchanged(row.path, row.size, row.mtime_ns)
+    text = write_shot_lists(listed, format, f"Shot list: {Path(row.path).name}")
+    return Response(text, media_type=SHOTLIST_TYPES[format])
 
 
 def _unchanged(path_text: str, size: int, mtime_ns: int) -> Path:

@@ -167,6 +167,9 @@ async function play(hit, name) {
   video.focus();
   try {
     const clip = await (await api("/clips/" + hit.clip_id)).json();
+    const shots = $("player-shots");
+    shots.hidden = !clip.shotlist_url;
+    if (clip.shotlist_url) shots.href = clip.shotlist_url;
     const lines = $("player-texts");
     lines.replaceChildren();
     for (const line of clip.texts) {
