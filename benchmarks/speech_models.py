@@ -1,12 +1,13 @@
 """Compare speech models on the news suite's audio: word error rate and speed per model.
 
 The clips (quotations over background sound) and the spoken queries (another voice, clean) of
-``retrieval.py news`` are transcribed by each model with the offline profile's settings (int8,
-beam 1, VAD); WER is against the text that was spoken, lower-cased, words only (numbers said as
-words count as misses when a model writes digits: both models are scored the same way).
+``retrieval.py news`` are transcribed by each model at each beam size with the offline
+profile's other settings (int8, VAD); WER is against the text that was spoken, lower-cased,
+words only (numbers said as words count as misses when a model writes digits: both models are
+scored the same way).
 Usage (generate the corpus first with ``retrieval.py news``):
 
-    python benchmarks/speech_models.py [--models bundled:tiny.en bundled:whisper-base]
+    python benchmarks/speech_models.py [--models bundled:tiny.en bundled:whisper-base] [--beams 1 5]
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ def word_errors(said: str, heard: str) -> tuple[int, int]:
     return Levenshtein.distance(truth, tokenize(heard)), len(truth)
 
 
-def measure(model: str, folder: Path, clips: list[news_corpus.NewsClip]) -> dict:
+def measure(model: str, beam: int, folder: Path, clips: list[news_corpus.NewsClip]) -> dict:
     profile = load_profile("offline")
-    config = profile.adapters.speech.model_copy(update={"model": model})
+    config = profile.adapters.speech.model_copy(update={"model": model, "beam_size": beam})
     started = time.perf_counter()
     transcriber = WhisperTranscriber(config)
     load_seconds = time.perf_counter() - started
-    result = {"model": model, "load_seconds": load_seconds}
+    result = {"model": model, "beam_size": beam, "load_seconds": load_seconds}
     for kind in ("clips", "queries"):
         edits = words = 0
         audio_seconds = asr_seconds = 0.0
@@ -66,7 +67,7 @@ def measure(model: str, folder: Path, clips: list[news_corpus.NewsClip]) -> dict
             "realtime": audio_seconds / asr_seconds,
         }
         print(
-            f"{model:<24}{kind:<9} WER {edits / words:6.1%}  "
+            f"{model:<24}beam {beam}  {kind:<9} WER {edits / words:6.1%}  "
             f"{audio_seconds / asr_seconds:6.1f}x realtime",
             flush=True,
         )
@@ -76,6 +77,7 @@ def measure(model: str, folder: Path, clips: list[news_corpus.NewsClip]) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["bundled:tiny.en", "bundled:whisper-base"])
+    parser.add_argument("--beams", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--clips", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS / "speech_models.json")
@@ -87,7 +89,9 @@ def main() -> None:
     if not (folder / "complete").exists():
         raise SystemExit(f"no news corpus in {folder}: run retrieval.py news --clips {args.clips}")
     load = os.getloadavg()
-    results = [measure(model, folder, clips) for model in args.models]
+    results = [
+        measure(model, beam, folder, clips) for model in args.models for beam in args.beams
+    ]
     body = {"machine": describe(("faster-whisper", "ctranslate2")), "load_average_start": load}
     args.out.write_text(json.dumps({**body, "models": results}, indent=2) + "\n")
     print(f"wrote {args.out}")
