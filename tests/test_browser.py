@@ -100,6 +100,9 @@ def test_search_play_and_keyboard(page, corpus):
     current = page.evaluate("document.getElementById('video').currentTime")
     assert start <= current <= end
     assert page.locator("#player-texts li").count() > 0
+    shots = page.locator("#player-shots")
+    shots.wait_for()  # shown once the clip's details say the file has shots
+    assert shots.get_attribute("href").startswith("/shotlist/")
     page.screenshot(path=str(ARTIFACTS / "player.png"))
 
     # Keyboard: "/" focuses the search box; arrows move between cards; Escape pauses.
@@ -112,6 +115,19 @@ def test_search_play_and_keyboard(page, corpus):
     ).nth(1).get_attribute("data-clip-id")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_the_language_filter(page):
+    page.click("#filters summary")
+    page.fill("#f-lang", "de")
+    page.fill("#q", "ferry crossings cancelled")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#status:has-text('0 hits')")
+    page.fill("#f-lang", "DE, en")
+    page.press("#q", "Enter")  # the filter fields are outside the search form
+    page.locator(".card").first.wait_for()
+    assert "harbour.mkv" in page.locator(".card").first.inner_text()
+    page.fill("#f-lang", "")
 
 
 def test_query_file_and_error_message(page, corpus):

@@ -60,9 +60,9 @@ function filterParams() {
   if (path) params.append("path", path);
   if ($("f-after").value) params.append("after", $("f-after").value);
   if ($("f-before").value) params.append("before", $("f-before").value);
-  for (const tag of $("f-tags").value.split(",").map((t) => t.trim()).filter(Boolean)) {
-    params.append("tag", tag);
-  }
+  const listed = (id) => $(id).value.split(",").map((t) => t.trim()).filter(Boolean);
+  for (const tag of listed("f-tags")) params.append("tag", tag);
+  for (const code of listed("f-lang")) params.append("lang", code.toLowerCase());
   return params;
 }
 
