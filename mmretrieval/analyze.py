@@ -7,7 +7,7 @@ query are described the same way and a new adapter is added here once. It import
 ingest, query, search and moderation build on it, not it on them.
 
 Time spent is charged to ``timer`` under the stage names the ingest report shows: decode, asr,
-ocr, embed, frames, audio and hub (ingest adds store).
+ocr, embed, frames, audio, hub and visual (ingest adds store).
 """
 
 from __future__ import annotations
@@ -25,8 +25,18 @@ import numpy as np
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.speech import SpeechNotes
+from mmretrieval.adapters.visual import VisualFrames
 from mmretrieval.config import Profile
-from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
+from mmretrieval.embed import (
+    FrameVectors,
+    audio_windows,
+    distinct_batches,
+    frame_vectors,
+    hub_vector,
+    mean_direction,
+    window_positions,
+)
+from mmretrieval.imagenet import label_vector, top_labels
 from mmretrieval.language import dominant
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
@@ -39,6 +49,7 @@ from mmretrieval.store.catalog import ClipText
 log = logging.getLogger(__name__)
 
 Packed = dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
+VisualRow = tuple[int, float, np.ndarray, list[tuple[int, float]]]  # catalog.IndexedFile
 
 
 class StageTimer:
@@ -69,7 +80,8 @@ class StageTimer:
 class FileAnalysis:
     """A whole file cut into clips: each clip's text, every timed line, the clip vectors of
     every channel and the per-frame CLIP vectors (clip position, time, vector) behind them;
-    what speech recognition found and guarded against, for the ingest report."""
+    what speech recognition found and guarded against, for the ingest report; the per-frame
+    visual descriptors and labels (clip position, time, descriptor, labels)."""
 
     info: MediaInfo
     clips: list[ClipText]
@@ -77,6 +89,7 @@ class FileAnalysis:
     vectors: Packed
     frames: list[tuple[int, float, np.ndarray]]
     speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
+    visual: list[VisualRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class SpanAnalysis:
     screen: list[TimedText] = field(default_factory=list)
     frames: FrameVectors | None = None
     audio: np.ndarray | None = None  # the CLAP vector of the span's sound
+    visual: VisualFrames | None = None  # its frames through the ImageNet CNN
 
 
 class MediaAnalyzer:
@@ -108,7 +122,7 @@ class MediaAnalyzer:
         vectors: what ingest stores."""
         info = self.probe(path)
         self.speech_notes = None
-        whole = self.analyse_span(path, info, audio=False)  # sound is embedded clip by clip
+        whole = self.analyse_span(path, info, audio=False, visual=True)  # sound: clip by clip
         transcript, screen = whole.transcript, whole.screen
         clips = [
             ClipText(
@@ -121,8 +135,11 @@ class MediaAnalyzer:
             for w in self.clip_windows(info, transcript)
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
+        visual, visual_rows = self._visual_vectors(clips, whole.visual)
         texts = [*transcript, *screen]
-        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes)
+        return FileAnalysis(
+            info, clips, texts, {**vectors, **visual}, frames, self.speech_notes, visual_rows
+        )
 
     def analyse_span(
         self,
@@ -134,15 +151,18 @@ class MediaAnalyzer:
         screen: bool = True,
         frames: bool = True,
         audio: bool = True,
+        visual: bool = False,
     ) -> SpanAnalysis:
         """The parts asked for of [start, end) of ``path`` (None: the whole file), which must
-        lie within the file: its transcript, screen text, CLIP frame vectors and one CLAP vector
-        of its sound."""
+        lie within the file: its transcript, screen text, CLIP frame vectors, one CLAP vector
+        of its sound and, only when asked (a scan for moderation has no use for it), its frames
+        through the visual CNN."""
         return SpanAnalysis(
             self.transcript(path, info, span) if transcript else [],
             self.screen_text(path, info, span) if screen else [],
             self.frame_vectors(path, span) if frames and info.has_video else None,
             self._span_audio(path, info, span) if audio and info.has_audio else None,
+            self.visual_frames(path, span) if visual and info.has_video else None,
         )
 
     def clip_windows(self, info: MediaInfo, transcript: Sequence[TimedText]) -> list[Span]:
@@ -279,6 +299,63 @@ class MediaAnalyzer:
         vectors[channels.AUDIO] = audio
         vectors[channels.HUB] = self.hub_vectors(frames, audio, speech)
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, frame_rows
+
+
+    # -- the visual channel (ImageNet CNN) --------------------------------------------------
+
+    def visual_frames(self, path: Path, span: Span | None = None) -> VisualFrames | None:
+        """The distinct frames sampled in ``span`` (None: the whole file) through the visual
+        CNN: descriptors and top labels."""
+        encoder = self.adapters.get("visual")
+        if encoder is None:
+            return None
+        config = self.profile.adapters.visual
+        start, end = _bounds(span)
+        frames = iter_frames(path, config.frame_rate, start, end, short_side=encoder.input_side)
+        times: list[float] = []
+        descriptors: list[np.ndarray] = []
+        labels: list[list[tuple[int, float]]] = []
+        batches = distinct_batches(
+            self.timer.iterate(frames, "decode"), config.duplicate_threshold, config.batch_size
+        )
+        for batch_times, batch in batches:
+            with self.timer("visual"):
+                described = encoder.describe(batch)
+            times.extend(batch_times)
+            descriptors.append(described.descriptors)
+            labels.extend(
+                top_labels(p, config.labels, config.min_probability)
+                for p in described.probabilities
+            )
+        return VisualFrames(
+            np.asarray(times, dtype=np.float64),
+            np.concatenate(descriptors) if descriptors else np.zeros((0, encoder.dim), np.float32),
+            labels,
+        )
+
+    def _visual_vectors(
+        self, clips: Sequence[ClipText], found: VisualFrames | None
+    ) -> tuple[Packed, list[VisualRow]]:
+        """Per clip: the mean direction of its frames' descriptors (``visual``) and the label
+        vector of their labels (``visual_labels``); and the per-frame rows to store."""
+        if found is None:
+            return {}, []
+        max_frames = self.profile.adapters.visual.max_frames
+        descriptors: list[np.ndarray | None] = []
+        labels: list[np.ndarray | None] = []
+        rows: list[VisualRow] = []
+        for i, clip in enumerate(clips):
+            shown = found.window(window_positions(found.times, clip, max_frames))
+            descriptors.append(mean_direction(shown.descriptors))
+            labels.append(label_vector(shown.labels))
+            rows.extend(
+                (i, float(t), d, frame_labels)
+                for t, d, frame_labels in zip(
+                    shown.times, shown.descriptors, shown.labels, strict=True
+                )
+            )
+        vectors = {channels.VISUAL: descriptors, channels.VISUAL_LABELS: labels}
+        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, rows
 
 
 def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:

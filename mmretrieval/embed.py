@@ -28,13 +28,20 @@ class FrameVectors:
         """Frames on screen during [start, end) of ``span``: those that appeared in it, or else
         the one still showing from before (a skipped duplicate means the picture did not
         change)."""
-        inside = np.flatnonzero((self.times >= span.start) & (self.times < span.end))
-        if len(inside) == 0:
-            before = np.flatnonzero(self.times < span.start)
-            inside = before[-1:] if len(before) else inside
-        if len(inside) > max_frames:
-            inside = inside[np.linspace(0, len(inside) - 1, max_frames).round().astype(int)]
+        inside = window_positions(self.times, span, max_frames)
         return self.times[inside], self.vectors[inside]
+
+
+def window_positions(times: np.ndarray, span: HasTime, max_frames: int) -> np.ndarray:
+    """Positions of the frames on screen during ``span`` (``FrameVectors.window``), at most
+    ``max_frames`` of them spread evenly."""
+    inside = np.flatnonzero((times >= span.start) & (times < span.end))
+    if len(inside) == 0:
+        before = np.flatnonzero(times < span.start)
+        inside = before[-1:] if len(before) else inside
+    if len(inside) > max_frames:
+        inside = inside[np.linspace(0, len(inside) - 1, max_frames).round().astype(int)]
+    return inside
 
 
 def distinct_frames(
@@ -57,17 +64,28 @@ def frame_vectors(
     """Embed sampled frames, skipping any that repeat the last kept one, in batches."""
     times: list[float] = []
     chunks: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
-    for t, frame in distinct_frames(frames, config.duplicate_threshold):
-        times.append(t)
-        batch.append(frame)
-        if len(batch) == config.batch_size:
-            chunks.append(encoder.embed_images(batch))
-            batch = []
-    if batch:
+    batches = distinct_batches(frames, config.duplicate_threshold, config.batch_size)
+    for batch_times, batch in batches:
+        times.extend(batch_times)
         chunks.append(encoder.embed_images(batch))
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, encoder.dim), np.float32)
     return FrameVectors(np.asarray(times, dtype=np.float64), vectors)
+
+
+def distinct_batches(
+    frames: Iterable[tuple[float, np.ndarray]], threshold: float, size: int
+) -> Iterator[tuple[list[float], list[np.ndarray]]]:
+    """``distinct_frames`` in batches of ``size`` (times, frames), for a model to take at once."""
+    times: list[float] = []
+    batch: list[np.ndarray] = []
+    for t, frame in distinct_frames(frames, threshold):
+        times.append(t)
+        batch.append(frame)
+        if len(batch) == size:
+            yield times, batch
+            times, batch = [], []
+    if batch:
+        yield times, batch
 
 
 def mean_direction(vectors: np.ndarray) -> np.ndarray | None:

@@ -117,6 +117,7 @@ def index_record(analyzer: MediaAnalyzer, task: Task) -> IndexedFile:
         frames=found.frames,
         metadata=metadata,
         speech_notes=found.speech.to_dict() if found.speech else None,
+        visual_frames=found.visual,
     )
 
 
