@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +25,11 @@ import numpy as np
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.speech import SpeechNotes
-from mmretrieval.adapters.visual import VisualFrames
-from mmretrieval.config import Profile
+from mmretrieval.adapters.visual import VisualFrames, shrink
+from mmretrieval.config import Profile, VisualConfig
 from mmretrieval.embed import (
     FrameVectors,
     audio_windows,
-    distinct_batches,
     frame_vectors,
     hub_vector,
     mean_direction,
@@ -38,6 +37,7 @@ from mmretrieval.embed import (
 )
 from mmretrieval.imagenet import label_vector, top_labels
 from mmretrieval.language import dominant
+from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
@@ -157,12 +157,14 @@ class MediaAnalyzer:
         lie within the file: its transcript, screen text, CLIP frame vectors, one CLAP vector
         of its sound and, only when asked (a scan for moderation has no use for it), its frames
         through the visual CNN."""
+        sampler = self._visual_sampler() if visual and info.has_video else None
+        shared = sampler is not None and screen and self.adapters.get("ocr") is not None
         return SpanAnalysis(
             self.transcript(path, info, span) if transcript else [],
-            self.screen_text(path, info, span) if screen else [],
+            self.screen_text(path, info, span, sampler if shared else None) if screen else [],
             self.frame_vectors(path, span) if frames and info.has_video else None,
             self._span_audio(path, info, span) if audio and info.has_audio else None,
-            self.visual_frames(path, span) if visual and info.has_video else None,
+            None if sampler is None else self._visual_frames(path, span, sampler, shared),
         )
 
     def clip_windows(self, info: MediaInfo, transcript: Sequence[TimedText]) -> list[Span]:
@@ -197,18 +199,28 @@ class MediaAnalyzer:
         return texts
 
     def screen_text(
-        self, path: Path, info: MediaInfo, span: Span | None = None
+        self,
+        path: Path,
+        info: MediaInfo,
+        span: Span | None = None,
+        sampler: VisualSampler | None = None,
     ) -> list[TimedText]:
+        """On-screen text; the frames decoded for it also go to ``sampler`` (the visual
+        channel's), so a file is decoded once for both."""
         reader = self.adapters.get("ocr")
         if reader is None or not info.has_video:
             return []
         start, end = _bounds(span)
-        frames = iter_frames(path, reader.rate, start, end, max_side=reader.max_side)
-        decode_before = self.timer.seconds["decode"]
+        frames = self.timer.iterate(
+            iter_frames(path, reader.rate, start, end, max_side=reader.max_side), "decode"
+        )
+        before = {stage: self.timer.seconds[stage] for stage in ("decode", "visual")}
         started = time.perf_counter()
-        lines = reader.read_frames(self.timer.iterate(frames, "decode"), end or info.duration)
-        decode_spent = self.timer.seconds["decode"] - decode_before
-        self.timer.seconds["ocr"] += time.perf_counter() - started - decode_spent
+        lines = reader.read_frames(
+            frames if sampler is None else sampler.tap(frames), end or info.duration
+        )
+        others = sum(self.timer.seconds[stage] - seconds for stage, seconds in before.items())
+        self.timer.seconds["ocr"] += time.perf_counter() - started - others
         return lines
 
     def frame_vectors(self, path: Path, span: Span | None = None) -> FrameVectors | None:
@@ -303,35 +315,25 @@ class MediaAnalyzer:
 
     # -- the visual channel (ImageNet CNN) --------------------------------------------------
 
-    def visual_frames(self, path: Path, span: Span | None = None) -> VisualFrames | None:
-        """The distinct frames sampled in ``span`` (None: the whole file) through the visual
-        CNN: descriptors and top labels."""
+    def _visual_sampler(self) -> VisualSampler | None:
         encoder = self.adapters.get("visual")
         if encoder is None:
             return None
-        config = self.profile.adapters.visual
-        start, end = _bounds(span)
-        frames = iter_frames(path, config.frame_rate, start, end, short_side=encoder.input_side)
-        times: list[float] = []
-        descriptors: list[np.ndarray] = []
-        labels: list[list[tuple[int, float]]] = []
-        batches = distinct_batches(
-            self.timer.iterate(frames, "decode"), config.duplicate_threshold, config.batch_size
-        )
-        for batch_times, batch in batches:
-            with self.timer("visual"):
-                described = encoder.describe(batch)
-            times.extend(batch_times)
-            descriptors.append(described.descriptors)
-            labels.extend(
-                top_labels(p, config.labels, config.min_probability)
-                for p in described.probabilities
+        return VisualSampler(encoder, self.profile.adapters.visual, self.timer)
+
+    def _visual_frames(
+        self, path: Path, span: Span | None, sampler: VisualSampler, fed: bool
+    ) -> VisualFrames:
+        """The sampler's frames through the CNN; unless OCR ``fed`` it already, they are
+        decoded here at the visual channel's own rate."""
+        if not fed:
+            start, end = _bounds(span)
+            frames = iter_frames(
+                path, sampler.config.frame_rate, start, end, short_side=sampler.encoder.input_side
             )
-        return VisualFrames(
-            np.asarray(times, dtype=np.float64),
-            np.concatenate(descriptors) if descriptors else np.zeros((0, encoder.dim), np.float32),
-            labels,
-        )
+            for t, frame in self.timer.iterate(frames, "decode"):
+                sampler.add(t, frame)
+        return sampler.finish()
 
     def _visual_vectors(
         self, clips: Sequence[ClipText], found: VisualFrames | None
@@ -356,6 +358,62 @@ class MediaAnalyzer:
             )
         vectors = {channels.VISUAL: descriptors, channels.VISUAL_LABELS: labels}
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, rows
+
+
+class VisualSampler:
+    """Takes decoded frames (pushed one by one, or passed through ``tap`` on their way to OCR),
+    keeps at most ``frame_rate`` a second and only those that differ from the last kept one,
+    and describes them with the visual CNN in batches (charged to the ``visual`` stage)."""
+
+    def __init__(self, encoder, config: VisualConfig, timer: StageTimer):
+        self.encoder = encoder
+        self.config = config
+        self.timer = timer
+        self._next = -np.inf  # the earliest time the next frame may be kept
+        self._previous: np.ndarray | None = None  # the thumbnail of the last kept frame
+        self._batch: list[tuple[float, np.ndarray]] = []
+        self._times: list[float] = []
+        self._descriptors: list[np.ndarray] = []
+        self._labels: list[list[tuple[int, float]]] = []
+
+    def tap(self, frames: Iterable[tuple[float, np.ndarray]]) -> Iterator[tuple[float, np.ndarray]]:
+        for t, frame in frames:
+            self.add(t, frame)
+            yield t, frame
+
+    def add(self, t: float, frame: np.ndarray) -> None:
+        if t < self._next - 1e-6:
+            return
+        self._next = t + 1.0 / self.config.frame_rate
+        thumb = thumbnail(frame)
+        if self._previous is not None and (
+            picture_change(self._previous, thumb) < self.config.duplicate_threshold
+        ):
+            return
+        self._previous = thumb
+        self._batch.append((t, shrink(frame, self.encoder.input_side)))
+        if len(self._batch) == self.config.batch_size:
+            self._describe()
+
+    def finish(self) -> VisualFrames:
+        self._describe()
+        descriptors = self._descriptors or [np.zeros((0, self.encoder.dim), np.float32)]
+        return VisualFrames(
+            np.asarray(self._times, dtype=np.float64), np.concatenate(descriptors), self._labels
+        )
+
+    def _describe(self) -> None:
+        if not self._batch:
+            return
+        with self.timer("visual"):
+            described = self.encoder.describe([frame for _, frame in self._batch])
+        self._times.extend(t for t, _ in self._batch)
+        self._descriptors.append(described.descriptors)
+        self._labels.extend(
+            top_labels(p, self.config.labels, self.config.min_probability)
+            for p in described.probabilities
+        )
+        self._batch = []
 
 
 def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:

@@ -64,28 +64,17 @@ def frame_vectors(
     """Embed sampled frames, skipping any that repeat the last kept one, in batches."""
     times: list[float] = []
     chunks: list[np.ndarray] = []
-    batches = distinct_batches(frames, config.duplicate_threshold, config.batch_size)
-    for batch_times, batch in batches:
-        times.extend(batch_times)
+    batch: list[np.ndarray] = []
+    for t, frame in distinct_frames(frames, config.duplicate_threshold):
+        times.append(t)
+        batch.append(frame)
+        if len(batch) == config.batch_size:
+            chunks.append(encoder.embed_images(batch))
+            batch = []
+    if batch:
         chunks.append(encoder.embed_images(batch))
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, encoder.dim), np.float32)
     return FrameVectors(np.asarray(times, dtype=np.float64), vectors)
-
-
-def distinct_batches(
-    frames: Iterable[tuple[float, np.ndarray]], threshold: float, size: int
-) -> Iterator[tuple[list[float], list[np.ndarray]]]:
-    """``distinct_frames`` in batches of ``size`` (times, frames), for a model to take at once."""
-    times: list[float] = []
-    batch: list[np.ndarray] = []
-    for t, frame in distinct_frames(frames, threshold):
-        times.append(t)
-        batch.append(frame)
-        if len(batch) == size:
-            yield times, batch
-            times, batch = [], []
-    if batch:
-        yield times, batch
 
 
 def mean_direction(vectors: np.ndarray) -> np.ndarray | None:
