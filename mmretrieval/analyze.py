@@ -362,8 +362,9 @@ class MediaAnalyzer:
 
 class VisualSampler:
     """Takes decoded frames (pushed one by one, or passed through ``tap`` on their way to OCR),
-    keeps at most ``frame_rate`` a second and only those that differ from the last kept one,
-    and describes them with the visual CNN in batches (charged to the ``visual`` stage)."""
+    keeps the first of each shot and one every ``1 / frame_rate`` seconds within a shot (never
+    a repeat of the last one kept), and describes them with the visual CNN in batches (charged
+    to the ``visual`` stage). So every shot OCR sees is described, at half its cost or less."""
 
     def __init__(self, encoder, config: VisualConfig, timer: StageTimer):
         self.encoder = encoder
@@ -382,14 +383,15 @@ class VisualSampler:
             yield t, frame
 
     def add(self, t: float, frame: np.ndarray) -> None:
-        if t < self._next - 1e-6:
+        """Keep a frame that starts a new shot, or that comes ``1 / frame_rate`` after the
+        last one kept and shows something else."""
+        thumb = thumbnail(frame)
+        change = np.inf if self._previous is None else picture_change(self._previous, thumb)
+        if change < self.config.duplicate_threshold:
+            return
+        if t < self._next - 1e-6 and change < self.config.cut_threshold:
             return
         self._next = t + 1.0 / self.config.frame_rate
-        thumb = thumbnail(frame)
-        if self._previous is not None and (
-            picture_change(self._previous, thumb) < self.config.duplicate_threshold
-        ):
-            return
         self._previous = thumb
         self._batch.append((t, shrink(frame, self.encoder.input_side)))
         if len(self._batch) == self.config.batch_size:

@@ -162,7 +162,13 @@ class VisualConfig(_Section):
     model: Literal["bundled:efficientnet-lite0"] = "bundled:efficientnet-lite0"
     batch_size: int = Field(16, ge=1)
     device: str = "auto"
-    frame_rate: float = Field(0.5, gt=0, description="frames per second sampled")
+    frame_rate: float = Field(
+        0.25, gt=0, description="frames per second described within a shot (OCR's, when it runs)"
+    )
+    cut_threshold: float = Field(
+        20.0, ge=0, description="mean abs grey change (0-255) from which a frame is a new shot, "
+        "described however soon it comes",
+    )
     max_frames: int = Field(16, ge=1, description="most frames pooled (and kept) per clip")
     duplicate_threshold: float = Field(
         3.0, ge=0, description="mean abs grey change (0-255) under which a frame repeats the last"

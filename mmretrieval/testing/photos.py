@@ -85,6 +85,7 @@ def photo_video(
     codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
     per_scene = round(seconds * fps)
     spans = []
+    path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
