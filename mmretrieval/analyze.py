@@ -312,7 +312,6 @@ class MediaAnalyzer:
         vectors[channels.HUB] = self.hub_vectors(frames, audio, speech)
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, frame_rows
 
-
     # -- the visual channel (ImageNet CNN) --------------------------------------------------
 
     def _visual_sampler(self) -> VisualSampler | None:

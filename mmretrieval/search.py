@@ -70,7 +70,9 @@ _HIT_JSON = TypeAdapter(Hit)
 
 @dataclass(frozen=True)
 class EncodedQuery:
-    """A query as vectors per space, plus the text used for keyword search (if any)."""
+    """A query as vectors per space, plus the text used for keyword search (if any). A channel
+    that takes a query vector of its own (``channels.OWN_QUERY``: a text's visual labels) is
+    keyed by its channel's name."""
 
     vectors: dict[str, np.ndarray]
     text: str | None = None
