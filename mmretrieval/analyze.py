@@ -7,7 +7,7 @@ query are described the same way and a new adapter is added here once. It import
 ingest, query, search and moderation build on it, not it on them.
 
 Time spent is charged to ``timer`` under the stage names the ingest report shows: decode, asr,
-ocr, embed, frames, audio and hub (ingest adds store).
+ocr, embed, frames, audio, hub and visual (ingest adds store).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +25,19 @@ import numpy as np
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.speech import SpeechNotes
-from mmretrieval.config import Profile
-from mmretrieval.embed import FrameVectors, audio_windows, frame_vectors, hub_vector, mean_direction
+from mmretrieval.adapters.visual import VisualFrames, shrink
+from mmretrieval.config import Profile, VisualConfig
+from mmretrieval.embed import (
+    FrameVectors,
+    audio_windows,
+    frame_vectors,
+    hub_vector,
+    mean_direction,
+    window_positions,
+)
+from mmretrieval.imagenet import label_vector, top_labels
 from mmretrieval.language import dominant
+from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
@@ -40,6 +50,7 @@ from mmretrieval.store.catalog import ClipText
 log = logging.getLogger(__name__)
 
 Packed = dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
+VisualRow = tuple[int, float, np.ndarray, list[tuple[int, float]]]  # catalog.IndexedFile
 
 
 class StageTimer:
@@ -70,7 +81,8 @@ class StageTimer:
 class FileAnalysis:
     """A whole file cut into clips: each clip's text, every timed line, the clip vectors of
     every channel and the per-frame CLIP vectors (clip position, time, vector) behind them;
-    what speech recognition found and guarded against, for the ingest report."""
+    what speech recognition found and guarded against, for the ingest report; the per-frame
+    visual descriptors and labels (clip position, time, descriptor, labels)."""
 
     info: MediaInfo
     clips: list[ClipText]
@@ -78,6 +90,7 @@ class FileAnalysis:
     vectors: Packed
     frames: list[tuple[int, float, np.ndarray]]
     speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
+    visual: list[VisualRow] = field(default_factory=list)
     shots: list[Span] = field(default_factory=list)  # back to back; empty: no video or not asked
 
 
@@ -89,6 +102,7 @@ class SpanAnalysis:
     screen: list[TimedText] = field(default_factory=list)
     frames: FrameVectors | None = None
     audio: np.ndarray | None = None  # the CLAP vector of the span's sound
+    visual: VisualFrames | None = None  # its frames through the ImageNet CNN
 
 
 class MediaAnalyzer:
@@ -110,7 +124,7 @@ class MediaAnalyzer:
         vectors: what ingest stores."""
         info = self.probe(path)
         self.speech_notes = None
-        whole = self.analyse_span(path, info, audio=False)  # sound is embedded clip by clip
+        whole = self.analyse_span(path, info, audio=False, visual=True)  # sound: clip by clip
         transcript, screen = whole.transcript, whole.screen
         shots = self.shots(path, info)
         clips = [
@@ -124,8 +138,11 @@ class MediaAnalyzer:
             for w in self.clip_windows(info, transcript, shots)
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
+        visual, visual_rows = self._visual_vectors(clips, whole.visual)
         texts = [*transcript, *screen]
-        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes, shots)
+        return FileAnalysis(
+            info, clips, texts, {**vectors, **visual}, frames, self.speech_notes, visual_rows, shots
+        )
 
     def analyse_span(
         self,
@@ -137,15 +154,20 @@ class MediaAnalyzer:
         screen: bool = True,
         frames: bool = True,
         audio: bool = True,
+        visual: bool = False,
     ) -> SpanAnalysis:
         """The parts asked for of [start, end) of ``path`` (None: the whole file), which must
-        lie within the file: its transcript, screen text, CLIP frame vectors and one CLAP vector
-        of its sound."""
+        lie within the file: its transcript, screen text, CLIP frame vectors, one CLAP vector
+        of its sound and, only when asked (a scan for moderation has no use for it), its frames
+        through the visual CNN."""
+        sampler = self._visual_sampler() if visual and info.has_video else None
+        shared = sampler is not None and screen and self.adapters.get("ocr") is not None
         return SpanAnalysis(
             self.transcript(path, info, span) if transcript else [],
-            self.screen_text(path, info, span) if screen else [],
+            self.screen_text(path, info, span, sampler if shared else None) if screen else [],
             self.frame_vectors(path, span) if frames and info.has_video else None,
             self._span_audio(path, info, span) if audio and info.has_audio else None,
+            None if sampler is None else self._visual_frames(path, span, sampler, shared),
         )
 
     def clip_windows(
@@ -191,18 +213,28 @@ class MediaAnalyzer:
         return texts
 
     def screen_text(
-        self, path: Path, info: MediaInfo, span: Span | None = None
+        self,
+        path: Path,
+        info: MediaInfo,
+        span: Span | None = None,
+        sampler: VisualSampler | None = None,
     ) -> list[TimedText]:
+        """On-screen text; the frames decoded for it also go to ``sampler`` (the visual
+        channel's), so a file is decoded once for both."""
         reader = self.adapters.get("ocr")
         if reader is None or not info.has_video:
             return []
         start, end = _bounds(span)
-        frames = iter_frames(path, reader.rate, start, end, max_side=reader.max_side)
-        decode_before = self.timer.seconds["decode"]
+        frames = self.timer.iterate(
+            iter_frames(path, reader.rate, start, end, max_side=reader.max_side), "decode"
+        )
+        before = {stage: self.timer.seconds[stage] for stage in ("decode", "visual")}
         started = time.perf_counter()
-        lines = reader.read_frames(self.timer.iterate(frames, "decode"), end or info.duration)
-        decode_spent = self.timer.seconds["decode"] - decode_before
-        self.timer.seconds["ocr"] += time.perf_counter() - started - decode_spent
+        lines = reader.read_frames(
+            frames if sampler is None else sampler.tap(frames), end or info.duration
+        )
+        others = sum(self.timer.seconds[stage] - seconds for stage, seconds in before.items())
+        self.timer.seconds["ocr"] += time.perf_counter() - started - others
         return lines
 
     def frame_vectors(self, path: Path, span: Span | None = None) -> FrameVectors | None:
@@ -293,6 +325,110 @@ class MediaAnalyzer:
         vectors[channels.AUDIO] = audio
         vectors[channels.HUB] = self.hub_vectors(frames, audio, speech)
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, frame_rows
+
+    # -- the visual channel (ImageNet CNN) --------------------------------------------------
+
+    def _visual_sampler(self) -> VisualSampler | None:
+        encoder = self.adapters.get("visual")
+        if encoder is None:
+            return None
+        return VisualSampler(encoder, self.profile.adapters.visual, self.timer)
+
+    def _visual_frames(
+        self, path: Path, span: Span | None, sampler: VisualSampler, fed: bool
+    ) -> VisualFrames:
+        """The sampler's frames through the CNN; unless OCR ``fed`` it already, they are
+        decoded here at the visual channel's own rate."""
+        if not fed:
+            start, end = _bounds(span)
+            frames = iter_frames(
+                path, sampler.config.frame_rate, start, end, short_side=sampler.encoder.input_side
+            )
+            for t, frame in self.timer.iterate(frames, "decode"):
+                sampler.add(t, frame)
+        return sampler.finish()
+
+    def _visual_vectors(
+        self, clips: Sequence[ClipText], found: VisualFrames | None
+    ) -> tuple[Packed, list[VisualRow]]:
+        """Per clip: the mean direction of its frames' descriptors (``visual``) and the label
+        vector of their labels (``visual_labels``); and the per-frame rows to store."""
+        if found is None:
+            return {}, []
+        max_frames = self.profile.adapters.visual.max_frames
+        descriptors: list[np.ndarray | None] = []
+        labels: list[np.ndarray | None] = []
+        rows: list[VisualRow] = []
+        for i, clip in enumerate(clips):
+            shown = found.window(window_positions(found.times, clip, max_frames))
+            descriptors.append(mean_direction(shown.descriptors))
+            labels.append(label_vector(shown.labels))
+            rows.extend(
+                (i, float(t), d, frame_labels)
+                for t, d, frame_labels in zip(
+                    shown.times, shown.descriptors, shown.labels, strict=True
+                )
+            )
+        vectors = {channels.VISUAL: descriptors, channels.VISUAL_LABELS: labels}
+        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, rows
+
+
+class VisualSampler:
+    """Takes decoded frames (pushed one by one, or passed through ``tap`` on their way to OCR),
+    keeps the first of each shot and one every ``1 / frame_rate`` seconds within a shot (never
+    a repeat of the last one kept), and describes them with the visual CNN in batches (charged
+    to the ``visual`` stage). So every shot OCR sees is described, at half its cost or less."""
+
+    def __init__(self, encoder, config: VisualConfig, timer: StageTimer):
+        self.encoder = encoder
+        self.config = config
+        self.timer = timer
+        self._next = -np.inf  # the earliest time the next frame may be kept
+        self._previous: np.ndarray | None = None  # the thumbnail of the last kept frame
+        self._batch: list[tuple[float, np.ndarray]] = []
+        self._times: list[float] = []
+        self._descriptors: list[np.ndarray] = []
+        self._labels: list[list[tuple[int, float]]] = []
+
+    def tap(self, frames: Iterable[tuple[float, np.ndarray]]) -> Iterator[tuple[float, np.ndarray]]:
+        for t, frame in frames:
+            self.add(t, frame)
+            yield t, frame
+
+    def add(self, t: float, frame: np.ndarray) -> None:
+        """Keep a frame that starts a new shot, or that comes ``1 / frame_rate`` after the
+        last one kept and shows something else."""
+        thumb = thumbnail(frame)
+        change = np.inf if self._previous is None else picture_change(self._previous, thumb)
+        if change < self.config.duplicate_threshold:
+            return
+        if t < self._next - 1e-6 and change < self.config.cut_threshold:
+            return
+        self._next = t + 1.0 / self.config.frame_rate
+        self._previous = thumb
+        self._batch.append((t, shrink(frame, self.encoder.input_side)))
+        if len(self._batch) == self.config.batch_size:
+            self._describe()
+
+    def finish(self) -> VisualFrames:
+        self._describe()
+        descriptors = self._descriptors or [np.zeros((0, self.encoder.dim), np.float32)]
+        return VisualFrames(
+            np.asarray(self._times, dtype=np.float64), np.concatenate(descriptors), self._labels
+        )
+
+    def _describe(self) -> None:
+        if not self._batch:
+            return
+        with self.timer("visual"):
+            described = self.encoder.describe([frame for _, frame in self._batch])
+        self._times.extend(t for t, _ in self._batch)
+        self._descriptors.append(described.descriptors)
+        self._labels.extend(
+            top_labels(p, self.config.labels, self.config.min_probability)
+            for p in described.probabilities
+        )
+        self._batch = []
 
 
 def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:

@@ -12,9 +12,11 @@ OCR = "ocr"  # on-screen text of the clip, in the text space
 FRAMES = "frames"  # the clip's sampled frames through CLIP, pooled
 AUDIO = "audio"  # the clip's sound through CLAP
 HUB = "hub"  # frames + bridged audio + CLIP-text of the speech, pooled in the hub space
+VISUAL = "visual"  # the clip's sampled frames through an ImageNet CNN (1280-d), pooled
+VISUAL_LABELS = "visual_labels"  # the ImageNet labels of the clip's frames (imagenet.py)
 LEXICAL = "lexical"  # keyword match over speech and screen text (a pseudo-space, no vectors)
 
-TEXT_SPACE, CLIP_SPACE, CLAP_SPACE = "text", "clip", "clap"
+TEXT_SPACE, CLIP_SPACE, CLAP_SPACE, VISUAL_SPACE = "text", "clip", "clap", "visual"
 HUB_SPACE = CLIP_SPACE
 
 CHANNEL_SPACE: dict[str, str] = {
@@ -23,4 +25,15 @@ CHANNEL_SPACE: dict[str, str] = {
     FRAMES: CLIP_SPACE,
     AUDIO: CLAP_SPACE,
     HUB: HUB_SPACE,
+    VISUAL: VISUAL_SPACE,
+    VISUAL_LABELS: VISUAL_SPACE,
 }
+
+# Channels that take a query vector of their own rather than their space's: a picture query
+# gives the visual space a descriptor, a text query gives its labels channel a label vector.
+OWN_QUERY: set[str] = {VISUAL_LABELS}
+
+
+def query_key(channel: str) -> str:
+    """The key of ``EncodedQuery.vectors`` that a channel is searched with."""
+    return channel if channel in OWN_QUERY else CHANNEL_SPACE[channel]

@@ -161,12 +161,37 @@ class HubConfig(_Section):
     )
 
 
+class VisualConfig(_Section):
+    """ImageNet CNN on sampled frames (the ``visual`` space): descriptors for picture and video
+    queries, labels for text queries, where no CLIP is available (the offline profiles)."""
+
+    model: Literal["bundled:efficientnet-lite0"] = "bundled:efficientnet-lite0"
+    batch_size: int = Field(16, ge=1)
+    device: str = "auto"
+    frame_rate: float = Field(
+        0.25, gt=0, description="frames per second described within a shot (OCR's, when it runs)"
+    )
+    cut_threshold: float = Field(
+        20.0, ge=0, description="mean abs grey change (0-255) from which a frame is a new shot, "
+        "described however soon it comes",
+    )
+    max_frames: int = Field(16, ge=1, description="most frames pooled (and kept) per clip")
+    duplicate_threshold: float = Field(
+        3.0, ge=0, description="mean abs grey change (0-255) under which a frame repeats the last"
+    )
+    labels: int = Field(5, ge=1, le=20, description="top ImageNet labels kept per frame")
+    min_probability: float = Field(
+        0.05, gt=0, lt=1, description="a label less probable than this is not kept"
+    )
+
+
 class AdaptersConfig(_Section):
     speech: SpeechConfig | None = None
     ocr: OcrConfig | None = None
     text: TextConfig | None = None
     clip: ClipConfig | None = None
     clap: ClapConfig | None = None
+    visual: VisualConfig | None = None
 
     @model_validator(mode="after")
     def _text_needed(self) -> AdaptersConfig:

@@ -28,13 +28,20 @@ class FrameVectors:
         """Frames on screen during [start, end) of ``span``: those that appeared in it, or else
         the one still showing from before (a skipped duplicate means the picture did not
         change)."""
-        inside = np.flatnonzero((self.times >= span.start) & (self.times < span.end))
-        if len(inside) == 0:
-            before = np.flatnonzero(self.times < span.start)
-            inside = before[-1:] if len(before) else inside
-        if len(inside) > max_frames:
-            inside = inside[np.linspace(0, len(inside) - 1, max_frames).round().astype(int)]
+        inside = window_positions(self.times, span, max_frames)
         return self.times[inside], self.vectors[inside]
+
+
+def window_positions(times: np.ndarray, span: HasTime, max_frames: int) -> np.ndarray:
+    """Positions of the frames on screen during ``span`` (``FrameVectors.window``), at most
+    ``max_frames`` of them spread evenly."""
+    inside = np.flatnonzero((times >= span.start) & (times < span.end))
+    if len(inside) == 0:
+        before = np.flatnonzero(times < span.start)
+        inside = before[-1:] if len(before) else inside
+    if len(inside) > max_frames:
+        inside = inside[np.linspace(0, len(inside) - 1, max_frames).round().astype(int)]
+    return inside
 
 
 def distinct_frames(

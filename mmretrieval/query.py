@@ -1,8 +1,9 @@
 """Queries of any modality, encoded into every space they can reach.
 
-text  -> clip (CLIP text), clap (CLAP text), text (sentence encoder), and keywords
+text  -> clip (CLIP text), clap (CLAP text), text (sentence encoder), and keywords; the
+         visual space's labels channel through the ImageNet labels it names or means
 audio -> clap (CLAP audio), clip (bridged from CLAP), and its speech as text and keywords
-image -> clip (CLIP image), clap (bridged from CLIP)
+image -> clip (CLIP image), clap (bridged from CLIP), visual (ImageNet CNN descriptor)
 video -> all of the above from its frames, sound, speech and on-screen text, pooled like a clip
 """
 
@@ -15,6 +16,7 @@ from mmretrieval import channels
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.embed import mean_direction
 from mmretrieval.errors import ConfigError, MMRError
+from mmretrieval.imagenet import LabelQuery
 from mmretrieval.media.images import load_image
 from mmretrieval.search import EncodedQuery
 from mmretrieval.spans import Span
@@ -49,6 +51,7 @@ class QueryEncoder:
     def __init__(self, analyzer: MediaAnalyzer):
         self.analyzer = analyzer
         self.adapters = analyzer.adapters
+        self._labels: LabelQuery | None = None  # the visual labels, for text queries
 
     def encode(self, query: Query) -> EncodedQuery:
         if query.text is not None:
@@ -70,14 +73,31 @@ class QueryEncoder:
                         f"{encoder.space}: the query was cut to its first "
                         f"{encoder.max_text_tokens} tokens, as the model reads no more"
                     )
+        if (labels := self._label_vector(text)) is not None:
+            vectors[channels.VISUAL_LABELS] = labels
         return EncodedQuery(vectors, text, tuple(notes))
 
+    def _label_vector(self, text: str):
+        """The ImageNet labels the text names or means, when the profile has a visual channel."""
+        if self.analyzer.profile.adapters.visual is None:
+            return None
+        if self._labels is None:
+            self._labels = LabelQuery(self.adapters.get("text"))
+        return self._labels.vector(text)
+
     def _image(self, path: Path) -> EncodedQuery:
-        clip = self._require("clip", "image")
-        vector = clip.embed_images([load_image(path)])[0]
-        vectors = {channels.CLIP_SPACE: vector}
-        if (bridge := self.adapters.bridge()) is not None:
-            vectors[channels.CLAP_SPACE] = bridge.to_source(vector)
+        clip, visual = self.adapters.get("clip"), self.adapters.get("visual")
+        if clip is None and visual is None:
+            self._require("clip", "image")  # says which adapter is missing
+        image = load_image(path)
+        vectors = {}
+        if clip is not None:
+            vector = clip.embed_images([image])[0]
+            vectors[channels.CLIP_SPACE] = vector
+            if (bridge := self.adapters.bridge()) is not None:
+                vectors[channels.CLAP_SPACE] = bridge.to_source(vector)
+        if visual is not None:
+            vectors[channels.VISUAL_SPACE] = visual.embed_images([image])[0]
         return EncodedQuery(vectors)
 
     def _media(self, path: Path, query: Query, video: bool) -> EncodedQuery:
@@ -86,7 +106,9 @@ class QueryEncoder:
         if start >= end:
             raise ConfigError(f"query span {start}-{end} s lies outside {path} ({info.duration} s)")
         bridge = self.adapters.bridge()
-        found = self.analyzer.analyse_span(path, info, Span(start, end), screen=video, frames=video)
+        found = self.analyzer.analyse_span(
+            path, info, Span(start, end), screen=video, frames=video, visual=video
+        )
         spoken = " ".join(t.text for t in found.transcript)
         text = " ".join(w for w in [spoken, *(line.text for line in found.screen)] if w)
         text = text.strip() or None
@@ -101,11 +123,16 @@ class QueryEncoder:
         hub = self.analyzer.hub_vectors([frames], [found.audio], [spoken.strip()])[0]
         if hub is not None:
             vectors[channels.CLIP_SPACE] = hub
+        if found.visual is not None:
+            pooled = mean_direction(found.visual.descriptors)
+            if pooled is not None:
+                vectors[channels.VISUAL_SPACE] = pooled
         if not vectors:
             what = "video" if video else "recording"
             raise MMRError(
                 f"nothing to search with in the query {what} {path}: no speech was recognised "
-                "and the profile has no model for its sound or pictures (use the default profile)"
+                "and the profile has no model for its sound or pictures (use the default profile, "
+                "or a profile with a visual section for pictures)"
             )
         return EncodedQuery(vectors, text)
 
@@ -115,6 +142,7 @@ class QueryEncoder:
             raise ConfigError(
                 f"{modality} queries need a {name} adapter, which profile "
                 f"{self.analyzer.profile.name} does not have: use the default profile"
+                + (" or one with a visual section" if modality == "image" else "")
             )
         return adapter
 

