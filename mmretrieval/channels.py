@@ -14,8 +14,13 @@ AUDIO = "audio"  # the clip's sound through CLAP
 HUB = "hub"  # frames + bridged audio + CLIP-text of the speech, pooled in the hub space
 LEXICAL = "lexical"  # keyword match over speech and screen text (a pseudo-space, no vectors)
 
+# Biometric channels: only profiles that opt in (configs/people.yaml) compute them.
+VOICE = "voice"  # the clip's main speaker: a GE2E d-vector (who speaks, not what is said)
+FACE = "face"  # the clip's main face track: a dlib ResNet face descriptor
+
 TEXT_SPACE, CLIP_SPACE, CLAP_SPACE = "text", "clip", "clap"
 HUB_SPACE = CLIP_SPACE
+VOICE_SPACE, FACE_SPACE = "voice", "face"
 
 CHANNEL_SPACE: dict[str, str] = {
     SPEECH: TEXT_SPACE,
@@ -23,4 +28,6 @@ CHANNEL_SPACE: dict[str, str] = {
     FRAMES: CLIP_SPACE,
     AUDIO: CLAP_SPACE,
     HUB: HUB_SPACE,
+    VOICE: VOICE_SPACE,
+    FACE: FACE_SPACE,
 }

@@ -96,14 +96,20 @@ class Library:
         weights: dict[str, float] | None = None,
         filter: ClipFilter | None = None,
         candidates: int | None = None,
+        voice: str | Path | None = None,
+        face: str | Path | None = None,
+        face_box: tuple[int, int, int, int] | None = None,
     ) -> list[Hit]:
         """Best ``k`` time spans for one query: text, or an audio, image or video file
         ([start, end) of it), encoded into every space the profile's models reach; only of
         files that pass ``filter`` (path globs, dates, durations, tags) when given.
         ``candidates`` overrides how many clips each space proposes before fusion (the
-        profile's ``search.candidates``); an evaluation raises it to rank every clip."""
+        profile's ``search.candidates``); an evaluation raises it to rank every clip.
+        ``voice`` (a recording) and ``face`` (a photo; ``face_box`` picks a face in it) find a
+        person, with the people profile."""
         files = (None if p is None else Path(p) for p in (audio, image, video))
-        query = Query(text, *files, start=start, end=end)
+        person = {k: Path(v) for k, v in (("voice", voice), ("face", face)) if v is not None}
+        query = Query(text, *files, start=start, end=end, face_box=face_box, **person)
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
@@ -256,5 +262,13 @@ class Library:
 
     def _get_searcher(self) -> Searcher:
         if self._searcher is None:
-            self._searcher = Searcher(self._open_catalog(), self._open_store(), self.profile.search)
+            self._searcher = Searcher(
+                self._open_catalog(), self._open_store(), self.profile.search, self._same_person()
+            )
         return self._searcher
+
+    def _same_person(self) -> dict[str, float]:
+        """The people profile's thresholds: when two clips' voices or faces are one person."""
+        voice, face = self.profile.adapters.voice, self.profile.adapters.face
+        same = {channels.VOICE: voice.same_speaker} if voice else {}
+        return same | ({channels.FACE: face.same_face} if face else {})

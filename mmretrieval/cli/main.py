@@ -38,7 +38,7 @@ from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import FileOutcome, IngestReport
 from mmretrieval.library import Library
 from mmretrieval.models import profile_models, pull
-from mmretrieval.query import parse_spaces, parse_weights
+from mmretrieval.query import parse_box, parse_spaces, parse_weights
 from mmretrieval.search import Hit
 
 SEARCH_FORMATS = ("table", "json", *export.FORMATS)
@@ -159,15 +159,30 @@ def search(
             "--lang", help="only clips spoken in this language, ISO 639-1 (repeatable: any)"
         ),
     ] = None,
+    voice: Annotated[
+        Path | None,
+        typer.Option(help="a recording of a person: clips where that voice speaks (people)"),
+    ] = None,
+    face: Annotated[
+        Path | None,
+        typer.Option(help="a photo of a person: clips where that face shows (people profile)"),
+    ] = None,
+    face_box: Annotated[
+        str | None, typer.Option(help="x,y,w,h of the face to use in the --face photo")
+    ] = None,
 ) -> None:
     """Search the index with text, or with a recording, picture or video.
 
     csv, edl (CMX3600) and otio (OpenTimelineIO) export the hits for editing systems. --path,
     --after, --before, --min-duration, --max-duration, --tag and --any-tag restrict the search
     to the files that pass all of them (dates and tags from sidecars; README, "Filters"), --lang
-    to clips spoken in one of the languages given."""
-    if sum(q is not None for q in (query, audio, image, video)) != 1:
-        err.print("error: give one query: text, --audio FILE, --image FILE or --video FILE")
+    to clips spoken in one of the languages given. --voice and --face find a person (an index
+    made with the people profile; README, "People")."""
+    if sum(q is not None for q in (query, audio, image, video, voice, face)) != 1:
+        err.print(
+            "error: give one query: text, --audio FILE, --image FILE, --video FILE, "
+            "--voice FILE or --face FILE"
+        )
         raise typer.Exit(EXIT_USAGE)
     output_format = "json" if json_output else output_format
     if output_format not in SEARCH_FORMATS:
@@ -195,13 +210,16 @@ def search(
             spaces=parse_spaces(spaces),
             weights=parse_weights(weights),
             filter=clip_filter,
+            voice=voice,
+            face=face,
+            face_box=parse_box(face_box),
         )
         if output_format == "table":
             text = None
         elif output_format == "json":
             text = json.dumps([hit.to_dict() for hit in hits], indent=2)
         else:
-            title = query or Path(audio or image or video).name
+            title = query or Path(audio or image or video or voice or face).name
             text = export.export_hits(hits, output_format, title=title)
     if text is None:
         _print_hits(hits)
@@ -508,6 +526,7 @@ def _print_hits(hits: list[Hit]) -> None:
         return
     frames = any(hit.frame_time is not None for hit in hits)  # only indexes with pictures
     languages = any(hit.language for hit in hits)  # only indexes that detected languages
+    people = any(hit.speaker or hit.on_screen for hit in hits)  # only people-profile indexes
     table = Table(expand=True)
     table.add_column("#", justify="right")
     table.add_column("file", overflow="fold", ratio=2)
@@ -516,6 +535,8 @@ def _print_hits(hits: list[Hit]) -> None:
         table.add_column("frame", no_wrap=True)
     if languages:
         table.add_column("lang", no_wrap=True)
+    if people:
+        table.add_column("who", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("evidence", no_wrap=True)
     table.add_column("text", overflow="fold", ratio=4)
@@ -523,9 +544,12 @@ def _print_hits(hits: list[Hit]) -> None:
         evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
         frame = ["" if hit.frame_time is None else clock(hit.frame_time)] if frames else []
         language = [hit.language or ""] if languages else []
+        who = ["\n".join(filter(None, (hit.speaker, hit.on_screen)))] if people else []
         span = f"{clock(hit.start)}–{clock(hit.end)}"
         name, text = Text(Path(hit.path).name), Text(hit.text)  # plain text, never markup
-        table.add_row(str(rank), name, span, *frame, *language, f"{hit.score:.3f}", evidence, text)
+        table.add_row(
+            str(rank), name, span, *frame, *language, *who, f"{hit.score:.3f}", evidence, text
+        )
     out.print(table)
     for note in hits[0].notes or ():  # said of the query, so the same on every hit
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
