@@ -81,8 +81,8 @@ class FaceEncoder:
     def faces(
         self, image: np.ndarray, box: tuple[int, int, int, int] | None = None
     ) -> list[Face]:
-        """Every face the detector finds of at least ``min_size`` pixels (or the one face in
-        ``box``, x, y, width, height), largest first."""
+        """Every face the detector finds of at least ``min_size`` pixels and ``min_score``
+        confidence (or the one face in ``box``, x, y, width, height), largest first."""
         image = np.ascontiguousarray(image)
         dlib = self._dlib
         if box is not None:
@@ -93,7 +93,7 @@ class FaceEncoder:
             found = [
                 (r, float(s))
                 for r, s in zip(rects, scores, strict=True)
-                if min(r.width(), r.height()) >= self.config.min_size
+                if min(r.width(), r.height()) >= self.config.min_size and s >= self.config.min_score
             ]
         faces = []
         for rect, score in found:
