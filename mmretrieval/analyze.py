@@ -71,7 +71,8 @@ class StageTimer:
 class FileAnalysis:
     """A whole file cut into clips: each clip's text, every timed line, the clip vectors of
     every channel and the per-frame CLIP vectors (clip position, time, vector) behind them;
-    what speech recognition found and guarded against, for the ingest report."""
+    what speech recognition found and guarded against, for the ingest report; with the people
+    profile, every face track of each clip (clip position, its sharpest time, descriptor)."""
 
     info: MediaInfo
     clips: list[ClipText]
@@ -79,6 +80,7 @@ class FileAnalysis:
     vectors: Packed
     frames: list[tuple[int, float, np.ndarray]]
     speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
+    faces: list[tuple[int, float, np.ndarray]] = field(default_factory=list)  # (clip, time, face)
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,10 @@ class MediaAnalyzer:
             for w in self.clip_windows(info, transcript)
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
-        vectors.update(self._people_vectors(path, info, transcript, clips))
+        people, faces = self._people_vectors(path, info, transcript, clips)
+        vectors.update(people)
         texts = [*transcript, *screen]
-        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes)
+        return FileAnalysis(info, clips, texts, vectors, frames, self.speech_notes, faces)
 
     def analyse_span(
         self,
@@ -341,9 +344,11 @@ class MediaAnalyzer:
         info: MediaInfo,
         transcript: Sequence[TimedText],
         clips: Sequence[ClipText],
-    ) -> Packed:
-        """The voice and face channels' clip vectors: each clip's main speaker and face."""
+    ) -> tuple[Packed, list[tuple[int, float, np.ndarray]]]:
+        """The voice and face channels' clip vectors (each clip's main speaker and face), and
+        every face track of each clip (clip position, its sharpest time in the clip, vector)."""
         vectors: dict[str, list[np.ndarray | None]] = {}
+        faces = []
         if self.adapters.get("voice") is not None:
             voices = clip_voices(self.speaker_turns(path, info, transcript), clips)
             vectors[channels.VOICE] = [None if v is None else v[1] for v in voices]
@@ -351,7 +356,12 @@ class MediaAnalyzer:
             tracks = self.face_tracks(path, info)
             chosen = clip_faces(tracks, clips, config.sharpest)
             vectors[channels.FACE] = [None if c is None else c[1] for c in chosen]
-        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}
+            for i, clip in enumerate(clips):
+                for track in tracks:
+                    seen = track.within(clip)
+                    if seen is not None:
+                        faces.append((i, seen.best_time(), seen.descriptor(config.sharpest)))
+        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, faces
 
 
 def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:

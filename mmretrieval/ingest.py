@@ -115,6 +115,7 @@ def index_record(analyzer: MediaAnalyzer, task: Task) -> IndexedFile:
         texts=found.texts,
         vectors=found.vectors,
         frames=found.frames,
+        faces=found.faces,
         metadata=metadata,
         speech_notes=found.speech.to_dict() if found.speech else None,
     )

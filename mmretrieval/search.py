@@ -131,12 +131,21 @@ class Searcher:
             hit.notes = list(query.notes) or None
             if picture is not None:
                 hit.frame_time = self._best_frame(hit, picture)
+            if (face := query.vectors.get(channels.FACE_SPACE)) is not None:
+                hit.frame_time = self._best_face(hit, face)
             hit.speaker = self.people.label(channels.VOICE, hit.clip_id)
             hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
 
     def _best_frame(self, hit: Hit, query: np.ndarray) -> float | None:
         times, vectors = self.catalog.frames(hit.clip_ids)
+        if len(times) == 0:
+            return None
+        return float(times[int(np.argmax(vectors @ query))])
+
+    def _best_face(self, hit: Hit, query: np.ndarray) -> float | None:
+        """When the face most like the query's is seen sharpest in the hit (people profile)."""
+        times, vectors = self.catalog.faces(hit.clip_ids)
         if len(times) == 0:
             return None
         return float(times[int(np.argmax(vectors @ query))])

@@ -3,6 +3,7 @@ dlib face models on generated media (espeak-ng voices, a public-domain NASA phot
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from mmretrieval.library import Library
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
 from mmretrieval.query import Query, parse_box
+from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
 from mmretrieval.testing.synth import Scene, make_audio, make_video
 
 # Two espeak-ng voices that GE2E tells apart (benchmarks/people.py measures many more).
@@ -95,6 +97,7 @@ def voices(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
     with Library(tmp_path / "index", profile=_people()) as library:
         report = library.add([voices / "media"])
@@ -133,6 +136,7 @@ def test_speaker_turns_follow_a_two_voice_conversation(tmp_path):
     assert analyzer.timer.seconds["voice"] > 0
 
 
+@pytest.mark.slow
 def test_a_voice_query_needs_the_people_profile(voices, tmp_path):
     with Library(tmp_path / "index", profile="offline") as library:
         library.add([voices / "media"])
@@ -160,6 +164,7 @@ def faces(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_face_search_finds_when_the_person_is_on_screen(faces, tmp_path):
     profile = _people()
     with Library(tmp_path / "index", profile=profile) as library:
@@ -173,6 +178,7 @@ def test_face_search_finds_when_the_person_is_on_screen(faces, tmp_path):
     assert best.evidence[channels.FACE] > 0.9  # the photo and the composited footage agree
     assert best.start < 14.0 and best.end > 6.0  # the clip shows the astronaut's shot
     assert best.on_screen == "face:1"
+    assert 6.0 <= best.frame_time < 14.0  # the moment she is on screen
     assert all(Path(h.path).name != "empty.mp4" for h in hits)  # no face: no face vector
     assert boxed[0].clip_id == best.clip_id
 
@@ -187,3 +193,38 @@ def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
     assert 5.5 <= track.start and track.end <= 15.0 and len(track.sightings) >= 3
     assert 6.0 <= track.best_time() < 14.0
     assert analyzer.timer.seconds["faces"] > 0
+
+
+def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    catalog = Catalog(path, create=True)
+    face = np.full(128, 1 / np.sqrt(128), dtype=np.float32)
+    record = IndexedFile(
+        path="/archive/a.mp4",
+        size=1,
+        mtime_ns=1,
+        hash="h",
+        duration=10.0,
+        has_video=True,
+        has_audio=False,
+        clips=[ClipText(0.0, 10.0, "", "")],
+        texts=[],
+        vectors={channels.FACE: ([0], face[None])},
+        faces=[(0, 4.0, face)],
+    )
+    catalog.put_file(record)
+    clip_id = catalog.file_clips(catalog.file("/archive/a.mp4").id)[0].id
+    times, vectors = catalog.faces([clip_id])
+    assert times.tolist() == [4.0] and np.allclose(vectors[0], face, atol=1e-3)
+    catalog.close()
+    with sqlite3.connect(path) as db:  # what schema 3 wrote: no faces table
+        db.execute("DROP TABLE faces")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    upgraded = Catalog(path)
+    assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+    assert upgraded.channel_vectors(channels.FACE)[0].tolist() == [clip_id]
+    assert len(upgraded.faces([clip_id])[0]) == 0  # faces seen before the upgrade: re-index
+    upgraded.put_file(record)  # a re-indexed file's faces replace the old rows
+    new_clip = upgraded.file_clips(upgraded.file("/archive/a.mp4").id)[0].id
+    assert upgraded.faces([new_clip])[0].tolist() == [4.0]
+    assert len(upgraded.faces([clip_id])[0]) == 0

@@ -38,6 +38,13 @@ class FaceTrack(Timed):
         """When the face was seen sharpest."""
         return max(self.sightings, key=lambda s: s[1].sharpness)[0]
 
+    def within(self, window: HasTime) -> FaceTrack | None:
+        """The part of the track seen in ``window`` (None: not seen there)."""
+        seen = [(t, face) for t, face in self.sightings if window.start <= t < window.end]
+        if not seen:
+            return None
+        return FaceTrack(seen[0][0], min(self.end, window.end), seen)
+
     def size(self) -> float:
         return float(np.mean([face.area for _, face in self.sightings]))
 

@@ -32,7 +32,7 @@ from mmretrieval.spans import Span, Timed, merge
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,6 +92,14 @@ CREATE TABLE IF NOT EXISTS frames (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS frames_by_clip ON frames(clip_id);
+-- Face tracks of a clip (people profile; biometric): when each face shows sharpest, and its
+-- descriptor (float16), to point a face hit at the moment the person is on screen.
+CREATE TABLE IF NOT EXISTS faces (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    time REAL NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS faces_by_clip ON faces(clip_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -167,6 +175,7 @@ class IndexedFile:
     texts: Sequence[TimedText]
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
     frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
+    faces: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, face descriptor)
     metadata: FileMetadata | None = None  # from sidecars; None: dated by ``mtime_ns``
     speech_notes: dict | None = None  # language, retried, dropped (adapters.speech.SpeechNotes)
 
@@ -184,7 +193,7 @@ class Catalog:
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) in (1, 2):
+        elif int(version) in (1, 2, 3):
             self._upgrade(int(version))
         elif int(version) != SCHEMA_VERSION:
             raise IndexDirError(
@@ -195,7 +204,7 @@ class Catalog:
     def _upgrade(self, version: int) -> None:
         """Schema 1 -> 2: the files' date and metadata columns; 2 -> 3: the clips' and texts'
         language and the files' speech notes. All are nullable TEXT columns added where missing
-        (``file_tags`` is new in 2, so ``SCHEMA`` has created it already)."""
+        (``file_tags`` is new in 2 and ``faces`` in 4, so ``SCHEMA`` has created them already)."""
         added = {
             "files": ("date", "metadata", "speech_notes"),
             "clips": ("language",),
@@ -332,10 +341,11 @@ class Catalog:
                     for t in record.texts
                 ],
             )
-            self.db.executemany(
-                "INSERT INTO frames (clip_id, time, vector) VALUES (?, ?, ?)",
-                [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in record.frames],
-            )
+            for table, rows in (("frames", record.frames), ("faces", record.faces)):
+                self.db.executemany(
+                    f"INSERT INTO {table} (clip_id, time, vector) VALUES (?, ?, ?)",
+                    [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in rows],
+                )
             added = {}
             for channel, (positions, vectors) in record.vectors.items():
                 ids = [clip_ids[p] for p in positions]
@@ -384,6 +394,7 @@ class Catalog:
         ]
         self.db.executemany("DELETE FROM vectors WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.executemany("DELETE FROM frames WHERE clip_id = ?", [(i,) for i in clip_ids])
+        self.db.executemany("DELETE FROM faces WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM file_tags WHERE file_id = ?", (file_id,))
@@ -444,9 +455,16 @@ class Catalog:
 
     def frames(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(times, float32 vectors) of the stored frames of these clips."""
+        return self._timed_vectors("frames", clip_ids)
+
+    def faces(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(times, float32 descriptors) of the face tracks of these clips (people profile)."""
+        return self._timed_vectors("faces", clip_ids)
+
+    def _timed_vectors(self, table: str, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         marks = ",".join("?" * len(clip_ids))
         rows = self.db.execute(
-            f"SELECT time, vector FROM frames WHERE clip_id IN ({marks}) ORDER BY time",
+            f"SELECT time, vector FROM {table} WHERE clip_id IN ({marks}) ORDER BY time",
             list(clip_ids),
         ).fetchall()
         if not rows:
