@@ -23,6 +23,7 @@ from mmretrieval.ingest import (
     Runner,
 )
 from mmretrieval.media.files import collect_media
+from mmretrieval.people.archive import Person
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
 from mmretrieval.store import backends, folder
@@ -180,6 +181,11 @@ class Library:
             },
             "failures": [{"path": f.path, "error": f.error} for f in catalog.files("failed")],
         }
+
+    def people(self) -> list[Person]:
+        """The voices and faces of a people-profile index (biometric): each one's label
+        (``voice:N``, ``face:N``), clips, seconds of footage and a sample clip."""
+        return self._get_searcher().people.persons()
 
     def migrate(
         self,

@@ -3,7 +3,10 @@ dlib face models on generated media (espeak-ng voices, a public-domain NASA phot
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +106,8 @@ def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
         report = library.add([voices / "media"])
         assert report.count("indexed") == 2
         assert set(library.catalog.channels()) >= {channels.VOICE, channels.SPEECH}
-        by_a = library.search(voice=voices / "other_words_by_a.wav", k=5)
+        query = voices / "other_words_by_a.wav"
+        by_a = library.search(voice=query, k=5)
         by_b = library.search(voice=voices / "same_words_by_b.wav", k=5)
         # the text search for A's words finds A's file, the voice search for them B's
         said = library.search(SAID_BY_BOTH, k=1)
@@ -117,6 +121,28 @@ def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
     assert by_a[0].speaker and by_b[0].speaker and by_a[0].speaker != by_b[0].speaker
     assert by_a[0].speaker == said[0].speaker  # every hit says who speaks in it
     assert by_a[0].to_dict()["speaker"].startswith("voice:")
+
+    # as a user runs it: the hits as JSON, and the archive's voices
+    found = json.loads(_mmr("search", "--index", tmp_path / "index", "--voice", query, "--json"))
+    assert [Path(h["path"]).name for h in found][:1] == ["a.wav"]
+    assert found[0]["speaker"] == by_a[0].speaker and "voice" in found[0]["evidence"]
+    persons = json.loads(_mmr("people", "--index", tmp_path / "index", "--json"))
+    assert sorted(p["label"] for p in persons) == sorted({by_a[0].speaker, by_b[0].speaker})
+    assert all(p["clips"] == 1 and p["seconds"] > 5 for p in persons)
+    assert {Path(p["sample_path"]).name for p in persons} == {"a.wav", "b.wav"}
+
+
+def _mmr(*args) -> str:
+    """Run ``mmr`` with this Python; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mmretrieval.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_speaker_turns_follow_a_two_voice_conversation(tmp_path):

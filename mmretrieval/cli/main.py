@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -384,6 +385,27 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
 
 
 Backend = Literal["faiss", "milvus"]
+
+
+@app.command()
+def people(index: IndexOption, json_output: JsonOption = False) -> None:
+    """The voices and faces of an index made with the people profile (biometric data): each
+    one's label (voice:N, face:N, for --voice/--face hits), clips, footage time, a sample."""
+    with user_errors(), Library(index) as library:
+        found = library.people()
+    if json_output:
+        sys.stdout.write(json.dumps([asdict(p) for p in found], indent=2) + "\n")
+        return
+    if not found:
+        out.print("no voices or faces: index with --profile people to find people")
+        return
+    table = Table(expand=True)
+    for column in ("person", "clips", "time", "sample"):
+        table.add_column(column, overflow="fold")
+    for person in found:
+        sample = f"{Path(person.sample_path).name} {clock(person.sample_start)}"
+        table.add_row(person.label, str(person.clips), clock(person.seconds), Text(sample))
+    out.print(table)
 
 
 @app.command()
