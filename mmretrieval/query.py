@@ -36,13 +36,14 @@ class Query:
     voice: Path | None = None  # a recording of the person speaking
     face: Path | None = None  # a photo of the person
     face_box: tuple[int, int, int, int] | None = None
+    person: str | None = None  # a name given to a voice or face (the Library looks it up)
 
     def __post_init__(self) -> None:
-        kinds = ("text", "audio", "image", "video", "voice", "face")
+        kinds = ("text", "audio", "image", "video", "voice", "face", "person")
         given = [k for k in kinds if getattr(self, k) is not None]
         if len(given) != 1:
             raise ConfigError(
-                "give exactly one query: text, audio, image, video, voice or face"
+                "give exactly one query: text, audio, image, video, voice, face or person"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         if self.face_box is not None and self.face is None:
@@ -68,6 +69,8 @@ class QueryEncoder:
             return self._voice(Path(query.voice), query)
         if query.face is not None:
             return self._face(Path(query.face), query.face_box)
+        if query.person is not None:
+            raise ConfigError("a named person is looked up in an index: Library.search(person=)")
         return self._media(Path(query.audio or query.video), query, video=query.video is not None)
 
     def _text(self, text: str) -> EncodedQuery:

@@ -4,6 +4,7 @@ dlib face models on generated media (espeak-ng voices, a public-domain NASA phot
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -130,6 +131,35 @@ def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
     assert sorted(p["label"] for p in persons) == sorted({by_a[0].speaker, by_b[0].speaker})
     assert all(p["clips"] == 1 and p["seconds"] > 5 for p in persons)
     assert {Path(p["sample_path"]).name for p in persons} == {"a.wav", "b.wav"}
+
+
+@pytest.mark.slow
+def test_a_named_voice_is_found_by_name_keeps_it_and_can_be_forgotten(voices, tmp_path):
+    index = tmp_path / "index"
+    with Library(index, profile=_people()) as library:
+        library.add([voices / "media"])
+        speaker_a = library.search(voice=voices / "other_words_by_a.wav", k=1)[0].speaker
+    _mmr("people", "name", speaker_a, "Ada Lovelace", "--index", index)
+    again = tmp_path / "more"  # a new file of A's: new clip ids, the name still applies
+    again.mkdir()
+    shutil.copy(voices / "media" / "a.wav", again / "a_again.wav")
+    with Library(index) as library:
+        library.add([again])
+        by_name = library.search(person="Ada Lovelace", k=5)
+        assert {Path(h.path).name for h in by_name[:2]} == {"a.wav", "a_again.wav"}
+        assert all(h.speaker == "Ada Lovelace" for h in by_name[:2])
+        assert by_name[2].speaker != "Ada Lovelace"
+        assert [p.label for p in library.people()][0] == "Ada Lovelace"
+
+        assert library.forget_person("Ada Lovelace") == 2
+        voiced = library.search(voice=voices / "other_words_by_a.wav", k=5)
+        assert {Path(h.path).name for h in voiced} == {"b.wav"}  # A's voice is gone for good
+        assert len(library.catalog.channel_vectors(channels.VOICE)[0]) == 1
+        assert library.catalog.person_names(channels.VOICE) == {}
+        with pytest.raises(ConfigError, match="no one is named"):
+            library.search(person="Ada Lovelace")
+        said = library.search(SAID_BY_BOTH, k=1)  # the clips and their words stay
+    assert Path(said[0].path).name in {"a.wav", "a_again.wav"} and said[0].speaker is None
 
 
 def _mmr(*args) -> str:

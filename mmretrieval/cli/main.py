@@ -171,6 +171,9 @@ def search(
     face_box: Annotated[
         str | None, typer.Option(help="x,y,w,h of the face to use in the --face photo")
     ] = None,
+    person: Annotated[
+        str | None, typer.Option(help="a name given with `mmr people name`: by voice and face")
+    ] = None,
 ) -> None:
     """Search the index with text, or with a recording, picture or video.
 
@@ -179,10 +182,10 @@ def search(
     to the files that pass all of them (dates and tags from sidecars; README, "Filters"), --lang
     to clips spoken in one of the languages given. --voice and --face find a person (an index
     made with the people profile; README, "People")."""
-    if sum(q is not None for q in (query, audio, image, video, voice, face)) != 1:
+    if sum(q is not None for q in (query, audio, image, video, voice, face, person)) != 1:
         err.print(
             "error: give one query: text, --audio FILE, --image FILE, --video FILE, "
-            "--voice FILE or --face FILE"
+            "--voice FILE, --face FILE or --person NAME"
         )
         raise typer.Exit(EXIT_USAGE)
     output_format = "json" if json_output else output_format
@@ -214,13 +217,14 @@ def search(
             voice=voice,
             face=face,
             face_box=parse_box(face_box),
+            person=person,
         )
         if output_format == "table":
             text = None
         elif output_format == "json":
             text = json.dumps([hit.to_dict() for hit in hits], indent=2)
         else:
-            title = query or Path(audio or image or video or voice or face).name
+            title = query or person or Path(audio or image or video or voice or face).name
             text = export.export_hits(hits, output_format, title=title)
     if text is None:
         _print_hits(hits)
@@ -282,6 +286,67 @@ bridge_app = typer.Typer(help="The learned map between the CLAP and CLIP spaces.
 app.add_typer(models_app, name="models")
 app.add_typer(bridge_app, name="bridge")
 app.add_typer(moderate_app, name="moderate")
+
+
+people_app = typer.Typer(
+    help="The voices and faces of a people-profile index (biometric data): list, name, forget."
+)
+app.add_typer(people_app, name="people")
+
+
+@people_app.callback(invoke_without_command=True)
+def people(
+    ctx: typer.Context,
+    index: Annotated[Path | None, typer.Option("--index", "-i", help="index directory")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the voices and faces of an index made with the people profile: each one's label
+    (voice:N, face:N or its name, as hits show it), clips, footage time and a sample clip."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if index is None:
+        err.print("error: give --index DIR")
+        raise typer.Exit(EXIT_USAGE)
+    with user_errors(), Library(index) as library:
+        found = library.people()
+    if json_output:
+        sys.stdout.write(json.dumps([asdict(p) for p in found], indent=2) + "\n")
+        return
+    if not found:
+        out.print("no voices or faces: index with --profile people to find people")
+        return
+    table = Table(expand=True)
+    for column in ("person", "clips", "time", "sample"):
+        table.add_column(column, overflow="fold")
+    for person in found:
+        sample = f"{Path(person.sample_path).name} {clock(person.sample_start)}"
+        table.add_row(Text(person.label), str(person.clips), clock(person.seconds), Text(sample))
+    out.print(table)
+
+
+@people_app.command("name")
+def people_name(
+    label: Annotated[str, typer.Argument(help="the voice or face, as listed: voice:3, face:1")],
+    name: Annotated[str, typer.Argument(help="the person's name")],
+    index: IndexOption,
+) -> None:
+    """Name a voice or face: hits show the name, `mmr search --person NAME` finds them, and the
+    name stays when files are indexed again."""
+    with user_errors(), Library(index) as library:
+        library.name_person(label, name)
+    err.print(f"{label} is now {name!r}")
+
+
+@people_app.command("forget")
+def people_forget(
+    label: Annotated[str, typer.Argument(help="the voice or face: voice:3, face:1 or a name")],
+    index: IndexOption,
+) -> None:
+    """Delete a voice's or face's vectors from every clip for good (right to erasure); the
+    clips themselves, their text and other vectors stay."""
+    with user_errors(), Library(index) as library:
+        clips = library.forget_person(label)
+    err.print(f"forgot {label} in {clips} clip(s)")
 
 
 @models_app.callback(invoke_without_command=True)
@@ -385,27 +450,6 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
 
 
 Backend = Literal["faiss", "milvus"]
-
-
-@app.command()
-def people(index: IndexOption, json_output: JsonOption = False) -> None:
-    """The voices and faces of an index made with the people profile (biometric data): each
-    one's label (voice:N, face:N, for --voice/--face hits), clips, footage time, a sample."""
-    with user_errors(), Library(index) as library:
-        found = library.people()
-    if json_output:
-        sys.stdout.write(json.dumps([asdict(p) for p in found], indent=2) + "\n")
-        return
-    if not found:
-        out.print("no voices or faces: index with --profile people to find people")
-        return
-    table = Table(expand=True)
-    for column in ("person", "clips", "time", "sample"):
-        table.add_column(column, overflow="fold")
-    for person in found:
-        sample = f"{Path(person.sample_path).name} {clock(person.sample_start)}"
-        table.add_row(person.label, str(person.clips), clock(person.seconds), Text(sample))
-    out.print(table)
 
 
 @app.command()

@@ -1,8 +1,10 @@
 """The people of a whole archive: every clip's voice and face vectors grouped into persons,
-so a hit says who speaks (``voice:3``) and who is on screen (``face:2``) in it.
+so a hit says who speaks (``voice:3``, or the name given to that voice) and who is on screen
+(``face:2``) in it.
 
 The groups are recomputed from the catalog when it changes (one pass of leader clustering in
-clip id order) and kept until the next change.
+clip id order) and kept until the next change. A name is kept as the person's mean vector, not
+as a group number, so it outlives re-indexing: a group takes the name whose vector it matches.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from mmretrieval import channels
+from mmretrieval.embed import mean_direction
+from mmretrieval.errors import ConfigError
 from mmretrieval.people.clusters import leader
 from mmretrieval.spans import merge
 from mmretrieval.store.catalog import Catalog
@@ -39,6 +45,26 @@ class ArchivePeople:
         self.same = same
         self._labels: dict[str, dict[int, str]] = {}
         self._generation: int | None = None
+
+    def refresh(self) -> None:
+        """Cluster again on next use (after a name was given)."""
+        self._labels, self._generation = {}, None
+
+    def members(self, label: str) -> tuple[str, list[int], np.ndarray]:
+        """The channel, clip ids and mean vector of the person ``label`` (``voice:3``, a name)."""
+        found = [
+            (channel, clip_id)
+            for channel in PERSON_CHANNELS
+            for clip_id, given in self._labels_of(channel).items()
+            if given == label
+        ]
+        if not found:
+            known = ", ".join(p.label for p in self.persons()) or "none (people profile?)"
+            raise ConfigError(f"no voice or face {label!r} in this index; it has {known}")
+        channel = found[0][0]
+        ids = [clip_id for c, clip_id in found if c == channel]
+        _, vectors = self.catalog.vector_matrix(channel, np.asarray(ids, dtype=np.int64))
+        return channel, ids, mean_direction(vectors)
 
     def label(self, channel: str, clip_id: int) -> str | None:
         """``voice:N`` / ``face:N`` of the clip (N counts from 1), None if it has no vector."""
@@ -74,5 +100,13 @@ class ArchivePeople:
         ids, vectors = self.catalog.channel_vectors(channel)
         if len(ids) == 0:
             return {}
-        labels = leader(vectors, self.same[channel])
-        return {int(i): f"{channel}:{n + 1}" for i, n in zip(ids, labels, strict=True)}
+        groups = leader(vectors, self.same[channel])
+        names = self.catalog.person_names(channel)
+        label = {}
+        for n in range(int(groups.max()) + 1):
+            centre = mean_direction(vectors[groups == n])
+            scores = {name: float(v @ centre) for name, v in names.items()}
+            best = max(scores, key=scores.get, default=None)
+            named = best is not None and scores[best] >= self.same[channel]
+            label[n] = best if named else f"{channel}:{n + 1}"
+        return {int(i): label[int(n)] for i, n in zip(ids, groups, strict=True)}

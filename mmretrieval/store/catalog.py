@@ -100,6 +100,14 @@ CREATE TABLE IF NOT EXISTS faces (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS faces_by_clip ON faces(clip_id);
+-- Names given to the archive's voices and faces (people profile): the person's mean vector, so
+-- a name outlives re-indexing (clip ids change) and finds the person by voice or face.
+CREATE TABLE IF NOT EXISTS person_names (
+    channel TEXT NOT NULL,
+    name TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (channel, name)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -204,7 +212,7 @@ class Catalog:
     def _upgrade(self, version: int) -> None:
         """Schema 1 -> 2: the files' date and metadata columns; 2 -> 3: the clips' and texts'
         language and the files' speech notes. All are nullable TEXT columns added where missing
-        (``file_tags`` is new in 2 and ``faces`` in 4, so ``SCHEMA`` has created them already)."""
+        (``file_tags`` is new in 2, ``faces`` and ``person_names`` in 4: ``SCHEMA`` made them)."""
         added = {
             "files": ("date", "metadata", "speech_notes"),
             "clips": ("language",),
@@ -472,6 +480,40 @@ class Catalog:
         times = np.array([t for t, _ in rows])
         vectors = np.stack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
         return times, vectors.astype(np.float32)
+
+    # -- people (biometric; the people profile) -------------------------------------------------
+
+    def person_names(self, channel: str) -> dict[str, np.ndarray]:
+        """The names given to voices (or faces), each with the person's mean vector."""
+        rows = self.db.execute(
+            "SELECT name, vector FROM person_names WHERE channel = ? ORDER BY name", (channel,)
+        )
+        return {name: np.frombuffer(blob, dtype=np.float32) for name, blob in rows}
+
+    def name_person(self, channel: str, name: str, vector: np.ndarray) -> None:
+        """Give ``name`` to the voice or face whose mean vector is ``vector`` (replacing what
+        the name meant in that channel before)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO person_names (channel, name, vector) VALUES (?, ?, ?)",
+            (channel, name, vector.astype(np.float32).tobytes()),
+        )
+
+    def forget_person(self, channel: str, clip_ids: Sequence[int], names: Sequence[str]) -> None:
+        """Delete for good one person's vectors of ``channel`` in these clips (and, for faces,
+        the clips' face tracks) and the names given to them; the clips' other data stays."""
+        with self._transaction():
+            ids = [(int(i),) for i in clip_ids]
+            self.db.executemany(
+                "DELETE FROM vectors WHERE channel = ? AND clip_id = ?",
+                [(channel, i) for (i,) in ids],
+            )
+            if channel == "face":
+                self.db.executemany("DELETE FROM faces WHERE clip_id = ?", ids)
+            self.db.executemany(
+                "DELETE FROM person_names WHERE channel = ? AND name = ?",
+                [(channel, name) for name in names],
+            )
+            self._bump_generation()
 
     def file_clips(self, file_id: int) -> list[ClipRow]:
         """A file's clips in time order."""
