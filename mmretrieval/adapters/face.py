@@ -68,7 +68,9 @@ class FaceEncoder:
         self.model_id = config.model
         folder = resolve(config.model)
         try:
-            import dlib
+            # dlib's compiled module itself (``dlib`` only re-exports it): dlib-bin's metadata
+            # names this module, so the packaging check can tell which distribution provides it
+            import _dlib_pybind11 as dlib
         except ImportError as exc:
             raise ModelMissingError(
                 f"the face model needs dlib: pip install dlib-bin ({exc})"
