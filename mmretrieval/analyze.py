@@ -44,6 +44,8 @@ from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.shots import detect_shots
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
+from mmretrieval.people.faces import FaceTrack, clip_faces, track_faces
+from mmretrieval.people.voices import SpeakerTurn, clip_voices, speaker_turns, speech_pieces
 from mmretrieval.spans import HasTime, Span
 from mmretrieval.store.catalog import ClipText
 
@@ -82,7 +84,9 @@ class FileAnalysis:
     """A whole file cut into clips: each clip's text, every timed line, the clip vectors of
     every channel and the per-frame CLIP vectors (clip position, time, vector) behind them;
     what speech recognition found and guarded against, for the ingest report; the per-frame
-    visual descriptors and labels (clip position, time, descriptor, labels)."""
+    visual descriptors and labels (clip position, time, descriptor, labels); with the people
+    profile, every face track of each clip (clip position, its sharpest time, descriptor); the
+    video's shots."""
 
     info: MediaInfo
     clips: list[ClipText]
@@ -91,6 +95,7 @@ class FileAnalysis:
     frames: list[tuple[int, float, np.ndarray]]
     speech: SpeechNotes | None = None  # the file's language and guard counts (None: no ASR ran)
     visual: list[VisualRow] = field(default_factory=list)
+    faces: list[tuple[int, float, np.ndarray]] = field(default_factory=list)  # (clip, time, face)
     shots: list[Span] = field(default_factory=list)  # back to back; empty: no video or not asked
 
 
@@ -139,9 +144,18 @@ class MediaAnalyzer:
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
         visual, visual_rows = self._visual_vectors(clips, whole.visual)
+        people, faces = self._people_vectors(path, info, transcript, clips)
         texts = [*transcript, *screen]
         return FileAnalysis(
-            info, clips, texts, {**vectors, **visual}, frames, self.speech_notes, visual_rows, shots
+            info,
+            clips,
+            texts,
+            {**vectors, **visual, **people},
+            frames,
+            self.speech_notes,
+            visual=visual_rows,
+            faces=faces,
+            shots=shots,
         )
 
     def analyse_span(
@@ -429,6 +443,83 @@ class VisualSampler:
             for p in described.probabilities
         )
         self._batch = []
+
+    # -- people: voices and faces (biometric; only profiles with voice/face sections) ---------
+
+    def speaker_turns(
+        self,
+        path: Path,
+        info: MediaInfo,
+        transcript: Sequence[TimedText],
+        span: Span | None = None,
+    ) -> list[SpeakerTurn]:
+        """Who speaks when in ``span`` (None: the whole file), from the transcript's segments."""
+        encoder = self.adapters.get("voice")
+        if encoder is None or not info.has_audio:
+            return []
+        pieces = speech_pieces(transcript, self.profile.adapters.voice)
+        if span is not None:
+            pieces = [p for p in pieces if span.contains(p.middle)]
+        if not pieces:
+            return []
+        start = span.start if span is not None else 0.0
+        with self.timer("decode"):
+            audio = load_audio(path, encoder.sample_rate, start, max(p.end for p in pieces))
+        with self.timer("voice"):
+            vectors = encoder.embed_spans(audio, [p.shifted(-start) for p in pieces])
+            return speaker_turns(pieces, vectors, self.profile.adapters.voice)
+
+    def voice_vector(self, path: Path, span: Span) -> np.ndarray | None:
+        """One speaker vector of the speech in ``span`` (a voice query: one person speaking)."""
+        encoder = self.adapters.get("voice")
+        if encoder is None:
+            return None
+        with self.timer("decode"):
+            audio = load_audio(path, encoder.sample_rate, span.start, span.end)
+        if len(audio) < self.profile.adapters.voice.min_seconds * encoder.sample_rate:
+            return None
+        with self.timer("voice"):
+            return encoder.embed_audio([audio])[0]
+
+    def face_tracks(self, path: Path, info: MediaInfo, span: Span | None = None) -> list[FaceTrack]:
+        """The faces on screen in ``span`` (None: the whole file), followed across frames."""
+        encoder = self.adapters.get("face")
+        if encoder is None or not info.has_video:
+            return []
+        config = self.profile.adapters.face
+        start, end = _bounds(span)
+        frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
+        found = []
+        for time_, frame in self.timer.iterate(frames, "decode"):
+            with self.timer("faces"):
+                found.append((time_, encoder.faces(frame)))
+        with self.timer("faces"):
+            return track_faces(found, config)
+
+    def _people_vectors(
+        self,
+        path: Path,
+        info: MediaInfo,
+        transcript: Sequence[TimedText],
+        clips: Sequence[ClipText],
+    ) -> tuple[Packed, list[tuple[int, float, np.ndarray]]]:
+        """The voice and face channels' clip vectors (each clip's main speaker and face), and
+        every face track of each clip (clip position, its sharpest time in the clip, vector)."""
+        vectors: dict[str, list[np.ndarray | None]] = {}
+        faces = []
+        if self.adapters.get("voice") is not None:
+            voices = clip_voices(self.speaker_turns(path, info, transcript), clips)
+            vectors[channels.VOICE] = [None if v is None else v[1] for v in voices]
+        if (config := self.profile.adapters.face) is not None:
+            tracks = self.face_tracks(path, info)
+            chosen = clip_faces(tracks, clips, config.sharpest)
+            vectors[channels.FACE] = [None if c is None else c[1] for c in chosen]
+            for i, clip in enumerate(clips):
+                for track in tracks:
+                    seen = track.within(clip)
+                    if seen is not None:
+                        faces.append((i, seen.best_time(), seen.descriptor(config.sharpest)))
+        return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, faces
 
 
 def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:

@@ -16,8 +16,13 @@ VISUAL = "visual"  # the clip's sampled frames through an ImageNet CNN (1280-d),
 VISUAL_LABELS = "visual_labels"  # the ImageNet labels of the clip's frames (imagenet.py)
 LEXICAL = "lexical"  # keyword match over speech and screen text (a pseudo-space, no vectors)
 
+# Biometric channels: only profiles that opt in (configs/people.yaml) compute them.
+VOICE = "voice"  # the clip's main speaker: a GE2E d-vector (who speaks, not what is said)
+FACE = "face"  # the clip's main face track: a dlib ResNet face descriptor
+
 TEXT_SPACE, CLIP_SPACE, CLAP_SPACE, VISUAL_SPACE = "text", "clip", "clap", "visual"
 HUB_SPACE = CLIP_SPACE
+VOICE_SPACE, FACE_SPACE = "voice", "face"
 
 CHANNEL_SPACE: dict[str, str] = {
     SPEECH: TEXT_SPACE,
@@ -27,6 +32,8 @@ CHANNEL_SPACE: dict[str, str] = {
     HUB: HUB_SPACE,
     VISUAL: VISUAL_SPACE,
     VISUAL_LABELS: VISUAL_SPACE,
+    VOICE: VOICE_SPACE,
+    FACE: FACE_SPACE,
 }
 
 # Channels that take a query vector of their own rather than their space's: a picture query

@@ -185,6 +185,40 @@ class VisualConfig(_Section):
     )
 
 
+class VoiceConfig(_Section):
+    """Speaker vectors of the speech segments (the ``voice`` channel; biometric, opt-in)."""
+
+    model: str = Field("bundled:resemblyzer-ge2e", description="the GE2E speaker encoder")
+    min_seconds: float = Field(0.8, gt=0, description="shorter speech segments are not embedded")
+    max_seconds: float = Field(
+        6.0, gt=0, description="longer segments are cut into pieces this long (turn changes)"
+    )
+    same_speaker: float = Field(
+        0.8, gt=0, lt=1, description="cosine above which two segments or files share a voice"
+    )
+    device: str = "cpu"
+
+
+class FaceConfig(_Section):
+    """Face tracks on sampled frames (the ``face`` channel; biometric, opt-in)."""
+
+    model: str = Field(
+        "bundled:dlib-face-resnet", description="dlib detector, 5-point landmarks, ResNet"
+    )
+    frame_rate: float = Field(0.5, gt=0, description="frames per second searched for faces")
+    max_side: int = Field(640, ge=160, description="frames are downscaled to this longest side")
+    upsample: int = Field(1, ge=0, le=2, description="detector upsampling: 1 finds ~40 px faces")
+    min_size: int = Field(36, ge=16, description="smaller faces (px, scaled frame) are ignored")
+    min_score: float = Field(0.3, description="detector confidence below which a face is ignored")
+    sharpest: int = Field(3, ge=1, description="a track's descriptor: its sharpest frames' mean")
+    same_face: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="cosine above which two faces are one person (~ dlib's distance 0.6)",
+    )
+
+
 class AdaptersConfig(_Section):
     speech: SpeechConfig | None = None
     ocr: OcrConfig | None = None
@@ -192,6 +226,8 @@ class AdaptersConfig(_Section):
     clip: ClipConfig | None = None
     clap: ClapConfig | None = None
     visual: VisualConfig | None = None
+    voice: VoiceConfig | None = None  # biometric: only the people profile sets it
+    face: FaceConfig | None = None  # biometric: only the people profile sets it
 
     @model_validator(mode="after")
     def _text_needed(self) -> AdaptersConfig:

@@ -116,6 +116,7 @@ def index_record(analyzer: MediaAnalyzer, task: Task) -> IndexedFile:
         vectors=found.vectors,
         frames=found.frames,
         shots=found.shots,
+        faces=found.faces,
         metadata=metadata,
         speech_notes=found.speech.to_dict() if found.speech else None,
         visual_frames=found.visual,

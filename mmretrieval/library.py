@@ -23,6 +23,7 @@ from mmretrieval.ingest import (
     Runner,
 )
 from mmretrieval.media.files import collect_media
+from mmretrieval.people.archive import Person
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.search import EncodedQuery, Hit, Searcher
 from mmretrieval.shotlist import Shot, shot_list
@@ -97,19 +98,29 @@ class Library:
         weights: dict[str, float] | None = None,
         filter: ClipFilter | None = None,
         candidates: int | None = None,
+        voice: str | Path | None = None,
+        face: str | Path | None = None,
+        face_box: tuple[int, int, int, int] | None = None,
+        person: str | None = None,
     ) -> list[Hit]:
         """Best ``k`` time spans for one query: text, or an audio, image or video file
         ([start, end) of it), encoded into every space the profile's models reach; only of
         files that pass ``filter`` (path globs, dates, durations, tags) when given.
         ``candidates`` overrides how many clips each space proposes before fusion (the
-        profile's ``search.candidates``); an evaluation raises it to rank every clip."""
+        profile's ``search.candidates``); an evaluation raises it to rank every clip.
+        ``voice`` (a recording) and ``face`` (a photo; ``face_box`` picks a face in it) find a
+        person, with the people profile; ``person`` finds a named one by voice and face."""
         files = (None if p is None else Path(p) for p in (audio, image, video))
-        query = Query(text, *files, start=start, end=end)
+        biometric = {k: Path(v) for k, v in (("voice", voice), ("face", face)) if v is not None}
+        query = Query(
+            text, *files, start=start, end=end, face_box=face_box, person=person, **biometric
+        )
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
+        encoded = self._named(person) if person is not None else self.encode_query(query)
         return searcher.search(
-            self.encode_query(query),
+            encoded,
             k=k,
             spaces=spaces,
             weights=weights,
@@ -181,6 +192,42 @@ class Library:
             },
             "failures": [{"path": f.path, "error": f.error} for f in catalog.files("failed")],
         }
+
+    def people(self) -> list[Person]:
+        """The voices and faces of a people-profile index (biometric): each one's label
+        (``voice:N``, ``face:N``), clips, seconds of footage and a sample clip."""
+        return self._get_searcher().people.persons()
+
+    def name_person(self, label: str, name: str) -> None:
+        """Name a voice or face (``voice:3``): hits then say ``name``, ``search(person=name)``
+        finds them, and the name stays with the voice or face when files are indexed again."""
+        name = name.strip()
+        if not name or ":" in name:
+            raise ConfigError(f"a person's name is words without ':', got {name!r}")
+        people = self._get_searcher().people
+        channel, _, centre = people.members(label)
+        with write_lock(self.index_dir / LOCK_FILE):
+            self._open_catalog().name_person(channel, name, centre)
+        people.refresh()
+
+    def forget_person(self, label: str) -> int:
+        """Delete a voice or face (``voice:3`` or its name) for good (right to erasure): its
+        vectors in every clip, the clips' face tracks for a face, and its name; the clips, their
+        text and other vectors stay. Returns how many clips held it."""
+        channel, ids, _ = self._get_searcher().people.members(label)
+        names = [label] if ":" not in label else []
+        with write_lock(self.index_dir / LOCK_FILE):
+            catalog = self._open_catalog()
+            catalog.forget_person(channel, ids, names)
+            store = self._open_store()
+            left, vectors = catalog.channel_vectors(channel)
+            if len(left):
+                store.rebuild(channel, left, vectors)
+            else:
+                store.drop(channel)
+            store.save(catalog.generation)
+        self._get_searcher().people.refresh()
+        return len(ids)
 
     def migrate(
         self,
@@ -263,5 +310,28 @@ class Library:
 
     def _get_searcher(self) -> Searcher:
         if self._searcher is None:
-            self._searcher = Searcher(self._open_catalog(), self._open_store(), self.profile.search)
+            self._searcher = Searcher(
+                self._open_catalog(), self._open_store(), self.profile.search, self._same_person()
+            )
         return self._searcher
+
+    def _named(self, person: str) -> EncodedQuery:
+        """The query for a named person: the name's voice and face vectors."""
+        catalog = self._open_catalog()
+        vectors = {
+            channels.CHANNEL_SPACE[channel]: named[person]
+            for channel in (channels.VOICE, channels.FACE)
+            if person in (named := catalog.person_names(channel))
+        }
+        if not vectors:
+            raise ConfigError(
+                f"no one is named {person!r} in this index: name a voice or face first "
+                "(mmr people name voice:3 NAME)"
+            )
+        return EncodedQuery(vectors)
+
+    def _same_person(self) -> dict[str, float]:
+        """The people profile's thresholds: when two clips' voices or faces are one person."""
+        voice, face = self.profile.adapters.voice, self.profile.adapters.face
+        same = {channels.VOICE: voice.same_speaker} if voice else {}
+        return same | ({channels.FACE: face.same_face} if face else {})

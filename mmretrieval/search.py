@@ -28,6 +28,7 @@ from mmretrieval.errors import ConfigError
 from mmretrieval.filters import ClipFilter
 from mmretrieval.imagenet import labels_score
 from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalScores, LexicalSearch, tokenize
+from mmretrieval.people.archive import ArchivePeople
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
 from mmretrieval.store.protocol import VectorStore
@@ -60,6 +61,8 @@ class Hit(Timed):
     text_time: Seconds | None = None  # when the snippet's line starts (said or shown)
     notes: list[str] | None = None  # what the evidence should be read with (a query cut short)
     language: str | None = None  # ISO 639-1 of the speech in its best clip (None: unknown)
+    speaker: str | None = None  # who speaks most in its best clip: voice:N (people profile)
+    on_screen: str | None = None  # whose face shows most in its best clip: face:N (people)
 
     def to_dict(self) -> dict:
         return _HIT_JSON.dump_python(self, exclude_none=True)
@@ -80,11 +83,20 @@ class EncodedQuery:
 
 
 class Searcher:
-    def __init__(self, catalog: Catalog, store: VectorStore, config: SearchConfig):
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: VectorStore,
+        config: SearchConfig,
+        same_person: dict[str, float] | None = None,
+    ):
+        """``same_person``: per biometric channel (voice, face), the cosine above which two
+        clips show one person; hits of an index with those channels say who is in them."""
         self.catalog = catalog
         self.store = store
         self.config = config
         self.lexical = LexicalSearch(catalog, config.fuzzy_min_similarity)
+        self.people = ArchivePeople(catalog, same_person or {})
 
     def search(
         self,
@@ -123,8 +135,12 @@ class Searcher:
             hit.notes = list(query.notes) or None
             if picture is not None:
                 hit.frame_time = self._best_frame(hit, picture)
-            if hit.frame_time is None:
+            if (face := query.vectors.get(channels.FACE_SPACE)) is not None:
+                hit.frame_time = self._best_face(hit, face)
+            elif hit.frame_time is None:
                 hit.frame_time = self._best_visual_frame(hit, query)
+            hit.speaker = self.people.label(channels.VOICE, hit.clip_id)
+            hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
 
     def _best_visual_frame(self, hit: Hit, query: EncodedQuery) -> float | None:
@@ -145,6 +161,13 @@ class Searcher:
 
     def _best_frame(self, hit: Hit, query: np.ndarray) -> float | None:
         times, vectors = self.catalog.frames(hit.clip_ids)
+        if len(times) == 0:
+            return None
+        return float(times[int(np.argmax(vectors @ query))])
+
+    def _best_face(self, hit: Hit, query: np.ndarray) -> float | None:
+        """When the face most like the query's is seen sharpest in the hit (people profile)."""
+        times, vectors = self.catalog.faces(hit.clip_ids)
         if len(times) == 0:
             return None
         return float(times[int(np.argmax(vectors @ query))])

@@ -255,7 +255,7 @@ def test_schema_2_catalog_is_upgraded_keeping_its_data(tmp_path):
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
     upgraded = Catalog(path)
-    assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
+    assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"  # 4: people's faces
     file_id = upgraded.file("/archive/before.mp4").id
     clips = upgraded.file_clips(file_id)
     assert [(c.speech, c.language) for c in clips] == [("alte Worte", None), ("mehr", None)]
@@ -267,7 +267,7 @@ def test_schema_2_catalog_is_upgraded_keeping_its_data(tmp_path):
     upgraded.put_file(_record("after", [(0.0, 10.0, "de", "neue Worte")], vectors[:1]))
     assert len(upgraded.clip_ids(ClipFilter(languages=["de"]))) == 1
     upgraded.close()
-    assert Catalog(path).get_meta("schema_version") == "3"  # reopens as is
+    assert Catalog(path).get_meta("schema_version") == "4"  # reopens as is
 
 
 # -- keyword search across umlaut spellings ------------------------------------------------------

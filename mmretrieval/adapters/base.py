@@ -92,6 +92,8 @@ REGISTRY: dict[str, str] = {
     "clip": "mmretrieval.adapters.clip:ClipEncoder",
     "clap": "mmretrieval.adapters.clap:ClapEncoder",
     "visual": "mmretrieval.adapters.visual:VisualEncoder",
+    "voice": "mmretrieval.adapters.voice:VoiceEncoder",  # biometric, opt-in
+    "face": "mmretrieval.adapters.face:FaceEncoder",  # biometric, opt-in
 }
 # Models served by another class than their section's (same protocol, another runtime).
 MODEL_REGISTRY: dict[str, str] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -38,7 +39,7 @@ from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import FileOutcome, IngestReport
 from mmretrieval.library import Library
 from mmretrieval.models import profile_models, pull
-from mmretrieval.query import parse_spaces, parse_weights
+from mmretrieval.query import parse_box, parse_spaces, parse_weights
 from mmretrieval.search import Hit
 from mmretrieval.shotlist import FORMATS as SHOTLIST_FORMATS
 from mmretrieval.shotlist import write_shot_lists
@@ -161,15 +162,33 @@ def search(
             "--lang", help="only clips spoken in this language, ISO 639-1 (repeatable: any)"
         ),
     ] = None,
+    voice: Annotated[
+        Path | None,
+        typer.Option(help="a recording of a person: clips where that voice speaks (people)"),
+    ] = None,
+    face: Annotated[
+        Path | None,
+        typer.Option(help="a photo of a person: clips where that face shows (people profile)"),
+    ] = None,
+    face_box: Annotated[
+        str | None, typer.Option(help="x,y,w,h of the face to use in the --face photo")
+    ] = None,
+    person: Annotated[
+        str | None, typer.Option(help="a name given with `mmr people name`: by voice and face")
+    ] = None,
 ) -> None:
     """Search the index with text, or with a recording, picture or video.
 
     csv, edl (CMX3600) and otio (OpenTimelineIO) export the hits for editing systems. --path,
     --after, --before, --min-duration, --max-duration, --tag and --any-tag restrict the search
     to the files that pass all of them (dates and tags from sidecars; README, "Filters"), --lang
-    to clips spoken in one of the languages given."""
-    if sum(q is not None for q in (query, audio, image, video)) != 1:
-        err.print("error: give one query: text, --audio FILE, --image FILE or --video FILE")
+    to clips spoken in one of the languages given. --voice and --face find a person (an index
+    made with the people profile; README, "People")."""
+    if sum(q is not None for q in (query, audio, image, video, voice, face, person)) != 1:
+        err.print(
+            "error: give one query: text, --audio FILE, --image FILE, --video FILE, "
+            "--voice FILE, --face FILE or --person NAME"
+        )
         raise typer.Exit(EXIT_USAGE)
     output_format = "json" if json_output else output_format
     if output_format not in SEARCH_FORMATS:
@@ -197,13 +216,17 @@ def search(
             spaces=parse_spaces(spaces),
             weights=parse_weights(weights),
             filter=clip_filter,
+            voice=voice,
+            face=face,
+            face_box=parse_box(face_box),
+            person=person,
         )
         if output_format == "table":
             text = None
         elif output_format == "json":
             text = json.dumps([hit.to_dict() for hit in hits], indent=2)
         else:
-            title = query or Path(audio or image or video).name
+            title = query or person or Path(audio or image or video or voice or face).name
             text = export.export_hits(hits, output_format, title=title)
     if text is None:
         _print_hits(hits)
@@ -265,6 +288,67 @@ bridge_app = typer.Typer(help="The learned map between the CLAP and CLIP spaces.
 app.add_typer(models_app, name="models")
 app.add_typer(bridge_app, name="bridge")
 app.add_typer(moderate_app, name="moderate")
+
+
+people_app = typer.Typer(
+    help="The voices and faces of a people-profile index (biometric data): list, name, forget."
+)
+app.add_typer(people_app, name="people")
+
+
+@people_app.callback(invoke_without_command=True)
+def people(
+    ctx: typer.Context,
+    index: Annotated[Path | None, typer.Option("--index", "-i", help="index directory")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the voices and faces of an index made with the people profile: each one's label
+    (voice:N, face:N or its name, as hits show it), clips, footage time and a sample clip."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if index is None:
+        err.print("error: give --index DIR")
+        raise typer.Exit(EXIT_USAGE)
+    with user_errors(), Library(index) as library:
+        found = library.people()
+    if json_output:
+        sys.stdout.write(json.dumps([asdict(p) for p in found], indent=2) + "\n")
+        return
+    if not found:
+        out.print("no voices or faces: index with --profile people to find people")
+        return
+    table = Table(expand=True)
+    for column in ("person", "clips", "time", "sample"):
+        table.add_column(column, overflow="fold")
+    for person in found:
+        sample = f"{Path(person.sample_path).name} {clock(person.sample_start)}"
+        table.add_row(Text(person.label), str(person.clips), clock(person.seconds), Text(sample))
+    out.print(table)
+
+
+@people_app.command("name")
+def people_name(
+    label: Annotated[str, typer.Argument(help="the voice or face, as listed: voice:3, face:1")],
+    name: Annotated[str, typer.Argument(help="the person's name")],
+    index: IndexOption,
+) -> None:
+    """Name a voice or face: hits show the name, `mmr search --person NAME` finds them, and the
+    name stays when files are indexed again."""
+    with user_errors(), Library(index) as library:
+        library.name_person(label, name)
+    err.print(f"{label} is now {name!r}")
+
+
+@people_app.command("forget")
+def people_forget(
+    label: Annotated[str, typer.Argument(help="the voice or face: voice:3, face:1 or a name")],
+    index: IndexOption,
+) -> None:
+    """Delete a voice's or face's vectors from every clip for good (right to erasure); the
+    clips themselves, their text and other vectors stay."""
+    with user_errors(), Library(index) as library:
+        clips = library.forget_person(label)
+    err.print(f"forgot {label} in {clips} clip(s)")
 
 
 @models_app.callback(invoke_without_command=True)
@@ -537,6 +621,7 @@ def _print_hits(hits: list[Hit]) -> None:
         return
     frames = any(hit.frame_time is not None for hit in hits)  # only indexes with pictures
     languages = any(hit.language for hit in hits)  # only indexes that detected languages
+    people = any(hit.speaker or hit.on_screen for hit in hits)  # only people-profile indexes
     table = Table(expand=True)
     table.add_column("#", justify="right")
     table.add_column("file", overflow="fold", ratio=2)
@@ -545,6 +630,8 @@ def _print_hits(hits: list[Hit]) -> None:
         table.add_column("frame", no_wrap=True)
     if languages:
         table.add_column("lang", no_wrap=True)
+    if people:
+        table.add_column("who", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("evidence", no_wrap=True)
     table.add_column("text", overflow="fold", ratio=4)
@@ -552,9 +639,12 @@ def _print_hits(hits: list[Hit]) -> None:
         evidence = "\n".join(f"{k} {v:.2f}" for k, v in sorted(hit.evidence.items()))
         frame = ["" if hit.frame_time is None else clock(hit.frame_time)] if frames else []
         language = [hit.language or ""] if languages else []
+        who = ["\n".join(filter(None, (hit.speaker, hit.on_screen)))] if people else []
         span = f"{clock(hit.start)}–{clock(hit.end)}"
         name, text = Text(Path(hit.path).name), Text(hit.text)  # plain text, never markup
-        table.add_row(str(rank), name, span, *frame, *language, f"{hit.score:.3f}", evidence, text)
+        table.add_row(
+            str(rank), name, span, *frame, *language, *who, f"{hit.score:.3f}", evidence, text
+        )
     out.print(table)
     for note in hits[0].notes or ():  # said of the query, so the same on every hit
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

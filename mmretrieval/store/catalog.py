@@ -32,7 +32,7 @@ from mmretrieval.spans import Span, Timed, merge
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,6 +109,22 @@ CREATE TABLE IF NOT EXISTS visual_frames (
     labels TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS visual_frames_by_clip ON visual_frames(clip_id);
+-- Face tracks of a clip (people profile; biometric): when each face shows sharpest, and its
+-- descriptor (float16), to point a face hit at the moment the person is on screen.
+CREATE TABLE IF NOT EXISTS faces (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    time REAL NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS faces_by_clip ON faces(clip_id);
+-- Names given to the archive's voices and faces (people profile): the person's mean vector, so
+-- a name outlives re-indexing (clip ids change) and finds the person by voice or face.
+CREATE TABLE IF NOT EXISTS person_names (
+    channel TEXT NOT NULL,
+    name TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (channel, name)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
@@ -185,6 +201,7 @@ class IndexedFile:
     vectors: dict[str, tuple[list[int], np.ndarray]]  # channel -> (clip positions, vectors)
     frames: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, CLIP vector)
     shots: Sequence[Span] = ()  # the video's shots, back to back
+    faces: Sequence[tuple[int, float, np.ndarray]] = ()  # (clip position, time, face descriptor)
     metadata: FileMetadata | None = None  # from sidecars; None: dated by ``mtime_ns``
     speech_notes: dict | None = None  # language, retried, dropped (adapters.speech.SpeechNotes)
     # (clip position, time, visual descriptor, ImageNet labels [(class, probability)])
@@ -204,7 +221,7 @@ class Catalog:
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) in (1, 2):
+        elif int(version) in (1, 2, 3):
             self._upgrade(int(version))
         elif int(version) != SCHEMA_VERSION:
             raise IndexDirError(
@@ -215,7 +232,7 @@ class Catalog:
     def _upgrade(self, version: int) -> None:
         """Schema 1 -> 2: the files' date and metadata columns; 2 -> 3: the clips' and texts'
         language and the files' speech notes. All are nullable TEXT columns added where missing
-        (``file_tags`` is new in 2, so ``SCHEMA`` has created it already)."""
+        (``file_tags`` is new in 2, ``faces`` and ``person_names`` in 4: ``SCHEMA`` made them)."""
         added = {
             "files": ("date", "metadata", "speech_notes"),
             "clips": ("language",),
@@ -356,10 +373,11 @@ class Catalog:
                 "INSERT INTO shots (file_id, start, end) VALUES (?, ?, ?)",
                 [(file_id, shot.start, shot.end) for shot in record.shots],
             )
-            self.db.executemany(
-                "INSERT INTO frames (clip_id, time, vector) VALUES (?, ?, ?)",
-                [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in record.frames],
-            )
+            for table, rows in (("frames", record.frames), ("faces", record.faces)):
+                self.db.executemany(
+                    f"INSERT INTO {table} (clip_id, time, vector) VALUES (?, ?, ?)",
+                    [(clip_ids[p], t, v.astype(np.float16).tobytes()) for p, t, v in rows],
+                )
             self.db.executemany(
                 "INSERT INTO visual_frames (clip_id, time, vector, labels) VALUES (?, ?, ?, ?)",
                 [
@@ -423,6 +441,7 @@ class Catalog:
         self.db.executemany(
             "DELETE FROM visual_frames WHERE clip_id = ?", [(i,) for i in clip_ids]
         )
+        self.db.executemany("DELETE FROM faces WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM file_tags WHERE file_id = ?", (file_id,))
@@ -490,9 +509,16 @@ class Catalog:
 
     def frames(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(times, float32 vectors) of the stored frames of these clips."""
+        return self._timed_vectors("frames", clip_ids)
+
+    def faces(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(times, float32 descriptors) of the face tracks of these clips (people profile)."""
+        return self._timed_vectors("faces", clip_ids)
+
+    def _timed_vectors(self, table: str, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         marks = ",".join("?" * len(clip_ids))
         rows = self.db.execute(
-            f"SELECT time, vector FROM frames WHERE clip_id IN ({marks}) ORDER BY time",
+            f"SELECT time, vector FROM {table} WHERE clip_id IN ({marks}) ORDER BY time",
             list(clip_ids),
         ).fetchall()
         if not rows:
@@ -518,6 +544,40 @@ class Catalog:
         vectors = np.stack([np.frombuffer(b, dtype=np.float16) for _, b, _ in rows])
         labels = [[(int(c), float(p)) for c, p in json.loads(text)] for _, _, text in rows]
         return times, vectors.astype(np.float32), labels
+
+    # -- people (biometric; the people profile) -------------------------------------------------
+
+    def person_names(self, channel: str) -> dict[str, np.ndarray]:
+        """The names given to voices (or faces), each with the person's mean vector."""
+        rows = self.db.execute(
+            "SELECT name, vector FROM person_names WHERE channel = ? ORDER BY name", (channel,)
+        )
+        return {name: np.frombuffer(blob, dtype=np.float32) for name, blob in rows}
+
+    def name_person(self, channel: str, name: str, vector: np.ndarray) -> None:
+        """Give ``name`` to the voice or face whose mean vector is ``vector`` (replacing what
+        the name meant in that channel before)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO person_names (channel, name, vector) VALUES (?, ?, ?)",
+            (channel, name, vector.astype(np.float32).tobytes()),
+        )
+
+    def forget_person(self, channel: str, clip_ids: Sequence[int], names: Sequence[str]) -> None:
+        """Delete for good one person's vectors of ``channel`` in these clips (and, for faces,
+        the clips' face tracks) and the names given to them; the clips' other data stays."""
+        with self._transaction():
+            ids = [(int(i),) for i in clip_ids]
+            self.db.executemany(
+                "DELETE FROM vectors WHERE channel = ? AND clip_id = ?",
+                [(channel, i) for (i,) in ids],
+            )
+            if channel == "face":
+                self.db.executemany("DELETE FROM faces WHERE clip_id = ?", ids)
+            self.db.executemany(
+                "DELETE FROM person_names WHERE channel = ? AND name = ?",
+                [(channel, name) for name in names],
+            )
+            self._bump_generation()
 
     def file_clips(self, file_id: int) -> list[ClipRow]:
         """A file's clips in time order."""

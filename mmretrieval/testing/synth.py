@@ -13,7 +13,7 @@ import shutil
 import struct
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,6 +68,8 @@ class Scene:
     background: tuple[int, int, int] = (40, 60, 90)
     voice: str = "en-us"
     speed: int = 150
+    pitch: int = 50  # espeak-ng's 0-99
+    picture: np.ndarray | None = field(default=None, compare=False)  # RGB, pasted mid-frame
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class SceneSpan(Timed):
 
 
 def speak(
-    text: str, voice: str = "en-us", speed: int = 150, sample_rate: int = 16000
+    text: str, voice: str = "en-us", speed: int = 150, sample_rate: int = 16000, pitch: int = 50
 ) -> np.ndarray:
     """Speak ``text`` with espeak-ng; return mono float32 samples in [-1, 1] at ``sample_rate``."""
     if not text.strip():
@@ -92,7 +94,7 @@ def speak(
         raise SynthError(f"espeak-ng is not installed: {_INSTALL_HINT}")
     # Text goes through stdin so that text starting with '-' is never read as an option.
     proc = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "--stdout"],
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout"],
         input=text.encode("utf-8"),
         capture_output=True,
         check=False,
@@ -264,7 +266,9 @@ def _speak_scenes(scenes: Sequence[Scene], rate: int) -> list[np.ndarray | None]
     if not scenes:
         raise SynthError("no scenes given; pass at least one Scene")
     return [
-        speak(s.speech, voice=s.voice, speed=s.speed, sample_rate=rate) if s.speech else None
+        speak(s.speech, voice=s.voice, speed=s.speed, sample_rate=rate, pitch=s.pitch)
+        if s.speech
+        else None
         for s in scenes
     ]
 
@@ -399,12 +403,25 @@ def _frames(
             bx = int((0.1 + 0.7 * ((0.05 * t + phase / (2 * np.pi)) % 1.0)) * (width - block))
             by = int(height * 0.2 + height * 0.1 * np.sin(t + phase))
             frame[by : by + block, bx : bx + block] = np.minimum(base * 1.6 + 40, 255)
+            if scene.picture is not None:
+                _paste(frame, scene.picture)
             if overlay is not None:
                 top, left, rgb, alpha = overlay
                 region = frame[top : top + rgb.shape[0], left : left + rgb.shape[1]]
                 region *= 1.0 - alpha
                 region += rgb * alpha
             yield np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def _paste(frame: np.ndarray, picture: np.ndarray) -> None:
+    """Put ``picture`` (scaled down to fit if needed) in the middle of ``frame``."""
+    height, width = frame.shape[:2]
+    if picture.shape[0] > height or picture.shape[1] > width:
+        image = Image.fromarray(picture)
+        image.thumbnail((width, height))
+        picture = np.asarray(image)
+    top, left = (height - picture.shape[0]) // 2, (width - picture.shape[1]) // 2
+    frame[top : top + picture.shape[0], left : left + picture.shape[1]] = picture[..., :3]
 
 
 def _caption_overlay(text: str, size: tuple[int, int]) -> tuple[int, int, np.ndarray, np.ndarray]:

@@ -1,0 +1,286 @@
+"""Finding a person by voice and by face: the people profile's real GE2E speaker encoder and
+dlib face models on generated media (espeak-ng voices, a public-domain NASA photograph)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from mmretrieval import channels
+from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.analyze import MediaAnalyzer
+from mmretrieval.config import Profile, bundled_profiles, load_profile
+from mmretrieval.errors import ConfigError, MMRError
+from mmretrieval.library import Library
+from mmretrieval.media.probe import probe
+from mmretrieval.people.clusters import agglomerate, leader
+from mmretrieval.query import Query, parse_box
+from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
+from mmretrieval.testing.synth import Scene, make_audio, make_video
+
+# Two espeak-ng voices that GE2E tells apart (benchmarks/people.py measures many more).
+VOICE_A, VOICE_B = "en-us+f2", "en-us+klatt"
+SAID_BY_BOTH = "The committee will publish its findings on the budget next month."
+
+
+def _people(ocr: bool = False) -> Profile:
+    """The people profile, without OCR unless asked (no test here reads screen text)."""
+    profile = load_profile("people")
+    adapters = profile.adapters if ocr else profile.adapters.model_copy(update={"ocr": None})
+    return profile.model_copy(update={"adapters": adapters})
+
+
+def _astronaut() -> np.ndarray:
+    """Eileen Collins, NASA (public domain), cropped to head and shoulders."""
+    return data.astronaut()[:300, 100:400]
+
+
+def test_only_the_people_profile_computes_biometric_vectors():
+    for name in bundled_profiles():
+        adapters = load_profile(name).adapters
+        biometric = adapters.voice is not None or adapters.face is not None
+        assert biometric == (name == "people"), name
+    adapters = load_profile("people").adapters
+    assert adapters.voice is not None and adapters.face is not None
+
+
+def test_clusters_group_by_direction():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 32))
+    vectors = np.concatenate([c + 0.05 * rng.normal(size=(4, 32)) for c in centres])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    expected = np.repeat([0, 1, 2], 4)
+    assert agglomerate(vectors, 0.8).tolist() == expected.tolist()
+    assert leader(vectors, 0.8).tolist() == expected.tolist()
+    assert agglomerate(vectors[:1], 0.8).tolist() == [0]
+
+
+def test_query_validation():
+    assert parse_box("10,20,80,90") == (10, 20, 80, 90)
+    for bad in ("10,20,80", "a,b,c,d", "10,20,0,5"):
+        with pytest.raises(ConfigError, match="face box"):
+            parse_box(bad)
+    with pytest.raises(ConfigError, match="exactly one"):
+        Query(text="x", voice=Path("a.wav"))
+    with pytest.raises(ConfigError, match="--face"):
+        Query(text="x", face_box=(0, 0, 10, 10))
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("voices")
+    make_audio(
+        root / "media" / "a.wav",
+        [
+            Scene(SAID_BY_BOTH, voice=VOICE_A),
+            Scene("Nothing else of note happened in the city today.", voice=VOICE_A),
+        ],
+    )
+    make_audio(
+        root / "media" / "b.wav",
+        [
+            Scene("The weather today is sunny with a light breeze from the west.", voice=VOICE_B),
+            Scene("Trains to the airport leave every ten minutes.", voice=VOICE_B),
+        ],
+    )
+    # queries: other words by A; A's first sentence said by B
+    make_audio(
+        root / "other_words_by_a.wav",
+        [Scene("Please remember to bring your tickets to the station early.", voice=VOICE_A)],
+    )
+    make_audio(root / "same_words_by_b.wav", [Scene(SAID_BY_BOTH, voice=VOICE_B)])
+    return root
+
+
+@pytest.mark.slow
+def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
+    with Library(tmp_path / "index", profile=_people()) as library:
+        report = library.add([voices / "media"])
+        assert report.count("indexed") == 2
+        assert set(library.catalog.channels()) >= {channels.VOICE, channels.SPEECH}
+        query = voices / "other_words_by_a.wav"
+        by_a = library.search(voice=query, k=5)
+        by_b = library.search(voice=voices / "same_words_by_b.wav", k=5)
+        # the text search for A's words finds A's file, the voice search for them B's
+        said = library.search(SAID_BY_BOTH, k=1)
+    assert Path(by_a[0].path).name == "a.wav"
+    assert Path(by_b[0].path).name == "b.wav"  # same words as a.wav, other voice
+    assert Path(said[0].path).name == "a.wav"
+    for hits in (by_a, by_b):
+        assert set(hits[0].evidence) == {channels.VOICE}
+        assert hits[0].evidence[channels.VOICE] > 0.85
+        assert hits[0].score > hits[1].score + 0.15  # the other voice is far behind
+    assert by_a[0].speaker and by_b[0].speaker and by_a[0].speaker != by_b[0].speaker
+    assert by_a[0].speaker == said[0].speaker  # every hit says who speaks in it
+    assert by_a[0].to_dict()["speaker"].startswith("voice:")
+
+    # as a user runs it: the hits as JSON, and the archive's voices
+    found = json.loads(_mmr("search", "--index", tmp_path / "index", "--voice", query, "--json"))
+    assert [Path(h["path"]).name for h in found][:1] == ["a.wav"]
+    assert found[0]["speaker"] == by_a[0].speaker and "voice" in found[0]["evidence"]
+    persons = json.loads(_mmr("people", "--index", tmp_path / "index", "--json"))
+    assert sorted(p["label"] for p in persons) == sorted({by_a[0].speaker, by_b[0].speaker})
+    assert all(p["clips"] == 1 and p["seconds"] > 5 for p in persons)
+    assert {Path(p["sample_path"]).name for p in persons} == {"a.wav", "b.wav"}
+
+
+@pytest.mark.slow
+def test_a_named_voice_is_found_by_name_keeps_it_and_can_be_forgotten(voices, tmp_path):
+    index = tmp_path / "index"
+    with Library(index, profile=_people()) as library:
+        library.add([voices / "media"])
+        speaker_a = library.search(voice=voices / "other_words_by_a.wav", k=1)[0].speaker
+    _mmr("people", "name", speaker_a, "Ada Lovelace", "--index", index)
+    again = tmp_path / "more"  # a new file of A's: new clip ids, the name still applies
+    again.mkdir()
+    shutil.copy(voices / "media" / "a.wav", again / "a_again.wav")
+    with Library(index) as library:
+        library.add([again])
+        by_name = library.search(person="Ada Lovelace", k=5)
+        assert {Path(h.path).name for h in by_name[:2]} == {"a.wav", "a_again.wav"}
+        assert all(h.speaker == "Ada Lovelace" for h in by_name[:2])
+        assert by_name[2].speaker != "Ada Lovelace"
+        assert [p.label for p in library.people()][0] == "Ada Lovelace"
+
+        assert library.forget_person("Ada Lovelace") == 2
+        voiced = library.search(voice=voices / "other_words_by_a.wav", k=5)
+        assert {Path(h.path).name for h in voiced} == {"b.wav"}  # A's voice is gone for good
+        assert len(library.catalog.channel_vectors(channels.VOICE)[0]) == 1
+        assert library.catalog.person_names(channels.VOICE) == {}
+        with pytest.raises(ConfigError, match="no one is named"):
+            library.search(person="Ada Lovelace")
+        said = library.search(SAID_BY_BOTH, k=1)  # the clips and their words stay
+    assert Path(said[0].path).name in {"a.wav", "a_again.wav"} and said[0].speaker is None
+
+
+def _mmr(*args) -> str:
+    """Run ``mmr`` with this Python; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mmretrieval.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_speaker_turns_follow_a_two_voice_conversation(tmp_path):
+    lines = [
+        ("Good evening and welcome to the programme.", VOICE_A),
+        ("Thank you, it is a pleasure to be here tonight.", VOICE_B),
+        ("Tell us what the council decided this morning.", VOICE_A),
+        ("They voted to rebuild the old bridge by the river.", VOICE_B),
+    ]
+    path = tmp_path / "talk.wav"
+    spans = make_audio(path, [Scene(text, voice=voice) for text, voice in lines])
+    profile = _people()
+    analyzer = MediaAnalyzer(profile, AdapterSet(profile))
+    turns = analyzer.speaker_turns(path, probe(path), spans)
+    assert len(turns) == 4
+    assert [t.speaker for t in turns] == [0, 1, 0, 1]
+    assert analyzer.timer.seconds["voice"] > 0
+
+
+@pytest.mark.slow
+def test_a_voice_query_needs_the_people_profile(voices, tmp_path):
+    with Library(tmp_path / "index", profile="offline") as library:
+        library.add([voices / "media"])
+        with pytest.raises(ConfigError, match="people profile"):
+            library.search(voice=voices / "other_words_by_a.wav")
+        hits = library.search("weather", k=1)
+    assert hits[0].speaker is None and channels.VOICE not in library.catalog.channels()
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("faces")
+    make_video(
+        root / "media" / "news.mp4",
+        [
+            Scene("A report on the weather comes first.", duration=6.0),
+            Scene(duration=8.0, picture=_astronaut()),
+            Scene("And now the sport results from the weekend.", duration=6.0),
+        ],
+        size=(640, 360),
+    )
+    make_video(root / "media" / "empty.mp4", [Scene(duration=6.0)], size=(640, 360))
+    Image.fromarray(data.astronaut()).save(root / "portrait.png")
+    Image.fromarray(data.camera()).save(root / "no_face.png")
+    return root
+
+
+@pytest.mark.slow
+def test_face_search_finds_when_the_person_is_on_screen(faces, tmp_path):
+    profile = _people()
+    with Library(tmp_path / "index", profile=profile) as library:
+        library.add([faces / "media"])
+        hits = library.search(face=faces / "portrait.png", k=3)
+        boxed = library.search(face=faces / "portrait.png", face_box=(170, 70, 100, 100), k=1)
+        with pytest.raises(MMRError, match="no face found"):
+            library.search(face=faces / "no_face.png")
+    best = hits[0]
+    assert Path(best.path).name == "news.mp4"
+    assert best.evidence[channels.FACE] > 0.9  # the photo and the composited footage agree
+    assert best.start < 14.0 and best.end > 6.0  # the clip shows the astronaut's shot
+    assert best.on_screen == "face:1"
+    assert 6.0 <= best.frame_time < 14.0  # the moment she is on screen
+    assert all(Path(h.path).name != "empty.mp4" for h in hits)  # no face: no face vector
+    assert boxed[0].clip_id == best.clip_id
+
+
+def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
+    profile = _people()
+    analyzer = MediaAnalyzer(profile, AdapterSet(profile))
+    path = faces / "media" / "news.mp4"
+    tracks = analyzer.face_tracks(path, probe(path))
+    assert len(tracks) == 1
+    track = tracks[0]
+    assert 5.5 <= track.start and track.end <= 15.0 and len(track.sightings) >= 3
+    assert 6.0 <= track.best_time() < 14.0
+    assert analyzer.timer.seconds["faces"] > 0
+
+
+def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    catalog = Catalog(path, create=True)
+    face = np.full(128, 1 / np.sqrt(128), dtype=np.float32)
+    record = IndexedFile(
+        path="/archive/a.mp4",
+        size=1,
+        mtime_ns=1,
+        hash="h",
+        duration=10.0,
+        has_video=True,
+        has_audio=False,
+        clips=[ClipText(0.0, 10.0, "", "")],
+        texts=[],
+        vectors={channels.FACE: ([0], face[None])},
+        faces=[(0, 4.0, face)],
+    )
+    catalog.put_file(record)
+    clip_id = catalog.file_clips(catalog.file("/archive/a.mp4").id)[0].id
+    times, vectors = catalog.faces([clip_id])
+    assert times.tolist() == [4.0] and np.allclose(vectors[0], face, atol=1e-3)
+    catalog.close()
+    with sqlite3.connect(path) as db:  # what schema 3 wrote: no faces table
+        db.execute("DROP TABLE faces")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    upgraded = Catalog(path)
+    assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+    assert upgraded.channel_vectors(channels.FACE)[0].tolist() == [clip_id]
+    assert len(upgraded.faces([clip_id])[0]) == 0  # faces seen before the upgrade: re-index
+    upgraded.put_file(record)  # a re-indexed file's faces replace the old rows
+    new_clip = upgraded.file_clips(upgraded.file("/archive/a.mp4").id)[0].id
+    assert upgraded.faces([new_clip])[0].tolist() == [4.0]
+    assert len(upgraded.faces([clip_id])[0]) == 0
