@@ -386,64 +386,6 @@ class MediaAnalyzer:
         vectors = {channels.VISUAL: descriptors, channels.VISUAL_LABELS: labels}
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, rows
 
-
-class VisualSampler:
-    """Takes decoded frames (pushed one by one, or passed through ``tap`` on their way to OCR),
-    keeps the first of each shot and one every ``1 / frame_rate`` seconds within a shot (never
-    a repeat of the last one kept), and describes them with the visual CNN in batches (charged
-    to the ``visual`` stage). So every shot OCR sees is described, at half its cost or less."""
-
-    def __init__(self, encoder, config: VisualConfig, timer: StageTimer):
-        self.encoder = encoder
-        self.config = config
-        self.timer = timer
-        self._next = -np.inf  # the earliest time the next frame may be kept
-        self._previous: np.ndarray | None = None  # the thumbnail of the last kept frame
-        self._batch: list[tuple[float, np.ndarray]] = []
-        self._times: list[float] = []
-        self._descriptors: list[np.ndarray] = []
-        self._labels: list[list[tuple[int, float]]] = []
-
-    def tap(self, frames: Iterable[tuple[float, np.ndarray]]) -> Iterator[tuple[float, np.ndarray]]:
-        for t, frame in frames:
-            self.add(t, frame)
-            yield t, frame
-
-    def add(self, t: float, frame: np.ndarray) -> None:
-        """Keep a frame that starts a new shot, or that comes ``1 / frame_rate`` after the
-        last one kept and shows something else."""
-        thumb = thumbnail(frame)
-        change = np.inf if self._previous is None else picture_change(self._previous, thumb)
-        if change < self.config.duplicate_threshold:
-            return
-        if t < self._next - 1e-6 and change < self.config.cut_threshold:
-            return
-        self._next = t + 1.0 / self.config.frame_rate
-        self._previous = thumb
-        self._batch.append((t, shrink(frame, self.encoder.input_side)))
-        if len(self._batch) == self.config.batch_size:
-            self._describe()
-
-    def finish(self) -> VisualFrames:
-        self._describe()
-        descriptors = self._descriptors or [np.zeros((0, self.encoder.dim), np.float32)]
-        return VisualFrames(
-            np.asarray(self._times, dtype=np.float64), np.concatenate(descriptors), self._labels
-        )
-
-    def _describe(self) -> None:
-        if not self._batch:
-            return
-        with self.timer("visual"):
-            described = self.encoder.describe([frame for _, frame in self._batch])
-        self._times.extend(t for t, _ in self._batch)
-        self._descriptors.append(described.descriptors)
-        self._labels.extend(
-            top_labels(p, self.config.labels, self.config.min_probability)
-            for p in described.probabilities
-        )
-        self._batch = []
-
     # -- people: voices and faces (biometric; only profiles with voice/face sections) ---------
 
     def speaker_turns(
@@ -520,6 +462,64 @@ class VisualSampler:
                     if seen is not None:
                         faces.append((i, seen.best_time(), seen.descriptor(config.sharpest)))
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, faces
+
+
+class VisualSampler:
+    """Takes decoded frames (pushed one by one, or passed through ``tap`` on their way to OCR),
+    keeps the first of each shot and one every ``1 / frame_rate`` seconds within a shot (never
+    a repeat of the last one kept), and describes them with the visual CNN in batches (charged
+    to the ``visual`` stage). So every shot OCR sees is described, at half its cost or less."""
+
+    def __init__(self, encoder, config: VisualConfig, timer: StageTimer):
+        self.encoder = encoder
+        self.config = config
+        self.timer = timer
+        self._next = -np.inf  # the earliest time the next frame may be kept
+        self._previous: np.ndarray | None = None  # the thumbnail of the last kept frame
+        self._batch: list[tuple[float, np.ndarray]] = []
+        self._times: list[float] = []
+        self._descriptors: list[np.ndarray] = []
+        self._labels: list[list[tuple[int, float]]] = []
+
+    def tap(self, frames: Iterable[tuple[float, np.ndarray]]) -> Iterator[tuple[float, np.ndarray]]:
+        for t, frame in frames:
+            self.add(t, frame)
+            yield t, frame
+
+    def add(self, t: float, frame: np.ndarray) -> None:
+        """Keep a frame that starts a new shot, or that comes ``1 / frame_rate`` after the
+        last one kept and shows something else."""
+        thumb = thumbnail(frame)
+        change = np.inf if self._previous is None else picture_change(self._previous, thumb)
+        if change < self.config.duplicate_threshold:
+            return
+        if t < self._next - 1e-6 and change < self.config.cut_threshold:
+            return
+        self._next = t + 1.0 / self.config.frame_rate
+        self._previous = thumb
+        self._batch.append((t, shrink(frame, self.encoder.input_side)))
+        if len(self._batch) == self.config.batch_size:
+            self._describe()
+
+    def finish(self) -> VisualFrames:
+        self._describe()
+        descriptors = self._descriptors or [np.zeros((0, self.encoder.dim), np.float32)]
+        return VisualFrames(
+            np.asarray(self._times, dtype=np.float64), np.concatenate(descriptors), self._labels
+        )
+
+    def _describe(self) -> None:
+        if not self._batch:
+            return
+        with self.timer("visual"):
+            described = self.encoder.describe([frame for _, frame in self._batch])
+        self._times.extend(t for t, _ in self._batch)
+        self._descriptors.append(described.descriptors)
+        self._labels.extend(
+            top_labels(p, self.config.labels, self.config.min_probability)
+            for p in described.probabilities
+        )
+        self._batch = []
 
 
 def speech_text(transcript: Sequence[TimedText], window: HasTime) -> str:
