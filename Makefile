@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# resemblyzer also pulls the webrtcvad sdist, whose webrtcvad.py imports pkg_resources (gone
+	# from setuptools); webrtcvad-wheels ships the same module without it: make its copy the one.
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall "webrtcvad-wheels==2.0.14.post1"
 	touch $(STAMP)
 
 demo: $(STAMP)
