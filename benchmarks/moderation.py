@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import moderation_corpus as corpus
@@ -50,13 +51,8 @@ CURVE_SIGNAL = {"profanity": "profanity_check"}  # else the category's classifie
 def clips(quick: bool) -> list[dict]:
     """Every clip to say: id, suite, label (a category, or the benign genre), text, voice."""
     rng = random.Random(16)
-    benign = corpus.benign_clips()
-    harmful = corpus.harmful_clips()
-    if quick:
-        benign = [c for i, c in enumerate(benign) if i % 36 < 8]
-        harmful = [c for i, c in enumerate(harmful) if i % 12 < 4]
     planned = []
-    for suite, items in (("benign", benign), ("harmful", harmful)):
+    for suite, items in (("benign", corpus.benign_clips()), ("harmful", corpus.harmful_clips())):
         for n, (label, text) in enumerate(items):
             planned.append(
                 {
@@ -68,6 +64,14 @@ def clips(quick: bool) -> list[dict]:
                     "speed": rng.choice(SPEEDS),
                 }
             )
+    if quick:  # the first 8 clips of each genre, 4 of each category: the same media as a full run
+        seen: Counter = Counter()
+        kept = []
+        for clip in planned:
+            seen[clip["label"]] += 1
+            if seen[clip["label"]] <= (8 if clip["suite"] == "benign" else 4):
+                kept.append(clip)
+        planned = kept
     return planned
 
 
@@ -217,22 +221,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="8 clips a genre, 4 a category")
     parser.add_argument("--profile", default="offline")
     parser.add_argument("--out", type=Path, default=RESULTS / "moderation.json")
+    parser.add_argument("--fresh-index", action="store_true", help="index the clips anew")
     args = parser.parse_args(argv)
     corpus.check_unseen(CORPUS)
     planned = clips(args.quick)
     folder = media(planned)
-    index = Path(tempfile.mkdtemp(prefix="mmr-bench-moderation-index-"))
-    try:
-        started = time.perf_counter()
-        with Library(index, profile=args.profile) as library:
-            library.add([folder])
-        indexed = time.perf_counter() - started
-        print(f"indexed {len(planned)} clips in {indexed:.1f} s", flush=True)
-        policy = load_policy()
-        report = moderate([folder], policy, index=index)
-        baseline = moderate([folder], prompts_only(policy), index=index)
-    finally:
+    # The index is kept between runs (adding skips files already in it): a run after a policy
+    # or heads change only scans. --fresh-index rebuilds it.
+    index = folder.with_name(f"{folder.name}-index-{args.profile}")
+    if args.fresh_index:
         shutil.rmtree(index, ignore_errors=True)
+    started = time.perf_counter()
+    with Library(index, profile=args.profile) as library:
+        library.add([folder])
+    indexed = time.perf_counter() - started
+    print(f"indexed {len(planned)} clips in {indexed:.1f} s", flush=True)
+    policy = load_policy()
+    files = [folder / f"{c['id']}.wav" for c in planned]
+    cpu = time.process_time()
+    report = moderate(files, policy, index=index)
+    cpu_per_clip = (time.process_time() - cpu) / max(report.timing["clips"], 1)
+    baseline = moderate(files, prompts_only(policy), index=index)
     categories = sorted({c["label"] for c in planned if c["suite"] == "harmful"})
     ours = rates(planned, flagged(report, folder), categories)
     before = rates(planned, flagged(baseline, folder), categories)
@@ -252,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                       for c, v in pr.items()},
         "cost": {
             "seconds_per_clip": timing["seconds_per_clip"],
+            "cpu_seconds_per_clip": round(cpu_per_clip, 4),
             "clips": timing["clips"],
             "stage_seconds": timing["stage_seconds"],
             "load_seconds": timing["load_seconds"],
@@ -289,7 +299,8 @@ def report_text(result: dict) -> None:
     for name, row in result["profanity_side_by_side"].items():
         print(f"  {name}: precision {row['precision']}, recall {row['recall']}")
     cost = result["cost"]
-    print(f"scan of indexed clips: {cost['seconds_per_clip']} s per clip (target < 0.2), "
+    print(f"scan of indexed clips: {cost['seconds_per_clip']} s per clip, "
+          f"{cost['cpu_seconds_per_clip']} CPU s per clip (target < 0.2), "
           f"stages {cost['stage_seconds']}")
 
 

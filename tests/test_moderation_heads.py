@@ -82,7 +82,7 @@ def test_shipped_heads_belong_to_the_corpus_and_the_offline_encoder(encoder):
 
 
 def test_training_is_deterministic_and_round_trips(encoder, tmp_path):
-    corpus = read_corpus()[::8]  # every group, a few hundred sentences: fast
+    corpus = read_corpus()[::16]  # every group, a couple of hundred sentences: fast
     vectors = encoder.embed_text([s.text for s in corpus])
     first = train(vectors, corpus, "test-encoder", "abc")
     again = train(vectors, corpus, "test-encoder", "abc")

@@ -113,7 +113,12 @@ class Finding(Timed):
     def from_dict(cls, data: dict) -> Finding:
         signals = tuple(SignalHit(**s) for s in data["signals"])
         return cls(
-            data["path"], data["start"], data["end"], data["category"], signals, data["rule"]
+            data["path"],
+            data["start"],
+            data["end"],
+            data["category"],
+            signals,
+            data.get("rule", ""),  # reports written before rules existed have none
         )
 
 
@@ -235,7 +240,7 @@ def read_findings(path: Path) -> list[Finding]:
                     time=_number(row["time"]) if row["time"] else None,
                     text=from_spreadsheet_cell(row["text"]) or None,
                     detail=json.loads(row["detail"]) if row["detail"] else {},
-                    strong=_number(row["strong"]) if row["strong"] else None,
+                    strong=_number(row["strong"]) if row.get("strong") else None,
                 )
                 path_text = from_spreadsheet_cell(row["path"])
                 key = (path_text, _number(row["start"]), _number(row["end"]), row["category"])
@@ -243,7 +248,8 @@ def read_findings(path: Path) -> list[Finding]:
                 if last is not None and (last.path, last.start, last.end, last.category) == key:
                     findings[-1] = Finding(*key, (*last.signals, hit), last.rule)
                 else:
-                    findings.append(Finding(*key, (hit,), from_spreadsheet_cell(row["rule"])))
+                    rule = from_spreadsheet_cell(row.get("rule") or "")
+                    findings.append(Finding(*key, (hit,), rule))
         except (ValueError, KeyError, TypeError) as exc:
             raise MMRError(
                 f"{path} line {rows.line_num}: not a moderation report row "
