@@ -17,7 +17,11 @@ being positive when it was written for that category. Profanity is also measured
 word list alone and the model alone, side by side. Results: benchmarks/results/moderation.json,
 moderation_pr.csv and moderation_pr.svg (drawn here; matplotlib is not a dependency).
 
-    python benchmarks/moderation.py [--quick] [--profile offline]
+With ``--subtitles`` each clip carries a .srt of what was said, so the analyser reads it instead
+of running ASR: the same suite measured without recognition errors (results in
+moderation_subtitles.json and its _pr files).
+
+    python benchmarks/moderation.py [--quick] [--subtitles] [--profile offline]
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from machine import describe
 from mmretrieval.library import Library
 from mmretrieval.moderation import Policy, load_policy, moderate
 from mmretrieval.moderation.heads import CORPUS
-from mmretrieval.testing.synth import Scene, make_audio
+from mmretrieval.testing.synth import Scene, make_audio, write_subtitles
 
 RESULTS = Path(__file__).parent / "results"
 CORPUS_FORMAT = 1  # bump when generation changes, so cached media are made anew
@@ -75,14 +79,19 @@ def clips(quick: bool) -> list[dict]:
     return planned
 
 
-def media(planned: list[dict]) -> Path:
-    folder = Path(tempfile.gettempdir()) / f"mmr-bench-moderation-v{CORPUS_FORMAT}"
+def media(planned: list[dict], subtitles: bool = False) -> Path:
+    """The clips' .wav files (made once, kept in the temp folder); with ``subtitles``, in a
+    folder of their own, each with a .srt sidecar of what was said, so no ASR runs."""
+    name = f"mmr-bench-moderation-v{CORPUS_FORMAT}" + ("-srt" if subtitles else "")
+    folder = Path(tempfile.gettempdir()) / name
     made = 0
     for clip in planned:
         path = folder / f"{clip['id']}.wav"
         if not path.exists():
             scene = Scene(speech=clip["text"], voice=clip["voice"], speed=clip["speed"])
-            make_audio(path, [scene])
+            spans = make_audio(path, [scene])
+            if subtitles:
+                write_subtitles(path.with_suffix(".srt"), spans)
             made += 1
     print(f"{len(planned)} clips in {folder} ({made} made now)", flush=True)
     return folder
@@ -220,12 +229,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="8 clips a genre, 4 a category")
     parser.add_argument("--profile", default="offline")
-    parser.add_argument("--out", type=Path, default=RESULTS / "moderation.json")
+    parser.add_argument(
+        "--subtitles",
+        action="store_true",
+        help="give each clip a .srt of what was said: measures the classifiers without ASR",
+    )
+    parser.add_argument("--out", type=Path, help="default: results/moderation[_subtitles].json")
     parser.add_argument("--fresh-index", action="store_true", help="index the clips anew")
     args = parser.parse_args(argv)
+    args.out = args.out or RESULTS / f"moderation{'_subtitles' if args.subtitles else ''}.json"
     corpus.check_unseen(CORPUS)
     planned = clips(args.quick)
-    folder = media(planned)
+    folder = media(planned, args.subtitles)
     # The index is kept between runs (adding skips files already in it): a run after a policy
     # or heads change only scans. --fresh-index rebuilds it.
     index = folder.with_name(f"{folder.name}-index-{args.profile}")
@@ -250,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "clips": len(planned),
         "quick": args.quick,
+        "transcripts": "subtitles" if args.subtitles else "asr",
         "profile": args.profile,
         "targets": TARGETS,
         "default_policy": ours,
