@@ -22,8 +22,16 @@ from mmretrieval.moderation.policy import (
     ZeroShotSignal,
     load_policy,
 )
-from mmretrieval.moderation.scan import scanning
+from mmretrieval.moderation.scan import (
+    ClipScores,
+    Evidence,
+    FileScan,
+    findings,
+    fired_signals,
+    scanning,
+)
 from mmretrieval.moderation.wordlist import WordMatcher, parse_entries, read_word_list
+from mmretrieval.spans import Span
 
 NUDENET = {"type": "nudenet", "threshold": 0.5}
 
@@ -45,7 +53,16 @@ def test_bundled_policy_loads_with_its_word_lists():
     assert policy.name == DEFAULT_POLICY.stem
     assert set(policy.categories) <= set(KNOWN_CATEGORIES)
     types = {signal.type for _, signal in policy.signals()}
-    assert types == {"nudenet", "open_nsfw", "clip", "clap", "transcript", "wordlist"}
+    assert types == {
+        "nudenet",
+        "open_nsfw",
+        "clip",
+        "clap",
+        "transcript",
+        "wordlist",
+        "classifier",
+        "profanity_check",
+    }
     for _, signal in policy.signals():
         if isinstance(signal, WordListSignal):
             assert signal.files and all(f.startswith("bundled:") for f in signal.files)
@@ -226,3 +243,79 @@ def test_softmax_scale_is_the_policys_else_the_models_learnt_one():
     assert transcript.softmax_scale(None) == TRANSCRIPT_SCALE == 20.0
     assert ZeroShotSignal(type="clip", scale=50, **prompts).softmax_scale(None) == 50
     assert ZeroShotSignal(type="transcript", scale=7.5, **prompts).softmax_scale(None) == 7.5
+
+
+# -- the rule: agreeing signals or one strong score --------------------------------------------
+
+RULED = {
+    "violence": {
+        "agree": 2,
+        "signals": [
+            {"type": "classifier", "threshold": 0.5, "strong": 0.8},
+            {
+                "type": "transcript",
+                "positive": ["a threat"],
+                "negative": ["small talk"],
+                "threshold": 0.8,
+            },
+            {"type": "wordlist", "words": ["kill"]},
+        ],
+    }
+}
+
+
+def _scores(**scores: float) -> dict:
+    return {("violence", key): Evidence(score) for key, score in scores.items()}
+
+
+def test_one_signal_under_its_strong_score_flags_nothing_when_two_must_agree(tmp_path):
+    policy = load_policy(_policy(tmp_path, RULED))
+    alone = _scores(classifier=0.7, transcript=0.5, wordlist=0)
+    assert fired_signals(alone, "violence", policy) == {}
+    agreeing = _scores(classifier=0.7, transcript=0.85, wordlist=0)
+    assert set(fired_signals(agreeing, "violence", policy)) == {"classifier", "transcript"}
+    strong = _scores(classifier=0.8, transcript=0.1, wordlist=0)
+    assert set(fired_signals(strong, "violence", policy)) == {"classifier"}
+    word_and_prompt = _scores(classifier=0.1, transcript=0.9, wordlist=1)
+    assert set(fired_signals(word_and_prompt, "violence", policy)) == {"transcript", "wordlist"}
+
+
+def test_rule_errors_are_named(tmp_path):
+    too_many = {"violence": {**RULED["violence"], "agree": 4}}
+    assert "agree is 4 but the category has 3 signals" in _error(tmp_path, too_many)
+    weak = {"violence": {"signals": [{"type": "classifier", "threshold": 0.6, "strong": 0.5}]}}
+    assert "strong 0.5 is below threshold 0.6" in _error(tmp_path, weak)
+    headless = {"profanity": {"signals": [{"type": "classifier", "threshold": 0.5}]}}
+    message = _error(tmp_path, headless)
+    assert "categories.profanity: a classifier signal needs a head" in message
+    assert "violence" in message
+    unknown = {"profanity": {"signals": [{"type": "classifier", "head": "x", "threshold": 0.5}]}}
+    assert "no head 'x'" in _error(tmp_path, unknown)
+    head = {"type": "classifier", "head": "violence", "threshold": 0.5}
+    borrowed = {"extremism": {"custom": False, "signals": [head]}}
+    assert load_policy(_policy(tmp_path, borrowed, "ok.yaml")).signal("extremism", "classifier")
+
+
+def test_finding_covers_the_seconds_that_scored_and_names_its_rule(tmp_path):
+    policy = load_policy(_policy(tmp_path, RULED))
+    line = Evidence(0.9, 12.0, "a line", {"source": "speech"}, Span(12.0, 14.5))
+    frames = Evidence(0.95, 14.0, span=Span(14.0, 17.0))
+    apart = Evidence(0.7, 31.0, "another line", {"source": "speech"}, Span(31.0, 33.0))
+    elsewhere = Evidence(0.9, 36.0, "a third line", {"source": "speech"}, Span(36.0, 38.0))
+    def scored(classifier: Evidence, transcript: Evidence) -> dict:
+        return {("violence", "classifier"): classifier, ("violence", "transcript"): transcript}
+
+    clips = [
+        ClipScores(10.0, 20.0, scored(line, frames)),
+        ClipScores(30.0, 40.0, scored(apart, elsewhere)),  # two fire, on different lines
+        ClipScores(50.0, 60.0, _scores(classifier=0.6)),  # one signal, under its strong score
+        ClipScores(70.0, 80.0, _scores(classifier=0.7, transcript=0.9)),
+    ]
+    found = findings(FileScan("a.mp4", 80.0, "media", "asr", clips), policy)
+    assert [(f.start, f.end) for f in found] == [(12.0, 17.0), (70.0, 80.0)]  # no span: the clip
+    assert found[0].rule == "strong: classifier 0.9 >= 0.8"
+    assert [(h.signal, h.strong) for h in found[0].signals] == [
+        ("classifier", 0.8),
+        ("transcript", None),
+    ]
+    assert found[1].rule == "2 signals agree (2 needed): classifier, transcript"

@@ -446,7 +446,31 @@ def test_clip_and_clap_signals_reuse_the_index(tiny_indexed, zero_shot_policy, c
     result = moderate(paths, zero_shot_policy, index=library.index_dir)
     _check_zero_shot(result, ZERO_SHOT)
     assert {f.source for f in result.files} == {"index"}
-    assert not {"frames", "audio"} & set(result.timing["stage_seconds"])  # vectors were stored
+    assert "frames" not in result.timing["stage_seconds"]  # CLIP vectors were stored
+    # CLAP clip vectors were stored too: the sound is embedded again only to find the seconds
+    # of a clip that fired, so with a threshold no clip reaches, no sound is embedded at all.
+    fired = [f for f in result.findings if f.category == "violence"]
+    assert ("audio" in result.timing["stage_seconds"]) == bool(fired)
+    never = yaml.safe_load(yaml.safe_dump(ZERO_SHOT))
+    never["categories"]["violence"]["signals"][0]["threshold"] = 1.0
+    never_file = _write(zero_shot_policy.parent / "never.yaml", never["categories"])
+    quiet = moderate(paths, never_file, index=library.index_dir)
+    assert not {"frames", "audio"} & set(quiet.timing["stage_seconds"])  # vectors were stored
+
+
+def test_clap_findings_carry_the_seconds_that_scored(tiny_profile, corpus, tmp_path):
+    """At threshold 0 every window fires: the finding spans the re-scored windows, inside the
+    clip, and names the best window's start."""
+    always = yaml.safe_load(yaml.safe_dump(ZERO_SHOT))
+    always["categories"] = {"violence": always["categories"]["violence"]}
+    always["categories"]["violence"]["signals"][0]["threshold"] = 0.0
+    policy = _write(tmp_path / "always.yaml", always["categories"])
+    result = moderate([corpus["podcast"].path], policy, profile=tiny_profile)
+    assert result.findings
+    for finding in result.findings:
+        (hit,) = finding.signals
+        assert hit.kind == "clap" and finding.start <= hit.time < finding.end
+        assert finding.end - finding.start >= 1.0  # at least one CLAP window
 
 
 def test_zero_shot_signals_are_skipped_offline_with_a_note(zero_shot_policy, corpus):
@@ -537,3 +561,63 @@ def test_mmr_moderate_calibrate_picks_the_hand_computed_threshold(media, policy_
     assert rows[("nudity", "nudenet")]["note"] == "not calibrated: no clip is labelled for nudity"
     assert rows[("drugs", "wordlist")]["note"].startswith("not calibrated: a word list")
     assert rows[("drugs", "transcript")]["after"] == expected
+
+
+# -- the default policy on speech and screen text ----------------------------------------------
+
+QUOTE = "I shall fall like a bright exhalation in the evening."
+SPORT = "They killed it tonight, what a performance from the home side."
+CAPTION = "Cheap cocaine for sale, text me tonight"
+THREAT = "I am going to find you tonight and beat you until you stop breathing."
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Ordinary speech, a caption offering drugs (no speech over it), then a spoken threat."""
+    folder = tmp_path_factory.mktemp("mixed")
+    scenes = [
+        Scene(speech=QUOTE),
+        Scene(speech=SPORT),
+        Scene(caption=CAPTION, duration=4.0, background=(20, 20, 20)),
+        Scene(speech=THREAT),
+    ]
+    spans = make_video(folder / "mixed.mp4", scenes, size=(640, 360))
+    return folder / "mixed.mp4", spans, moderate([folder / "mixed.mp4"])
+
+
+def test_default_policy_flags_the_threat_and_the_caption_not_the_ordinary_speech(mixed):
+    path, spans, report = mixed
+    assert not report.failures and report.policy == "moderation"
+    quote, sport, caption, threat = spans
+    by_category = {f.category: f for f in report.findings}
+    assert set(by_category) == {"violence", "drugs"}, report.findings
+    violence = by_category["violence"]
+    assert violence.rule.startswith("strong: classifier ")
+    assert violence.overlaps(threat)
+    assert not violence.overlaps(sport) and not violence.overlaps(quote)
+    (hit,) = [h for h in violence.signals if h.kind == "classifier"]
+    assert hit.detail == {"source": "speech"} and threat.start - 0.5 <= hit.time < threat.end
+
+
+def test_screen_text_is_checked_like_speech_at_its_frame_time(mixed):
+    _, spans, report = mixed
+    caption = spans[2]
+    (drugs,) = [f for f in report.findings if f.category == "drugs"]
+    assert caption.start - 0.5 <= drugs.start and drugs.end <= caption.end + 2.5
+    kinds = {h.kind: h for h in drugs.signals}
+    assert {"classifier", "wordlist"} <= set(kinds)
+    assert kinds["classifier"].detail == {"source": "screen"}
+    assert "cocaine" in kinds["classifier"].text.lower()
+    (word,) = kinds["wordlist"].detail["words"]
+    assert (word["said"], word["source"]) == ("cocaine", "screen")
+    assert caption.start - 0.5 <= word["time"] < caption.end
+
+
+def test_mmr_moderate_writes_an_html_report_without_a_policy(mixed, tmp_path):
+    path, _, _ = mixed
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["moderate", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "strong: classifier" in page and "on screen: " in page
+    assert {f.category for f in read_findings(out)} == {"violence", "drugs"}

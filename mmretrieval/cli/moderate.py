@@ -139,7 +139,9 @@ def print_scan(report: Report, console: Console) -> None:
         for column in ("file", "span", "category", "check at", "signals", "evidence"):
             table.add_column(column, overflow="fold")
         for f in report.findings:
-            signals = "\n".join(f"{s.signal} {s.score:g} ≥ {s.threshold:g}" for s in f.signals)
+            signals = "\n".join(
+                [f.rule, *(f"{s.signal} {s.score:g} ≥ {s.threshold:g}" for s in f.signals)]
+            )
             table.add_row(  # names and transcripts are text, never rich markup
                 escape(Path(f.path).name),
                 f"{clock(f.start)}–{clock(f.end)}",
@@ -180,7 +182,7 @@ def _print_calibration(result: Calibration, console: Console) -> None:
         )
     for category, r in result.categories.items():
         table.add_row(
-            f"[bold]{escape(category)} (any signal)",
+            f"[bold]{escape(category)} (its rule)",
             "",
             _ratio(r.precision),
             _ratio(r.recall),
@@ -188,6 +190,20 @@ def _print_calibration(result: Calibration, console: Console) -> None:
             "",
         )
     console.print(table)
+    if result.corpus:
+        corpus = Table(title="classifier heads on the shipped corpus (held out, 5-fold)")
+        for column in ("category/signal", "at", "precision", "recall", "tp/fp/fn"):
+            corpus.add_column(column)
+        for name, rows in result.corpus.items():
+            for r in rows:
+                corpus.add_row(
+                    escape(name),
+                    f"{r.threshold:g}",
+                    _ratio(r.precision),
+                    _ratio(r.recall),
+                    f"{r.tp}/{r.fp}/{r.fn}",
+                )
+        console.print(corpus)
 
 
 def _ratio(value: float | None) -> str:

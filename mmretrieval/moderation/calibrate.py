@@ -25,8 +25,13 @@ distinct scores seen (clips with equal scores are always on the same side, so ti
 
 When no candidate reaches the target (or no clip is labelled positive), the signal keeps its
 threshold and the result says why, with the best value reachable. Word-list signals are not
-calibrated (any listed word fires them). The category's combined precision and recall (any
-signal firing) at the resulting thresholds are reported too.
+calibrated (any listed word fires them). The category's combined precision and recall (by its
+rule: ``agree`` signals or one ``strong``) at the resulting thresholds are reported too.
+
+Classifier signals are also measured on the shipped corpus: precision and recall of the head's
+held-out scores (5-fold cross-validation, kept with the heads) at the signal's threshold and at
+its strong score, per category. Corpus sentences come from templates, so these numbers are
+optimistic; the labelled clips (and benchmarks/moderation.py) are the honest measure.
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ import yaml
 
 from mmretrieval.config import Profile
 from mmretrieval.errors import ConfigError, MediaError
-from mmretrieval.moderation.policy import Policy, load_policy
-from mmretrieval.moderation.scan import ClipScores, scanning
+from mmretrieval.moderation.heads import Heads, read_corpus
+from mmretrieval.moderation.policy import ClassifierSignal, Policy, load_policy
+from mmretrieval.moderation.scan import ClipScores, fired_signals, scanning
 from mmretrieval.spans import Span, Timed
 
 TRUE = {"1", "yes", "y", "true"}
@@ -97,6 +103,8 @@ class Calibration:
     signals: list[SignalCalibration]
     categories: dict[str, Threshold] = field(default_factory=dict)  # combined, at `after`
     policy: Policy | None = None  # the policy with the picked thresholds
+    # category/signal -> held-out rates on the shipped corpus at its threshold and strong score
+    corpus: dict[str, list[Threshold]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -116,6 +124,10 @@ class Calibration:
                 for s in self.signals
             ],
             "categories": {c: _threshold_dict(t) for c, t in self.categories.items()},
+            "corpus": {
+                name: [{"threshold": t.threshold, **_threshold_dict(t)} for t in rows]
+                for name, rows in self.corpus.items()
+            },
         }
 
 
@@ -204,6 +216,7 @@ def calibrate(
     with scanning(policy, index, profile) as scanner:
         scores = _scores(scanner, clips)
         status = dict(scanner.status)
+        heads = scanner.heads
     results = []
     for category, signal in policy.signals():
         name = f"{category}/{signal.key}"
@@ -232,7 +245,30 @@ def calibrate(
         for category in policy.categories
         if any(category in clip.labels for clip in clips)
     }
-    return Calibration(metric, target, len(clips), results, combined, calibrated)
+    corpus = corpus_rates(calibrated, heads) if heads is not None else {}
+    return Calibration(metric, target, len(clips), results, combined, calibrated, corpus)
+
+
+def corpus_rates(policy: Policy, heads: Heads) -> dict[str, list[Threshold]]:
+    """Held-out precision and recall of each classifier signal on the shipped corpus, at its
+    threshold and (when set) its strong score."""
+    corpus = read_corpus()
+    if len(corpus) != len(heads.held_out):
+        raise ConfigError(
+            f"the heads of {heads.encoder} hold {len(heads.held_out)} held-out scores but the "
+            f"corpus has {len(corpus)} sentences: retrain them (python -m "
+            f"mmretrieval.moderation.heads, or delete the cached heads)"
+        )
+    rates = {}
+    for category, signal in policy.signals():
+        if not isinstance(signal, ClassifierSignal):
+            continue
+        head = signal.head or category
+        scores = heads.held_out[:, heads.column(head)]
+        labels = [head in s.categories for s in corpus]
+        limits = [signal.threshold] + ([signal.strong] if signal.strong is not None else [])
+        rates[f"{category}/{signal.key}"] = [_counts(list(scores), labels, t) for t in limits]
+    return rates
 
 
 def write_policy(calibration: Calibration, out: Path, labels: Path) -> Path:
@@ -246,7 +282,7 @@ def write_policy(calibration: Calibration, out: Path, labels: Path) -> Path:
         f"# Calibrated by `mmr moderate calibrate` on {datetime.date.today()} from {labels}\n"
         f"# ({calibration.clips} labelled clips, target {calibration.metric} "
         f"{calibration.target:g}), from policy {calibration.policy.name}.\n"
-        "# The format is documented in mmretrieval/configs/moderation.yaml.\n"
+        "# The format is documented in configs/moderation.yaml.\n"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
@@ -338,15 +374,9 @@ def _with_thresholds(policy: Policy, results: list[SignalCalibration]) -> Policy
 def _combined(
     policy: Policy, category: str, clips: list[LabelledClip], scores: list[ClipScores]
 ) -> Threshold:
-    """Precision and recall of the category (any signal firing) at the policy's thresholds."""
+    """Precision and recall of the category (flagged by its rule) at the policy's thresholds."""
     labelled = [(clip, s) for clip, s in zip(clips, scores, strict=True) if category in clip.labels]
-    fired = [
-        any(
-            (score := _score(s, category, signal.key)) is not None and score >= signal.threshold
-            for signal in policy.categories[category].signals
-        )
-        for _, s in labelled
-    ]
+    fired = [bool(fired_signals(s.scores, category, policy)) for _, s in labelled]
     return _rates(fired, [clip.labels[category] for clip, _ in labelled], None)
 
 

@@ -1,5 +1,6 @@
 """Scoring for moderation signals: the two bundled nudity detectors (ONNX, weights shipped in
-their wheels, so they run offline) and zero-shot prompt scoring in a shared embedding space."""
+their wheels, so they run offline), alt-profanity-check's trained model (also in its wheel) and
+zero-shot prompt scoring in a shared embedding space."""
 
 from __future__ import annotations
 
@@ -65,6 +66,22 @@ class OpenNsfw:
             return np.zeros(0, dtype=np.float64)
         images = [Image.fromarray(np.asarray(frame, dtype=np.uint8)) for frame in frames]
         return np.asarray(self._classifier.score_images(images), dtype=np.float64)
+
+
+class ProfanityModel:
+    """alt-profanity-check (``profanity_check``): a linear SVM on TF-IDF features, calibrated,
+    trained on labelled offensive and clean text; P(offensive) per line. Unlike a word list it
+    weighs the words around a swear word, and unlike one it is not fooled by spelling alone."""
+
+    def __init__(self) -> None:
+        from profanity_check import predict_prob
+
+        self._predict = predict_prob
+
+    def score(self, lines: Sequence[str]) -> np.ndarray:
+        if not lines:
+            return np.zeros(0, dtype=np.float64)
+        return np.asarray(self._predict(list(lines)), dtype=np.float64)
 
 
 def zero_shot(vectors: np.ndarray, prompts: np.ndarray, positives: int, scale: float) -> np.ndarray:

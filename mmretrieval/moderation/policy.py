@@ -1,9 +1,13 @@
 """Moderation policies: which categories to look for, the signals that detect each one, and the
 threshold at which each signal fires.
 
-A policy is one YAML file (the documented default is ``mmretrieval/configs/moderation.yaml``).
-Every signal gives a score per clip; a category is flagged on a clip when any of its signals
-reaches its threshold. Scores:
+A policy is one YAML file (the default is the top-level ``configs/moderation.yaml``). Every
+signal gives a score per clip and *fires* when the score reaches its ``threshold``. A category is
+flagged on a clip when ``agree`` of its signals fire together (default 1: any one), or when one
+signal reaches its ``strong`` score, which flags the category on its own. So "a strong classifier
+score, or two signals that agree" is ``agree: 2`` with a ``strong`` score on the classifier.
+Text signals (transcript, wordlist, classifier, profanity_check) read both the transcript and
+the text on screen (OCR lines, at the time their frame showed). Scores:
 
 - ``clip`` / ``clap`` / ``transcript``: zero-shot, in [0, 1]. The frame (CLIP), the sound (CLAP)
   or a transcript segment (the profile's text encoder) is compared with every positive and
@@ -13,8 +17,12 @@ reaches its threshold. Scores:
   own zero-shot classification uses it, unless the signal sets one.
 - ``nudenet``: the highest confidence of a box of the listed classes on a frame, in [0, 1].
 - ``open_nsfw``: Open-NSFW's probability that a frame is pornographic, in [0, 1].
-- ``wordlist``: how many listed words or phrases were said in the clip; ``threshold`` is the
-  number of hits needed (default 1).
+- ``wordlist``: how many listed words or phrases were said (or shown) in the clip;
+  ``threshold`` is the number of hits needed (default 1).
+- ``classifier``: the category's supervised head (logistic regression on the profile's sentence
+  embeddings, trained on the shipped corpus: ``heads.py``), P(category) of the best line.
+- ``profanity_check``: alt-profanity-check's trained model (in its wheel): P(offensive) of the
+  best line.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mmretrieval.config import configs_dir, read_yaml_mapping
 from mmretrieval.errors import ConfigError, ModelMissingError
+from mmretrieval.moderation.heads import HEAD_CATEGORIES
 from mmretrieval.moderation.wordlist import BUNDLED_PREFIX, read_word_list, word_list_path
 
 DEFAULT_POLICY = configs_dir() / "moderation.yaml"
@@ -90,6 +99,18 @@ class _Signal(_Strict):
     required: bool = Field(
         False, description="true: a missing model is an error instead of a skipped signal"
     )
+    strong: float | None = Field(
+        None, ge=0, description="at or above this the signal flags the category on its own"
+    )
+
+    @model_validator(mode="after")
+    def _strong_above_threshold(self) -> _Signal:
+        if self.strong is not None and self.strong < self.threshold:
+            raise ValueError(
+                f"strong {self.strong} is below threshold {self.threshold}: a strong score "
+                f"must be at least the score at which the signal fires"
+            )
+        return self
 
     @property
     def key(self) -> str:
@@ -160,13 +181,42 @@ class WordListSignal(_Signal):
         return self
 
 
-AnySignal = ZeroShotSignal | NudeNetSignal | OpenNsfwSignal | WordListSignal
+class ClassifierSignal(_Signal):
+    """The supervised head of a category scored on each transcript or screen line."""
+
+    type: Literal["classifier"]
+    head: str | None = Field(None, description="whose head; default: the category's own")
+
+    @field_validator("head")
+    @classmethod
+    def _known_head(cls, head: str | None) -> str | None:
+        if head is not None and head not in HEAD_CATEGORIES:
+            raise ValueError(f"no head {head!r}: expected one of {', '.join(HEAD_CATEGORIES)}")
+        return head
+
+
+class ProfanitySignal(_Signal):
+    """alt-profanity-check's model scored on each transcript or screen line."""
+
+    type: Literal["profanity_check"]
+
+
+TEXT_SIGNALS = ("transcript", "wordlist", "classifier", "profanity_check")
+AnySignal = (
+    ZeroShotSignal
+    | NudeNetSignal
+    | OpenNsfwSignal
+    | WordListSignal
+    | ClassifierSignal
+    | ProfanitySignal
+)
 Signal = Annotated[AnySignal, Field(discriminator="type")]
 
 
 class Category(_Strict):
     description: str = ""
     custom: bool = Field(False, description="true for a category not in KNOWN_CATEGORIES")
+    agree: int = Field(1, ge=1, description="signals that must fire together on one clip")
     signals: list[Signal] = Field(..., min_length=1)
 
     @model_validator(mode="after")
@@ -176,6 +226,11 @@ class Category(_Strict):
         if doubled:
             raise ValueError(
                 f"two signals are named {', '.join(doubled)}: give each a distinct `name`"
+            )
+        if self.agree > len(self.signals):
+            raise ValueError(
+                f"agree is {self.agree} but the category has {len(self.signals)} signals: "
+                f"lower agree or add signals"
             )
         return self
 
@@ -207,6 +262,15 @@ class Policy(_Strict):
                 f"unknown category {', '.join(unknown)}: expected one of "
                 f"{', '.join(KNOWN_CATEGORIES)}, or set `custom: true` on a category of your own"
             )
+        for name, category in self.categories.items():
+            for signal in category.signals:
+                if isinstance(signal, ClassifierSignal) and (signal.head or name) not in (
+                    HEAD_CATEGORIES
+                ):
+                    raise ValueError(
+                        f"categories.{name}: a classifier signal needs a head, and there is none "
+                        f"for {name}: set `head` to one of {', '.join(HEAD_CATEGORIES)}"
+                    )
         return self
 
     def signals(self) -> list[tuple[str, AnySignal]]:

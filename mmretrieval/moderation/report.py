@@ -42,6 +42,8 @@ CSV_COLUMNS = (
     "time",
     "text",
     "detail",
+    "strong",
+    "rule",
 )
 # JSON escapes for the page's embedded data: the HTML parser sees no tag or comment in it.
 _SCRIPT_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
@@ -60,7 +62,8 @@ class SignalHit:
     threshold: float
     time: float | None = None  # the frame or the words that scored best
     text: str | None = None  # the transcript line
-    detail: dict = field(default_factory=dict)  # NudeNet boxes, the listed words said
+    detail: dict = field(default_factory=dict)  # NudeNet boxes, the words said, text source
+    strong: float | None = None  # the policy's score at which it flags the category alone
 
     @property
     def strength(self) -> float:
@@ -77,6 +80,7 @@ class Finding(Timed):
     end: float
     category: str
     signals: tuple[SignalHit, ...]
+    rule: str = ""  # why the policy flagged it: a strong score alone, or signals that agree
 
     @property
     def best(self) -> SignalHit:
@@ -102,12 +106,20 @@ class Finding(Timed):
             "time": self.time,
             "text": self.text,
             "signals": [asdict(s) for s in self.signals],
+            "rule": self.rule,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
         signals = tuple(SignalHit(**s) for s in data["signals"])
-        return cls(data["path"], data["start"], data["end"], data["category"], signals)
+        return cls(
+            data["path"],
+            data["start"],
+            data["end"],
+            data["category"],
+            signals,
+            data.get("rule", ""),  # reports written before rules existed have none
+        )
 
 
 @dataclass(frozen=True)
@@ -228,14 +240,16 @@ def read_findings(path: Path) -> list[Finding]:
                     time=_number(row["time"]) if row["time"] else None,
                     text=from_spreadsheet_cell(row["text"]) or None,
                     detail=json.loads(row["detail"]) if row["detail"] else {},
+                    strong=_number(row["strong"]) if row.get("strong") else None,
                 )
                 path_text = from_spreadsheet_cell(row["path"])
                 key = (path_text, _number(row["start"]), _number(row["end"]), row["category"])
                 last = findings[-1] if findings else None
                 if last is not None and (last.path, last.start, last.end, last.category) == key:
-                    findings[-1] = Finding(*key, (*last.signals, hit))
+                    findings[-1] = Finding(*key, (*last.signals, hit), last.rule)
                 else:
-                    findings.append(Finding(*key, (hit,)))
+                    rule = from_spreadsheet_cell(row.get("rule") or "")
+                    findings.append(Finding(*key, (hit,), rule))
         except (ValueError, KeyError, TypeError) as exc:
             raise MMRError(
                 f"{path} line {rows.line_num}: not a moderation report row "
@@ -279,6 +293,8 @@ def _write_csv(report: Report, path: Path) -> None:
                         "" if hit.time is None else hit.time,
                         spreadsheet_cell(hit.text or ""),
                         json.dumps(hit.detail, ensure_ascii=False) if hit.detail else "",
+                        "" if hit.strong is None else hit.strong,
+                        spreadsheet_cell(finding.rule),
                     ]
                 )
 
@@ -349,14 +365,15 @@ def _finding_html(finding: Finding) -> str:
     rows = "".join(
         f"<tr><td>{esc(_signal_name(s))}</td><td>{s.score:g}</td><td>{s.threshold:g}</td>"
         f"<td>{'' if s.time is None else f'{s.time:.1f} s'}</td>"
-        f"<td>{esc(_detail_text(s.detail) or s.text or '')}</td></tr>"
+        f"<td>{esc(_evidence_text(s))}</td></tr>"
         for s in finding.signals
     )
+    rule = f'<div class="muted">{esc(finding.rule)}</div>' if finding.rule else ""
     line = f'<p class="line">“{esc(finding.text)}”</p>' if finding.text else ""
     return (
         f'<div class="finding">{image}<div><div class="category">{esc(finding.category)}</div>'
         f"<div>{esc(finding.path)} · {finding.start:.1f}–{finding.end:.1f} s · check at "
-        f"{finding.time:.1f} s</div>{line}<table><tr><th>signal</th><th>score</th>"
+        f"{finding.time:.1f} s</div>{rule}{line}<table><tr><th>signal</th><th>score</th>"
         f"<th>threshold</th><th>at</th><th>evidence</th></tr>{rows}</table></div></div>"
     )
 
@@ -365,13 +382,20 @@ def _signal_name(hit: SignalHit) -> str:
     return hit.signal if hit.signal == hit.kind else f"{hit.signal} ({hit.kind})"
 
 
-def _detail_text(detail: dict) -> str:
-    """NudeNet's boxes or the listed words said, in words."""
+def _evidence_text(hit: SignalHit) -> str:
+    """NudeNet's boxes, the listed words said (or shown), or the line and where it was read."""
+    detail = hit.detail
     if "detections" in detail:
         return "; ".join(f"{d['class']} {d['score']:g}" for d in detail["detections"])
     if "words" in detail:
-        return ", ".join(f"“{w['said']}” at {w['time']:.1f} s" for w in detail["words"])
-    return ""
+        return ", ".join(
+            f"“{w['said']}” {'shown' if w.get('source') == 'screen' else 'said'} at "
+            f"{w['time']:.1f} s"
+            for w in detail["words"]
+        )
+    if hit.text and detail.get("source") == "screen":
+        return f"on screen: {hit.text}"
+    return hit.text or ""
 
 
 def _still_uri(finding: Finding) -> str | None:

@@ -8,6 +8,12 @@ any path) is read from the catalog instead: its clips, transcript, per-frame CLI
 clip CLAP vectors, so neither ASR nor CLIP/CLAP runs again. The frame detectors need pixels, so
 their frames are always decoded.
 
+Text signals score every line: transcript segments and screen text (OCR lines, when the profile
+reads it), each line embedded once for the prompts and the heads. Evidence carries the seconds
+that scored: a line, the words said, the frames at or above the threshold, or, for CLAP, the
+best few seconds of the clip (re-scored in short windows only where the clip's score fired).
+A category is flagged on a clip by its policy rule (``agree`` signals, or one ``strong``).
+
 A signal whose model the profile lacks is skipped, and the report says so; a signal marked
 ``required`` fails instead.
 """
@@ -20,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +41,16 @@ from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.files import collect_media, file_digest
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import status as model_status
-from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, zero_shot
+from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, ProfanityModel, zero_shot
+from mmretrieval.moderation.heads import Heads, heads_for
 from mmretrieval.moderation.policy import (
+    TEXT_SIGNALS,
     AnySignal,
+    ClassifierSignal,
     NudeNetSignal,
     OpenNsfwSignal,
     Policy,
+    ProfanitySignal,
     WordListSignal,
     ZeroShotSignal,
     load_policy,
@@ -51,13 +62,15 @@ from mmretrieval.moderation.wordlist import (
     read_word_list,
     word_list_path,
 )
-from mmretrieval.spans import Span, Timed
+from mmretrieval.spans import HasTime, Span, Timed
 from mmretrieval.store import folder
 from mmretrieval.store.catalog import Catalog, ClipRow
 
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_SOURCES = ("speech", "subtitle")  # catalog texts also hold OCR lines
+SCREEN_SOURCE = "ocr"
+CLAP_WINDOW, CLAP_HOP = 3.0, 1.5  # seconds: where a fired CLAP clip is re-scored to find when
 FRAME_DETECTORS = ("nudenet", "open_nsfw")
 ENCODER_OF = {"clip": "clip", "clap": "clap", "transcript": "text"}  # zero-shot type -> adapter
 SCORE_DIGITS, TIME_DIGITS = 4, 3  # scores and times are rounded once, here, so reports
@@ -72,6 +85,7 @@ class Evidence:
     time: float | None = None
     text: str | None = None
     detail: dict = field(default_factory=dict)
+    span: Span | None = None  # the seconds that scored (None: the whole clip)
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,7 @@ class _Stored:
 
     clips: list[ClipRow]
     transcript: list[TimedText]
+    screen: list[TimedText]
     frames: FrameVectors | None
 
 
@@ -113,6 +128,8 @@ class Scanner:
         self._matchers: dict[tuple[str, str], WordMatcher] = {}
         self._nudenet: dict[tuple[str | None, int], NudeNet] = {}
         self._open_nsfw: dict[str | None, OpenNsfw] = {}
+        self.heads: Heads | None = None
+        self._profanity: ProfanityModel | None = None
         with self.timer("load"):
             for category, signal in policy.signals():
                 self._prepare(category, signal)
@@ -121,7 +138,11 @@ class Scanner:
 
     @property
     def needs_transcript(self) -> bool:
-        return any(s.type in ("transcript", "wordlist") for _, s in self.active)
+        return any(s.type in TEXT_SIGNALS for _, s in self.active)
+
+    @property
+    def needs_screen(self) -> bool:
+        return self.needs_transcript and self.analyzer.profile.adapters.ocr is not None
 
     def scan_file(self, path: Path, windows: Sequence[Span] | None = None) -> FileScan:
         """Scores of every running signal for each clip of ``path``: the profile's clip windows
@@ -133,11 +154,12 @@ class Scanner:
             path,
             info,
             transcript=self.needs_transcript and stored is None,
-            screen=False,
+            screen=self.needs_screen and stored is None,
             frames=bool(self._of_type("clip")) and (stored is None or stored.frames is None),
             audio=False,
         )
         transcript = media.transcript if stored is None else stored.transcript
+        screen = media.screen if stored is None else stored.screen
         heard = _transcript_source(transcript) if stored is None else "index"
         clip_ids = None
         if windows is None and stored is not None:
@@ -154,7 +176,7 @@ class Scanner:
             self._clip_signals(frames, spans, found)
         if info.has_audio:
             self._clap_signals(path, spans, clip_ids, found)
-        self._transcript_signals(transcript, spans, found)
+        self._text_signals([*transcript, *screen], spans, found)
         clips = [ClipScores(s.start, s.end, scores) for s, scores in zip(spans, found, strict=True)]
         source = "media" if stored is None else "index"
         return FileScan(str(path), info.duration, source, heard, clips)
@@ -188,6 +210,10 @@ class Scanner:
             for file in signal.files:
                 entries += read_word_list(word_list_path(file))
             self._matchers[key] = WordMatcher(entries)
+        elif isinstance(signal, ClassifierSignal) and self.heads is None:
+            self.heads = heads_for(self.analyzer.adapters.get("text"))
+        elif isinstance(signal, ProfanitySignal) and self._profanity is None:
+            self._profanity = ProfanityModel()
         self.active.append((category, signal))
         self.status[name] = "ran"
 
@@ -205,9 +231,9 @@ class Scanner:
                     f"{model} model {section.model} is not on this machine "
                     f"(`mmr models pull {profile.name}` fetches it)"
                 )
-        if signal.type in ("transcript", "wordlist") and adapters.speech is None:
-            return f"no speech adapter in profile {profile.name}, so no transcripts"
-        if signal.type == "transcript" and adapters.text is None:
+        if signal.type in TEXT_SIGNALS and adapters.speech is None and adapters.ocr is None:
+            return f"no speech or ocr adapter in profile {profile.name}, so no text to read"
+        if signal.type in ("transcript", "classifier") and adapters.text is None:
             return f"no text encoder in profile {profile.name}"
         return None
 
@@ -224,13 +250,14 @@ class Scanner:
             clips = self.catalog.file_clips(row.id)
             texts = self.catalog.texts(row.id, 0.0, math.inf)
             transcript = [t for t in texts if t.source in TRANSCRIPT_SOURCES]
+            screen = [t for t in texts if t.source == SCREEN_SOURCE]
             times, vectors = self.catalog.frames([c.id for c in clips]) if clips else ([], [])
             frames = None
             if len(times):  # overlapping clips store their shared frames twice
                 times, first = np.unique(times, return_index=True)
                 frames = FrameVectors(times, vectors[first])
         log.info("%s: clips, transcript and vectors read from the index (%s)", path, row.path)
-        return _Stored(clips, transcript, frames)
+        return _Stored(clips, transcript, screen, frames)
 
     # -- signals ------------------------------------------------------------------------------
 
@@ -266,6 +293,7 @@ class Scanner:
                     round(float(scores[best, column]), SCORE_DIGITS),
                     round(float(stamps[best]), TIME_DIGITS),
                     detail=rows[best][column][1],
+                    span=_frames_span(stamps, scores[:, column], shown, best, signal, span),
                 )
 
     def _detect(self, frames: list[np.ndarray], signals) -> list[list[tuple[float, dict]]]:
@@ -309,6 +337,9 @@ class Scanner:
                         evidence[(category, signal.key)] = Evidence(
                             round(float(probabilities[best]), SCORE_DIGITS),
                             round(float(frames.times[best]), TIME_DIGITS),
+                            span=_frames_span(
+                                frames.times, probabilities, shown, best, signal, span
+                            ),
                         )
 
     def _clap_signals(
@@ -331,29 +362,69 @@ class Scanner:
             for category, signal in signals:
                 probabilities = self._zero_shot(category, signal, matrix)
                 for i, p in zip(present, probabilities, strict=True):
-                    found[i][(category, signal.key)] = Evidence(round(float(p), SCORE_DIGITS))
+                    score = round(float(p), SCORE_DIGITS)
+                    found[i][(category, signal.key)] = Evidence(score)
+                    if score >= signal.threshold:
+                        found[i][(category, signal.key)] = self._clap_seconds(
+                            path, spans[i], category, signal, score
+                        )
 
-    def _transcript_signals(self, transcript: list[TimedText], spans: list[Span], found) -> None:
-        semantic = self._of_type("transcript")
-        if semantic and transcript:
+    def _clap_seconds(
+        self, path: Path, clip: Span, category: str, signal: ZeroShotSignal, score: float
+    ) -> Evidence:
+        """A fired clip's CLAP evidence with the seconds that scored: the clip re-scored in
+        ``CLAP_WINDOW`` windows, the span of those that fire (else of the best one)."""
+        starts = np.arange(clip.start, max(clip.end - CLAP_WINDOW, clip.start) + 1e-9, CLAP_HOP)
+        windows = [Span(float(t), min(float(t) + CLAP_WINDOW, clip.end)) for t in starts]
+        vectors = self.analyzer.audio_vectors(path, windows, start=clip.start)
+        scored = [(w, v) for w, v in zip(windows, vectors, strict=True) if v is not None]
+        if not scored:
+            return Evidence(score)
+        with self.timer("clap"):
+            p = self._zero_shot(category, signal, np.stack([v for _, v in scored]))
+        best = int(np.argmax(p))
+        fired = [w for (w, _), q in zip(scored, p, strict=True) if q >= signal.threshold]
+        hull = _hull(fired) if fired else scored[best][0]
+        when = round(scored[best][0].start, TIME_DIGITS)
+        return Evidence(score, when, span=hull.rounded(TIME_DIGITS))
+
+    def _text_signals(self, lines: list[TimedText], spans: list[Span], found) -> None:
+        """Transcript and screen lines through every text signal: prompts and heads per line
+        (each line embedded once), the profanity model per line, word lists per word."""
+        scored: list[tuple[str, AnySignal, np.ndarray]] = []  # per signal, a score per line
+        semantic = self._of_type("transcript", "classifier")
+        if semantic and lines:
             with self.timer("text"):
-                vectors = self.analyzer.adapters.get("text").embed_text(
-                    [t.text for t in transcript]
-                )
+                vectors = self.analyzer.adapters.get("text").embed_text([t.text for t in lines])
+                heads = self.heads.score(vectors) if self.heads is not None else None
                 for category, signal in semantic:
-                    probabilities = self._zero_shot(category, signal, vectors)
-                    for span, evidence in zip(spans, found, strict=True):
-                        inside = [i for i, t in enumerate(transcript) if t.overlaps(span)]
-                        if inside:
-                            best = max(inside, key=lambda i: probabilities[i])
-                            evidence[(category, signal.key)] = Evidence(
-                                round(float(probabilities[best]), SCORE_DIGITS),
-                                round(float(transcript[best].start), TIME_DIGITS),
-                                transcript[best].text,
-                            )
+                    if isinstance(signal, ClassifierSignal):
+                        column = self.heads.column(signal.head or category)
+                        scored.append((category, signal, heads[:, column]))
+                    else:
+                        prompts = self._zero_shot(category, signal, vectors)
+                        scored.append((category, signal, prompts))
+        profane = self._of_type("profanity_check")
+        if profane and lines:
+            with self.timer("profanity_check"):
+                p = self._profanity.score([t.text for t in lines])
+            scored += [(category, signal, p) for category, signal in profane]
+        for category, signal, scores in scored:
+            for span, evidence in zip(spans, found, strict=True):
+                inside = [i for i, t in enumerate(lines) if t.overlaps(span)]
+                if inside:
+                    top = max(inside, key=lambda i: scores[i])
+                    best = lines[top]
+                    evidence[(category, signal.key)] = Evidence(
+                        round(float(scores[top]), SCORE_DIGITS),
+                        round(float(best.start), TIME_DIGITS),
+                        best.text,
+                        {"source": _source(best)},
+                        Span.of(best).rounded(TIME_DIGITS),
+                    )
         for category, signal in self._of_type("wordlist"):
             with self.timer("wordlist"):
-                hits = self._matchers[(category, signal.key)].find(transcript)
+                hits = self._matchers[(category, signal.key)].find(lines)
             for span, evidence in zip(spans, found, strict=True):
                 said = [h for h in hits if span.contains((h.start + h.end) / 2)]
                 words = [_word(h) for h in said]
@@ -362,6 +433,7 @@ class Scanner:
                     words[0]["time"] if words else None,
                     said[0].line.text if said else None,
                     {"words": words} if words else {},
+                    _hull(said).rounded(TIME_DIGITS) if said else None,
                 )
 
     def _zero_shot(self, category: str, signal: ZeroShotSignal, vectors: np.ndarray) -> np.ndarray:
@@ -371,25 +443,53 @@ class Scanner:
 
 
 def findings(scan: FileScan, policy: Policy) -> list[Finding]:
-    """The categories each clip reaches a threshold in; overlapping flagged clips of one category
-    merge into one finding, which keeps each signal's best clip (its best frame or line) and
-    every listed word said anywhere in it."""
+    """The categories each clip is flagged for by the policy's rule; overlapping flagged clips of
+    one category merge into one finding, which keeps each signal's best clip (its best frame or
+    line) and every listed word said anywhere in it, and covers the seconds its signals scored
+    (a clip whose evidence has no span counts whole)."""
     out = []
     for category in policy.categories:
         run: list[dict[str, Evidence]] = []  # the flagged clips of the finding being built
-        span = Span(0.0, 0.0)  # the time they cover
+        span = Span(0.0, 0.0)  # the clips they are
         for clip in sorted(scan.clips, key=lambda c: c.start):
-            fired = _fired(clip, category, policy)
+            fired = fired_signals(clip.scores, category, policy)
             if not fired:
                 continue
             if run and not span.overlaps(clip):
-                out.append(_finding(scan.path, span, category, run, policy))
+                out.append(_finding(scan.path, category, run, policy))
                 run = []
             span = span.union(clip) if run else Span.of(clip)
-            run.append(fired)
+            run.append({**fired, _CLIP: Evidence(0.0, span=Span.of(clip))})
         if run:
-            out.append(_finding(scan.path, span, category, run, policy))
+            out.append(_finding(scan.path, category, run, policy))
     return sorted(out, key=lambda f: (f.start, f.category))
+
+
+def fired_signals(
+    scores: dict[tuple[str, str], Evidence], category: str, policy: Policy
+) -> dict[str, Evidence]:
+    """The signals of ``category`` that flag a clip by its rule, else nothing: a signal at its
+    ``strong`` score, or ``agree`` signals whose evidence is about the same seconds (their spans
+    meet; evidence without a span is about the whole clip), each with the fired signals that
+    agree with it. Two signals firing on different lines of a clip do not agree."""
+    rule = policy.categories[category]
+    fired = {
+        key: evidence
+        for (name, key), evidence in scores.items()
+        if name == category and evidence.score >= policy.signal(name, key).threshold
+    }
+    flagged: dict[str, Evidence] = {}
+    for key, evidence in fired.items():
+        limit = policy.signal(category, key).strong
+        group = {k: e for k, e in fired.items() if _together(evidence.span, e.span)}
+        if (limit is not None and evidence.score >= limit) or len(group) >= rule.agree:
+            flagged |= group
+    return flagged
+
+
+def _together(a: Span | None, b: Span | None) -> bool:
+    """Whether two pieces of evidence are about the same seconds (touching counts)."""
+    return a is None or b is None or (a.start <= b.end and b.start <= a.end)
 
 
 def summary(scan: FileScan, found: list[Finding]) -> FileSummary:
@@ -493,23 +593,18 @@ def _timing(report: Report, started: float, loaded: float, stages: dict[str, flo
     }
 
 
-def _fired(clip: ClipScores, category: str, policy: Policy) -> dict[str, Evidence]:
-    return {
-        key: evidence
-        for (name, key), evidence in clip.scores.items()
-        if name == category and evidence.score >= policy.signal(name, key).threshold
-    }
+_CLIP = ""  # a run's own key for the clip span (no signal key is empty)
 
 
 def _finding(
     path: str,
-    span: Span,
     category: str,
     run: list[dict[str, Evidence]],
     policy: Policy,
 ) -> Finding:
     hits = []
-    for signal in policy.categories[category].signals:
+    rule = policy.categories[category]
+    for signal in rule.signals:
         seen = [fired[signal.key] for fired in run if signal.key in fired]
         if not seen:
             continue
@@ -529,9 +624,54 @@ def _finding(
                 best.time,
                 best.text,
                 best.detail,
+                signal.strong,
             )
         )
-    return Finding(path, span.start, span.end, category, tuple(hits))
+    scored = [
+        _hull([e.span for k, e in fired.items() if k != _CLIP and e.span] or [fired[_CLIP].span])
+        for fired in run
+    ]
+    span = _hull(scored)
+    rule_text = _rule(hits, rule.agree)
+    return Finding(path, float(span.start), float(span.end), category, tuple(hits), rule_text)
+
+
+def _rule(hits: list[SignalHit], agree: int) -> str:
+    """Why the finding was made, in words: a strong score alone or signals that agree."""
+    strong = [h for h in hits if h.strong is not None and h.score >= h.strong]
+    if strong:
+        return "strong: " + ", ".join(f"{h.signal} {h.score:g} >= {h.strong:g}" for h in strong)
+    if agree > 1:
+        return f"{len(hits)} signals agree ({agree} needed): " + ", ".join(h.signal for h in hits)
+    return "any signal: " + ", ".join(h.signal for h in hits)
+
+
+def _hull(spans: Sequence[HasTime]) -> Span:
+    """The smallest span covering every one of ``spans`` (at least one)."""
+    return reduce(Span.union, spans[1:], Span.of(spans[0]))
+
+
+def _frames_span(
+    times: np.ndarray,
+    scores: np.ndarray,
+    shown: np.ndarray,
+    best: int,
+    signal: AnySignal,
+    clip: Span,
+) -> Span:
+    """The seconds a frame signal scored in a clip: from the first to the last frame on screen
+    in it at or above the threshold (else the best frame), each frame lasting until the next
+    one, cut to the clip."""
+    fired = [i for i in shown if scores[i] >= signal.threshold] or [best]
+    first, last = min(fired), max(fired)
+    until = times[last + 1] if last + 1 < len(times) else clip.end
+    return Span(max(float(times[first]), clip.start), min(float(until), clip.end)).rounded(
+        TIME_DIGITS
+    )
+
+
+def _source(line: TimedText) -> str:
+    return "screen" if line.source == SCREEN_SOURCE else "speech"
 
 
 def _on_screen(times: np.ndarray, span: Span) -> np.ndarray:
@@ -569,6 +709,7 @@ def _word(hit) -> dict:
         "entry": hit.entry,
         "time": round(float(hit.start), TIME_DIGITS),
         "end": round(float(hit.end), TIME_DIGITS),
+        "source": _source(hit.line),
     }
 
 

@@ -1,0 +1,126 @@
+"""The supervised moderation heads and the profanity model: the shipped corpus is what its
+generator writes, with a few hundred sentences per category and per hard-negative group; the
+shipped heads belong to that corpus and the offline encoder; training is deterministic and
+round-trips through its text file; and on sentences outside the corpus (the literary quotes
+issue 16 reports as flagged, plain threats) the real models score on the right side of the
+default policy's strong scores."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.config import load_profile
+from mmretrieval.moderation.calibrate import corpus_rates
+from mmretrieval.moderation.detectors import ProfanityModel
+from mmretrieval.moderation.heads import (
+    CORPUS,
+    HEAD_CATEGORIES,
+    SHIPPED_ENCODER,
+    corpus_digest,
+    heads_for,
+    read_corpus,
+    read_heads,
+    shipped_path,
+    train,
+    write_heads,
+)
+from mmretrieval.moderation.policy import ClassifierSignal, load_policy
+
+QUOTES = [  # issue 16: 4 of 5 such clips were flagged by prompt similarity alone
+    "Your eyes were dead and wonderful, but you spend too much time reading this sort of trash.",
+    "I shall fall like a bright exhalation in the evening.",
+    "You will be attacked by a beast who has the body of a wolf.",
+    "They killed it tonight, what a show.",
+    "Cut the onions and fry them gently until soft.",
+]
+THREATS = {
+    "violence": "I am going to find him tonight and beat him until he stops breathing.",
+    "drugs": "I can sell you a bag of cocaine tonight, meet me behind the pub.",
+    "self_harm": "I want to end my life, I can't go on anymore.",
+}
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return AdapterSet(load_profile("offline")).get("text")
+
+
+def test_shipped_corpus_is_what_its_generator_writes():
+    spec = importlib.util.spec_from_file_location("generator", CORPUS.with_suffix(".py"))
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    written = [line.split("\t") for line in CORPUS.read_text().splitlines() if "\t" in line]
+    assert [tuple(row) for row in written] == generator.generate()
+
+
+def test_corpus_has_hundreds_per_category_and_per_hard_negative_group():
+    corpus = read_corpus()
+    per_category = Counter(c for s in corpus for c in s.categories)
+    assert set(per_category) == set(HEAD_CATEGORIES)
+    assert min(per_category.values()) >= 300
+    negatives = Counter(s.group for s in corpus if not s.categories)
+    expected = {"figurative", "fiction", "news", "sport", "medicine", "cooking", "history"}
+    assert expected <= set(negatives) and min(negatives.values()) >= 100
+    assert sum(negatives.values()) >= 1500
+    assert len({s.text for s in corpus}) == len(corpus)  # no sentence twice
+
+
+def test_shipped_heads_belong_to_the_corpus_and_the_offline_encoder(encoder):
+    heads = read_heads(shipped_path(SHIPPED_ENCODER))
+    assert (heads.encoder, heads.digest) == (SHIPPED_ENCODER, corpus_digest())
+    assert heads.categories == HEAD_CATEGORIES
+    assert heads.coef.shape == (len(HEAD_CATEGORIES), encoder.dim)
+    assert heads.held_out.shape == (len(read_corpus()), len(HEAD_CATEGORIES))
+    used = heads_for(encoder)  # the shipped file: nothing is trained
+    np.testing.assert_array_equal(used.coef, heads.coef)
+    np.testing.assert_array_equal(used.intercept, heads.intercept)
+
+
+def test_training_is_deterministic_and_round_trips(encoder, tmp_path):
+    corpus = read_corpus()[::16]  # every group, a couple of hundred sentences: fast
+    vectors = encoder.embed_text([s.text for s in corpus])
+    first = train(vectors, corpus, "test-encoder", "abc")
+    again = train(vectors, corpus, "test-encoder", "abc")
+    np.testing.assert_array_equal(first.coef, again.coef)
+    back = write_heads(first, tmp_path / "heads.txt")
+    assert (back.encoder, back.digest, back.categories) == ("test-encoder", "abc", HEAD_CATEGORIES)
+    np.testing.assert_allclose(back.score(vectors), first.score(vectors), atol=1e-4)
+    np.testing.assert_array_equal(back.held_out, first.held_out)
+
+
+def test_heads_keep_quotes_under_and_threats_over_the_strong_scores(encoder):
+    policy = load_policy()
+    heads = heads_for(encoder)
+    strong = {
+        c: s.strong for c, s in policy.signals() if isinstance(s, ClassifierSignal) and s.strong
+    }
+    assert set(strong) == set(HEAD_CATEGORIES)
+    quotes = heads.score(encoder.embed_text(QUOTES))
+    for k, category in enumerate(heads.categories):
+        assert quotes[:, k].max() < strong[category], (category, quotes[:, k])
+    threats = heads.score(encoder.embed_text(list(THREATS.values())))
+    for row, category in zip(threats, THREATS, strict=True):
+        assert row[heads.column(category)] >= strong[category], (category, row)
+
+
+def test_corpus_rates_report_every_classifier_at_threshold_and_strong(encoder):
+    policy = load_policy()
+    rates = corpus_rates(policy, heads_for(encoder))
+    assert set(rates) == {f"{c}/classifier" for c in HEAD_CATEGORIES}
+    for at_threshold, at_strong in rates.values():
+        assert at_threshold.threshold < at_strong.threshold
+        assert at_strong.recall <= at_threshold.recall
+        assert 0.8 <= at_threshold.precision <= 1 and 0.8 <= at_threshold.recall <= 1
+
+
+def test_profanity_model_separates_swearing_from_sport_talk():
+    scores = ProfanityModel().score(
+        ["They killed it tonight.", "Cut the onions.", "Get your fucking hands off my car."]
+    )
+    assert scores.shape == (3,)
+    assert scores[0] < 0.5 and scores[1] < 0.5 and scores[2] > 0.9
