@@ -12,7 +12,6 @@ ran, written as JSONL (for programs), CSV (for spreadsheets) or one self-contain
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import json
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.export import from_spreadsheet_cell, spreadsheet_cell
-from mmretrieval.media.stills import still_jpeg
+from mmretrieval.media.stills import data_uri, still_jpeg
 from mmretrieval.spans import Timed
 
 log = logging.getLogger(__name__)
@@ -405,4 +404,4 @@ def _still_uri(finding: Finding) -> str | None:
     except MMRError as exc:  # the file moved or cannot be read: the page goes on without it
         log.warning("no still for %s at %.1f s: %s", finding.path, finding.time, exc)
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+    return data_uri(jpeg)
