@@ -41,7 +41,7 @@ from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.decode import iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
-from mmretrieval.media.shots import detect_shots
+from mmretrieval.media.shots import at_cuts, detect_shots
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.people.faces import FaceTrack, clip_faces, track_faces
@@ -130,8 +130,9 @@ class MediaAnalyzer:
         info = self.probe(path)
         self.speech_notes = None
         whole = self.analyse_span(path, info, audio=False, visual=True)  # sound: clip by clip
-        transcript, screen = whole.transcript, whole.screen
         shots = self.shots(path, info)
+        transcript = whole.transcript
+        screen = self._screen_lines_at_cuts(whole.screen, shots)
         clips = [
             ClipText(
                 w.start,
@@ -191,6 +192,16 @@ class MediaAnalyzer:
         where they can."""
         cuts = [shot.start for shot in shots[1:]]
         return clip_windows(info.duration, transcript, self.profile.segment, cuts)
+
+    def _screen_lines_at_cuts(
+        self, lines: Sequence[TimedText], shots: Sequence[Span]
+    ) -> list[TimedText]:
+        """OCR reads a frame every ``1 / rate`` s, so a line's start and end are known only to
+        that step; a shot cut inside the step is when the caption came or went."""
+        if len(shots) < 2 or not lines:
+            return list(lines)
+        step = 1.0 / self.profile.adapters.ocr.rate
+        return at_cuts(lines, [shot.start for shot in shots[1:]], step)
 
     def shots(self, path: Path, info: MediaInfo) -> list[Span]:
         """The video's shots, when the profile asks for them (``segment.shots``)."""

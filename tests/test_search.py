@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from mmretrieval import Library
 from mmretrieval.testing.synth import Scene, make_audio
 
 
@@ -67,18 +68,29 @@ def test_near_miss_spelling_still_matches_lexically(indexed, corpus):
     assert 0 < hit.evidence["lexical"] < 1
 
 
-def test_overlapping_windows_of_a_file_merge_into_one_hit(indexed, corpus):
+def test_overlapping_windows_of_a_file_merge_into_one_hit(indexed, tmp_path):
+    """A recording longer than a clip window (sound has no shots, so its windows overlap)
+    indexed beside the corpus gives one hit for the file, covering all of its clips."""
     library, _ = indexed
-    hits = library.search(text="harbour ferry boats shelter", k=10)
-    harbour = [h for h in hits if h.path == str(corpus["harbour"].path)]
-    assert hits and harbour and hits[0] is harbour[0]
-    assert len(harbour) == 1  # one hit for the file, covering all of its overlapping clips
-    clips = library.catalog.file_clips(harbour[0].file_id)
+    talk = tmp_path / "harbour_talk.wav"
+    make_audio(
+        talk,
+        [
+            Scene(speech="All ferry crossings from the harbour were cancelled this morning."),
+            Scene(speech="Fishermen have moved their boats into the inner basin for shelter."),
+            Scene(speech="The harbour master expects the ferries to sail again tomorrow."),
+        ],
+    )
+    with Library(tmp_path / "idx", profile="offline") as own:
+        own.add([talk])
+        hits = own.search(text="harbour ferry boats shelter", k=10)
+        clips = own.catalog.file_clips(hits[0].file_id)
+    assert len(hits) == 1 and hits[0].path == str(talk)
     assert len(clips) >= 2 and clips[0].end > clips[1].start  # the windows overlap
-    assert sorted(harbour[0].clip_ids) == sorted(c.id for c in clips)
-    assert (harbour[0].start, harbour[0].end) == (clips[0].start, clips[-1].end)
-    spans_by_file = {}
-    for hit in hits:
+    assert sorted(hits[0].clip_ids) == sorted(c.id for c in clips)
+    assert (hits[0].start, hits[0].end) == (clips[0].start, clips[-1].end)
+    spans_by_file = {}  # and in the corpus index no two hits of one file overlap
+    for hit in library.search(text="harbour ferry boats shelter", k=10):
         for other in spans_by_file.get(hit.path, []):
             assert hit.start >= other.end or hit.end <= other.start
         spans_by_file.setdefault(hit.path, []).append(hit)

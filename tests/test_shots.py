@@ -14,7 +14,8 @@ import pytest
 
 from mmretrieval import load_profile
 from mmretrieval.errors import IndexDirError
-from mmretrieval.media.shots import detect_shots
+from mmretrieval.media.shots import at_cuts, detect_shots
+from mmretrieval.media.timeline import TimedText
 from mmretrieval.testing.synth import Scene, make_video
 
 _BESIDE_PYTHON = Path(sys.executable).with_name("mmr")
@@ -41,6 +42,18 @@ def test_cuts_are_found_to_the_frame_and_a_single_shot_has_none(tmp_path):
     ]
 
 
+def test_a_sampled_line_comes_and_goes_at_the_cuts_between_its_samples():
+    lines = [
+        TimedText(6.0, 10.0, "STORM WARNING", "ocr"),  # first seen at 6, first missed at 10
+        TimedText(0.0, 4.0, "NO CUT NEAR", "ocr"),
+    ]
+    moved = at_cuts(lines, cuts=[3.0, 5.48, 9.48, 11.0], step=2.0)
+    assert [(m.start, m.end, m.text) for m in moved] == [
+        (5.48, 9.48, "STORM WARNING"),
+        (0.0, 3.0, "NO CUT NEAR"),  # last seen at 2, gone by 4: the cut at 3
+    ]
+
+
 def test_an_indexed_video_keeps_its_shots_and_its_clips_end_at_a_cut(indexed, corpus):
     library, _ = indexed
     harbour = corpus["harbour"]
@@ -50,6 +63,7 @@ def test_an_indexed_video_keeps_its_shots_and_its_clips_end_at_a_cut(indexed, co
         assert shot.start == pytest.approx(scene.start, abs=FRAME)
     assert "ferry" in shots[0].speech.lower() or "fairy" in shots[0].speech.lower()
     assert "STORM WARNING" in shots[1].screen
+    assert "FERRY" not in shots[1].screen  # the first shot's caption went at the cut
     assert shots[1].speech == ""  # a caption-only scene
     assert "boats" in shots[2].speech
     assert (shots[0].start_tc, shots[1].start_tc) == ("00:00:00:00", "00:00:05:12")

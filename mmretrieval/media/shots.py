@@ -8,6 +8,8 @@ footage on one core: a small fraction of speech recognition's time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from scenedetect.common import FrameTimecode
 
 from mmretrieval.config import SegmentConfig
 from mmretrieval.errors import MediaError
+from mmretrieval.media.timeline import TimedText
 from mmretrieval.spans import Span
 
 # A programme logo or a scoreboard that flashes must not split a shot: cuts are at least this
@@ -35,6 +38,21 @@ def detect_shots(path: Path, duration: float, config: SegmentConfig) -> list[Spa
     cuts = sorted({_seconds(start) for start, _ in found if 0 < _seconds(start) < duration})
     bounds = [0.0, *cuts, duration]
     return [Span(a, b).rounded() for a, b in pairwise(bounds) if b > a]
+
+
+def at_cuts(lines: Sequence[TimedText], cuts: Sequence[float], step: float) -> list[TimedText]:
+    """Sampled lines (first seen at ``start``, first missed at ``end``, frames ``step`` s apart)
+    with each uncertain edge moved to a cut inside it: a line that was not there ``step`` s
+    before its start appeared at the last cut in (start - step, start]; one last seen ``step``
+    s before its end went at the first cut in (end - step, end]."""
+    moved = []
+    for line in lines:
+        came = [c for c in cuts if line.start - step < c <= line.start]
+        went = [c for c in cuts if line.end - step < c <= line.end]
+        start = max(came, default=line.start)
+        end = min(went, default=line.end)
+        moved.append(replace(line, start=start, end=end) if end > start else line)
+    return moved
 
 
 def _seconds(timecode: FrameTimecode) -> float:
