@@ -5,8 +5,14 @@ A channel is what one index searches, and channels differ in dimension (MiniLM 3
 they cannot share a collection. Fields: ``id``, the INT64 primary key, which is the catalog clip id,
 and ``vector`` (FLOAT_VECTOR, metric IP: vectors are L2-normalised, so scores are cosines, exactly
 as FAISS gives them). A search restricted to some clips (``ids``) is a filter expression on the
-primary key, ``id in [...]``, applied by Milvus before ranking. The collections are created with
-Strong consistency, so a search sees every write acknowledged before it.
+primary key, ``id in [...]``, applied by Milvus before ranking.
+
+Consistency: a Strong search on a Milvus server waits for the next time tick, ~200 ms, whatever
+the query. So searches are Session-consistent (a store sees its own writes at once, ~10 ms a
+search). A query node serves at a time that only moves forward, so one Strong read makes every
+write acknowledged before it visible to all later reads: opening a store counts each collection
+that way (it then sees another process's ingest, a migration), and so does the first read of a
+collection after a removal (Session reads do not wait for deletes, only for inserts).
 
 Collection properties hold what the store must remember with the data it describes:
 ``mmr.generation`` (the catalog generation the store was saved at: the lowest over the collections
@@ -62,6 +68,9 @@ SEARCH_KEYS = ("nprobe", "ef")  # parameters of a search, not of the index build
 MAX_TOPK = 16_384  # the most hits Milvus returns for one query
 BATCH_BYTES = 16 << 20  # one insert request (Milvus takes up to 64 MB)
 IDS_PER_REQUEST = 4_096  # ids in one query or delete expression
+SESSION = "Session"  # searches and queries, but a few (see the module docstring)
+# build parameters a Milvus server requires (Milvus Lite has defaults): HNSW's, as FAISS builds
+HNSW_DEFAULTS = {"M": 32, "efConstruction": 200}
 
 
 class MilvusStore(VectorStore):
@@ -89,6 +98,7 @@ class MilvusStore(VectorStore):
         self._built: dict[str, dict] = {}  # channel -> {"type": ..., "params": {...}}
         self._dims: dict[str, int] = {}
         self._counts: dict[str, int] = {}  # known counts; dropped when a removal makes them stale
+        self._deleted: set[str] = set()  # collections with deletes that no read has waited for
         try:
             self.generation = self._open_collections(index_spec)
         except BaseException:
@@ -120,6 +130,7 @@ class MilvusStore(VectorStore):
             )
             generations.append(int(properties.get(GENERATION, -1)))
             self.client.load_collection(name)
+            self._counts[channel] = self._count(name, "Strong")  # see every write made so far
         fits = all(self._fits(built) for built in self._built.values())
         if not fits:
             log.info("store index type is now %s: channels need a rebuild", index_spec)
@@ -132,9 +143,22 @@ class MilvusStore(VectorStore):
         if channel not in self._names:
             return 0
         if channel not in self._counts:
-            rows = self.client.query(self._names[channel], filter="", output_fields=["count(*)"])
-            self._counts[channel] = int(rows[0]["count(*)"])
+            name = self._names[channel]
+            self._counts[channel] = self._count(name, self._consistency(name))
         return self._counts[channel]
+
+    def _consistency(self, name: str) -> str:
+        """Strong for the first read after a removal, Session otherwise."""
+        if name in self._deleted:
+            self._deleted.discard(name)
+            return "Strong"
+        return SESSION
+
+    def _count(self, name: str, consistency: str) -> int:
+        rows = self.client.query(
+            name, filter="", output_fields=["count(*)"], consistency_level=consistency
+        )
+        return int(rows[0]["count(*)"])
 
     def describe(self, channel: str) -> str:
         """The channel's index type, e.g. ``FLAT`` or ``IVF_FLAT(nlist=2048)`` (empty when none)."""
@@ -175,6 +199,7 @@ class MilvusStore(VectorStore):
             for start in range(0, len(ids), IDS_PER_REQUEST):
                 self.client.delete(name, ids=ids[start : start + IDS_PER_REQUEST])
             self._counts.pop(channel, None)
+            self._deleted.add(name)
 
     def search(
         self, channel: str, query: np.ndarray, k: int, ids: np.ndarray | None = None
@@ -200,6 +225,7 @@ class MilvusStore(VectorStore):
             limit=k,
             output_fields=[ID],
             search_params={"metric_type": "IP", "params": self._search_params(channel, k)},
+            consistency_level=self._consistency(name),
         )
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
@@ -212,7 +238,12 @@ class MilvusStore(VectorStore):
         stored: dict[int, list[float]] = {}
         for start in range(0, len(ids), IDS_PER_REQUEST):
             chunk = np.unique(ids[start : start + IDS_PER_REQUEST])
-            rows = self.client.query(name, filter=_id_filter(chunk), output_fields=[VECTOR])
+            rows = self.client.query(
+                name,
+                filter=_id_filter(chunk),
+                output_fields=[VECTOR],
+                consistency_level=self._consistency(name),
+            )
             stored.update((int(row[ID]), row[VECTOR]) for row in rows)
         found = np.array([i for i in ids.tolist() if i in stored], dtype=np.int64)
         matrix = np.array([stored[i] for i in found.tolist()], dtype=np.float32)
@@ -275,9 +306,13 @@ class MilvusStore(VectorStore):
         if self.owner is not None:
             properties[OWNER] = self.owner
         self.client.create_collection(
-            name, schema=schema, consistency_level="Strong", properties=properties
+            name, schema=schema, consistency_level=SESSION, properties=properties
         )
-        self._build_index(name, index)
+        try:
+            self._build_index(name, index)
+        except BaseException:  # a collection without an index cannot even be loaded
+            self.client.drop_collection(name)
+            raise
         self._names[channel], self._built[channel], self._dims[channel] = name, index, dim
         self._counts[channel] = 0
 
@@ -290,10 +325,11 @@ class MilvusStore(VectorStore):
         self._built[channel] = index
 
     def _build_index(self, name: str, index: dict) -> None:
+        build = dict(index["params"])
+        if index["type"].startswith("HNSW"):
+            build = {**HNSW_DEFAULTS, **build}
         params = self.client.prepare_index_params()
-        params.add_index(
-            VECTOR, index_type=index["type"], metric_type="IP", params=dict(index["params"])
-        )
+        params.add_index(VECTOR, index_type=index["type"], metric_type="IP", params=build)
         # Milvus Lite builds it within the call, and lacks the RPC pymilvus would poll it with
         self.client.create_index(name, params, sync=not self.uri.endswith(".db"))
         self.client.load_collection(name)

@@ -1,0 +1,79 @@
+"""A real Milvus standalone server for tests and benchmarks: the ``milvus`` package's binary
+(with its own embedded etcd and local storage), on free ports, in a folder of its own.
+
+The package's own ``MilvusServer`` picks free ports for Milvus but leaves the embedded etcd on
+its defaults (2379, 2380), so a second server on the machine (another test run) fails to start;
+and it waits up to 180 s on a server process that has already died. This starts one that
+neither clashes nor waits on the dead.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+START_S = 120  # a server is up in ~20 s on 2 busy cores; longer means something is wrong
+
+
+class ServerCannotRun(RuntimeError):
+    """The server binary exited before it answered (a missing library, too little memory)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_server(folder: Path) -> Iterator[tuple[str, float]]:
+    """(address ``http://127.0.0.1:PORT``, seconds it took to start) of a server running with
+    its data in ``folder`` until the block ends. Raises ``ServerCannotRun`` with the end of the
+    server's own log when the binary cannot run here."""
+    from milvus import MilvusServer, MilvusServerConfig
+
+    class Config(MilvusServerConfig):
+        def write_config(self) -> None:
+            super().write_config()
+            configs = Path(self.base_data_dir) / "configs"
+            client, peer = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+            etcd = configs / "etcd.yaml"
+            etcd.write_text(
+                f"name: default\nlisten-client-urls: {client}\nadvertise-client-urls: {client}\n"
+                f"listen-peer-urls: {peer}\ninitial-advertise-peer-urls: {peer}\n"
+                f"initial-cluster: default={peer}\n"
+            )
+            milvus = configs / "milvus.yaml"
+            embed = "\n  use:\n    embed: true"
+            text = milvus.read_text()
+            if embed not in text:
+                raise RuntimeError(f"the milvus package's config template changed: see {milvus}")
+            milvus.write_text(text.replace(embed, f"\n  config:\n    path: {etcd}{embed}", 1))
+
+    server = MilvusServer(Config(), wait_for_started=False)
+    server.set_base_dir(str(folder))
+    server.listen_port = free_port()
+    started = time.perf_counter()
+    server.start()
+    health = f"http://127.0.0.1:{server.webservice_port}/healthz"
+    try:
+        while True:
+            if server.server_proc.poll() is not None:
+                log = (Path(folder) / "logs" / "milvus-stderr.log").read_text(errors="replace")
+                raise ServerCannotRun(f"the Milvus server binary exited: {log[-800:]}")
+            try:
+                with urllib.request.urlopen(health, timeout=5) as answer:
+                    if b"OK" in answer.read():
+                        break
+            except OSError:  # not listening yet
+                pass
+            if time.perf_counter() - started > START_S:
+                raise TimeoutError(f"Milvus did not start in {START_S} s: see {folder}/logs")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{server.listen_port}", time.perf_counter() - started
+    finally:
+        server.stop()
