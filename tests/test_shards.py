@@ -113,3 +113,20 @@ def test_shards_made_with_other_models_are_refused(shards, tmp_path):
     assert result.exit_code != 0 and "same models" in result.output
     with Archive([shards[0]]) as one:  # one shard: an archive of one
         assert len(one.search(text="vaccination", k=1)) == 1
+
+
+@pytest.mark.milvus_server
+def test_a_shard_on_a_milvus_server(indexed, shards, tmp_path, milvus_server):
+    """One shard's vectors on a Milvus server (under its own prefix), the other's in FAISS
+    files: still one archive, ranked as the one index."""
+    union, _ = indexed
+    moved = tmp_path / "shard1"
+    shutil.copytree(shards[1], moved, ignore=shutil.ignore_patterns(LOCK_FILE))
+    with Library(moved) as library:
+        library.migrate("milvus", uri=milvus_server, collection_prefix="shard1")
+    try:
+        with Library.open_many([shards[0], moved]) as archive:
+            assert_same(answers(archive), answers(union))
+    finally:
+        with Library(moved) as library:  # back to files: the server's collections dropped
+            library.migrate("faiss")
