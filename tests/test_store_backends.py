@@ -20,9 +20,10 @@ from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.library import LOCK_FILE, Library
 from mmretrieval.store.backends import open_store
 from mmretrieval.store.faiss import FaissStore
-from mmretrieval.store.milvus import GENERATION, MilvusStore
+from mmretrieval.store.milvus import GENERATION, TIMEOUT_ENV, MilvusStore
 from mmretrieval.store.policy import EXACT_LIMIT
 from mmretrieval.store.protocol import VectorStore
+from mmretrieval.testing.milvus_server import free_port, running_server
 
 SERVER = pytest.param("server", marks=pytest.mark.milvus_server)  # the session's Milvus server
 BACKENDS = ["faiss", "milvus", SERVER]
@@ -404,3 +405,28 @@ def test_an_index_on_a_milvus_server_takes_new_files(corpus, tmp_path, milvus_se
     assert server.generation == generation and server.count("speech") > 0
     for channel in server.channels():
         server.drop(channel)
+
+
+@pytest.mark.milvus_server
+def test_an_ingest_that_loses_its_milvus_server_resumes_once_it_is_back(
+    corpus, tmp_path, monkeypatch
+):
+    """A server of its own, stopped between two files: a clear error, and once it is back the
+    next run has every file, each once, in the catalog and in Milvus."""
+    monkeypatch.setenv(TIMEOUT_ENV, "5")  # give up on the stopped server after 5 s, not 60
+    folder, port = tmp_path / "server", free_port()
+    store = StoreConfig(backend="milvus", uri=f"http://127.0.0.1:{port}", collection_prefix="f")
+    profile = load_profile("offline").model_copy(update={"store": store})
+    index, podcast, mountain = tmp_path / "idx", corpus["podcast"].path, corpus["mountain"].path
+    with Library(index, profile=profile) as library:
+        with running_server(folder, port):
+            assert library.add([podcast]).count("indexed") == 1
+        with pytest.raises(IndexDirError, match="run the command again once it is back"):
+            library.add([mountain])
+    with running_server(folder, port), Library(index) as library:
+        report = library.add([podcast, mountain])
+        assert [o.status for o in report.outcomes] == ["unchanged", "unchanged"]
+        for channel, n in library.catalog.stats()["vectors"].items():
+            assert library.store.count(channel) == n  # none lost, none twice
+        assert library.search(text="snow closes highland roads", k=1)[0].path == str(mountain)
+        assert library.search(text="vaccination programme", k=1)[0].path == str(podcast)

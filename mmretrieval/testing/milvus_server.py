@@ -3,8 +3,9 @@
 
 The package's own ``MilvusServer`` picks free ports for Milvus but leaves the embedded etcd on
 its defaults (2379, 2380), so a second server on the machine (another test run) fails to start;
-and it waits up to 180 s on a server process that has already died. This starts one that
-neither clashes nor waits on the dead.
+it moves to another port when the one asked for was left a moment ago (it probes without
+SO_REUSEADDR); and it waits up to 180 s on a server process that has already died. This starts
+one that neither clashes, moves, nor waits on the dead.
 """
 
 from __future__ import annotations
@@ -30,23 +31,37 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(folder: Path) -> Iterator[tuple[str, float]]:
+def running_server(folder: Path, port: int | None = None) -> Iterator[tuple[str, float]]:
     """(address ``http://127.0.0.1:PORT``, seconds it took to start) of a server running with
-    its data in ``folder`` until the block ends. Raises ``ServerCannotRun`` with the end of the
-    server's own log when the binary cannot run here."""
+    its data in ``folder`` until the block ends, on ``port`` (default: a free one; a server
+    started again on the same folder and port finds its collections). Raises
+    ``ServerCannotRun`` with the end of the server's own log when the binary cannot run here."""
     from milvus import MilvusServer, MilvusServerConfig
 
     class Config(MilvusServerConfig):
+        def try_bind_port(self, port: int) -> socket.socket | None:
+            """As the server binds (SO_REUSEADDR): a port it just left is free again."""
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+                sock.listen()
+                return sock
+            except OSError:
+                sock.close()
+                return None
+
         def write_config(self) -> None:
             super().write_config()
             configs = Path(self.base_data_dir) / "configs"
-            client, peer = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
             etcd = configs / "etcd.yaml"
-            etcd.write_text(
-                f"name: default\nlisten-client-urls: {client}\nadvertise-client-urls: {client}\n"
-                f"listen-peer-urls: {peer}\ninitial-advertise-peer-urls: {peer}\n"
-                f"initial-cluster: default={peer}\n"
-            )
+            if not etcd.exists():  # a restart keeps its etcd where its data says it is
+                client, peer = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+                etcd.write_text(
+                    f"name: default\nlisten-client-urls: {client}\n"
+                    f"advertise-client-urls: {client}\nlisten-peer-urls: {peer}\n"
+                    f"initial-advertise-peer-urls: {peer}\ninitial-cluster: default={peer}\n"
+                )
             milvus = configs / "milvus.yaml"
             embed = "\n  use:\n    embed: true"
             text = milvus.read_text()
@@ -56,7 +71,7 @@ def running_server(folder: Path) -> Iterator[tuple[str, float]]:
 
     server = MilvusServer(Config(), wait_for_started=False)
     server.set_base_dir(str(folder))
-    server.listen_port = free_port()
+    server.listen_port = port or free_port()
     started = time.perf_counter()
     server.start()
     health = f"http://127.0.0.1:{server.webservice_port}/healthz"
