@@ -5,11 +5,13 @@ The package's own ``MilvusServer`` picks free ports for Milvus but leaves the em
 its defaults (2379, 2380), so a second server on the machine (another test run) fails to start;
 it moves to another port when the one asked for was left a moment ago (it probes without
 SO_REUSEADDR); and it waits up to 180 s on a server process that has already died. This starts
-one that neither clashes, moves, nor waits on the dead.
+one that neither clashes, moves, nor waits on the dead, and starts it again when it exits while
+starting (a port picked free and taken by another process before the server bound it).
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 import urllib.request
@@ -18,6 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 START_S = 120  # a server is up in ~20 s on 2 busy cores; longer means something is wrong
+ATTEMPTS = 3  # a port picked free may be taken before the server binds it: start again
+
+log = logging.getLogger(__name__)
 
 
 class ServerCannotRun(RuntimeError):
@@ -69,26 +74,41 @@ def running_server(folder: Path, port: int | None = None) -> Iterator[tuple[str,
                 raise RuntimeError(f"the milvus package's config template changed: see {milvus}")
             milvus.write_text(text.replace(embed, f"\n  config:\n    path: {etcd}{embed}", 1))
 
-    server = MilvusServer(Config(), wait_for_started=False)
-    server.set_base_dir(str(folder))
-    server.listen_port = port or free_port()
     started = time.perf_counter()
-    server.start()
-    health = f"http://127.0.0.1:{server.webservice_port}/healthz"
+    for attempt in range(1, ATTEMPTS + 1):
+        server = MilvusServer(Config(), wait_for_started=False)
+        server.set_base_dir(str(folder))
+        server.listen_port = port or free_port()
+        try:
+            _wait_until_up(server, Path(folder), started)
+            break
+        except ServerCannotRun:
+            server.stop()
+            if attempt == ATTEMPTS:
+                raise
+            log.warning("Milvus server exited while starting (attempt %d): again", attempt)
+            if port is None:  # a fresh server: new ports (one it was given may be taken)
+                (Path(folder) / "configs" / "etcd.yaml").unlink(missing_ok=True)
     try:
-        while True:
-            if server.server_proc.poll() is not None:
-                log = (Path(folder) / "logs" / "milvus-stderr.log").read_text(errors="replace")
-                raise ServerCannotRun(f"the Milvus server binary exited: {log[-800:]}")
-            try:
-                with urllib.request.urlopen(health, timeout=5) as answer:
-                    if b"OK" in answer.read():
-                        break
-            except OSError:  # not listening yet
-                pass
-            if time.perf_counter() - started > START_S:
-                raise TimeoutError(f"Milvus did not start in {START_S} s: see {folder}/logs")
-            time.sleep(0.2)
         yield f"http://127.0.0.1:{server.listen_port}", time.perf_counter() - started
     finally:
         server.stop()
+
+
+def _wait_until_up(server, folder: Path, started: float) -> None:
+    server.start()
+    health = f"http://127.0.0.1:{server.webservice_port}/healthz"
+    while True:
+        if server.server_proc.poll() is not None:
+            log_text = (folder / "logs" / "milvus-stderr.log").read_text(errors="replace")
+            raise ServerCannotRun(f"the Milvus server binary exited: {log_text[-800:]}")
+        try:
+            with urllib.request.urlopen(health, timeout=5) as answer:
+                if b"OK" in answer.read():
+                    return
+        except OSError:  # not listening yet
+            pass
+        if time.perf_counter() - started > START_S:
+            server.stop()
+            raise TimeoutError(f"Milvus did not start in {START_S} s: see {folder}/logs")
+        time.sleep(0.2)
