@@ -71,11 +71,11 @@ MOUNTAIN = [
 
 @pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory) -> Iterator[str]:
-    """The address of a real Milvus standalone server (``mmretrieval.testing.milvus_server``),
+    """The address of a real Milvus standalone server (``milvus_server.running_server``),
     one per test run on free ports, stopped at the end. Tests that use it carry the
     ``milvus_server`` mark (``-m "not milvus_server"`` skips them); they are skipped only when
     the binary cannot run on this machine, with its own words why."""
-    from mmretrieval.testing.milvus_server import ServerCannotRun, running_server
+    from milvus_server import ServerCannotRun, running_server
 
     try:
         with running_server(tmp_path_factory.mktemp("milvus-server")) as (uri, seconds):

@@ -11,6 +11,7 @@ import shutil
 
 import numpy as np
 import pytest
+from milvus_server import free_port, running_server
 from test_store_vectors import clip_ids, clustered, recall_at_10
 from typer.testing import CliRunner
 
@@ -23,7 +24,6 @@ from mmretrieval.store.faiss import FaissStore
 from mmretrieval.store.milvus import GENERATION, TIMEOUT_ENV, MilvusStore
 from mmretrieval.store.policy import EXACT_LIMIT
 from mmretrieval.store.protocol import VectorStore
-from mmretrieval.testing.milvus_server import free_port, running_server
 
 SERVER = pytest.param("server", marks=pytest.mark.milvus_server)  # the session's Milvus server
 BACKENDS = ["faiss", "milvus", SERVER]

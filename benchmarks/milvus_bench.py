@@ -1,19 +1,20 @@
 """Benchmark a real Milvus server against Milvus Lite, and a sharded search against one index.
 
-Starts the ``milvus`` package's standalone server (``mmretrieval.testing.milvus_server``) and
+Starts the ``milvus`` package's standalone server (``tests/milvus_server.py``) and
 reports how long it took to start; then, for each size, builds ``MilvusStore`` (``auto``) on
 Milvus Lite (a temporary .db) and on the server, and times single queries through
 ``MilvusStore.search`` (p50/p95) with recall@10 against exact search. Last, the cost of
 searching shards as one (``archive.ShardStore``): two FAISS stores of half the vectors each
 against one FAISS store of them all, single queries, same answers. Usage:
 
-    python benchmarks/milvus_server.py [--sizes 100000] [--dim 512] [--queries 200] [--out PATH]
+    python benchmarks/milvus_bench.py [--sizes 100000] [--dim 512] [--queries 200] [--out PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +26,9 @@ from machine import describe
 from mmretrieval.archive import ShardStore
 from mmretrieval.store.faiss import FaissStore
 from mmretrieval.store.milvus import MilvusStore
-from mmretrieval.testing.milvus_server import running_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from milvus_server import running_server  # noqa: E402  (the tests' server helper)
 
 CHANNEL = "bench"
 
@@ -78,7 +81,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=here / "results" / "milvus_server.json")
+    parser.add_argument("--out", type=Path, default=here / "results" / "milvus_bench.json")
     args = parser.parse_args()
     report = {"machine": describe(["pymilvus", "milvus-lite", "milvus", "faiss-cpu"]), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:

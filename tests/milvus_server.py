@@ -1,5 +1,6 @@
 """A real Milvus standalone server for tests and benchmarks: the ``milvus`` package's binary
-(with its own embedded etcd and local storage), on free ports, in a folder of its own.
+(with its own embedded etcd and local storage), on free ports, in a folder of its own. A test
+helper (the ``milvus`` package is a dev dependency), like ``tiny_models``.
 
 The package's own ``MilvusServer`` picks free ports for Milvus but leaves the embedded etcd on
 its defaults (2379, 2380), so a second server on the machine (another test run) fails to start;
