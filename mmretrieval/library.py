@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmretrieval import channels, models
 from mmretrieval.adapters.base import REGISTRY, AdapterSet
@@ -33,6 +34,9 @@ from mmretrieval.store.catalog import Catalog
 from mmretrieval.store.lock import LOCK_FILE, write_lock
 from mmretrieval.store.protocol import VectorStore
 from mmretrieval.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from mmretrieval.archive import Archive
 
 
 class Library:
@@ -150,6 +154,19 @@ class Library:
     def catalog(self) -> Catalog:
         """The index's catalog (files, clips, transcripts), for read access."""
         return self._open_catalog()
+
+    @property
+    def store(self) -> VectorStore:
+        """The index's vector store, caught up with the catalog, for read access."""
+        return self._open_store()
+
+    @staticmethod
+    def open_many(index_dirs: Sequence[str | Path]) -> Archive:
+        """Several index folders (shards) searched as one: an ``Archive``, whose ``search`` is
+        this class's, with scores and ranks as one index over all of them would give."""
+        from mmretrieval.archive import Archive  # it builds on Library
+
+        return Archive(index_dirs)
 
     def encode_query(self, query: Query) -> EncodedQuery:
         return QueryEncoder(self._analyzer).encode(query)

@@ -63,6 +63,7 @@ class Hit(Timed):
     language: str | None = None  # ISO 639-1 of the speech in its best clip (None: unknown)
     speaker: str | None = None  # who speaks most in its best clip: voice:N (people profile)
     on_screen: str | None = None  # whose face shows most in its best clip: face:N (people)
+    index: str | None = None  # the index folder it is from, in a search over several (Archive)
 
     def to_dict(self) -> dict:
         return _HIT_JSON.dump_python(self, exclude_none=True)
@@ -127,6 +128,8 @@ class Searcher:
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
         ranked = sorted(fused, key=fused.get, reverse=True)
         rows = self.catalog.clips(ranked[:candidates])
+        # equal scores by file and time: an order whichever index (or shards) holds the clips
+        ranked = sorted(rows, key=lambda c: (-fused[c], rows[c].path, rows[c].start))
         hits = _merge_spans(ranked, rows, fused, evidence, k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)

@@ -6,7 +6,9 @@ test that only reads; tests that write build their own small index.
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from mmretrieval.testing.synth import Scene, SceneSpan, make_audio, make_video, 
 
 if shutil.which("espeak-ng") is None:  # pragma: no cover - a set-up problem, not a test result
     raise pytest.UsageError("espeak-ng is missing: run scripts/install_system_deps.sh")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,22 @@ MOUNTAIN = [
         background=(200, 200, 210),
     ),
 ]
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory) -> Iterator[str]:
+    """The address of a real Milvus standalone server (``milvus_server.running_server``),
+    one per test run on free ports, stopped at the end. Tests that use it carry the
+    ``milvus_server`` mark (``-m "not milvus_server"`` skips them); they are skipped only when
+    the binary cannot run on this machine, with its own words why."""
+    from milvus_server import ServerCannotRun, running_server
+
+    try:
+        with running_server(tmp_path_factory.mktemp("milvus-server")) as (uri, seconds):
+            log.info("Milvus server at %s in %.1f s", uri, seconds)
+            yield uri
+    except ServerCannotRun as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

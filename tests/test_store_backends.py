@@ -1,14 +1,20 @@
-"""Both stores, FAISS and Milvus (embedded Milvus Lite in a temp .db), through the same tests;
-FAISS/Milvus parity; the store section of profiles; migrating a Library's index between them."""
+"""Both stores, FAISS and Milvus (embedded Milvus Lite in a temp .db, and a real Milvus server:
+``server``, marked ``milvus_server``), through the same tests; FAISS/Milvus parity; the store
+section of profiles; migrating a Library's index between them."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import numpy as np
 import pytest
+from milvus_server import free_port, running_server
 from test_store_vectors import clip_ids, clustered, recall_at_10
 from typer.testing import CliRunner
 
@@ -18,11 +24,13 @@ from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.library import LOCK_FILE, Library
 from mmretrieval.store.backends import open_store
 from mmretrieval.store.faiss import FaissStore
-from mmretrieval.store.milvus import GENERATION, MilvusStore
+from mmretrieval.store.folder import CATALOG_FILE
+from mmretrieval.store.milvus import GENERATION, TIMEOUT_ENV, MilvusStore
 from mmretrieval.store.policy import EXACT_LIMIT
 from mmretrieval.store.protocol import VectorStore
 
-BACKENDS = ["faiss", "milvus"]
+SERVER = pytest.param("server", marks=pytest.mark.milvus_server)  # the session's Milvus server
+BACKENDS = ["faiss", "milvus", SERVER]
 
 # kind -> backend -> (index spec, exact_limit, what describe() says the channel became)
 KINDS = {
@@ -36,6 +44,8 @@ KINDS = {
         "milvus": ("HNSW|M=16", EXACT_LIMIT, "HNSW(M=16)"),
     },
 }
+for _kinds in KINDS.values():
+    _kinds["server"] = _kinds["milvus"]
 
 
 def make_store(backend: str, folder, spec: str = "auto", exact_limit: int = EXACT_LIMIT):
@@ -43,6 +53,32 @@ def make_store(backend: str, folder, spec: str = "auto", exact_limit: int = EXAC
     if backend == "faiss":
         return FaissStore(folder / "vectors", spec, exact_limit=exact_limit)
     return MilvusStore(str(folder / "milvus.db"), spec, exact_limit=exact_limit)
+
+
+def folder_prefix(folder) -> str:
+    """A collection prefix of the folder's own on the shared server."""
+    return "t" + hashlib.sha1(str(folder).encode()).hexdigest()[:12]
+
+
+@pytest.fixture
+def make(request):
+    """``make_store``, and for backend ``server`` a store on the session's Milvus server under
+    the folder's own prefix (its collections dropped after the test)."""
+    made: list[tuple[str, str]] = []  # (server uri, prefix)
+
+    def make(backend: str, folder, spec: str = "auto", exact_limit: int = EXACT_LIMIT):
+        if backend != "server":
+            return make_store(backend, folder, spec, exact_limit)
+        uri = request.getfixturevalue("milvus_server")
+        made.append((uri, folder_prefix(folder)))
+        return MilvusStore(uri, spec, folder_prefix(folder), exact_limit=exact_limit)
+
+    yield make
+    for uri, prefix in set(made):
+        cleanup = MilvusStore(uri, prefix=prefix)
+        for channel in cleanup.channels():
+            cleanup.drop(channel)
+        cleanup.close()
 
 
 def described(backend: str, flat: bool, nlist: int = 0) -> str:
@@ -53,13 +89,13 @@ def described(backend: str, flat: bool, nlist: int = 0) -> str:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_round_trip(tmp_path, backend, kind):
+def test_round_trip(make, tmp_path, backend, kind):
     spec, limit, kind_described = KINDS[kind][backend]
     # queries: unseen, same mixture (Milvus Lite's search costs ~1 ms per 1k vectors in Python,
     # so this suite is smaller than test_store_vectors.py's)
     data, queries = np.split(clustered(5_050), [5_000])
     ids = clip_ids(5_000)
-    store = make_store(backend, tmp_path, spec, limit)
+    store = make(backend, tmp_path, spec, limit)
     store.add("speech", ids, data)
     assert store.describe("speech") == kind_described
     assert store.count("speech") == len(ids)
@@ -86,7 +122,7 @@ def test_round_trip(tmp_path, backend, kind):
 
     # save and load: same contents, same answers
     store.save(generation=3)
-    loaded = make_store(backend, tmp_path, spec, limit)
+    loaded = make(backend, tmp_path, spec, limit)
     assert loaded.generation == 3 and loaded.channels() == ["speech"]
     assert loaded.describe("speech") == kind_described
     assert loaded.count("speech") == len(ids) - 500
@@ -97,8 +133,8 @@ def test_round_trip(tmp_path, backend, kind):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_crossing_the_threshold_keeps_every_id(tmp_path, backend):
-    store = make_store(backend, tmp_path, exact_limit=1_000)
+def test_crossing_the_threshold_keeps_every_id(make, tmp_path, backend):
+    store = make(backend, tmp_path, exact_limit=1_000)
     data, ids = clustered(6_000, seed=1), clip_ids(6_000)
     kinds = []
     for start in range(0, len(ids), 300):
@@ -122,9 +158,9 @@ def test_crossing_the_threshold_keeps_every_id(tmp_path, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_search_among_given_ids_only(tmp_path, backend):
+def test_search_among_given_ids_only(make, tmp_path, backend):
     data, ids = clustered(3_000, seed=4), clip_ids(3_000)
-    store = make_store(backend, tmp_path)
+    store = make(backend, tmp_path)
     store.add("speech", ids, data)
     allowed = ids[1::3]
     query = data[0]  # its own id is not allowed
@@ -138,18 +174,18 @@ def test_search_among_given_ids_only(tmp_path, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_another_index_type_asks_for_a_rebuild(tmp_path, backend):
+def test_another_index_type_asks_for_a_rebuild(make, tmp_path, backend):
     other = "HNSW16,Flat" if backend == "faiss" else "HNSW"
-    store = make_store(backend, tmp_path)
+    store = make(backend, tmp_path)
     store.add("speech", clip_ids(10), clustered(10))
     store.save(5)
-    assert make_store(backend, tmp_path).generation == 5
-    assert make_store(backend, tmp_path, other).generation == -1
+    assert make(backend, tmp_path).generation == 5
+    assert make(backend, tmp_path, other).generation == -1
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_unknown_and_dropped_channels_are_empty(tmp_path, backend):
-    store = make_store(backend, tmp_path)
+def test_unknown_and_dropped_channels_are_empty(make, tmp_path, backend):
+    store = make(backend, tmp_path)
     assert store.search("ocr", clustered(1)[0], 5) == []
     assert len(store.vectors("ocr", clip_ids(3))[0]) == 0
     store.add("ocr", clip_ids(20), clustered(20))
@@ -157,12 +193,12 @@ def test_unknown_and_dropped_channels_are_empty(tmp_path, backend):
     store.drop("ocr")
     assert store.channels() == ["frames"] and store.search("ocr", clustered(1)[0], 5) == []
     store.save(2)
-    assert make_store(backend, tmp_path).channels() == ["frames"]
+    assert make(backend, tmp_path).channels() == ["frames"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_both_stores_implement_the_whole_protocol(tmp_path, backend):
-    store = make_store(backend, tmp_path)
+def test_both_stores_implement_the_whole_protocol(make, tmp_path, backend):
+    store = make(backend, tmp_path)
     assert isinstance(store, VectorStore)
     members = {name for name in vars(VectorStore) if not name.startswith("_")}
     members |= set(VectorStore.__annotations__)
@@ -181,11 +217,12 @@ def best(query: np.ndarray, data: np.ndarray, ids: np.ndarray, k: int) -> np.nda
     return ids[np.argsort(-(data @ query))[:k]]
 
 
-def test_faiss_and_milvus_return_the_same_top_k(tmp_path):
+@pytest.mark.parametrize("milvus", ["milvus", SERVER])
+def test_faiss_and_milvus_return_the_same_top_k(make, tmp_path, milvus):
     """Exact index types on both: the same ids in the same order, the same cosines."""
     data, queries = np.split(clustered(5_050, seed=7), [5_000])
     ids = clip_ids(5_000)
-    faiss_store, milvus_store = (make_store(b, tmp_path / b) for b in BACKENDS)
+    faiss_store, milvus_store = (make(b, tmp_path / b) for b in ("faiss", milvus))
     for store in (faiss_store, milvus_store):
         store.add("frames", ids[:3_000], data[:3_000])
         store.add("frames", ids[3_000:], data[3_000:])  # in two parts, like two files
@@ -268,6 +305,12 @@ def faiss_index(indexed, tmp_path):
     return copy, hits_of(library)
 
 
+def _channels(index: Path) -> list[str]:
+    """The channels the index's catalog holds vectors of: what a full store holds."""
+    with closing(sqlite3.connect(index / CATALOG_FILE)) as db:
+        return [c for (c,) in db.execute("SELECT DISTINCT channel FROM vectors ORDER BY channel")]
+
+
 def test_migrate_to_milvus_and_back(faiss_index):
     index, expected = faiss_index
     with Library(index) as library:
@@ -308,12 +351,12 @@ def test_a_lagging_milvus_store_is_rebuilt_unless_an_ingest_holds_it(faiss_index
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with Library(index) as library:
             library.search(text=QUERIES[0])  # searched as it is: a reader never rebuilds it
-        assert MilvusStore(str(index / "milvus.db")).channels() == ["speech"]
+        assert "ocr" not in MilvusStore(str(index / "milvus.db")).channels()
 
     with Library(index) as library:  # no writer: the reader rebuilds it and records that
         assert_same_hits(hits_of(library), expected)
     reopened = MilvusStore(str(index / "milvus.db"))
-    assert reopened.generation == generation and reopened.channels() == ["ocr", "speech"]
+    assert reopened.generation == generation and reopened.channels() == _channels(index)
 
 
 def test_an_index_made_on_milvus_takes_new_files(corpus, tmp_path):
@@ -326,3 +369,74 @@ def test_an_index_made_on_milvus_takes_new_files(corpus, tmp_path):
         generation = library.catalog.generation
     store = MilvusStore(str(tmp_path / "idx" / "milvus.db"))
     assert store.generation == generation and store.count("speech") > 0
+
+
+# -- a real Milvus server ---------------------------------------------------------------------
+
+
+@pytest.mark.milvus_server
+def test_migrate_to_a_milvus_server_and_back(faiss_index, milvus_server):
+    index, expected = faiss_index
+    prefix = folder_prefix(index)
+    result = CliRunner().invoke(
+        app,
+        ["migrate", "--index", str(index), "--from", "faiss", "--to", "milvus"]
+        + ["--uri", milvus_server, "--collection-prefix", prefix, "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["uri"] == milvus_server and report["vectors"]["speech"] > 0
+    assert not (index / "vectors").exists() and not (index / "milvus.db").exists()
+    with Library(index) as library:
+        assert library.stats()["store"] == f"milvus: {milvus_server} ({prefix}_*)"
+        assert_same_hits(hits_of(library), expected)
+    server = MilvusStore(milvus_server, prefix=prefix)
+    assert server.channels() == _channels(index) and server.generation > 0
+    server.close()
+
+    with Library(index) as library:  # back: the server's collections are dropped
+        library.migrate("faiss", source="milvus")
+        assert_same_hits(hits_of(library), expected)
+    assert MilvusStore(milvus_server, prefix=prefix).channels() == []
+
+
+@pytest.mark.milvus_server
+def test_an_index_on_a_milvus_server_takes_new_files(corpus, tmp_path, milvus_server):
+    store = StoreConfig(backend="milvus", uri=milvus_server, collection_prefix="e2e")
+    profile = load_profile("offline").model_copy(update={"store": store})
+    with Library(tmp_path / "idx", profile=profile) as library:
+        assert library.add([corpus["podcast"].path]).count("indexed") == 1
+        hit = library.search(text="vaccination programme for young children", k=1)[0]
+        assert hit.path == str(corpus["podcast"].path)
+        generation = library.catalog.generation
+    with Library(tmp_path / "idx") as library:  # opened again, later: the same answer
+        assert library.search(text="vaccination programme for young children", k=1)[0] == hit
+    server = MilvusStore(milvus_server, prefix="e2e")
+    assert server.generation == generation and server.count("speech") > 0
+    for channel in server.channels():
+        server.drop(channel)
+
+
+@pytest.mark.milvus_server
+def test_an_ingest_that_loses_its_milvus_server_resumes_once_it_is_back(
+    corpus, tmp_path, monkeypatch
+):
+    """A server of its own, stopped between two files: a clear error, and once it is back the
+    next run has every file, each once, in the catalog and in Milvus."""
+    monkeypatch.setenv(TIMEOUT_ENV, "5")  # give up on the stopped server after 5 s, not 60
+    folder, port = tmp_path / "server", free_port()
+    store = StoreConfig(backend="milvus", uri=f"http://127.0.0.1:{port}", collection_prefix="f")
+    profile = load_profile("offline").model_copy(update={"store": store})
+    index, podcast, mountain = tmp_path / "idx", corpus["podcast"].path, corpus["mountain"].path
+    with Library(index, profile=profile) as library:
+        with running_server(folder, port):
+            assert library.add([podcast]).count("indexed") == 1
+        with pytest.raises(IndexDirError, match="run the command again once it is back"):
+            library.add([mountain])
+    with running_server(folder, port), Library(index) as library:
+        report = library.add([podcast, mountain])
+        assert [o.status for o in report.outcomes] == ["unchanged", "unchanged"]
+        for channel, n in library.catalog.stats()["vectors"].items():
+            assert library.store.count(channel) == n  # none lost, none twice
+        assert library.search(text="snow closes highland roads", k=1)[0].path == str(mountain)
+        assert library.search(text="vaccination programme", k=1)[0].path == str(podcast)

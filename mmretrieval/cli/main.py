@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mmretrieval import export
+from mmretrieval.archive import Archive
 from mmretrieval.cli.moderate import moderate_app
 from mmretrieval.cli.support import (
     EXIT_SOME_FAILED,
@@ -101,9 +102,19 @@ def index(
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
+IndexesOption = Annotated[
+    list[Path],
+    typer.Option("--index", "-i", help="index directory (repeatable: searched as one archive)"),
+]
+
+
+def _open_indexes(index_dirs: list[Path]) -> Library | Archive:
+    return Library.open_many(index_dirs) if len(index_dirs) > 1 else Library(index_dirs[0])
+
+
 @app.command()
 def search(
-    index: IndexOption,
+    index: IndexesOption,
     query: Annotated[str | None, typer.Argument(help="what to look for, in words")] = None,
     audio: Annotated[
         Path | None, typer.Option(help="a recording: its sound and its speech are the query")
@@ -177,7 +188,8 @@ def search(
         str | None, typer.Option(help="a name given with `mmr people name`: by voice and face")
     ] = None,
 ) -> None:
-    """Search the index with text, or with a recording, picture or video.
+    """Search the index (several --index: as one archive) with text, or with a recording,
+    picture or video.
 
     csv, edl (CMX3600) and otio (OpenTimelineIO) export the hits for editing systems. --path,
     --after, --before, --min-duration, --max-duration, --tag and --any-tag restrict the search
@@ -194,7 +206,7 @@ def search(
     if output_format not in SEARCH_FORMATS:
         err.print(f"error: --format must be one of {', '.join(SEARCH_FORMATS)}")
         raise typer.Exit(EXIT_USAGE)
-    with user_errors(), Library(index) as library:
+    with user_errors(), _open_indexes(index) as library:
         clip_filter = ClipFilter.from_options(
             paths=path,
             after=after,

@@ -5,8 +5,14 @@ A channel is what one index searches, and channels differ in dimension (MiniLM 3
 they cannot share a collection. Fields: ``id``, the INT64 primary key, which is the catalog clip id,
 and ``vector`` (FLOAT_VECTOR, metric IP: vectors are L2-normalised, so scores are cosines, exactly
 as FAISS gives them). A search restricted to some clips (``ids``) is a filter expression on the
-primary key, ``id in [...]``, applied by Milvus before ranking. The collections are created with
-Strong consistency, so a search sees every write acknowledged before it.
+primary key, ``id in [...]``, applied by Milvus before ranking.
+
+Consistency: a Strong search on a Milvus server waits for the next time tick, ~200 ms, whatever
+the query. So searches are Session-consistent (a store sees its own writes at once, ~10 ms a
+search). A query node serves at a time that only moves forward, so one Strong read makes every
+write acknowledged before it visible to all later reads: opening a store counts each collection
+that way (it then sees another process's ingest, a migration), and so does the first read of a
+collection after a removal (Session reads do not wait for deletes, only for inserts).
 
 Collection properties hold what the store must remember with the data it describes:
 ``mmr.generation`` (the catalog generation the store was saved at: the lowest over the collections
@@ -37,10 +43,13 @@ profile.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
@@ -57,11 +66,36 @@ OWNER = "mmr.owner"
 PREFIX = "mmr.prefix"
 INDEX = "mmr.index"
 TOKEN_ENV = "MMR_MILVUS_TOKEN"
+TIMEOUT_ENV = "MMR_MILVUS_TIMEOUT"  # seconds a read or write retries an unanswering server
+TIMEOUT_S = 60.0
 ID, VECTOR = "id", "vector"
 SEARCH_KEYS = ("nprobe", "ef")  # parameters of a search, not of the index build
 MAX_TOPK = 16_384  # the most hits Milvus returns for one query
 BATCH_BYTES = 16 << 20  # one insert request (Milvus takes up to 64 MB)
 IDS_PER_REQUEST = 4_096  # ids in one query or delete expression
+SESSION = "Session"  # searches and queries, but a few (see the module docstring)
+# build parameters a Milvus server requires (Milvus Lite has defaults): HNSW's, as FAISS builds
+HNSW_DEFAULTS = {"M": 32, "efConstruction": 200}
+
+
+T = TypeVar("T")
+
+
+def _reported(method: Callable[..., T]) -> Callable[..., T]:
+    """A failed Milvus request as an ``IndexDirError`` that says what happens next."""
+
+    @functools.wraps(method)
+    def call(self: MilvusStore, *args, **kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except MilvusException as exc:
+            raise IndexDirError(
+                f"Milvus at {self.uri} failed: {exc.message}. If the server stopped, run the "
+                f"command again once it is back: what was committed stays in the catalog, and "
+                f"the store catches up from it (no file is lost or indexed twice)"
+            ) from exc
+
+    return call
 
 
 class MilvusStore(VectorStore):
@@ -85,10 +119,12 @@ class MilvusStore(VectorStore):
         for key, value in policy.parse_params(params).items():
             (self.search_params if key in SEARCH_KEYS else self.build_params)[key] = value
         self.client = _connect(uri)
+        self.timeout = float(os.environ.get(TIMEOUT_ENV, TIMEOUT_S))
         self._names: dict[str, str] = {}  # channel -> collection
         self._built: dict[str, dict] = {}  # channel -> {"type": ..., "params": {...}}
         self._dims: dict[str, int] = {}
         self._counts: dict[str, int] = {}  # known counts; dropped when a removal makes them stale
+        self._deleted: set[str] = set()  # collections with deletes that no read has waited for
         try:
             self.generation = self._open_collections(index_spec)
         except BaseException:
@@ -120,6 +156,8 @@ class MilvusStore(VectorStore):
             )
             generations.append(int(properties.get(GENERATION, -1)))
             self.client.load_collection(name)
+            # see every write made so far; a server just (re)started may take a while to serve
+            self._counts[channel] = self._count(name, "Strong", timeout=None)
         fits = all(self._fits(built) for built in self._built.values())
         if not fits:
             log.info("store index type is now %s: channels need a rebuild", index_spec)
@@ -128,13 +166,31 @@ class MilvusStore(VectorStore):
     def channels(self) -> list[str]:
         return sorted(self._names)
 
+    @_reported
     def count(self, channel: str) -> int:
         if channel not in self._names:
             return 0
         if channel not in self._counts:
-            rows = self.client.query(self._names[channel], filter="", output_fields=["count(*)"])
-            self._counts[channel] = int(rows[0]["count(*)"])
+            name = self._names[channel]
+            self._counts[channel] = self._count(name, self._consistency(name), self.timeout)
         return self._counts[channel]
+
+    def _consistency(self, name: str) -> str:
+        """Strong for the first read after a removal, Session otherwise."""
+        if name in self._deleted:
+            self._deleted.discard(name)
+            return "Strong"
+        return SESSION
+
+    def _count(self, name: str, consistency: str, timeout: float | None) -> int:
+        rows = self.client.query(
+            name,
+            filter="",
+            output_fields=["count(*)"],
+            consistency_level=consistency,
+            timeout=timeout,
+        )
+        return int(rows[0]["count(*)"])
 
     def describe(self, channel: str) -> str:
         """The channel's index type, e.g. ``FLAT`` or ``IVF_FLAT(nlist=2048)`` (empty when none)."""
@@ -144,6 +200,7 @@ class MilvusStore(VectorStore):
         params = ",".join(f"{k}={v}" for k, v in sorted(built["params"].items()))
         return f"{built['type']}({params})" if params else built["type"]
 
+    @_reported
     def add(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
@@ -158,7 +215,9 @@ class MilvusStore(VectorStore):
             batch = zip(
                 ids[start : start + rows].tolist(), vectors[start : start + rows], strict=True
             )
-            self.client.insert(name, [{ID: i, VECTOR: v} for i, v in batch])
+            self.client.insert(
+                name, [{ID: i, VECTOR: v} for i, v in batch], timeout=self.timeout
+            )
         self._counts[channel] = total
         if self.index_type == AUTO and self._outgrown(self._built[channel], total):
             wanted = self._index_for(total)
@@ -167,15 +226,20 @@ class MilvusStore(VectorStore):
             )
             self._reindex(channel, wanted)
 
+    @_reported
     def remove(self, ids: np.ndarray) -> None:
         if len(ids) == 0:
             return
         ids = np.asarray(ids, dtype=np.int64).tolist()
         for channel, name in self._names.items():
             for start in range(0, len(ids), IDS_PER_REQUEST):
-                self.client.delete(name, ids=ids[start : start + IDS_PER_REQUEST])
+                self.client.delete(
+                    name, ids=ids[start : start + IDS_PER_REQUEST], timeout=self.timeout
+                )
             self._counts.pop(channel, None)
+            self._deleted.add(name)
 
+    @_reported
     def search(
         self, channel: str, query: np.ndarray, k: int, ids: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
@@ -200,9 +264,12 @@ class MilvusStore(VectorStore):
             limit=k,
             output_fields=[ID],
             search_params={"metric_type": "IP", "params": self._search_params(channel, k)},
+            consistency_level=self._consistency(name),
+            timeout=self.timeout,
         )
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
+    @_reported
     def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The stored vectors of those ``ids`` that this channel holds: (found ids, matrix)."""
         name = self._names.get(channel)
@@ -212,12 +279,19 @@ class MilvusStore(VectorStore):
         stored: dict[int, list[float]] = {}
         for start in range(0, len(ids), IDS_PER_REQUEST):
             chunk = np.unique(ids[start : start + IDS_PER_REQUEST])
-            rows = self.client.query(name, filter=_id_filter(chunk), output_fields=[VECTOR])
+            rows = self.client.query(
+                name,
+                filter=_id_filter(chunk),
+                output_fields=[VECTOR],
+                consistency_level=self._consistency(name),
+                timeout=self.timeout,
+            )
             stored.update((int(row[ID]), row[VECTOR]) for row in rows)
         found = np.array([i for i in ids.tolist() if i in stored], dtype=np.int64)
         matrix = np.array([stored[i] for i in found.tolist()], dtype=np.float32)
         return found, matrix.reshape(len(found), self._dims[channel])
 
+    @_reported
     def drop(self, channel: str) -> None:
         name = self._names.pop(channel, None)
         if name is not None:
@@ -225,6 +299,7 @@ class MilvusStore(VectorStore):
         for known in (self._built, self._dims, self._counts):
             known.pop(channel, None)
 
+    @_reported
     def save(self, generation: int) -> None:
         """Flush every collection (seals its segments, which Milvus then indexes), then record
         the catalog generation they match."""
@@ -275,9 +350,13 @@ class MilvusStore(VectorStore):
         if self.owner is not None:
             properties[OWNER] = self.owner
         self.client.create_collection(
-            name, schema=schema, consistency_level="Strong", properties=properties
+            name, schema=schema, consistency_level=SESSION, properties=properties
         )
-        self._build_index(name, index)
+        try:
+            self._build_index(name, index)
+        except BaseException:  # a collection without an index cannot even be loaded
+            self.client.drop_collection(name)
+            raise
         self._names[channel], self._built[channel], self._dims[channel] = name, index, dim
         self._counts[channel] = 0
 
@@ -290,10 +369,11 @@ class MilvusStore(VectorStore):
         self._built[channel] = index
 
     def _build_index(self, name: str, index: dict) -> None:
+        build = dict(index["params"])
+        if index["type"].startswith("HNSW"):
+            build = {**HNSW_DEFAULTS, **build}
         params = self.client.prepare_index_params()
-        params.add_index(
-            VECTOR, index_type=index["type"], metric_type="IP", params=dict(index["params"])
-        )
+        params.add_index(VECTOR, index_type=index["type"], metric_type="IP", params=build)
         # Milvus Lite builds it within the call, and lacks the RPC pymilvus would poll it with
         self.client.create_index(name, params, sync=not self.uri.endswith(".db"))
         self.client.load_collection(name)

@@ -1,0 +1,302 @@
+"""``Archive``: several index folders (shards) searched as one.
+
+An archive too big for one machine is indexed in shards, each machine its own folder (or its own
+collection prefix on one Milvus server). Searching them one by one and interleaving the lists
+would rank wrongly: weighted fusion divides by the spaces the query reached anywhere, RRF
+ranks within a space over every clip, and keyword scores weigh words by how rare they are in
+the whole collection. So the shards are merged *before* fusion: ``ShardCatalog`` and
+``ShardStore`` show the ordinary ``Searcher`` one catalog and one vector store. Each shard
+answers its own top candidates per channel, the store keeps the best over all of them, the
+lexical search counts words over every shard, and the ranking, scores and spans come out as one
+index over the union would give them.
+
+Ids: shard ``s`` of ``n`` has its clip (and file) ``i`` seen as ``i * n + s``; hits are given
+back with their shard's own ids and its folder in ``Hit.index``.
+
+Exactly as one index, given exact vector indexes (``auto`` up to 100k vectors per channel) and
+shards whose keyword matches for a query fit in ``search.candidates`` each; beyond that each
+shard picks its keyword candidates by its own BM25, and an approximate index its own neighbours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mmretrieval import channels
+from mmretrieval.errors import ConfigError, IndexDirError
+from mmretrieval.filters import ClipFilter
+from mmretrieval.library import Library
+from mmretrieval.query import Query
+from mmretrieval.search import Hit, Searcher
+from mmretrieval.store.catalog import Catalog, ClipRow, TimedText
+from mmretrieval.store.folder import has_index
+from mmretrieval.store.protocol import VectorStore
+
+log = logging.getLogger(__name__)
+
+
+class ShardIds:
+    """Local ids of ``n`` shards interleaved into one id space: ``local * n + shard``."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def join(self, shard: int, ids: Iterable[int]) -> list[int]:
+        return [int(i) * self.n + shard for i in ids]
+
+    def split(self, ids: Iterable[int]) -> dict[int, list[int]]:
+        """Shard -> its local ids, in the order given."""
+        per_shard: dict[int, list[int]] = {}
+        for i in ids:
+            per_shard.setdefault(int(i) % self.n, []).append(int(i) // self.n)
+        return per_shard
+
+    def local(self, i: int) -> tuple[int, int]:
+        """(shard, local id)."""
+        return int(i) % self.n, int(i) // self.n
+
+
+class ShardCatalog:
+    """The catalogs of the shards, read as one by ``Searcher`` and ``LexicalSearch`` (only the
+    reads they make): clips, texts, frames (CLIP, visual, faces), keyword matches and word
+    counts. Voices and faces are not labelled across shards (the ``Searcher`` is given no
+    ``same_person``)."""
+
+    def __init__(self, catalogs: Sequence[Catalog]):
+        self.shards = list(catalogs)
+        self.ids = ShardIds(len(self.shards))
+
+    @property
+    def generation(self) -> tuple[int, ...]:
+        return tuple(c.generation for c in self.shards)
+
+    def clips(self, ids: Iterable[int]) -> dict[int, ClipRow]:
+        rows: dict[int, ClipRow] = {}
+        for shard, local in self.ids.split(ids).items():
+            for row in self.shards[shard].clips(local).values():
+                clip_id, file_id = self.ids.join(shard, (row.id, row.file_id))
+                rows[clip_id] = dataclasses.replace(row, id=clip_id, file_id=file_id)
+        return rows
+
+    def texts(self, file_id: int, start: float, end: float) -> list[TimedText]:
+        shard, local = self.ids.local(file_id)
+        return self.shards[shard].texts(local, start, end)
+
+    def frames(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The CLIP frames of clips of one file (a hit's), hence of one shard."""
+        catalog, local = self._one_shard(clip_ids)
+        return catalog.frames(local)
+
+    def visual_frames(self, clip_ids: Sequence[int]):
+        """The visual channel's frames of clips of one file (a hit's)."""
+        catalog, local = self._one_shard(clip_ids)
+        return catalog.visual_frames(local)
+
+    def faces(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The face tracks of clips of one file (a hit's)."""
+        catalog, local = self._one_shard(clip_ids)
+        return catalog.faces(local)
+
+    def _one_shard(self, clip_ids: Sequence[int]) -> tuple[Catalog, list[int]]:
+        [(shard, local)] = self.ids.split(clip_ids).items()
+        return self.shards[shard], local
+
+    def match(
+        self,
+        expression: str,
+        limit: int,
+        table: str = "clip_text",
+        clip_filter: ClipFilter | None = None,
+    ) -> list[int]:
+        """Each shard's best ``limit`` matches by its own BM25 (all of them are rescored)."""
+        return [
+            i
+            for shard, catalog in enumerate(self.shards)
+            for i in self.ids.join(shard, catalog.match(expression, limit, table, clip_filter))
+        ]
+
+    def clip_ids(self, clip_filter: ClipFilter) -> np.ndarray:
+        joined = [
+            self.ids.join(shard, catalog.clip_ids(clip_filter))
+            for shard, catalog in enumerate(self.shards)
+        ]
+        return np.sort(np.array([i for ids in joined for i in ids], dtype=np.int64))
+
+    def term_document_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for catalog in self.shards:
+            for term, count in catalog.term_document_counts().items():
+                counts[term] = counts.get(term, 0) + count
+        return counts
+
+    def clip_count(self) -> int:
+        return sum(c.clip_count() for c in self.shards)
+
+
+class ShardStore(VectorStore):
+    """The shards' vector stores as one, for searching: a channel's best ``k`` are the best
+    ``k`` of every shard's best ``k``. Written to only through each shard's ``Library``."""
+
+    def __init__(self, stores: Sequence[VectorStore]):
+        self.shards = list(stores)
+        self.ids = ShardIds(len(self.shards))
+        self.generation = -1  # never saved: each shard keeps its own
+
+    def channels(self) -> list[str]:
+        return sorted({c for store in self.shards for c in store.channels()})
+
+    def count(self, channel: str) -> int:
+        return sum(store.count(channel) for store in self.shards)
+
+    def describe(self, channel: str) -> str:
+        return ", ".join(store.describe(channel) for store in self.shards)
+
+    def search(
+        self, channel: str, query: np.ndarray, k: int, ids: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        allowed = None if ids is None else self.ids.split(ids)
+        found = []
+        for shard, store in enumerate(self.shards):
+            local = None
+            if allowed is not None:
+                local = np.array(allowed.get(shard, []), dtype=np.int64)
+                if len(local) == 0:
+                    continue
+            hits = store.search(channel, query, k, ids=local)
+            joined = self.ids.join(shard, (i for i, _ in hits))
+            found += zip(joined, (score for _, score in hits), strict=True)
+        return sorted(found, key=lambda hit: hit[1], reverse=True)[:k]
+
+    def vectors(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found, matrices = [], []
+        for shard, local in self.ids.split(ids).items():
+            ids_found, matrix = self.shards[shard].vectors(channel, np.array(local, np.int64))
+            if len(ids_found):
+                found += self.ids.join(shard, ids_found)
+                matrices.append(matrix)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return np.array(found, dtype=np.int64), np.concatenate(matrices)
+
+    def add(self, channel: str, ids: np.ndarray, vectors: np.ndarray) -> None:
+        raise IndexDirError("an archive of several indexes is read-only: add to one of them")
+
+    def remove(self, ids: np.ndarray) -> None:
+        raise IndexDirError("an archive of several indexes is read-only: remove from one of them")
+
+    def drop(self, channel: str) -> None:
+        raise IndexDirError("an archive of several indexes is read-only")
+
+    def save(self, generation: int) -> None:
+        raise IndexDirError("an archive of several indexes is read-only")
+
+    def close(self) -> None:
+        """The shards' stores belong to their libraries, which close them."""
+
+
+class Archive:
+    """Index folders searched as one (``Library.open_many``): ``search`` as ``Library.search``,
+    over all of them. The folders must share the embedding models of every space (their
+    vectors are compared with each other); the first folder's profile encodes the query and
+    sets the search options (fusion, weights, candidates)."""
+
+    def __init__(self, index_dirs: Sequence[str | Path]):
+        dirs = [Path(d) for d in index_dirs]
+        if not dirs:
+            raise ConfigError("an archive needs at least one index folder")
+        if len(set(d.resolve() for d in dirs)) < len(dirs):
+            raise ConfigError("an index folder is given twice: each shard once")
+        for folder in dirs:
+            if not has_index(folder):
+                raise IndexDirError(
+                    f"no index at {folder}: create one with `mmr index PATH --index {folder}`"
+                )
+        self.libraries = [Library(d) for d in dirs]
+        lead = self.libraries[0]
+        for library in self.libraries[1:]:
+            _check_same_spaces(lead, library)
+        self._searcher: Searcher | None = None
+
+    @property
+    def index_dirs(self) -> list[Path]:
+        return [library.index_dir for library in self.libraries]
+
+    def search(
+        self,
+        text: str | None = None,
+        audio: str | Path | None = None,
+        image: str | Path | None = None,
+        video: str | Path | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+        k: int = 10,
+        spaces: Sequence[str] | None = None,
+        weights: dict[str, float] | None = None,
+        filter: ClipFilter | None = None,
+        candidates: int | None = None,
+    ) -> list[Hit]:
+        """As ``Library.search``, over every shard; each hit names its shard's folder in
+        ``index`` and carries that shard's clip and file ids."""
+        files = (None if p is None else Path(p) for p in (audio, image, video))
+        query = Query(text, *files, start=start, end=end)
+        if k < 1:
+            raise ConfigError(f"k must be at least 1, got {k}")
+        searcher = self._get_searcher()  # a missing index fails before any model loads
+        hits = searcher.search(
+            self.libraries[0].encode_query(query),
+            k=k,
+            spaces=spaces,
+            weights=weights,
+            clip_filter=filter,
+            candidates=candidates,
+        )
+        ids = ShardIds(len(self.libraries))
+        for hit in hits:
+            shard, hit.clip_id = ids.local(hit.clip_id)
+            hit.file_id = ids.local(hit.file_id)[1]
+            hit.clip_ids = [ids.local(i)[1] for i in hit.clip_ids]
+            hit.index = str(self.libraries[shard].index_dir)
+        return hits
+
+    def prepare(self) -> None:
+        """Open every shard and load what a text query needs now."""
+        self._get_searcher()
+        self.libraries[0].encode_query(Query("warm up"))
+
+    def close(self) -> None:
+        for library in self.libraries:
+            library.close()
+        self._searcher = None
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _get_searcher(self) -> Searcher:
+        if self._searcher is None:
+            catalog = ShardCatalog([library.catalog for library in self.libraries])
+            store = ShardStore([library.store for library in self.libraries])
+            self._searcher = Searcher(catalog, store, self.libraries[0].profile.search)
+        return self._searcher
+
+
+def _check_same_spaces(lead: Library, other: Library) -> None:
+    """Refuse shards whose vectors could not be compared: another model (or none) in a space."""
+    for space in sorted(set(channels.CHANNEL_SPACE.values())):
+        ours, theirs = (
+            getattr(getattr(lib.profile.adapters, space, None), "model", None)
+            for lib in (lead, other)
+        )
+        if ours != theirs:
+            raise IndexDirError(
+                f"index {other.index_dir} has {theirs or 'no model'} in the {space} space, "
+                f"{lead.index_dir} has {ours or 'none'}: an archive's indexes must be made with "
+                f"the same models (the same profile)"
+            )
