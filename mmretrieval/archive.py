@@ -30,7 +30,7 @@ import numpy as np
 from mmretrieval import channels
 from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.filters import ClipFilter
-from mmretrieval.library import Library
+from mmretrieval.library import Library, make_query
 from mmretrieval.query import Query
 from mmretrieval.search import Hit, Searcher
 from mmretrieval.store.catalog import Catalog, ClipRow, TimedText
@@ -239,11 +239,17 @@ class Archive:
         weights: dict[str, float] | None = None,
         filter: ClipFilter | None = None,
         candidates: int | None = None,
+        voice: str | Path | None = None,
+        face: str | Path | None = None,
+        face_box: tuple[int, int, int, int] | None = None,
+        person: str | None = None,
     ) -> list[Hit]:
         """As ``Library.search``, over every shard; each hit names its shard's folder in
-        ``index`` and carries that shard's clip and file ids."""
-        files = (None if p is None else Path(p) for p in (audio, image, video))
-        query = Query(text, *files, start=start, end=end)
+        ``index`` and carries that shard's clip and file ids. Names given to people belong to
+        one index, so ``person`` is refused here."""
+        if person is not None:
+            raise ConfigError("a named person belongs to one index: search it with one --index")
+        query = make_query(text, audio, image, video, start, end, voice, face, face_box)
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads

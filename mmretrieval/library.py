@@ -39,6 +39,24 @@ if TYPE_CHECKING:
     from mmretrieval.archive import Archive
 
 
+def make_query(
+    text: str | None,
+    audio: str | Path | None,
+    image: str | Path | None,
+    video: str | Path | None,
+    start: float,
+    end: float | None,
+    voice: str | Path | None = None,
+    face: str | Path | None = None,
+    face_box: tuple[int, int, int, int] | None = None,
+    person: str | None = None,
+) -> Query:
+    """The ``Query`` of ``Library.search``'s (and ``Archive.search``'s) arguments."""
+    files = (None if p is None else Path(p) for p in (audio, image, video))
+    biometric = {k: Path(v) for k, v in (("voice", voice), ("face", face)) if v is not None}
+    return Query(text, *files, start=start, end=end, face_box=face_box, person=person, **biometric)
+
+
 class Library:
     """A searchable collection of media in ``index_dir``.
 
@@ -114,11 +132,7 @@ class Library:
         profile's ``search.candidates``); an evaluation raises it to rank every clip.
         ``voice`` (a recording) and ``face`` (a photo; ``face_box`` picks a face in it) find a
         person, with the people profile; ``person`` finds a named one by voice and face."""
-        files = (None if p is None else Path(p) for p in (audio, image, video))
-        biometric = {k: Path(v) for k, v in (("voice", voice), ("face", face)) if v is not None}
-        query = Query(
-            text, *files, start=start, end=end, face_box=face_box, person=person, **biometric
-        )
+        query = make_query(text, audio, image, video, start, end, voice, face, face_box, person)
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
