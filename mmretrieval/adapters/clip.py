@@ -23,6 +23,7 @@ from mmretrieval.adapters.tokens import over_limit, tokenize
 from mmretrieval.config import ClipConfig
 from mmretrieval.devices import torch_device
 from mmretrieval.errors import ModelMissingError
+from mmretrieval.media.images import checked_rgb
 from mmretrieval.models import resolve
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class ClipEncoder:
 
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 images (H, W, 3), any size -> (n, dim) unit vectors."""
-        images = [_checked_image(image) for image in images]
+        images = [checked_rgb(image) for image in images]
         return self._embed(
             images,
             lambda batch: self.processor.image_processor(
@@ -120,13 +121,3 @@ def _projected(output):
     if hasattr(output, "pooler_output"):
         return output.pooler_output
     return output
-
-
-def _checked_image(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(
-            f"expected an RGB uint8 image of shape (height, width, 3), "
-            f"got {image.dtype} {image.shape}"
-        )
-    return image

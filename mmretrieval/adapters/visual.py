@@ -28,6 +28,7 @@ import numpy as np
 
 from mmretrieval.config import VisualConfig
 from mmretrieval.errors import ModelMissingError
+from mmretrieval.media.images import checked_rgb
 
 log = logging.getLogger(__name__)
 
@@ -242,12 +243,7 @@ def _input(image: np.ndarray) -> np.ndarray:
     """Shortest side to 224 (area down, cubic up), then the centre 224 x 224, as uint8 RGB."""
     import cv2
 
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(
-            f"expected an RGB uint8 image of shape (height, width, 3), "
-            f"got {image.dtype} {image.shape}"
-        )
+    image = checked_rgb(image)
     height, width = image.shape[:2]
     if min(height, width) < INPUT_SIDE:
         scale = INPUT_SIDE / min(height, width)

@@ -23,3 +23,14 @@ def load_image(path: Path) -> np.ndarray:
             return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     except (OSError, UnidentifiedImageError) as exc:
         raise MediaError(f"cannot read image {path}: {exc}") from exc
+
+
+def checked_rgb(image: np.ndarray) -> np.ndarray:
+    """``image`` as an array, if it is what the picture models take: RGB uint8, (h, w, 3)."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(
+            f"expected an RGB uint8 image of shape (height, width, 3), "
+            f"got {image.dtype} {image.shape}"
+        )
+    return image
