@@ -39,7 +39,9 @@ from mmretrieval.store.catalog import Catalog
 log = logging.getLogger(__name__)
 
 DENSE_RATE = 4.0  # frames a second decoded and described at query time
-MATCH = 0.55  # centred cosine from which two frames show the same picture
+MATCH = 0.62  # centred cosine from which two frames show the same picture (benchmarks/reuse.py:
+#               0.55 finds half the picture-in-picture copies, but drawn scenes alike match too)
+COMMON = 0.8  # ... and from which they show it barely changed (a shared intro, a background)
 CANDIDATE = 0.45  # centred cosine from which a stored frame opens a candidate window
 MAX_GAP_SECONDS = 1.0  # a run of matches survives this long a stretch without one (a fade)
 MIN_MATCHES = 3  # frames in order that make a copy
@@ -198,7 +200,7 @@ def _common(file_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         return common
     column = np.searchsorted(files, file_ids)
     for start in range(0, len(vectors), 1024):
-        close = vectors[start : start + 1024] @ vectors.T >= MATCH  # (b, n)
+        close = vectors[start : start + 1024] @ vectors.T >= COMMON  # (b, n)
         per_file = np.zeros((close.shape[0], len(files)), bool)
         rows, cols = np.nonzero(close)
         per_file[rows, column[cols]] = True
@@ -211,7 +213,7 @@ def _usable(frames: Frames, common: np.ndarray, vectors: np.ndarray | None = Non
     vectors = frames.vectors if vectors is None else vectors
     if len(common) == 0 or len(vectors) == 0:
         return frames.informative
-    return frames.informative & ((vectors @ common.T).max(axis=1) < MATCH)
+    return frames.informative & ((vectors @ common.T).max(axis=1) < COMMON)
 
 
 def similarity(query: Frames, target: Frames, common: np.ndarray) -> np.ndarray:
@@ -239,8 +241,9 @@ class Run:
 def align(sims: np.ndarray, min_frames: int) -> list[Run]:
     """Runs of matching frames in order: along each diagonal of ``sims`` (a frame's slack
     either side), matches no further apart than ``MAX_GAP_SECONDS``, at least
-    ``MIN_MATCHES`` of them spanning at least ``min_frames``; overlapping runs (neighbouring
-    diagonals, the same copy) keep only the best."""
+    ``MIN_MATCHES`` of them spanning at least ``min_frames``. Runs that pair overlapping query
+    and target stretches are one copy at different lags (a slow pan matches itself a second
+    later): the one whose frames match best on their exact diagonal is kept."""
     m, n = sims.shape
     if m == 0 or n == 0:
         return []
@@ -256,17 +259,20 @@ def align(sims: np.ndarray, min_frames: int) -> list[Run]:
         hits = np.flatnonzero(values >= MATCH)
         if len(hits) == 0:
             continue
+        exact = filled[rows, rows + offset]
         breaks = np.flatnonzero(np.diff(hits) > max_gap + 1)
         for group in np.split(hits, breaks + 1):
             first, last = rows[group[0]], rows[group[-1]]
             if len(group) >= MIN_MATCHES and last - first + 1 >= min_frames:
-                runs.append(Run(first, last, offset, len(group), float(values[group].mean())))
-    runs.sort(key=lambda r: (r.matches * r.score, r.score), reverse=True)
+                runs.append(Run(first, last, offset, len(group), float(exact[group].mean())))
+    runs.sort(key=lambda r: (r.matches, r.score), reverse=True)
     kept: list[Run] = []
     for run in runs:
+        query = Span(run.first, run.last + 1)
         target = Span(run.first + run.offset, run.last + run.offset + 1)
         if not any(
-            target.overlap(Span(k.first + k.offset, k.last + k.offset + 1)) > 0.5 * target.duration
+            query.overlaps(Span(k.first, k.last + 1))
+            and target.overlaps(Span(k.first + k.offset, k.last + k.offset + 1))
             for k in kept
         ):
             kept.append(run)

@@ -28,7 +28,7 @@ def archive(tmp_path_factory):
     """Four programmes opening with the same intro and black or bars; the source shot is
     reused in ``a`` as it is (at 9-13 s) and in ``b`` mirrored (at 7-11 s)."""
     root = tmp_path_factory.mktemp("copies")
-    source = footage.shot(1, SOURCE_SECONDS)
+    source = footage.shot(0, SOURCE_SECONDS)  # a pan across a photograph
     opening = footage.intro() + footage.flat(1)
     programmes = {
         "a": opening + footage.colour_bars(1) + footage.shot(30, 4) + source + footage.shot(31, 3),
@@ -99,3 +99,27 @@ def test_server_lists_where_else_a_clip_was_used(archive):
         assert [Path(c["path"]).name for c in found] == ["b.mp4"]
         assert Span(found[0]["start"], found[0]["end"]).overlap(Span(7.0, 11.0)) >= 3.0
         assert client.get("/copies", params={"clip_id": 10**6}).status_code == 404
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_cli_json_and_usage_errors(archive):
+    import json
+
+    from typer.testing import CliRunner
+
+    from mmretrieval.cli import app
+
+    _, root = archive
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["copies", "--index", str(root / "idx"), "--video", str(root / "query.mp4"),
+              "--start", "1", "--end", "4", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert sorted(Path(r["path"]).name for r in rows) == ["a.mp4", "b.mp4"]
+    assert {"path", "start", "end", "query_start", "query_end", "score", "clip_id",
+            "file_id"} <= set(rows[0])
+    assert all(r["query_start"] >= 0.9 for r in rows)
+    usage = runner.invoke(app, ["copies", "--index", str(root / "idx")])
+    assert usage.exit_code == 2 and "--video FILE or --all" in usage.output

@@ -19,8 +19,8 @@ SIZE = (320, 180)
 
 
 def photo_shot(name: str, seconds: float, region: int = 0, size=SIZE) -> list[np.ndarray]:
-    """A pan across one of three horizontal bands of a photograph (region 0-2: top, middle,
-    bottom two thirds... each a different picture)."""
+    """A pan across one of three overlapping bands, two thirds high, of a photograph (region
+    0-2, from the top down). A photograph barely wider than the frame is hardly panned."""
     image = photo(name)
     rows = image.shape[0]
     band = image[region * rows // 6 : region * rows // 6 + 2 * rows // 3]
