@@ -332,10 +332,15 @@ class CopyFinder:
                     pairs.setdefault((int(ids[a]), int(ids[b])), []).append((times[a], times[b]))
         found = []
         span = 2 * self.margin
+        described: dict[tuple[int, Span], Frames] = {}  # a window of a file meets many files
         for (file_a, file_b), times_ab in pairs.items():
             row_a = self._paths[file_a]
             for window in merge(Span(max(ta - span, 0.0), ta + span) for ta, _ in times_ab):
-                query = self.describer.frames(Path(row_a.path), window, mirror=True)
+                if (file_a, window) not in described:
+                    described[file_a, window] = self.describer.frames(
+                        Path(row_a.path), window, mirror=True
+                    )
+                query = described[file_a, window]
                 near = [tb for ta, tb in times_ab if window.contains(ta)]
                 targets = merge(
                     Span(max(tb - 2 * span, 0.0), tb + 2 * span, file_b) for tb in near
