@@ -13,6 +13,7 @@ from mmretrieval.adapters.base import REGISTRY, AdapterSet
 from mmretrieval.adapters.bridge import Bridge
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import Profile, load_profile
+from mmretrieval.copies import Copy, CopyFinder
 from mmretrieval.errors import ConfigError
 from mmretrieval.evaluate.run import EvalReport, Progress, run_eval
 from mmretrieval.filters import ClipFilter
@@ -203,6 +204,26 @@ class Library:
         each (README, "Shot lists")."""
         catalog = self._open_catalog()
         return [shot for path in paths for shot in shot_list(catalog, Path(path).resolve())]
+
+    def copies(
+        self,
+        video: str | Path | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+        min_seconds: float = 2.0,
+    ) -> list[Copy]:
+        """Where the footage of ``video`` [start, end) is reused in the archive, best first; with
+        no video, every stretch two indexed files share (README, "Reused footage")."""
+        encoder = self.adapters.get("visual")
+        if encoder is None:
+            raise ConfigError(
+                "finding reused footage needs the visual channel: index with a profile that "
+                "has a visual section (e.g. --profile offline)"
+            )
+        finder = CopyFinder(self._open_catalog(), encoder)
+        if video is None:
+            return finder.all_pairs(min_seconds)
+        return finder.find(Path(video), start, end, min_seconds)
 
     def stats(self) -> dict:
         catalog = self._open_catalog()

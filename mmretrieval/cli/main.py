@@ -6,6 +6,7 @@ Tables and progress are for people (progress on stderr); ``--json`` prints JSON 
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import sys
@@ -35,6 +36,7 @@ from mmretrieval.cli.support import (
     user_errors,
 )
 from mmretrieval.config import bundled_profiles, load_profile
+from mmretrieval.copies import CSV_FIELDS as COPY_FIELDS
 from mmretrieval.evaluate import DIRECTIONS, EvalReport
 from mmretrieval.filters import ClipFilter
 from mmretrieval.ingest import FileOutcome, IngestReport
@@ -464,6 +466,50 @@ def info(index: IndexOption, json_output: JsonOption = False) -> None:
 
 
 Backend = Literal["faiss", "milvus"]
+
+
+@app.command()
+def copies(
+    index: IndexOption,
+    video: Annotated[
+        Path | None, typer.Option(help="the footage to look for (or --all)")
+    ] = None,
+    all_pairs: Annotated[
+        bool, typer.Option("--all", help="every pair of indexed files that share footage")
+    ] = False,
+    start: Annotated[float, typer.Option(help="look for --video from this second")] = 0.0,
+    end: Annotated[float | None, typer.Option(help="look for --video up to this second")] = None,
+    min_seconds: Annotated[
+        float, typer.Option(help="shortest shared stretch reported, in seconds")
+    ] = 2.0,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="output: table, json or csv")
+    ] = "table",
+    json_output: Annotated[bool, typer.Option("--json", help="same as --format json")] = False,
+) -> None:
+    """Reused footage: where the --video stretch appears in the archive, or (--all) every
+    stretch two indexed files share; best first."""
+    output_format = "json" if json_output else output_format
+    if (video is None) == (not all_pairs) or output_format not in ("table", "json", "csv"):
+        err.print("error: give --video FILE or --all, and --format table, json or csv")
+        raise typer.Exit(EXIT_USAGE)
+    with user_errors(), Library(index) as library:
+        found = library.copies(video, start, end, min_seconds)
+    rows = [copy.to_dict() for copy in found]
+    if output_format == "json":
+        out.print_json(json.dumps(rows))
+    elif output_format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=COPY_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        table = Table("query", "path", "start", "end", "score")
+        for copy in found:
+            table.add_row(
+                f"{copy.query_path or ''} {copy.query_start:.1f}-{copy.query_end:.1f}",
+                copy.path, f"{copy.start:.2f}", f"{copy.end:.2f}", f"{copy.score:.3f}",
+            )
+        out.print(table if found else "no reused footage found")
 
 
 @app.command()

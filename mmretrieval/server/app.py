@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from mmretrieval.errors import ConfigError, IndexDirError, MediaError, MMRError, ModelMissingError
 from mmretrieval.library import Library
 from mmretrieval.server.jobs import JobRunner
-from mmretrieval.server.routes import jobs, media, search
+from mmretrieval.server.routes import copies, jobs, media, search
 from mmretrieval.server.state import LOOPBACK, Jobs, ServerSettings, Settings, View
 from mmretrieval.server.view import IndexView
 
@@ -64,6 +64,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_api_route("/stats", stats, dependencies=read)
     app.include_router(search.router, dependencies=read)
     app.include_router(media.router, dependencies=read)
+    app.include_router(copies.router, dependencies=read)
     app.include_router(jobs.writes, dependencies=write)
     app.include_router(jobs.reads, dependencies=read)
     return app

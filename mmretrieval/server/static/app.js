@@ -141,9 +141,46 @@ function renderHits(hits, queryText) {
     card.setAttribute("aria-label", "Play " + name + " from " + clock(hit.start) + " to " + clock(hit.end));
     card.append(evidenceBars(hit.evidence));
     card.addEventListener("click", () => play(hit, name));
-    item.append(card);
+    item.append(card, copiesButton(hit));
     results.append(item);
   });
+}
+
+// "Where else was this used": the other stretches of the archive showing the clip's pictures
+// (GET /copies), listed under the card; each plays like a hit.
+function copiesButton(hit) {
+  const wrap = document.createElement("div");
+  wrap.className = "copies";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "copies-button";
+  button.textContent = "Where else was this used?";
+  const list = document.createElement("ul");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    button.textContent = "Looking…";
+    try {
+      const copies = await (await api("/copies?clip_id=" + hit.clip_id)).json();
+      list.replaceChildren();
+      for (const copy of copies) {
+        const name = copy.path.split(/[\\/]/).pop();
+        const entry = document.createElement("li");
+        const open = document.createElement("button");
+        open.type = "button";
+        open.textContent = name + " " + clock(copy.start) + "–" + clock(copy.end) + " (" + copy.score.toFixed(2) + ")";
+        open.addEventListener("click", () => play({ ...copy, clip_id: copy.clip_id ?? hit.clip_id }, name));
+        entry.append(open);
+        list.append(entry);
+      }
+      button.textContent = copies.length ? "Used here too:" : "Not used elsewhere";
+    } catch (error) {
+      button.textContent = "Where else was this used?";
+      button.disabled = false;
+      showError(error.message);
+    }
+  });
+  wrap.append(button, list);
+  return wrap;
 }
 
 async function play(hit, name) {

@@ -1,0 +1,179 @@
+"""Benchmark reused-footage detection (``mmr copies``, mmretrieval/copies.py) against a
+perceptual-hash baseline, on footage with real structure and what broadcast does to it.
+
+Archive: for each source shot (panned photographs and drawn scenes of
+``mmretrieval.testing.footage``, 2-6 s) and each transformation (low-bitrate re-encode of the
+whole file, scale + pillarbox, picture-in-picture at half size, crop 20%, mirror, colour and
+brightness, logo + ticker overlay, blur + noise), one programme: the station's intro, black,
+(every other one) colour bars, a filler shot of its own, the transformed source, another filler.
+Plus distractor programmes sharing only the intro, black and bars. Queries: each source as it
+was shot; every other one with the intro and black in front (what everything shares must not
+match). A reported stretch is correct when it lies in a programme that reuses the query's
+source with temporal IoU >= 0.3 against where it was put; recall counts the reused stretches
+found so. Targets (issue 14 section 3): precision >= 0.95, recall >= 0.90 for stretches of 2 s
+or more, median temporal IoU >= 0.7.
+
+Baseline: a 64-bit pHash (``imagehash``) of every frame at the same rate, query and archive,
+aligned with the same diagonal search (``copies.align``), with no frame filtering, no mirror
+and no centring. Install with the ``bench`` extra.
+
+Usage: python benchmarks/reuse.py [--frame-rate 1.0] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mmretrieval import copies
+from mmretrieval.config import AdaptersConfig, load_profile
+from mmretrieval.library import Library
+from mmretrieval.media.decode import iter_frames
+from mmretrieval.spans import Span
+from mmretrieval.testing import footage
+
+SOURCES = {2: 2.0, 12: 3.0, 17: 4.0, 40: 6.0}  # footage.shot key -> seconds
+DISTRACTORS = 4
+MIN_IOU = 0.3
+PHASH_BITS = 12  # Hamming distance at which the baseline's frames match (copies.MATCH)
+
+
+def build(root: Path) -> tuple[dict[int, Path], dict[int, list[tuple[str, Span, str]]]]:
+    """Write the archive and queries; the queries' paths and, per source, where it was put."""
+    opening = footage.intro() + footage.flat(1)
+    truth: dict[int, list[tuple[str, Span, str]]] = {key: [] for key in SOURCES}
+    filler = 100
+    for n, (key, seconds) in enumerate(SOURCES.items()):
+        source = footage.shot(key, seconds)
+        for m, (name, change) in enumerate(footage.TRANSFORMS.items()):
+            head = opening + (footage.colour_bars(1) if (n + m) % 2 else []) + footage.shot(
+                filler, 3
+            )
+            body = [change(f) for f in source]
+            path = root / "archive" / f"s{key}_{name}.mp4"
+            frames = head + body + footage.shot(filler + 1, 3)
+            footage.write(path, frames, bitrate=60_000 if name == "reencode" else None)
+            start = len(head) / footage.FPS
+            truth[key].append((str(path), Span(start, start + seconds), name))
+            filler += 2
+    for d in range(DISTRACTORS):
+        frames = opening + footage.colour_bars(1) + footage.shot(filler, 4) + footage.shot(
+            filler + 1, 4
+        )
+        footage.write(root / "archive" / f"distractor{d}.mp4", frames)
+        filler += 2
+    queries = {}
+    for n, (key, seconds) in enumerate(SOURCES.items()):
+        queries[key] = root / f"query{key}.mp4"
+        prefix = opening if n % 2 else []
+        footage.write(queries[key], prefix + footage.shot(key, seconds))
+    return queries, truth
+
+
+def score(found: dict[int, list[copies.Copy]], truth) -> dict:
+    """Segment-level precision and recall, temporal IoU of the found stretches."""
+    reported = correct = 0
+    ious, recalled = [], {}
+    for key, places in truth.items():
+        hits = found[key]
+        reported += len(hits)
+        correct += sum(
+            any(h.path == p and h.iou(span) >= MIN_IOU for p, span, _ in places) for h in hits
+        )
+        for path, span, name in places:
+            best = max((h.iou(span) for h in hits if h.path == path), default=0.0)
+            recalled.setdefault(name, []).append(best >= MIN_IOU)
+            if best >= MIN_IOU:
+                ious.append(best)
+    flags = [f for v in recalled.values() for f in v]
+    return {
+        "reported": reported,
+        "precision": round(correct / reported, 3) if reported else None,
+        "recall": round(sum(flags) / len(flags), 3),
+        "median_iou": round(statistics.median(ious), 3) if ious else None,
+        "recall_per_transform": {n: round(sum(v) / len(v), 3) for n, v in recalled.items()},
+    }
+
+
+def phash_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    import imagehash
+    from PIL import Image
+
+    times, bits = [], []
+    for t, frame in iter_frames(path, copies.DENSE_RATE):
+        times.append(t)
+        bits.append(imagehash.phash(Image.fromarray(frame)).hash.flatten())
+    return np.asarray(times), np.asarray(bits, dtype=np.int32)
+
+
+def baseline(queries: dict[int, Path], archive: list[Path]) -> dict[int, list[copies.Copy]]:
+    """pHash frames aligned by the same diagonal search."""
+    hashed = {path: phash_frames(path) for path in archive}
+    found = {}
+    for key, query in queries.items():
+        q_times, q_bits = phash_frames(query)
+        found[key] = []
+        for path, (t_times, t_bits) in hashed.items():
+            distance = (q_bits[:, None, :] != t_bits[None, :, :]).sum(axis=2)
+            sims = 1.0 - distance * (1.0 - copies.MATCH) / PHASH_BITS
+            for run in copies.align(sims, copies.MIN_MATCHES):
+                start = float(t_times[run.first + run.offset])
+                end = float(t_times[run.last + run.offset]) + 1 / copies.DENSE_RATE
+                found[key].append(
+                    copies.Copy(
+                        str(path), start, end, float(q_times[run.first]),
+                        float(q_times[run.last]), run.score, None, 0,
+                    )
+                )
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frame-rate", type=float, default=1.0,
+                        help="visual frames stored a second within a shot at index time")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/reuse.json"))
+    args = parser.parse_args()
+    base = load_profile("offline")
+    visual = base.adapters.visual.model_copy(update={"frame_rate": args.frame_rate})
+    profile = base.model_copy(
+        update={"name": "visual-only", "adapters": AdaptersConfig(visual=visual)}
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        queries, truth = build(root)
+        archive = sorted((root / "archive").glob("*.mp4"))
+        footage_seconds = sum(len(list(iter_frames(p, 1.0))) for p in archive)
+        with Library(root / "idx", profile=profile) as library:
+            clock = time.perf_counter()
+            library.add([root / "archive"])
+            index_seconds = time.perf_counter() - clock
+            found, query_seconds = {}, []
+            for key, query in queries.items():
+                clock = time.perf_counter()
+                found[key] = library.copies(query)
+                query_seconds.append(time.perf_counter() - clock)
+        clock = time.perf_counter()
+        phash = baseline(queries, archive)
+        phash_seconds = time.perf_counter() - clock
+    result = {
+        "archive": {"files": len(archive), "seconds": footage_seconds,
+                    "stored_frame_rate": args.frame_rate, "dense_rate": copies.DENSE_RATE},
+        "copies": {**score(found, truth), "index_seconds": round(index_seconds, 1),
+                   "query_seconds": [round(s, 1) for s in query_seconds]},
+        "phash_baseline": {**score(phash, truth), "seconds": round(phash_seconds, 1)},
+        "targets": {"precision": 0.95, "recall": 0.90, "median_iou": 0.7},
+    }
+    print(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

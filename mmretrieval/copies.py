@@ -1,0 +1,384 @@
+"""Reused footage: where else a stretch of video appears in the archive (README, "Reused footage").
+
+The index keeps the visual channel's descriptors of sparse frames only (the first frame of each
+picture change and one every 4 s, ``analyze.VisualSampler``): enough to say which files may
+show the query, too sparse to place a 2 s stretch. So the search runs in two passes, with no
+re-index:
+
+1. Candidates: the query's frames against every stored frame; each stored frame close to one
+   opens a window of its file as long as the query (plus a margin) on either side.
+2. Alignment: the query and each candidate window are decoded at ``DENSE_RATE`` frames a second
+   and described now; their frame-similarity matrix is searched along its diagonals (the same
+   footage plays at the same speed, give or take a frame), and a run of matching frames in order
+   is a copy. One frame alone never is.
+
+What broadcast does to footage is met frame by frame: black borders (letterbox, pillarbox) are
+cut off before describing; each query frame is described as it is and mirrored, the better one
+counting; descriptors are centred on the archive's mean, so that what every picture shares does
+not make two unrelated frames alike. What copies are not made of: frames with little to see
+(black, white, flat, fades, colour bars: ``informative``) never match, and archive frames that
+recur in many files (a studio background, the station's intro: ``common``), and the rest of
+the shot each lies in, are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mmretrieval.errors import IndexDirError
+from mmretrieval.media.decode import iter_frames
+from mmretrieval.spans import Span, Timed, merge
+from mmretrieval.store.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+DENSE_RATE = 4.0  # frames a second decoded and described at query time
+MATCH = 0.62  # centred cosine from which two frames show the same picture (benchmarks/reuse.py:
+#               0.55 finds half the picture-in-picture copies, but drawn scenes alike match too)
+COMMON = 0.8  # ... and from which they show it barely changed (a shared intro, a background)
+CANDIDATE = 0.45  # centred cosine from which a stored frame opens a candidate window
+MAX_GAP_SECONDS = 1.0  # a run of matches survives this long a stretch without one (a fade)
+MIN_MATCHES = 3  # frames in order that make a copy
+COMMON_FRACTION = 0.3  # a picture in at least this share of the files is "common" ...
+MIN_COMMON_FILES = 3  # ... and in at least this many
+MIN_STD = 10.0  # grey-level spread (0-255) under which a frame is flat
+MIN_EDGE = 1.0  # mean grey step between neighbouring pixels, down and across, under which a
+#                 frame has no structure in that direction (colour bars have none downwards)
+MIN_ENTROPY = 2.5  # bits of a 32-bin grey histogram under which a frame is a few flat tones
+BORDER_LEVEL = 24  # a row or column darker than this, and flat, is letterbox / pillarbox
+
+
+@dataclass(frozen=True)
+class Copy(Timed):
+    """A stretch of an archive file that shows the query footage (or, for ``all_copies``,
+    footage of the file ``query_path``)."""
+
+    path: str
+    start: float
+    end: float
+    query_start: float
+    query_end: float
+    score: float  # mean centred cosine of the aligned frames (0-1)
+    clip_id: int | None
+    file_id: int
+    query_path: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Frames of a span, described: times, centred unit descriptors (with their mirror images'
+    for a query) and which ones have enough to see to be matched."""
+
+    times: np.ndarray  # (n,)
+    vectors: np.ndarray  # (n, d)
+    mirrored: np.ndarray | None  # (n, d), query frames only
+    informative: np.ndarray  # (n,) bool
+
+
+def informative(frame: np.ndarray) -> bool:
+    """Whether a frame has enough picture to be matched: not flat (black, white, a fade), not a
+    few flat tones, not stripes (colour bars)."""
+    grey = cv2.resize(frame, (64, 36), interpolation=cv2.INTER_AREA).mean(axis=2)
+    if grey.std() < MIN_STD:
+        return False
+    if min(np.abs(np.diff(grey, axis=0)).mean(), np.abs(np.diff(grey, axis=1)).mean()) < MIN_EDGE:
+        return False
+    counts = np.histogram(grey, bins=32, range=(0, 256))[0]
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log2(p)).sum()) >= MIN_ENTROPY
+
+
+def strip_borders(frame: np.ndarray) -> np.ndarray:
+    """The frame without dark flat bands at its edges (letterbox, pillarbox)."""
+    grey = frame.mean(axis=2)
+    rows = (grey.max(axis=1) > BORDER_LEVEL) | (grey.std(axis=1) > 4)
+    cols = (grey.max(axis=0) > BORDER_LEVEL) | (grey.std(axis=0) > 4)
+    if rows.sum() < 16 or cols.sum() < 16:
+        return frame
+    top, bottom = np.flatnonzero(rows)[[0, -1]]
+    left, right = np.flatnonzero(cols)[[0, -1]]
+    return frame[top : bottom + 1, left : right + 1]
+
+
+class Describer:
+    """The visual encoder, applied to whole frames (borders cut, squeezed to its square input,
+    so nothing at the sides is cropped away) and centred on the archive's mean descriptor."""
+
+    def __init__(self, encoder, mean: np.ndarray):
+        self.encoder = encoder
+        self.mean = mean
+
+    def centre(self, vectors: np.ndarray) -> np.ndarray:
+        centred = vectors - self.mean
+        return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
+
+    def frames(self, path: Path, span: Span, mirror: bool = False) -> Frames:
+        times, squares, keep = [], [], []
+        side = self.encoder.input_side
+        for t, frame in iter_frames(path, DENSE_RATE, span.start, span.end, short_side=360):
+            times.append(t)
+            keep.append(informative(frame))
+            squares.append(
+                cv2.resize(strip_borders(frame), (side, side), interpolation=cv2.INTER_AREA)
+            )
+        if not squares:
+            empty = np.zeros((0, self.encoder.dim), np.float32)
+            return Frames(np.zeros(0), empty, empty if mirror else None, np.zeros(0, bool))
+        vectors = self.centre(self.encoder.embed_images(squares))
+        mirrored = None
+        if mirror:
+            mirrored = self.centre(
+                self.encoder.embed_images([np.ascontiguousarray(s[:, ::-1]) for s in squares])
+            )
+        return Frames(np.asarray(times), vectors, mirrored, np.asarray(keep))
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The stored visual frames of every indexed video: file of each, time, centred descriptor,
+    and whether the picture is common (recurs in many files)."""
+
+    file_ids: np.ndarray
+    times: np.ndarray
+    vectors: np.ndarray
+    common: np.ndarray  # (n,) bool
+    mean: np.ndarray
+    common_shots: dict[int, list[Span]]  # file id -> its shots that show a common picture
+
+    @classmethod
+    def load(cls, catalog: Catalog) -> Archive:
+        file_ids, times, vectors = [], [], []
+        for row in catalog.files("indexed"):
+            clips = [c.id for c in catalog.file_clips(row.id)]
+            if not clips:
+                continue
+            t, v, _ = catalog.visual_frames(clips)
+            if len(t):
+                file_ids.append(np.full(len(t), row.id))
+                times.append(t)
+                vectors.append(v)
+        if not vectors:
+            raise IndexDirError(
+                "the index holds no visual frames: index videos with a profile that has a "
+                "visual section (e.g. --profile offline)"
+            )
+        raw = np.concatenate(vectors)
+        mean = raw.mean(axis=0)
+        centred = raw - mean
+        centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
+        ids, times = np.concatenate(file_ids), np.concatenate(times)
+        common = _common(ids, centred)
+        shots: dict[int, list[Span]] = {}
+        for file_id, t in zip(ids[common], times[common], strict=True):
+            shots.setdefault(int(file_id), []).extend(
+                s for s in catalog.shots(int(file_id)) if s.contains(t)
+            )
+        return cls(ids, times, centred, common, mean, shots)
+
+    @property
+    def common_vectors(self) -> np.ndarray:
+        return self.vectors[self.common]
+
+
+def _common(file_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Which stored frames show a picture found in many files (at least ``MIN_COMMON_FILES``
+    and ``COMMON_FRACTION`` of them). Frames x frames in blocks: quadratic in the archive,
+    about 9,000 frames for 10 h of footage (see README for larger archives)."""
+    files = np.unique(file_ids)
+    needed = max(MIN_COMMON_FILES, int(np.ceil(COMMON_FRACTION * len(files))))
+    common = np.zeros(len(vectors), bool)
+    if len(files) < needed:
+        return common
+    column = np.searchsorted(files, file_ids)
+    for start in range(0, len(vectors), 1024):
+        close = vectors[start : start + 1024] @ vectors.T >= COMMON  # (b, n)
+        per_file = np.zeros((close.shape[0], len(files)), bool)
+        rows, cols = np.nonzero(close)
+        per_file[rows, column[cols]] = True
+        common[start : start + 1024] = per_file.sum(axis=1) >= needed
+    return common
+
+
+def _usable(frames: Frames, common: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
+    """Informative frames that show no common picture."""
+    vectors = frames.vectors if vectors is None else vectors
+    if len(common) == 0 or len(vectors) == 0:
+        return frames.informative
+    return frames.informative & ((vectors @ common.T).max(axis=1) < COMMON)
+
+
+def similarity(query: Frames, target: Frames, common: np.ndarray) -> np.ndarray:
+    """(m, n) centred cosine of query and target frames, the better of the query frame and
+    its mirror image; NaN where either frame cannot be matched."""
+    sims = query.vectors @ target.vectors.T
+    if query.mirrored is not None:
+        sims = np.maximum(sims, query.mirrored @ target.vectors.T)
+    sims[~_usable(query, common)] = np.nan
+    sims[:, ~_usable(target, common)] = np.nan
+    return sims
+
+
+@dataclass(frozen=True)
+class Run:
+    """Matching frames along one diagonal: query frames first..last, target = query + offset."""
+
+    first: int
+    last: int
+    offset: int
+    matches: int
+    score: float
+
+
+def align(sims: np.ndarray, min_frames: int) -> list[Run]:
+    """Runs of matching frames in order: along each diagonal of ``sims`` (a frame's slack
+    either side), matches no further apart than ``MAX_GAP_SECONDS``, at least
+    ``MIN_MATCHES`` of them spanning at least ``min_frames``. Runs that pair overlapping query
+    and target stretches are one copy at different lags (a slow pan matches itself a second
+    later): the one whose frames match best on their exact diagonal is kept."""
+    m, n = sims.shape
+    if m == 0 or n == 0:
+        return []
+    filled = np.where(np.isnan(sims), -1.0, sims)
+    slack = filled.copy()
+    slack[:, 1:] = np.maximum(slack[:, 1:], filled[:, :-1])
+    slack[:, :-1] = np.maximum(slack[:, :-1], filled[:, 1:])
+    max_gap = round(MAX_GAP_SECONDS * DENSE_RATE)
+    runs: list[Run] = []
+    for offset in range(-(m - 1), n):
+        rows = np.arange(max(0, -offset), min(m, n - offset))
+        values = slack[rows, rows + offset]
+        hits = np.flatnonzero(values >= MATCH)
+        if len(hits) == 0:
+            continue
+        exact = filled[rows, rows + offset]
+        breaks = np.flatnonzero(np.diff(hits) > max_gap + 1)
+        for group in np.split(hits, breaks + 1):
+            first, last = rows[group[0]], rows[group[-1]]
+            if len(group) >= MIN_MATCHES and last - first + 1 >= min_frames:
+                runs.append(Run(first, last, offset, len(group), float(exact[group].mean())))
+    runs.sort(key=lambda r: (r.matches, r.score), reverse=True)
+    kept: list[Run] = []
+    for run in runs:
+        query = Span(run.first, run.last + 1)
+        target = Span(run.first + run.offset, run.last + run.offset + 1)
+        if not any(
+            query.overlaps(Span(k.first, k.last + 1))
+            and target.overlaps(Span(k.first + k.offset, k.last + k.offset + 1))
+            for k in kept
+        ):
+            kept.append(run)
+    return kept
+
+
+class CopyFinder:
+    """Finds reused footage in one index: ``find`` for a query video, ``all_pairs`` for
+    every pair of indexed files that share footage."""
+
+    def __init__(self, catalog: Catalog, encoder, margin: float = 4.0):
+        self.catalog = catalog
+        self.archive = Archive.load(catalog)
+        self.describer = Describer(encoder, self.archive.mean)
+        self.margin = margin
+        self._paths = {row.id: row for row in catalog.files("indexed")}
+
+    def find(
+        self, video: Path, start: float = 0.0, end: float | None = None, min_seconds: float = 2.0
+    ) -> list[Copy]:
+        """Every stretch of the archive that shows [start, end) of ``video``, best first."""
+        query = self.describer.frames(video, Span(start, end if end is not None else 1e9), True)
+        usable = _usable(query, self.archive.common_vectors)
+        if not usable.any():
+            log.info("the query has no frame with enough picture to match")
+            return []
+        length = query.times[-1] - query.times[0] + 1 / DENSE_RATE
+        sims = np.maximum(
+            query.vectors[usable] @ self.archive.vectors.T,
+            query.mirrored[usable] @ self.archive.vectors.T,
+        ).max(axis=0)
+        close = (sims >= CANDIDATE) & ~self.archive.common
+        windows = merge(
+            Span(max(t - length - self.margin, 0.0), t + length + self.margin, int(f))
+            for f, t in zip(self.archive.file_ids[close], self.archive.times[close], strict=True)
+        )
+        min_frames = _min_frames(min(min_seconds, length))
+        found = [
+            copy
+            for window in windows
+            for copy in self._copies(query, window, min_frames, str(video))
+        ]
+        return sorted(found, key=lambda c: c.score, reverse=True)
+
+    def all_pairs(self, min_seconds: float = 2.0) -> list[Copy]:
+        """Every stretch shared by two indexed files (each pair once: the file with the lower
+        id as the query), best first."""
+        archive = self.archive
+        keep = ~archive.common
+        ids, times, vectors = archive.file_ids[keep], archive.times[keep], archive.vectors[keep]
+        pairs: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        for start in range(0, len(vectors), 1024):
+            close = vectors[start : start + 1024] @ vectors.T >= CANDIDATE
+            for a, b in zip(*np.nonzero(close), strict=True):
+                a += start
+                if ids[a] < ids[b]:
+                    pairs.setdefault((int(ids[a]), int(ids[b])), []).append((times[a], times[b]))
+        found = []
+        span = 2 * self.margin
+        described: dict[tuple[int, Span], Frames] = {}  # a window of a file meets many files
+        for (file_a, file_b), times_ab in pairs.items():
+            row_a = self._paths[file_a]
+            for window in merge(Span(max(ta - span, 0.0), ta + span) for ta, _ in times_ab):
+                if (file_a, window) not in described:
+                    described[file_a, window] = self.describer.frames(
+                        Path(row_a.path), window, mirror=True
+                    )
+                query = described[file_a, window]
+                near = [tb for ta, tb in times_ab if window.contains(ta)]
+                targets = merge(
+                    Span(max(tb - 2 * span, 0.0), tb + 2 * span, file_b) for tb in near
+                )
+                for target in targets:
+                    found += self._copies(query, target, _min_frames(min_seconds), row_a.path)
+        return sorted(found, key=lambda c: c.score, reverse=True)
+
+    def _copies(self, query: Frames, window: Span, min_frames: int, query_path: str) -> list[Copy]:
+        row = self._paths[window.file_id]
+        target = self.describer.frames(Path(row.path), window)
+        shared = self.archive.common_shots.get(row.id, [])
+        in_common = np.array([any(s.contains(t) for s in shared) for t in target.times], bool)
+        target = replace(target, informative=target.informative & ~in_common)
+        sims = similarity(query, target, self.archive.common_vectors)
+        clips = self.catalog.file_clips(row.id)
+        step = 1 / DENSE_RATE
+        copies = []
+        for run in align(sims, min_frames):
+            start = float(target.times[run.first + run.offset])
+            end = float(target.times[run.last + run.offset]) + step
+            middle = (start + end) / 2
+            clip = next((c.id for c in clips if c.contains(middle)), None)
+            copies.append(
+                Copy(
+                    row.path, start, end,
+                    float(query.times[run.first]), float(query.times[run.last]) + step,
+                    run.score, clip, row.id, query_path,
+                )
+            )
+        return copies
+
+
+def _min_frames(seconds: float) -> int:
+    return max(MIN_MATCHES, round(seconds * DENSE_RATE) - 1)
+
+
+CSV_FIELDS: Sequence[str] = (
+    "query_path", "query_start", "query_end", "path", "start", "end", "score", "clip_id",
+    "file_id",
+)

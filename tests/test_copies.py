@@ -1,0 +1,125 @@
+"""Reused footage (mmretrieval.copies): real encoded video, the bundled EfficientNet-Lite0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmretrieval.config import AdaptersConfig, load_profile
+from mmretrieval.copies import informative
+from mmretrieval.library import Library
+from mmretrieval.spans import Span
+from mmretrieval.testing import footage
+
+SOURCE_SECONDS = 4.0
+
+
+def _visual_profile():
+    """The offline profile's visual channel alone, one stored frame a second."""
+    base = load_profile("offline")
+    visual = base.adapters.visual.model_copy(update={"frame_rate": 1.0})
+    adapters = AdaptersConfig(visual=visual)
+    return base.model_copy(update={"name": "visual-only", "adapters": adapters})
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """Four programmes opening with the same intro and black or bars; the source shot is
+    reused in ``a`` as it is (at 9-13 s) and in ``b`` mirrored (at 7-11 s)."""
+    root = tmp_path_factory.mktemp("copies")
+    source = footage.shot(0, SOURCE_SECONDS)  # a pan across a photograph
+    opening = footage.intro() + footage.flat(1)
+    programmes = {
+        "a": opening + footage.colour_bars(1) + footage.shot(30, 4) + source + footage.shot(31, 3),
+        "b": opening + footage.shot(32, 3) + [footage.mirror(f) for f in source]
+        + footage.shot(33, 3),
+        "c": opening + footage.colour_bars(1) + footage.shot(34, 4) + footage.shot(35, 4),
+        "d": opening + footage.shot(36, 4) + footage.shot(37, 4),
+    }
+    for name, frames in programmes.items():
+        footage.write(root / "archive" / f"{name}.mp4", frames)
+    footage.write(root / "query.mp4", source)
+    footage.write(root / "opening.mp4", opening + footage.colour_bars(1))
+    library = Library(root / "idx", profile=_visual_profile())
+    assert library.add([root / "archive"]).count("indexed") == 4
+    yield library, root
+    library.close()
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_finds_the_reused_shot_and_its_mirror_image(archive):
+    library, root = archive
+    found = library.copies(root / "query.mp4")
+    assert sorted(f"{c.path[-5:]}" for c in found) == ["a.mp4", "b.mp4"]
+    truth = {"a.mp4": Span(9.0, 13.0), "b.mp4": Span(7.0, 11.0)}
+    for copy in found:
+        assert copy.iou(truth[copy.path[-5:]]) >= 0.8
+        assert copy.query_start <= 0.3 and copy.query_end >= SOURCE_SECONDS - 0.3
+        assert copy.score > 0.8 and copy.clip_id is not None
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_shared_intro_black_and_bars_are_no_copy(archive):
+    library, root = archive
+    assert library.copies(root / "opening.mp4") == []
+
+
+def test_low_information_frames():
+    assert not informative(footage.flat(0.1)[0])
+    assert not informative(footage.flat(0.1, 255)[0])
+    assert not informative(footage.colour_bars(0.1)[0])
+    assert informative(footage.shot(1, 0.1)[0])
+    assert informative(footage.intro(0.1)[0])
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_all_pairs_reports_the_shared_stretch_once(archive):
+    library, _ = archive
+    found = library.copies(None)
+    assert [(c.query_path[-5:], c.path[-5:]) for c in found] == [("a.mp4", "b.mp4")]
+    assert found[0].overlap(Span(7.0, 11.0)) >= 3.0
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_server_lists_where_else_a_clip_was_used(archive):
+    from fastapi.testclient import TestClient
+
+    from mmretrieval.server.app import ServerSettings, create_app
+
+    library, root = archive
+    catalog = library.catalog
+    source = next(f for f in catalog.files("indexed") if f.path.endswith("a.mp4"))
+    clip = next(c for c in catalog.file_clips(source.id) if c.contains(11.0))
+    app = create_app(ServerSettings(index_dir=root / "idx"))
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        response = client.get("/copies", params={"clip_id": clip.id})
+        assert response.status_code == 200
+        found = response.json()
+        assert [Path(c["path"]).name for c in found] == ["b.mp4"]
+        assert Span(found[0]["start"], found[0]["end"]).overlap(Span(7.0, 11.0)) >= 3.0
+        assert client.get("/copies", params={"clip_id": 10**6}).status_code == 404
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_cli_json_and_usage_errors(archive):
+    import json
+
+    from typer.testing import CliRunner
+
+    from mmretrieval.cli import app
+
+    _, root = archive
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["copies", "--index", str(root / "idx"), "--video", str(root / "query.mp4"),
+              "--start", "1", "--end", "4", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert sorted(Path(r["path"]).name for r in rows) == ["a.mp4", "b.mp4"]
+    assert {"path", "start", "end", "query_start", "query_end", "score", "clip_id",
+            "file_id"} <= set(rows[0])
+    assert all(r["query_start"] >= 0.9 for r in rows)
+    usage = runner.invoke(app, ["copies", "--index", str(root / "idx")])
+    assert usage.exit_code == 2 and "--video FILE or --all" in usage.output
