@@ -1,6 +1,7 @@
 """The supervised moderation heads and the profanity model: the shipped corpus is what its
 generator writes, with a few hundred sentences per category and per hard-negative group; the
-shipped heads belong to that corpus and the offline encoder; training is deterministic and
+heads are trained once per corpus and encoder and then read from the cache; training is
+deterministic and
 round-trips through its text file; and on sentences outside the corpus (the literary quotes
 issue 16 reports as flagged, plain threats) the real models score on the right side of the
 default policy's strong scores."""
@@ -20,12 +21,10 @@ from mmretrieval.moderation.detectors import ProfanityModel
 from mmretrieval.moderation.heads import (
     CORPUS,
     HEAD_CATEGORIES,
-    SHIPPED_ENCODER,
+    cache_path,
     corpus_digest,
     heads_for,
     read_corpus,
-    read_heads,
-    shipped_path,
     train,
     write_heads,
 )
@@ -70,15 +69,19 @@ def test_corpus_has_hundreds_per_category_and_per_hard_negative_group():
     assert len({s.text for s in corpus}) == len(corpus)  # no sentence twice
 
 
-def test_shipped_heads_belong_to_the_corpus_and_the_offline_encoder(encoder):
-    heads = read_heads(shipped_path(SHIPPED_ENCODER))
-    assert (heads.encoder, heads.digest) == (SHIPPED_ENCODER, corpus_digest())
+def test_heads_are_trained_once_for_the_corpus_and_the_encoder_then_read_back(encoder):
+    heads = heads_for(encoder)  # trained now (and cached), or read from the cache
+    path = cache_path(encoder.model_id, corpus_digest())
+    assert path.is_file()
+    assert (heads.encoder, heads.digest) == (encoder.model_id, corpus_digest())
     assert heads.categories == HEAD_CATEGORIES
     assert heads.coef.shape == (len(HEAD_CATEGORIES), encoder.dim)
     assert heads.held_out.shape == (len(read_corpus()), len(HEAD_CATEGORIES))
-    used = heads_for(encoder)  # the shipped file: nothing is trained
-    np.testing.assert_array_equal(used.coef, heads.coef)
-    np.testing.assert_array_equal(used.intercept, heads.intercept)
+    modified = path.stat().st_mtime_ns
+    again = heads_for(encoder)  # from the cache: nothing is trained or written
+    assert path.stat().st_mtime_ns == modified
+    np.testing.assert_array_equal(again.coef, heads.coef)
+    np.testing.assert_array_equal(again.intercept, heads.intercept)
 
 
 def test_training_is_deterministic_and_round_trips(encoder, tmp_path):

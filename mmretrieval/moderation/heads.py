@@ -6,16 +6,13 @@ Why heads and not prompt similarity alone: a sentence about violence (news, fict
 "cut the onions") sits close to violent prompts in embedding space, so bare similarity flags
 ordinary speech. A head learns from hard negatives where the line is.
 
-Heads depend on the text encoder, so they are keyed by its model id and by the corpus digest:
-
-- for the offline profile's bundled encoder the trained heads ship as plain text
-  (``mmretrieval/data/moderation_heads_<slug>.txt``, our own coefficients: 5 x 385 numbers and
-  the held-out scores used for the corpus report), so no one pays the first training;
-- any other encoder is trained at first use (embedding ~3,000 sentences: a minute or two on a
-  laptop CPU) and cached under ``$MMR_CACHE/moderation`` (``~/.cache/mmretrieval``).
-
-Training is deterministic (lbfgs on fixed embeddings), so ``python -m
-mmretrieval.moderation.heads`` rewrites the shipped file identically for an unchanged corpus.
+Heads depend on the text encoder, so they are keyed by its model id and by the corpus digest.
+They are trained at first use (embedding ~4,000 sentences: a minute or two on a laptop CPU) and
+cached under ``$MMR_CACHE/moderation`` (``~/.cache/mmretrieval``) as plain text: coefficients
+and the held-out scores the corpus report uses. Trained weights are never shipped in the
+repository; training is deterministic (lbfgs on fixed embeddings), so every machine gets the
+same heads from the same corpus. ``python -m mmretrieval.moderation.heads`` trains them ahead of
+time for the offline profile's encoder.
 """
 
 from __future__ import annotations
@@ -36,7 +33,6 @@ log = logging.getLogger(__name__)
 
 CORPUS = DATA_DIR / "moderation_corpus.txt"
 HEAD_CATEGORIES = ("violence", "weapons", "drugs", "self_harm", "hate_speech")
-SHIPPED_ENCODER = "bundled:all-MiniLM-L6-v2"  # the offline profile's text encoder
 FOLDS = 5
 C = 4.0  # inverse regularisation; of 0.25-16, 4 separated the benchmark's sentences best
 _DIGITS = 6
@@ -126,15 +122,15 @@ def train(vectors: np.ndarray, corpus: Sequence[Sentence], encoder: str, digest:
 
 
 def heads_for(encoder) -> Heads:
-    """The heads of ``encoder`` (a text encoder with ``model_id`` and ``embed_text``): shipped,
-    cached, or trained now and cached."""
+    """The heads of ``encoder`` (a text encoder with ``model_id`` and ``embed_text``): cached,
+    or trained now and cached."""
     digest = corpus_digest()
-    for path in (shipped_path(encoder.model_id), cache_path(encoder.model_id, digest)):
-        if path.is_file():
-            heads = read_heads(path)
-            if (heads.encoder, heads.digest) == (encoder.model_id, digest):
-                return heads
-            log.info("moderation heads %s are for another corpus or encoder: not used", path)
+    path = cache_path(encoder.model_id, digest)
+    if path.is_file():
+        heads = read_heads(path)
+        if (heads.encoder, heads.digest) == (encoder.model_id, digest):
+            return heads
+        log.info("moderation heads %s are for another corpus or encoder: trained again", path)
     corpus = read_corpus()
     log.info(
         "training moderation heads for %s on %d sentences (once; cached)",
@@ -143,10 +139,6 @@ def heads_for(encoder) -> Heads:
     )
     heads = train(encoder.embed_text([s.text for s in corpus]), corpus, encoder.model_id, digest)
     return write_heads(heads, cache_path(encoder.model_id, digest))
-
-
-def shipped_path(model_id: str) -> Path:
-    return DATA_DIR / f"moderation_heads_{_slug(model_id)}.txt"
 
 
 def cache_path(model_id: str, digest: str) -> Path:
@@ -205,19 +197,14 @@ def _slug(model_id: str) -> str:
 
 
 def main() -> None:
-    """Train the heads of the offline profile's encoder and write them where they ship."""
+    """Train (and cache) the heads of the offline profile's encoder now, not at first use."""
     from mmretrieval.adapters.base import AdapterSet
     from mmretrieval.config import load_profile
 
     logging.basicConfig(level=logging.INFO)
-    profile = load_profile("offline")
-    encoder = AdapterSet(profile).get("text")
-    assert encoder.model_id == SHIPPED_ENCODER, encoder.model_id
-    corpus = read_corpus()
-    heads = train(
-        encoder.embed_text([s.text for s in corpus]), corpus, encoder.model_id, corpus_digest()
-    )
-    log.info("wrote %s", write_heads(heads, shipped_path(encoder.model_id)))
+    encoder = AdapterSet(load_profile("offline")).get("text")
+    heads_for(encoder)
+    log.info("heads cached at %s", cache_path(encoder.model_id, corpus_digest()))
 
 
 if __name__ == "__main__":
