@@ -198,8 +198,8 @@ class MediaAnalyzer:
     ) -> list[TimedText]:
         """OCR reads a frame every ``1 / rate`` s, so a line's start and end are known only to
         that step; a shot cut inside the step is when the caption came or went."""
-        if len(shots) < 2 or not lines:
-            return list(lines)
+        if not lines:  # also a profile without OCR, whose config has no rate
+            return []
         step = 1.0 / self.profile.adapters.ocr.rate
         return at_cuts(lines, [shot.start for shot in shots[1:]], step)
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from mmretrieval.analyze import shown_text, speech_text
 from mmretrieval.errors import ConfigError, IndexDirError, MMRError
-from mmretrieval.export import Event, edit_decision_list, source_info, source_timecodes
+from mmretrieval.export import Event, edit_decision_list, source_timecodes
 from mmretrieval.media.stills import data_uri, still_jpeg
+from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog
 
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "html", "edl")
 MEDIA_TYPES = {"csv": "text/csv", "html": "text/html", "edl": "text/plain"}
-TRANSCRIPT_SOURCES = ("speech", "subtitle")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def shot_list(catalog: Catalog, path: Path) -> list[Shot]:
     transcript = [t for t in texts if t.source in TRANSCRIPT_SOURCES]
     screen = [t for t in texts if t.source == "ocr"]
     events = [Event(row.path, s.start, s.end, "") for s in spans]
-    timecodes = source_timecodes(events, source_info([row.path]))
+    timecodes = source_timecodes(events)
     return [
         Shot(
             row.path,

@@ -14,6 +14,9 @@ class Word(Timed):
     text: str
 
 
+TRANSCRIPT_SOURCES = ("speech", "subtitle")  # what was said; the catalog's texts also hold "ocr"
+
+
 @dataclass(frozen=True)
 class TimedText(Timed):
     """What was said (``speech``, ``subtitle``) or shown (``ocr``) during [start, end)."""

@@ -39,7 +39,7 @@ from mmretrieval.embed import FrameVectors, distinct_frames
 from mmretrieval.errors import MediaError, ModelMissingError
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.files import collect_media, file_digest
-from mmretrieval.media.timeline import TimedText
+from mmretrieval.media.timeline import TRANSCRIPT_SOURCES, TimedText
 from mmretrieval.models import status as model_status
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, ProfanityModel, zero_shot
 from mmretrieval.moderation.heads import Heads, heads_for
@@ -68,7 +68,6 @@ from mmretrieval.store.catalog import Catalog, ClipRow
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_SOURCES = ("speech", "subtitle")  # catalog texts also hold OCR lines
 SCREEN_SOURCE = "ocr"
 CLAP_WINDOW, CLAP_HOP = 3.0, 1.5  # seconds: where a fired CLAP clip is re-scored to find when
 FRAME_DETECTORS = ("nudenet", "open_nsfw")
