@@ -14,8 +14,9 @@ import pytest
 import ray
 from test_parallel_ingest import MMR, _assert_same_catalog, _tables
 
-from mmretrieval import Library
+from mmretrieval import ConfigError, Library, Profile, load_profile
 from mmretrieval.ingest import FileOutcome
+from mmretrieval.ray_pool import _gpus_per_actor
 from mmretrieval.testing.synth import Scene, make_audio
 
 
@@ -91,3 +92,23 @@ def test_cli_joins_a_running_cluster_and_skips_a_corrupt_file(cluster, tmp_path)
         hits = library.search(text="the bridge is closed", k=1)
     assert [h.path for h in hits] == [str(folder / "c_traffic.wav")]
     assert _actors_gone()
+
+
+def _on(profile: Profile, device: str) -> Profile:
+    """``profile`` with every model that has a device setting set to ``device``."""
+    sections = {
+        name: section.model_copy(update={"device": device})
+        for name, section in profile.adapters
+        if section is not None and hasattr(section, "device")
+    }
+    return profile.model_copy(update={"adapters": profile.adapters.model_copy(update=sections)})
+
+
+def test_actors_ask_for_gpus_only_when_the_models_would_use_them():
+    offline = load_profile("offline")
+    assert _gpus_per_actor(_on(offline, "cpu"), actors=2, cluster_gpus=4) == 0
+    assert _gpus_per_actor(_on(offline, "auto"), actors=2, cluster_gpus=0) == 0
+    assert _gpus_per_actor(_on(offline, "auto"), actors=2, cluster_gpus=1) == 0.5
+    assert _gpus_per_actor(_on(offline, "cuda"), actors=2, cluster_gpus=4) == 1
+    with pytest.raises(ConfigError, match="cluster has no GPUs"):
+        _gpus_per_actor(_on(offline, "cuda"), actors=2, cluster_gpus=0)
