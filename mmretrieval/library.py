@@ -27,6 +27,7 @@ from mmretrieval.ingest import (
 from mmretrieval.media.files import collect_media
 from mmretrieval.people.archive import Person
 from mmretrieval.query import Query, QueryEncoder
+from mmretrieval.ray_pool import RayPool
 from mmretrieval.search import EncodedQuery, Hit, Searcher
 from mmretrieval.shotlist import Shot, shot_list
 from mmretrieval.store import backends, folder
@@ -105,6 +106,8 @@ class Library:
             raise ConfigError(f"workers must be at least 1, got {workers}")
         if executor not in EXECUTORS:
             raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+        if ray_address is not None and executor != "ray":
+            raise ConfigError(f"a Ray address ({ray_address}) needs executor ray (--executor ray)")
         files = list(files) if files is not None else collect_media(Path(p) for p in paths)
         if on_start:
             on_start(len(files))
@@ -343,8 +346,6 @@ class Library:
         if self.profile.adapters.clip is not None and self.profile.adapters.clap is not None:
             self.adapters.bridge()  # fitted here once if missing, not by every worker at once
         if executor == "ray":
-            from mmretrieval.ray_pool import RayPool  # Ray is an optional extra
-
             with RayPool(self.profile, workers, ray_address) as pool:
                 yield pool
             return
