@@ -102,7 +102,13 @@ class RayPool:
         """Connect to Ray, start the actors and wait until each has loaded its models."""
         ray = self._ray = _import_ray()
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False)
+            try:
+                ray.init(address=self.address, include_dashboard=False)
+            except (ConnectionError, RuntimeError) as exc:
+                raise MMRError(
+                    f"could not start or reach Ray at {self.address or 'this machine'}: {exc}. "
+                    "Check the address and that the cluster is up (ray status)"
+                ) from exc
             self._started_ray = True
         elif self.address is not None:
             log.warning("Ray is already initialised here: address %s is not used", self.address)
