@@ -158,7 +158,8 @@ class RayPool:
         return done
 
     def close(self) -> None:
-        """End the actors (they hold nothing unwritten) and a Ray started here."""
+        """End the actors (they hold nothing unwritten) and the connection to Ray made here
+        (which also stops a Ray that ``start`` started on this machine)."""
         for actor in self._actors:
             self._ray.kill(actor)
         self._actors, self._running = [], {}
