@@ -15,10 +15,12 @@ time) and writes the scaling curve to ``ingest_workers.json``. With more than on
 seconds are summed over the workers (worker-seconds); OCR frames are not counted; peak RSS is
 this process's peak so far, beside the largest worker's as sampled after each file; workers skip
 the warm-up file (their first file runs cold); their start-up is reported as model load, and the
-CPU seconds include their model loading. Usage:
+CPU seconds include their model loading. ``--executor local ray`` measures each worker count
+with worker processes, then with as many Ray actors on a local Ray (``ingest_ray.json``); the
+actors' CPU seconds and memory are not counted (they are not this process's children). Usage:
 
     python benchmarks/ingest.py [--minutes N] [--profile offline | --tiny-models]
-                                [--workers N [N ...]] [--out PATH]
+                                [--workers N [N ...]] [--executor local|ray ...] [--out PATH]
 """
 
 from __future__ import annotations
@@ -272,7 +274,9 @@ VERSIONS = (
 )
 
 
-def measure(footage: Path, profile: str | Path, name: str, workers: int, tiny: bool) -> dict:
+def measure(
+    footage: Path, profile: str | Path, name: str, workers: int, tiny: bool, executor: str
+) -> dict:
     """Index the footage once with ``workers`` processes, after a warm-up file; the result."""
     with tempfile.TemporaryDirectory(prefix="mmr-bench-index-") as work:
         work = Path(work)
@@ -285,7 +289,7 @@ def measure(footage: Path, profile: str | Path, name: str, workers: int, tiny: b
             library.fit_bridge()
             bridge_seconds = time.perf_counter() - bridge_started
         reader = warm = None
-        if workers == 1:  # load and warm the models here; OCR frames can be counted here
+        if workers == 1 and executor == "local":  # load and warm the models here; count OCR
             warm = library.add([footage / "warmup"])
             reader = library.adapters.get("ocr")
         sampled = count_frames(reader) if reader is not None else None
@@ -295,7 +299,9 @@ def measure(footage: Path, profile: str | Path, name: str, workers: int, tiny: b
         cpu_before = _cpu_seconds()
         run_started = time.perf_counter()
         memory = WorkerMemory()
-        report = library.add([footage / "corpus"], workers=workers, on_file=memory)
+        report = library.add(
+            [footage / "corpus"], workers=workers, on_file=memory, executor=executor
+        )
         cpu_seconds = _cpu_seconds() - cpu_before
         if warm is not None:
             load_seconds = run_started - started - warm.wall_seconds - (bridge_seconds or 0)
@@ -338,6 +344,7 @@ def measure(footage: Path, profile: str | Path, name: str, workers: int, tiny: b
         "profile": name,
         "tiny_models": tiny,
         "workers": workers,
+        "executor": executor,
         "files": report.count("indexed"),
         "failed": report.count("failed"),
         "clips": sum(o.clips for o in report.outcomes),
@@ -352,7 +359,7 @@ def measure(footage: Path, profile: str | Path, name: str, workers: int, tiny: b
         "stages": stages,
         "ocr": ocr,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "worker_peak_rss_mb": memory.peak_mb if workers > 1 else None,
+        "worker_peak_rss_mb": memory.peak_mb if workers > 1 and executor == "local" else None,
         "rss_end_mb": psutil.Process().memory_info().rss / 2**20,
         "target_realtime": None if tiny else TARGET_REALTIME,
         "target_met": None if tiny else realtime >= TARGET_REALTIME,
@@ -369,8 +376,8 @@ def show(result: dict) -> None:
     seconds, wall, realtime = result["footage_seconds"], result["wall_seconds"], result["realtime"]
     workers = result["workers"]
     print(
-        f"profile {result['profile']}, {os.cpu_count()} CPUs, {workers} worker(s), "
-        f"{result['files']} files, {result['clips']} clips"
+        f"profile {result['profile']}, {os.cpu_count()} CPUs, {workers} worker(s) "
+        f"({result['executor']}), {result['files']} files, {result['clips']} clips"
     )
     print(
         f"footage {seconds:.1f} s, wall {wall:.1f} s "
@@ -424,6 +431,13 @@ def main() -> None:
         default=[1],
         help="worker process counts to measure in turn, e.g. 1 2 4 (a scaling curve)",
     )
+    parser.add_argument(
+        "--executor",
+        nargs="+",
+        choices=("local", "ray"),
+        default=["local"],
+        help="where files are analysed, each measured in turn: worker processes, Ray actors",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
     args = parser.parse_args()
     if args.tiny_models and args.profile != "offline":
@@ -431,8 +445,9 @@ def main() -> None:
     if min(args.workers) < 1:
         parser.error("--workers counts must be at least 1")
     stem = "ingest_tiny_default" if args.tiny_models else "ingest"
-    curve = args.workers != [1]
-    out = args.out or RESULTS / (f"{stem}_workers.json" if curve else f"{stem}.json")
+    curve = args.workers != [1] or args.executor != ["local"]
+    suffix = "_ray" if "ray" in args.executor else "_workers"
+    out = args.out or RESULTS / (f"{stem}{suffix}.json" if curve else f"{stem}.json")
 
     footage = cached_footage(args.minutes)
     with tempfile.TemporaryDirectory(prefix="mmr-bench-models-") as models:
@@ -441,16 +456,18 @@ def main() -> None:
             print("building tiny random CLIP and CLAP models (not timed)...", flush=True)
             profile, name = tiny_default_profile(Path(models)), "tiny-default"
         results = []
-        for workers in args.workers:
-            results.append(measure(footage, profile, name, workers, args.tiny_models))
-            show(results[-1])
-            print()
+        for executor in args.executor:
+            for workers in args.workers:
+                results.append(measure(footage, profile, name, workers, args.tiny_models, executor))
+                show(results[-1])
+                print()
     out.parent.mkdir(parents=True, exist_ok=True)
     if curve:
         base = next((r["realtime"] for r in results if r["workers"] == 1), None)
         points = [
             {
                 "workers": r["workers"],
+                "executor": r["executor"],
                 "realtime": r["realtime"],
                 "speedup": r["realtime"] / base if base else None,
                 "cpu_seconds": r["cpu_seconds"],
@@ -458,10 +475,13 @@ def main() -> None:
             }
             for r in results
         ]
-        print(f"{'workers':>7}{'x realtime':>12}{'speedup':>9}")
+        print(f"{'executor':>8}{'workers':>8}{'x realtime':>12}{'speedup':>9}")
         for point in points:
             speedup = f"{point['speedup']:.2f}" if point["speedup"] else "-"
-            print(f"{point['workers']:>7}{point['realtime']:>12.1f}{speedup:>9}")
+            print(
+                f"{point['executor']:>8}{point['workers']:>8}{point['realtime']:>12.1f}"
+                f"{speedup:>9}"
+            )
         out.write_text(json.dumps({"curve": points, "runs": results}, indent=2) + "\n")
     else:
         out.write_text(json.dumps(results[0], indent=2) + "\n", encoding="utf-8")

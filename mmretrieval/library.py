@@ -27,6 +27,7 @@ from mmretrieval.ingest import (
 from mmretrieval.media.files import collect_media
 from mmretrieval.people.archive import Person
 from mmretrieval.query import Query, QueryEncoder
+from mmretrieval.ray_pool import RayPool
 from mmretrieval.search import EncodedQuery, Hit, Searcher
 from mmretrieval.shotlist import Shot, shot_list
 from mmretrieval.store import backends, folder
@@ -38,6 +39,8 @@ from mmretrieval.workers import WorkerPool
 
 if TYPE_CHECKING:
     from mmretrieval.archive import Archive
+
+EXECUTORS = ("local", "ray")  # where ``add`` analyses files: worker processes here, or Ray
 
 
 def make_query(
@@ -85,6 +88,8 @@ class Library:
         files: Sequence[Path] | None = None,
         workers: int = 1,
         on_start: Callable[[int], None] | None = None,
+        executor: str = "local",
+        ray_address: str | None = None,
     ) -> IngestReport:
         """Index new and changed media under ``paths`` (folders recurse); skip unchanged files.
 
@@ -94,13 +99,19 @@ class Library:
         in that many worker processes, each loading the models once; this process stays the
         only writer, and the index comes out the same as with one worker. The workers are
         spawned, so a script calling this needs the ``if __name__ == "__main__":`` guard.
+        ``executor="ray"`` runs ``workers`` Ray actors instead, on this machine's Ray or the
+        cluster at ``ray_address`` (``auto``, ``ray://head:10001``; README, "Scaling out").
         """
         if workers < 1:
             raise ConfigError(f"workers must be at least 1, got {workers}")
+        if executor not in EXECUTORS:
+            raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+        if ray_address is not None and executor != "ray":
+            raise ConfigError(f"a Ray address ({ray_address}) needs executor ray (--executor ray)")
         files = list(files) if files is not None else collect_media(Path(p) for p in paths)
         if on_start:
             on_start(len(files))
-        with self._runner(min(workers, max(1, len(files)))) as runner:
+        with self._runner(min(workers, max(1, len(files))), executor, ray_address) as runner:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             with write_lock(self.index_dir / LOCK_FILE):
                 catalog = self._open_catalog(create=True)
@@ -322,11 +333,11 @@ class Library:
     # -- internals ----------------------------------------------------------------------------
 
     @contextmanager
-    def _runner(self, workers: int) -> Iterator[Runner]:
+    def _runner(self, workers: int, executor: str, ray_address: str | None) -> Iterator[Runner]:
         """Where ingest processes files; either way every model loads (and all missing ones are
         named at once) before an index directory is created."""
         models.require(self.profile)
-        if workers == 1:
+        if workers == 1 and executor == "local":
             for name in REGISTRY:
                 self.adapters.get(name)
             self.adapters.bridge()
@@ -334,6 +345,10 @@ class Library:
             return
         if self.profile.adapters.clip is not None and self.profile.adapters.clap is not None:
             self.adapters.bridge()  # fitted here once if missing, not by every worker at once
+        if executor == "ray":
+            with RayPool(self.profile, workers, ray_address) as pool:
+                yield pool
+            return
         with WorkerPool(self.profile, workers) as pool:
             yield pool
 

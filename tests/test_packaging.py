@@ -23,7 +23,7 @@ from mmretrieval.models import BUNDLED
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(mmretrieval.__file__).parent
 # Extras a user installs to run something; dev and bench only serve tests and benchmarks.
-RUNTIME_EXTRAS = ("gpu", "serve", "milvus")
+RUNTIME_EXTRAS = ("gpu", "serve", "milvus", "ray")
 
 
 def _normalise(name: str) -> str:

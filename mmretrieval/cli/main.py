@@ -69,6 +69,9 @@ def main(
     )
 
 
+Executor = Literal["local", "ray"]
+
+
 @app.command()
 def index(
     paths: Annotated[list[Path], typer.Argument(help="media files or folders (recursed)")],
@@ -76,8 +79,20 @@ def index(
     profile: ProfileOption = None,
     prune: Annotated[bool, typer.Option(help="drop catalogued files that no longer exist")] = False,
     workers: Annotated[
-        int, typer.Option(min=1, help="worker processes decoding and embedding files at once")
+        int,
+        typer.Option(
+            min=1,
+            help="worker processes decoding and embedding files at once (Ray actors with "
+            "--executor ray)",
+        ),
     ] = 1,
+    executor: Annotated[
+        Executor, typer.Option(help="local: worker processes here; ray: Ray actors")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster: auto, or ray://head:10001 (default: this machine's)"),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Index new and changed media; unchanged files are skipped, failures reported."""
@@ -93,6 +108,8 @@ def index(
                 paths,
                 prune=prune,
                 workers=workers,
+                executor=executor,
+                ray_address=ray_address,
                 on_start=lambda total: progress.update(INDEXING, total=total),
                 on_file=on_file,
             )
