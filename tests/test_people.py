@@ -17,12 +17,14 @@ from people_media import SAID_BY_BOTH, VOICE_A, VOICE_B, people_profile
 
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.adapters.face import Face
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.library import Library
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
+from mmretrieval.people.faces import search_frames
 from mmretrieval.query import Query, parse_box
 from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
 from mmretrieval.testing.synth import Scene, make_audio
@@ -189,6 +191,26 @@ def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
     assert 5.5 <= track.start and track.end <= 15.0 and len(track.sightings) >= 3
     assert 6.0 <= track.best_time() < 14.0
     assert analyzer.timer.seconds["faces"] > 0
+
+
+def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
+    vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
+    frames = [(2.0 * n, np.full((4, 4, 3), 255 if 5 <= n <= 8 else 0, np.uint8)) for n in range(10)]
+    searched = []
+
+    def detect(frame):
+        searched.append(frame)
+        return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if frame.any() else []
+
+    found = list(search_frames(frames, detect, every=2))
+    times = [t for t, _ in found]
+    assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
+    assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
+    assert len(searched) == 8
+    searched.clear()
+    assert [t for t, _ in search_frames(frames[:5], detect, every=1)] == [0, 2, 4, 6, 8]
+    without = [(t, np.zeros((4, 4, 3), np.uint8)) for t, _ in frames]
+    assert len(list(search_frames(without, detect, every=2))) == 5  # half the frames searched
 
 
 def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):
