@@ -48,8 +48,11 @@ FILE_SECONDS = 60.0
 SIZE = (640, 360)
 WORDS_PER_SECOND = 2.1  # espeak-ng at 140-170 wpm, measured with the pause around each scene
 FOOTAGE_FORMAT = 2  # bump when generation changes, so cached footage is made anew
-STAGES = ("decode", "asr", "ocr", "embed", "frames", "audio", "hub", "store")
-MODEL_STAGES = ("frames", "audio", "hub")  # shown only when the profile has CLIP or CLAP
+STAGES = (
+    "decode", "asr", "ocr", "embed", "frames", "audio", "hub", "visual", "voice", "faces", "store"
+)
+# shown only when the profile has them: CLIP or CLAP, the visual CNN, voices and faces (people)
+MODEL_STAGES = ("frames", "audio", "hub", "visual", "voice", "faces")
 RESULTS = Path(__file__).parent / "results"
 BACKGROUNDS = ((40, 60, 90), (90, 40, 40), (30, 80, 50), (70, 70, 70), (120, 100, 60))
 

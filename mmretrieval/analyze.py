@@ -44,7 +44,7 @@ from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.shots import at_cuts, detect_shots
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
-from mmretrieval.people.faces import FaceTrack, clip_faces, track_faces
+from mmretrieval.people.faces import FaceTrack, clip_faces, search_frames, track_faces
 from mmretrieval.people.voices import SpeakerTurn, clip_voices, speaker_turns, speech_pieces
 from mmretrieval.spans import HasTime, Span
 from mmretrieval.store.catalog import ClipText
@@ -442,10 +442,12 @@ class MediaAnalyzer:
         config = self.profile.adapters.face
         start, end = _bounds(span)
         frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
-        found = []
-        for time_, frame in self.timer.iterate(frames, "decode"):
+
+        def detect(frame: np.ndarray) -> list:
             with self.timer("faces"):
-                found.append((time_, encoder.faces(frame)))
+                return encoder.faces(frame)
+
+        found = list(search_frames(self.timer.iterate(frames, "decode"), detect, config.every))
         with self.timer("faces"):
             return track_faces(found, config)
 

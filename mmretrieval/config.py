@@ -206,6 +206,9 @@ class FaceConfig(_Section):
         "bundled:dlib-face-resnet", description="dlib detector, 5-point landmarks, ResNet"
     )
     frame_rate: float = Field(0.5, gt=0, description="frames per second searched for faces")
+    every: int = Field(
+        2, ge=1, description="with no face in sight, every Nth sampled frame is searched"
+    )
     max_side: int = Field(640, ge=160, description="frames are downscaled to this longest side")
     upsample: int = Field(1, ge=0, le=2, description="detector upsampling: 1 finds ~40 px faces")
     min_size: int = Field(36, ge=16, description="smaller faces (px, scaled frame) are ignored")

@@ -3,6 +3,9 @@ how many CPU threads a process's models may use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 _thread_limit: int | None = None  # set once per process by ``limit_cpu_threads``
 
 
@@ -39,3 +42,23 @@ def ctranslate2_device(setting: str) -> str:
     import ctranslate2
 
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+@contextmanager
+def one_cpu_thread(device: str) -> Iterator[None]:
+    """Run a small torch model on one CPU thread (nothing changes on a GPU). Its sums then
+    come out the same whatever thread count the process has, so the values stored are identical
+    whether a file is indexed serially or by a worker (tests/test_parallel_ingest.py); a small
+    network gains little from a second thread, and on cores busy with other stages (or other
+    processes) torch's threads mostly wait for each other."""
+    import torch
+
+    if device != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -119,6 +119,38 @@ def indexed(corpus_dir, tmp_path_factory):
     library.close()
 
 
+@pytest.fixture(scope="session")
+def voices(tmp_path_factory) -> Path:
+    """Two speakers' files and two voice queries (``people_media.make_voices``)."""
+    from people_media import make_voices
+
+    root = tmp_path_factory.mktemp("voices")
+    make_voices(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def faces(tmp_path_factory) -> Path:
+    """A video with a face on screen, one without, and two photos (``people_media``)."""
+    from people_media import make_faces
+
+    root = tmp_path_factory.mktemp("faces")
+    make_faces(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def people_indexed(voices, faces, tmp_path_factory):
+    """A Library over the voices' and faces' media, indexed once with the people profile
+    (biometric vectors; no OCR). Tests that name or forget people build their own."""
+    from people_media import people_profile
+
+    library = Library(tmp_path_factory.mktemp("people-index") / "idx", profile=people_profile())
+    library.add([voices / "media", faces / "media"])
+    yield library
+    library.close()
+
+
 @pytest.fixture
 def subtitled_video(tmp_path) -> Media:
     """A video with a .srt sidecar whose words differ from nothing the corpus says."""

@@ -11,10 +11,13 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from people_media import people_profile
 from playwright.sync_api import sync_playwright
 
 from mmretrieval.server.app import ServerSettings, create_app
@@ -39,13 +42,13 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def server_url(indexed):
-    library, _ = indexed
+@contextmanager
+def _serving(index_dir: Path, profile=None) -> Iterator[str]:
+    """The URL of the real server over ``index_dir``, on a free port, while in the block."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(ServerSettings(index_dir=library.index_dir))
+    app = create_app(ServerSettings(index_dir=index_dir, profile=profile))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -59,18 +62,38 @@ def server_url(indexed):
 
 
 @pytest.fixture(scope="module")
-def page(chromium, server_url):
+def server_url(indexed):
+    library, _ = indexed
+    with _serving(library.index_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium, args=["--autoplay-policy=no-user-gesture-required"]
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(server_url)
-        yield page
+        yield browser
         browser.close()
-        assert not errors, errors
+
+
+@contextmanager
+def _opened(browser, url: str):
+    """A page of ``url``; the page's script must raise no error meanwhile."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    yield page
+    page.close()
+    assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def page(browser, server_url):
+    with _opened(browser, server_url) as page:
+        yield page
 
 
 def test_search_play_and_keyboard(page, corpus):
@@ -138,3 +161,25 @@ def test_query_file_and_error_message(page, corpus):
         "#file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}]
     )
     page.wait_for_selector("#error:has-text('audio/*')")
+
+
+def test_find_a_person_by_voice(browser, page, people_indexed, voices):
+    page.wait_for_selector("#index-stats:has-text('4 files')")
+    assert page.locator("#people").is_hidden()  # an offline index holds no voices or faces
+    with (
+        _serving(people_indexed.index_dir, people_profile()) as url,
+        _opened(browser, url) as people,
+    ):
+        people.wait_for_selector("#people summary")  # shown: the index holds voices and faces
+        people.click("#people summary")
+        assert people.locator("#voice").is_enabled() and people.locator("#face").is_enabled()
+        people.set_input_files("#voice", str(voices / "other_words_by_a.wav"))
+        people.wait_for_selector("#status:has-text('the voice in other_words_by_a.wav')")
+        first = people.locator(".card").first
+        assert first.locator(".name").inner_text() == "a.wav"
+        speaker = first.locator(".speaker").inner_text()
+        assert speaker.startswith("speaks: voice:")
+        assert people.locator(".card .speaker").nth(1).inner_text() != speaker  # b.wav's voice
+        assert "voice" in first.locator(".evidence").inner_text()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        people.screenshot(path=str(ARTIFACTS / "voice-search.png"), full_page=True)

@@ -1,5 +1,6 @@
 """Finding a person by voice and by face: the people profile's real GE2E speaker encoder and
-dlib face models on generated media (espeak-ng voices, a public-domain NASA photograph)."""
+dlib face models on generated media (espeak-ng voices, a public-domain NASA photograph; made
+by people_media.py, fixtures ``voices`` and ``faces`` in conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,36 +13,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from skimage import data
+from people_media import SAID_BY_BOTH, VOICE_A, VOICE_B, people_profile
 
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.adapters.face import Face
 from mmretrieval.analyze import MediaAnalyzer
-from mmretrieval.config import Profile, bundled_profiles, load_profile
+from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.library import Library
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
+from mmretrieval.people.faces import search_frames
 from mmretrieval.query import Query, parse_box
 from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
-from mmretrieval.testing.synth import Scene, make_audio, make_video
-
-# Two espeak-ng voices that GE2E tells apart (benchmarks/people.py measures many more).
-VOICE_A, VOICE_B = "en-us+f2", "en-us+klatt"
-SAID_BY_BOTH = "The committee will publish its findings on the budget next month."
-
-
-def _people(ocr: bool = False) -> Profile:
-    """The people profile, without OCR unless asked (no test here reads screen text)."""
-    profile = load_profile("people")
-    adapters = profile.adapters if ocr else profile.adapters.model_copy(update={"ocr": None})
-    return profile.model_copy(update={"adapters": adapters})
-
-
-def _astronaut() -> np.ndarray:
-    """Eileen Collins, NASA (public domain), cropped to head and shoulders."""
-    return data.astronaut()[:300, 100:400]
+from mmretrieval.testing.synth import Scene, make_audio
 
 
 def test_only_the_people_profile_computes_biometric_vectors():
@@ -75,35 +61,9 @@ def test_query_validation():
         Query(text="x", face_box=(0, 0, 10, 10))
 
 
-@pytest.fixture(scope="module")
-def voices(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("voices")
-    make_audio(
-        root / "media" / "a.wav",
-        [
-            Scene(SAID_BY_BOTH, voice=VOICE_A),
-            Scene("Nothing else of note happened in the city today.", voice=VOICE_A),
-        ],
-    )
-    make_audio(
-        root / "media" / "b.wav",
-        [
-            Scene("The weather today is sunny with a light breeze from the west.", voice=VOICE_B),
-            Scene("Trains to the airport leave every ten minutes.", voice=VOICE_B),
-        ],
-    )
-    # queries: other words by A; A's first sentence said by B
-    make_audio(
-        root / "other_words_by_a.wav",
-        [Scene("Please remember to bring your tickets to the station early.", voice=VOICE_A)],
-    )
-    make_audio(root / "same_words_by_b.wav", [Scene(SAID_BY_BOTH, voice=VOICE_B)])
-    return root
-
-
 @pytest.mark.slow
 def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
-    with Library(tmp_path / "index", profile=_people()) as library:
+    with Library(tmp_path / "index", profile=people_profile()) as library:
         report = library.add([voices / "media"])
         assert report.count("indexed") == 2
         assert set(library.catalog.channels()) >= {channels.VOICE, channels.SPEECH}
@@ -136,7 +96,7 @@ def test_voice_search_finds_who_speaks_not_what_is_said(voices, tmp_path):
 @pytest.mark.slow
 def test_a_named_voice_is_found_by_name_keeps_it_and_can_be_forgotten(voices, tmp_path):
     index = tmp_path / "index"
-    with Library(index, profile=_people()) as library:
+    with Library(index, profile=people_profile()) as library:
         library.add([voices / "media"])
         speaker_a = library.search(voice=voices / "other_words_by_a.wav", k=1)[0].speaker
     _mmr("people", "name", speaker_a, "Ada Lovelace", "--index", index)
@@ -184,7 +144,7 @@ def test_speaker_turns_follow_a_two_voice_conversation(tmp_path):
     ]
     path = tmp_path / "talk.wav"
     spans = make_audio(path, [Scene(text, voice=voice) for text, voice in lines])
-    profile = _people()
+    profile = people_profile()
     analyzer = MediaAnalyzer(profile, AdapterSet(profile))
     turns = analyzer.speaker_turns(path, probe(path), spans)
     assert len(turns) == 4
@@ -202,27 +162,9 @@ def test_a_voice_query_needs_the_people_profile(voices, tmp_path):
     assert hits[0].speaker is None and channels.VOICE not in library.catalog.channels()
 
 
-@pytest.fixture(scope="module")
-def faces(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("faces")
-    make_video(
-        root / "media" / "news.mp4",
-        [
-            Scene("A report on the weather comes first.", duration=6.0),
-            Scene(duration=8.0, picture=_astronaut()),
-            Scene("And now the sport results from the weekend.", duration=6.0),
-        ],
-        size=(640, 360),
-    )
-    make_video(root / "media" / "empty.mp4", [Scene(duration=6.0)], size=(640, 360))
-    Image.fromarray(data.astronaut()).save(root / "portrait.png")
-    Image.fromarray(data.camera()).save(root / "no_face.png")
-    return root
-
-
 @pytest.mark.slow
 def test_face_search_finds_when_the_person_is_on_screen(faces, tmp_path):
-    profile = _people()
+    profile = people_profile()
     with Library(tmp_path / "index", profile=profile) as library:
         library.add([faces / "media"])
         hits = library.search(face=faces / "portrait.png", k=3)
@@ -240,7 +182,7 @@ def test_face_search_finds_when_the_person_is_on_screen(faces, tmp_path):
 
 
 def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
-    profile = _people()
+    profile = people_profile()
     analyzer = MediaAnalyzer(profile, AdapterSet(profile))
     path = faces / "media" / "news.mp4"
     tracks = analyzer.face_tracks(path, probe(path))
@@ -249,6 +191,26 @@ def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
     assert 5.5 <= track.start and track.end <= 15.0 and len(track.sightings) >= 3
     assert 6.0 <= track.best_time() < 14.0
     assert analyzer.timer.seconds["faces"] > 0
+
+
+def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
+    vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
+    frames = [(2.0 * n, np.full((4, 4, 3), 255 if 5 <= n <= 8 else 0, np.uint8)) for n in range(10)]
+    searched = []
+
+    def detect(frame):
+        searched.append(frame)
+        return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if frame.any() else []
+
+    found = list(search_frames(frames, detect, every=2))
+    times = [t for t, _ in found]
+    assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
+    assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
+    assert len(searched) == 8
+    searched.clear()
+    assert [t for t, _ in search_frames(frames[:5], detect, every=1)] == [0, 2, 4, 6, 8]
+    without = [(t, np.zeros((4, 4, 3), np.uint8)) for t, _ in frames]
+    assert len(list(search_frames(without, detect, every=2))) == 5  # half the frames searched
 
 
 def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):

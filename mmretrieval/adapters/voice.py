@@ -13,6 +13,7 @@ import numpy as np
 
 from mmretrieval import channels
 from mmretrieval.config import VoiceConfig
+from mmretrieval.devices import one_cpu_thread
 from mmretrieval.errors import ModelMissingError
 from mmretrieval.models import resolve
 from mmretrieval.spans import HasTime
@@ -48,7 +49,8 @@ class VoiceEncoder:
     def embed_audio(self, waves: Sequence[np.ndarray]) -> np.ndarray:
         """One vector per wave: the mean of GE2E's 1.6 s partial windows (as resemblyzer's
         ``embed_utterance``), with every window of every wave in one batch, as an LSTM on a
-        CPU runs a batch in about the time of one window."""
+        CPU runs a batch in about the time of one window; on one thread (``one_cpu_thread``:
+        3-5x faster than two on two busy cores, benchmarks/README.md)."""
         import torch
         from resemblyzer import preprocess_wav, wav_to_mel_spectrogram
 
@@ -62,7 +64,7 @@ class VoiceEncoder:
             owners += [n] * len(mel_slices)
         if not windows:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with torch.no_grad():
+        with torch.no_grad(), one_cpu_thread(self.config.device):
             partial = np.concatenate(
                 [
                     self._model(torch.from_numpy(np.stack(windows[i : i + BATCH]))).numpy()

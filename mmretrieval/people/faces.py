@@ -8,7 +8,7 @@ on screen, then largest).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +47,31 @@ class FaceTrack(Timed):
 
     def size(self) -> float:
         return float(np.mean([face.area for _, face in self.sightings]))
+
+
+def search_frames(
+    frames: Iterable[tuple[float, np.ndarray]],
+    detect: Callable[[np.ndarray], list[Face]],
+    every: int,
+) -> Iterator[tuple[float, list[Face]]]:
+    """(time, faces) of the sampled frames searched, in time order. While no face is in sight
+    only every ``every``-th frame is searched; a frame with faces has the frames passed over
+    just before it searched too, and every frame after it while faces stay in sight. So a face
+    on screen for ``every`` sampled frames is always found and tracked from its first frame,
+    and footage without people costs ``1 / every`` of searching every frame (the detector is
+    most of the faces stage)."""
+    passed: list[tuple[float, np.ndarray]] = []  # frames not searched since the last search
+    in_sight = False
+    for n, (time, frame) in enumerate(frames):
+        if not in_sight and n % every:
+            passed.append((time, frame))
+            continue
+        faces = detect(frame)
+        if faces and not in_sight:
+            yield from ((t, detect(f)) for t, f in passed)
+        passed = []
+        in_sight = bool(faces)
+        yield time, faces
 
 
 def track_faces(

@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from mmretrieval.errors import ConfigError, IndexDirError, MediaError, MMRError, ModelMissingError
 from mmretrieval.library import Library
 from mmretrieval.server.jobs import JobRunner
-from mmretrieval.server.routes import copies, jobs, media, search
+from mmretrieval.server.routes import copies, jobs, media, people, search
 from mmretrieval.server.state import LOOPBACK, Jobs, ServerSettings, Settings, View
 from mmretrieval.server.view import IndexView
 
@@ -65,6 +65,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(search.router, dependencies=read)
     app.include_router(media.router, dependencies=read)
     app.include_router(copies.router, dependencies=read)
+    app.include_router(people.router, dependencies=read)
     app.include_router(jobs.writes, dependencies=write)
     app.include_router(jobs.reads, dependencies=read)
     return app

@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-let lastQuery = null; // {text} or {file}, for exports
+let lastQuery = null; // {text}, {person} or {field, file[, box]}, for exports
 let activeSpan = null; // {start, end} the player keeps to
 
 function clock(seconds) {
@@ -69,14 +69,17 @@ function filterParams() {
 function searchRequest(format) {
   const k = $("k").value || "12";
   const params = filterParams();
-  if (lastQuery.text !== undefined) {
-    params.append("q", lastQuery.text);
+  if (lastQuery.text !== undefined || lastQuery.person !== undefined) {
+    if (lastQuery.text !== undefined) params.append("q", lastQuery.text);
+    else params.append("person", lastQuery.person);
     params.append("k", k);
     params.append("format", format);
     return ["/search?" + params, { method: "GET" }];
   }
+  // file: what it says, shows or sounds like; voice / face: who speaks or is on screen
   const form = new FormData();
-  form.append("file", lastQuery.file);
+  form.append(lastQuery.field, lastQuery.file);
+  if (lastQuery.box) form.append("face_box", lastQuery.box);
   form.append("k", k);
   form.append("format", format);
   return ["/search?" + params, { method: "POST", body: form }];
@@ -91,7 +94,9 @@ async function runSearch(query) {
   try {
     const hits = await (await api(...searchRequest("json"))).json();
     const ms = Math.round(performance.now() - started);
-    const label = query.text !== undefined ? "“" + query.text + "”" : query.file.name;
+    const label = query.text !== undefined ? "“" + query.text + "”"
+      : query.person !== undefined ? query.person
+      : (query.field === "file" ? "" : "the " + query.field + " in ") + query.file.name;
     const notes = hits.length && hits[0].notes ? " · " + hits[0].notes.join(" · ") : "";
     $("status").textContent = hits.length + " hits for " + label + " in " + ms + " ms" + notes;
     renderHits(hits, query.text);
@@ -115,6 +120,18 @@ function evidenceBars(evidence) {
   return list;
 }
 
+// Who speaks most in the hit's clip and whose face shows most (people indexes), and when.
+function whoLine(hit) {
+  const parts = [];
+  if (hit.speaker) parts.push('<span class="speaker" title="who speaks most in the clip">speaks: ' + escapeHtml(hit.speaker) + "</span>");
+  if (hit.on_screen) {
+    // a face match's frame_time is the moment the face shows sharpest
+    const at = hit.evidence.face !== undefined && hit.frame_time !== undefined ? " at " + clock(hit.frame_time) : "";
+    parts.push('<span class="on-screen" title="whose face shows most in the clip">on screen: ' + escapeHtml(hit.on_screen) + at + "</span>");
+  }
+  return parts.length ? '<span class="who">' + parts.join("") + "</span>" : "";
+}
+
 function renderHits(hits, queryText) {
   const results = $("results");
   results.replaceChildren();
@@ -136,7 +153,7 @@ function renderHits(hits, queryText) {
       '<img loading="lazy" alt="" src="/thumbnails/' + hit.clip_id + frame + '">' +
       '<span class="meta"><span class="rank">' + (rank + 1) + '</span><span class="name">' + escapeHtml(name) +
       "</span>" + language + '</span><span class="span">' + clock(hit.start) + "–" + clock(hit.end) +
-      '</span><span class="score">score ' + hit.score.toFixed(3) + "</span>" +
+      '</span><span class="score">score ' + hit.score.toFixed(3) + "</span>" + whoLine(hit) +
       '<span class="snippet">' + highlight(hit.text || "", queryText) + "</span>";
     card.setAttribute("aria-label", "Play " + name + " from " + clock(hit.start) + " to " + clock(hit.end));
     card.append(evidenceBars(hit.evidence));
@@ -261,7 +278,7 @@ function wire() {
     if (text) runSearch({ text });
   });
   const drop = $("drop"), file = $("file");
-  file.addEventListener("change", () => file.files[0] && runSearch({ file: file.files[0] }));
+  file.addEventListener("change", () => file.files[0] && runSearch({ field: "file", file: file.files[0] }));
   drop.addEventListener("keydown", (event) => {
     if (event.key === "Enter" || event.key === " ") { event.preventDefault(); file.click(); }
   });
@@ -270,7 +287,19 @@ function wire() {
   drop.addEventListener("drop", (event) => {
     event.preventDefault();
     drop.classList.remove("over");
-    if (event.dataTransfer.files[0]) runSearch({ file: event.dataTransfer.files[0] });
+    if (event.dataTransfer.files[0]) runSearch({ field: "file", file: event.dataTransfer.files[0] });
+  });
+  $("voice").addEventListener("change", () => $("voice").files[0] && runSearch({ field: "voice", file: $("voice").files[0] }));
+  const byFace = () => {
+    const photo = $("face").files[0];
+    if (photo) runSearch({ field: "face", file: photo, box: $("face-box").value.trim() });
+  };
+  $("face").addEventListener("change", byFace);
+  $("face-box").addEventListener("change", byFace);
+  $("person-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const person = $("person").value.trim();
+    if (person) runSearch({ person });
   });
   for (const button of document.querySelectorAll("[data-format]")) {
     button.addEventListener("click", () => exportResults(button.dataset.format));
@@ -298,8 +327,30 @@ async function loadStats() {
   try {
     const stats = await (await api("/stats")).json();
     $("index-stats").textContent = stats.files + " files, " + stats.clips + " clips · profile " + stats.profile;
+    showPeopleFields(stats.spaces || {});
   } catch (error) {
     $("index-stats").textContent = error.message;
+  }
+}
+
+// The person search fields, for the spaces the index holds (voices and faces: people profile).
+async function showPeopleFields(spaces) {
+  const voice = "voice" in spaces, face = "face" in spaces;
+  $("people").hidden = !(voice || face);
+  $("voice-field").hidden = $("voice").disabled = !voice;
+  $("face-field").hidden = $("face").disabled = $("face-box").disabled = !face;
+  if (!(voice || face)) return;
+  try {
+    const persons = await (await api("/people")).json();
+    const names = $("person-names");
+    names.replaceChildren();
+    for (const person of persons.filter((p) => !p.label.includes(":"))) { // named ones
+      const option = document.createElement("option");
+      option.value = person.label;
+      names.append(option);
+    }
+  } catch (error) {
+    showError(error.message);
   }
 }
 
