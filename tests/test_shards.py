@@ -206,6 +206,8 @@ def test_server_over_two_indexes_answers_as_the_archive(shards, corpus):
             headers={"Authorization": "Bearer secret"},
         )
         assert refused.status_code == 409 and "mmr index PATH --index DIR" in refused.text
+    with pytest.raises(IndexDirError, match="no index at"):  # an archive is served whole
+        create_app(ServerSettings(index_dir=[shards[0], shards[0].parent / "missing"]))
 
 
 @pytest.mark.milvus_server

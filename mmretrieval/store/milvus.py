@@ -143,6 +143,7 @@ class MilvusStore(VectorStore):
             self.client.close()  # a refused store must not keep Milvus Lite's file open
             raise
 
+    @_reported
     def _open_collections(self, index_spec: str) -> int:
         """Take this store's collections for its channels; the generation they were saved at
         (-1: none, or built as another type than ``index_spec`` asks)."""
