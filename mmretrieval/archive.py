@@ -208,7 +208,7 @@ class Archive:
     vectors are compared with each other); the first folder's profile encodes the query and
     sets the search options (fusion, weights, candidates).
 
-    ``indexes``: folders, ``@FILE`` entries (a shard list: ``read_shard_list``), or open
+    ``indexes``: folders, ``@FILE`` entries (a shard list: ``expand_shard_lists``), or open
     ``Library`` objects (the server's, pinned to a snapshot; closing the archive closes them)."""
 
     def __init__(self, indexes: Sequence[str | Path | Library]):
@@ -281,12 +281,15 @@ class Archive:
         return hits
 
     def copies(
-        self, video: str | Path, start: float = 0.0, end: float | None = None,
+        self,
+        video: str | Path,
+        start: float = 0.0,
+        end: float | None = None,
         min_seconds: float = 2.0,
     ) -> list[tuple[str, Copy]]:
         """As ``Library.copies`` for a query video, in every shard: (shard folder, copy), best
-        first. Each shard's frames are centred on that shard's own mean, so scores compare as
-        well as they do within one index of footage alike."""
+        first. Each shard centres frames on its own mean, so scores from different shards
+        compare only as closely as their footage is alike (a copy is found either way)."""
         encoder = self.libraries[0].adapters.get("visual")
         if encoder is None:
             raise ConfigError(
