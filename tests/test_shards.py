@@ -154,6 +154,9 @@ def test_cli_reads_a_shard_list(shards, tmp_path):
     ]
     missing = CliRunner().invoke(app, [*args, "--index", f"@{tmp_path / 'none.txt'}"])
     assert missing.exit_code == 2 and "cannot read the shard list" in missing.output
+    listing.write_text(f"{shards[0]}\n{tmp_path / 'gone'}\n")  # serve refuses before it listens
+    served = CliRunner().invoke(app, ["serve", "--index", f"@{listing}"])
+    assert served.exit_code == 2 and "no index at" in served.output
 
 
 def _server(index_dirs, **settings) -> TestClient:
