@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval import channels
+from mmretrieval.copies import Copy, CopyFinder
 from mmretrieval.errors import ConfigError, IndexDirError
 from mmretrieval.filters import ClipFilter
 from mmretrieval.library import Library, make_query
@@ -38,6 +39,8 @@ from mmretrieval.store.folder import has_index
 from mmretrieval.store.protocol import VectorStore
 
 log = logging.getLogger(__name__)
+
+SUMMED_STATS = ("files", "failed", "clips", "hours")  # the stats an archive's summary adds up
 
 
 class ShardIds:
@@ -203,20 +206,28 @@ class Archive:
     """Index folders searched as one (``Library.open_many``): ``search`` as ``Library.search``,
     over all of them. The folders must share the embedding models of every space (their
     vectors are compared with each other); the first folder's profile encodes the query and
-    sets the search options (fusion, weights, candidates)."""
+    sets the search options (fusion, weights, candidates).
 
-    def __init__(self, index_dirs: Sequence[str | Path]):
-        dirs = [Path(d) for d in index_dirs]
+    ``indexes``: folders, ``@FILE`` entries (a shard list: ``expand_shard_lists``), or open
+    ``Library`` objects (the server's, pinned to a snapshot; closing the archive closes them)."""
+
+    def __init__(self, indexes: Sequence[str | Path | Library]):
+        libraries = [i for i in indexes if isinstance(i, Library)]
+        if libraries and len(libraries) < len(indexes):
+            raise ConfigError("give an archive index folders or open libraries, not both")
+        dirs = [lib.index_dir for lib in libraries] if libraries else expand_shard_lists(indexes)
         if not dirs:
             raise ConfigError("an archive needs at least one index folder")
         if len(set(d.resolve() for d in dirs)) < len(dirs):
             raise ConfigError("an index folder is given twice: each shard once")
-        for folder in dirs:
-            if not has_index(folder):
-                raise IndexDirError(
-                    f"no index at {folder}: create one with `mmr index PATH --index {folder}`"
-                )
-        self.libraries = [Library(d) for d in dirs]
+        if not libraries:
+            for folder in dirs:
+                if not has_index(folder):
+                    raise IndexDirError(
+                        f"no index at {folder}: create one with `mmr index PATH --index {folder}`"
+                    )
+            libraries = [Library(d) for d in dirs]
+        self.libraries = libraries
         lead = self.libraries[0]
         for library in self.libraries[1:]:
             _check_same_spaces(lead, library)
@@ -269,6 +280,43 @@ class Archive:
             hit.index = str(self.libraries[shard].index_dir)
         return hits
 
+    def copies(
+        self,
+        video: str | Path,
+        start: float = 0.0,
+        end: float | None = None,
+        min_seconds: float = 2.0,
+    ) -> list[tuple[str, Copy]]:
+        """As ``Library.copies`` for a query video, in every shard: (shard folder, copy), best
+        first. Each shard centres frames on its own mean, so scores from different shards
+        compare only as closely as their footage is alike (a copy is found either way)."""
+        encoder = self.libraries[0].adapters.get("visual")
+        if encoder is None:
+            raise ConfigError(
+                "finding reused footage needs the visual channel: index with a profile that "
+                "has a visual section (e.g. --profile offline)"
+            )
+        found = [
+            (str(library.index_dir), copy)
+            for library in self.libraries
+            for copy in CopyFinder(library.catalog, encoder).find(
+                Path(video), start, end, min_seconds
+            )
+        ]
+        return sorted(found, key=lambda pair: pair[1].score, reverse=True)
+
+    def stats(self) -> dict:
+        """``Library.stats`` of every shard under ``indexes``, with the totals of files, clips
+        and hours and the lead shard's profile."""
+        shards = [library.stats() for library in self.libraries]
+        totals = {key: round(sum(s[key] for s in shards), 3) for key in SUMMED_STATS}
+        return {
+            "index": [s["index"] for s in shards],
+            "profile": shards[0]["profile"],
+            **totals,
+            "indexes": shards,
+        }
+
     def prepare(self) -> None:
         """Open every shard and load what a text query needs now."""
         self._get_searcher()
@@ -291,6 +339,30 @@ class Archive:
             store = ShardStore([library.store for library in self.libraries])
             self._searcher = Searcher(catalog, store, self.libraries[0].profile.search)
         return self._searcher
+
+
+def expand_shard_lists(entries: Iterable[str | Path]) -> list[Path]:
+    """Index folders, with each ``@FILE`` entry replaced by the folders its file lists: one a
+    line, blank lines and ``#`` comments skipped, relative paths taken from the file's folder."""
+    dirs: list[Path] = []
+    for entry in entries:
+        text = str(entry)
+        if not text.startswith("@"):
+            dirs.append(Path(entry))
+            continue
+        listing = Path(text[1:])
+        try:
+            lines = listing.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the shard list {listing}: {exc.strerror}. Give a file with one "
+                f"index folder a line"
+            ) from exc
+        for line in lines:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                dirs.append(listing.parent / Path(line).expanduser())
+    return dirs
 
 
 def _check_same_spaces(lead: Library, other: Library) -> None:

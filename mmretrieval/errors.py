@@ -17,5 +17,9 @@ class IndexDirError(MMRError):
     """The index directory is missing, locked or was built with other models."""
 
 
+class StoreUnavailableError(IndexDirError):
+    """The vector store's server does not answer (stopped, unreachable): try again later."""
+
+
 class MediaError(MMRError):
     """A media file cannot be read: corrupt, truncated, empty or unsupported."""

@@ -25,6 +25,8 @@ ATTEMPTS = 3  # a port picked free may be taken before the server binds it: star
 
 log = logging.getLogger(__name__)
 
+_RUNNING: dict[str, tuple[object, Path]] = {}  # address -> (server, folder), for ``stopped``
+
 
 class ServerCannotRun(RuntimeError):
     """The server binary exited before it answered (a missing library, too little memory)."""
@@ -90,10 +92,26 @@ def running_server(folder: Path, port: int | None = None) -> Iterator[tuple[str,
             log.warning("Milvus server exited while starting (attempt %d): again", attempt)
             if port is None:  # a fresh server: new ports (one it was given may be taken)
                 (Path(folder) / "configs" / "etcd.yaml").unlink(missing_ok=True)
+    address = f"http://127.0.0.1:{server.listen_port}"
+    _RUNNING[address] = (server, Path(folder))
     try:
-        yield f"http://127.0.0.1:{server.listen_port}", time.perf_counter() - started
+        yield address, time.perf_counter() - started
     finally:
+        _RUNNING.pop(address, None)
         server.stop()
+
+
+@contextmanager
+def stopped(address: str) -> Iterator[None]:
+    """The server ``running_server`` runs at ``address`` stopped for the block, then started
+    again on its folder and port (it finds its collections), so a fault test can use the
+    session's server: the tests after it see the server as it was."""
+    server, folder = _RUNNING[address]
+    server.stop()
+    try:
+        yield
+    finally:
+        _wait_until_up(server, folder, time.perf_counter())
 
 
 def _wait_until_up(server, folder: Path, started: float) -> None:

@@ -1,12 +1,16 @@
 """Several index folders searched as one (``Library.open_many``, ``mmr search --index A --index
-B``): the corpus indexed in two shards ranks and scores exactly as the one index over it."""
+B``, ``mmr serve`` over several): the corpus indexed in two shards ranks and scores exactly as the
+one index over it."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
+from fastapi.testclient import TestClient
+from milvus_server import stopped
 from typer.testing import CliRunner
 
 from mmretrieval.archive import Archive
@@ -14,7 +18,9 @@ from mmretrieval.cli import app
 from mmretrieval.errors import IndexDirError
 from mmretrieval.filters import ClipFilter
 from mmretrieval.library import LOCK_FILE, Library
+from mmretrieval.server.app import ServerSettings, create_app
 from mmretrieval.store import folder
+from mmretrieval.store.milvus import TIMEOUT_ENV
 
 QUERIES = [
     "council budget for public libraries",
@@ -127,6 +133,109 @@ def test_a_shard_on_a_milvus_server(indexed, shards, tmp_path, milvus_server):
     try:
         with Library.open_many([shards[0], moved]) as archive:
             assert_same(answers(archive), answers(union))
+    finally:
+        with Library(moved) as library:  # back to files: the server's collections dropped
+            library.migrate("faiss")
+
+
+def test_cli_reads_a_shard_list(shards, tmp_path):
+    """``--index @FILE``: one folder a line, comments and blank lines skipped, relative paths
+    from the list's folder; the same answer as the folders given one by one."""
+    listing = tmp_path / "lists" / "shards.txt"
+    listing.parent.mkdir()
+    relative = os.path.relpath(shards[1], listing.parent)
+    listing.write_text(f"# the archive\n{shards[0]}\n\n{relative}  # the weather\n")
+    args = ["search", "snow closes highland roads", "--json", "-k", "3"]
+    listed = CliRunner().invoke(app, [*args, "--index", f"@{listing}"])
+    given = CliRunner().invoke(app, [*args, "--index", str(shards[0]), "--index", str(shards[1])])
+    assert listed.exit_code == 0, listed.output
+    assert [h["path"] for h in json.loads(listed.output)] == [
+        h["path"] for h in json.loads(given.output)
+    ]
+    missing = CliRunner().invoke(app, [*args, "--index", f"@{tmp_path / 'none.txt'}"])
+    assert missing.exit_code == 2 and "cannot read the shard list" in missing.output
+    listing.write_text(f"{shards[0]}\n{tmp_path / 'gone'}\n")  # serve refuses before it listens
+    served = CliRunner().invoke(app, ["serve", "--index", f"@{listing}"])
+    assert served.exit_code == 2 and "no index at" in served.output
+
+
+def _server(index_dirs, **settings) -> TestClient:
+    app_ = create_app(ServerSettings(index_dir=list(index_dirs), **settings))
+    return TestClient(app_, base_url="http://127.0.0.1:8765")
+
+
+def test_server_over_two_indexes_answers_as_the_archive(shards, corpus):
+    """``mmr serve --index A --index B``: the ranked hits of ``Archive.search``, and links
+    that reach each hit's own shard although file and clip ids repeat between shards."""
+    with _server(shards, token="secret") as client, Archive(shards) as archive:
+        for query in QUERIES:
+            answer = client.get("/search", params={"q": query, "k": 10})
+            assert answer.status_code == 200, answer.text
+            assert answer.json() == [h.to_dict() for h in archive.search(text=query, k=10)]
+
+        top = client.get("/search", params={"q": "snow closes highland roads", "k": 1}).json()[0]
+        assert top["index"] == str(shards[1]) and top["path"].endswith("mountain.mov")
+        with Library(shards[0]) as other:  # shard A has a file under the same id
+            assert other.catalog.file_by_id(top["file_id"]).path != top["path"]
+        at = {"index": top["index"]}
+        media = client.get(f"/media/{top['file_id']}", params=at)
+        assert media.status_code == 200
+        assert media.content == corpus["mountain"].path.read_bytes()
+        unqualified = client.get(f"/media/{top['file_id']}")
+        assert unqualified.status_code == 400 and "say which with index=" in unqualified.text
+        elsewhere = client.get(f"/media/{top['file_id']}", params={"index": "/no/such/index"})
+        assert elsewhere.status_code == 400 and str(shards[0]) in elsewhere.text
+
+        clip = client.get(f"/clips/{top['clip_id']}", params=at).json()
+        assert clip["path"] == top["path"]
+        assert client.get(clip["media_url"]).content == media.content
+        thumbnail = client.get(clip["thumbnail_url"])
+        assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/jpeg"
+        assert list((shards[1] / "thumbnails").glob(f"{top['clip_id']}_*.jpg"))
+        assert client.get(clip["shotlist_url"] + "&format=csv").status_code == 200
+
+        copies = client.get("/copies", params={"clip_id": top["clip_id"], **at})
+        assert copies.status_code == 200, copies.text
+        assert all(c["index"] in (str(shards[0]), str(shards[1])) for c in copies.json())
+
+        stats = client.get("/stats").json()
+        assert stats["files"] == 4 and [s["index"] for s in stats["indexes"]] == [
+            str(s) for s in shards
+        ]
+        assert client.get("/health").json()["clips"] == stats["clips"]
+        refused = client.post(
+            "/index",
+            json={"paths": [str(corpus["podcast"].path)]},
+            headers={"Authorization": "Bearer secret"},
+        )
+        assert refused.status_code == 409 and "mmr index PATH --index DIR" in refused.text
+    with pytest.raises(IndexDirError, match="no index at"):  # an archive is served whole
+        create_app(ServerSettings(index_dir=[shards[0], shards[0].parent / "missing"]))
+
+
+@pytest.mark.milvus_server
+def test_server_answers_503_while_its_milvus_server_is_down(
+    shards, tmp_path, milvus_server, monkeypatch
+):
+    """The Milvus server stops while ``mmr serve`` answers: searches answer 503 with what to
+    do (not a 500), and the same hits again once the server is back, with no restart of ours."""
+    monkeypatch.setenv(TIMEOUT_ENV, "3")  # give up on the stopped server after 3 s, not 60
+    moved = tmp_path / "shard1"
+    shutil.copytree(shards[1], moved, ignore=shutil.ignore_patterns(LOCK_FILE))
+    with Library(moved) as library:
+        library.migrate("milvus", uri=milvus_server, collection_prefix="serve")
+    query = {"q": "snow closes highland roads", "k": 3}
+    try:
+        with _server([moved]) as client:
+            before = client.get("/search", params=query)
+            assert before.status_code == 200, before.text
+            with stopped(milvus_server):
+                down = client.get("/search", params=query)
+                assert down.status_code == 503, down.text
+                assert "run the command again once it is back" in down.json()["detail"]
+            back = client.get("/search", params=query)
+            assert back.status_code == 200, back.text
+            assert back.json() == before.json()
     finally:
         with Library(moved) as library:  # back to files: the server's collections dropped
             library.migrate("faiss")

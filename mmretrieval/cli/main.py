@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mmretrieval import export
-from mmretrieval.archive import Archive
+from mmretrieval.archive import Archive, expand_shard_lists
 from mmretrieval.cli.moderate import moderate_app
 from mmretrieval.cli.support import (
     EXIT_SOME_FAILED,
@@ -123,12 +123,18 @@ def index(
 
 IndexesOption = Annotated[
     list[Path],
-    typer.Option("--index", "-i", help="index directory (repeatable: searched as one archive)"),
+    typer.Option(
+        "--index",
+        "-i",
+        help="index directory (repeatable: searched as one archive; @FILE: a shard list, one "
+        "directory a line)",
+    ),
 ]
 
 
 def _open_indexes(index_dirs: list[Path]) -> Library | Archive:
-    return Library.open_many(index_dirs) if len(index_dirs) > 1 else Library(index_dirs[0])
+    dirs = expand_shard_lists(index_dirs)
+    return Library.open_many(dirs) if len(dirs) != 1 else Library(dirs[0])
 
 
 @app.command()
@@ -270,7 +276,7 @@ def search(
 
 @app.command()
 def serve(
-    index: IndexOption,
+    index: IndexesOption,
     host: Annotated[
         str, typer.Option(help="address to listen on; beyond loopback a token is required")
     ] = "127.0.0.1",
@@ -286,7 +292,8 @@ def serve(
     ] = None,
     max_upload_mb: Annotated[int, typer.Option(help="largest query file accepted")] = 200,
 ) -> None:
-    """Serve the HTTP API (docs at /docs) and the search page for one index."""
+    """Serve the HTTP API (docs at /docs) and the search page for one index, or for several
+    searched as one archive (read-only: add media to each with mmr index)."""
     try:
         import uvicorn
 
@@ -295,8 +302,10 @@ def serve(
         err.print(f"error: the server needs {exc.name}: pip install 'mmretrieval[serve]'")
         raise typer.Exit(EXIT_USAGE) from exc
 
+    with user_errors():
+        index_dirs = expand_shard_lists(index)
     settings = ServerSettings(
-        index_dir=index,
+        index_dir=index_dirs if len(index_dirs) != 1 else index_dirs[0],
         profile=profile,
         token=token,
         host=host,
@@ -308,7 +317,8 @@ def serve(
         raise typer.Exit(EXIT_USAGE)
     with user_errors():
         server_app = create_app(settings)
-    err.print(f"serving {index} at http://{host}:{port}/ (API docs at /docs)")
+    served = ", ".join(str(d) for d in index_dirs)
+    err.print(f"serving {served} at http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(server_app, host=host, port=port, log_level="warning")
 
 

@@ -1,4 +1,5 @@
-"""The HTTP API and web page over one index (FastAPI; OpenAPI at /docs).
+"""The HTTP API and web page over one index, or several searched as one archive (FastAPI;
+OpenAPI at /docs).
 
 ``create_app`` builds the app: its state (settings, the index view, the job runner), the
 routers (``server.routes``) behind the security dependencies, the upload limit and errors.
@@ -8,6 +9,10 @@ the file on disk is still the one that was indexed (``routes.media``). Writes (`
 need the token in an ``Authorization: Bearer`` header (never a cookie, so another site cannot
 make a browser send it); reads are open on a loopback address and need the token (header or the
 ``mmr_token`` cookie the page sets) anywhere else. Uploads are size-limited while they stream.
+
+Several indexes (shards): searches go over all of them as one ``Archive``, and routes that take a
+clip or file id take the hit's ``index`` too (ids repeat between shards). Such a server is
+read-only: POST /index answers 409 (index into a shard with ``mmr index``; the server follows).
 """
 
 from __future__ import annotations
@@ -21,8 +26,14 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from mmretrieval.errors import ConfigError, IndexDirError, MediaError, MMRError, ModelMissingError
-from mmretrieval.library import Library
+from mmretrieval.errors import (
+    ConfigError,
+    IndexDirError,
+    MediaError,
+    MMRError,
+    ModelMissingError,
+    StoreUnavailableError,
+)
 from mmretrieval.server.jobs import JobRunner
 from mmretrieval.server.routes import copies, jobs, media, people, search
 from mmretrieval.server.state import LOOPBACK, Jobs, ServerSettings, Settings, View
@@ -34,12 +45,18 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 TOKEN_COOKIE = "mmr_token"
-ERROR_STATUS = {ConfigError: 400, MediaError: 422, IndexDirError: 409, ModelMissingError: 503}
+ERROR_STATUS = {  # the first that fits: subclasses before their bases
+    StoreUnavailableError: 503,
+    ConfigError: 400,
+    MediaError: 422,
+    IndexDirError: 409,
+    ModelMissingError: 503,
+}
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
-    view = IndexView(settings.index_dir, settings.profile)
-    runner = JobRunner(settings.index_dir, settings.profile, on_finished=view.refresh)
+    view = IndexView(settings.index_dirs, settings.profile)
+    runner = JobRunner(settings.index_dirs[0], settings.profile, on_finished=view.refresh)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,7 +83,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(media.router, dependencies=read)
     app.include_router(copies.router, dependencies=read)
     app.include_router(people.router, dependencies=read)
-    app.include_router(jobs.writes, dependencies=write)
+    if view.is_archive:
+        app.add_api_route("/index", read_only, methods=["POST"], dependencies=write)
+    else:
+        app.include_router(jobs.writes, dependencies=write)
     app.include_router(jobs.reads, dependencies=read)
     return app
 
@@ -102,14 +122,25 @@ def page() -> FileResponse:
 def health(view: View, runner: Jobs) -> dict:
     running = sum(job.state == "running" for job in runner.listed())
     try:
-        clips = view.run(lambda library: library.catalog.clip_count())
+        clips = sum(view.each(lambda library: library.catalog.clip_count()))
     except IndexDirError:
         clips = 0  # no index yet: the server is healthy all the same
     return {"status": "ok", "clips": clips, "jobs_running": running}
 
 
 def stats(view: View) -> dict:
-    return view.run(Library.stats)
+    """``Library.stats``; on a server of several indexes, ``Archive.stats`` (totals, and each
+    index's own under ``indexes``)."""
+    return view.run(lambda whole: whole.stats())
+
+
+def read_only(view: View) -> None:
+    served = ", ".join(str(d) for d in view.index_dirs)
+    raise HTTPException(
+        409,
+        f"this server searches several indexes as one and does not index: add media to one of "
+        f"them with `mmr index PATH --index DIR` ({served}); the server follows within seconds",
+    )
 
 
 class UploadLimit:

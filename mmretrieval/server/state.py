@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, TypeVar
+from urllib.parse import urlencode
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 
 from mmretrieval.config import Profile
 from mmretrieval.server.jobs import JobRunner
@@ -20,12 +21,16 @@ T = TypeVar("T")
 
 @dataclass
 class ServerSettings:
-    index_dir: Path
+    index_dir: Path | list[Path]  # one index, or several served as one archive (read-only)
     profile: str | Path | Profile | None = None
     token: str | None = None
     host: str = "127.0.0.1"
     max_upload_bytes: int = 200 * 1024 * 1024
     media_roots: list[Path] = field(default_factory=list)  # POST /index only below these
+
+    @property
+    def index_dirs(self) -> list[Path]:
+        return list(self.index_dir) if isinstance(self.index_dir, list) else [self.index_dir]
 
     @property
     def reads_need_token(self) -> bool:
@@ -47,6 +52,19 @@ def _jobs(request: Request) -> JobRunner:
 Settings = Annotated[ServerSettings, Depends(_settings)]
 View = Annotated[IndexView, Depends(_view)]
 Jobs = Annotated[JobRunner, Depends(_jobs)]
+
+
+# On a server of several indexes, routes that take a clip or file id (ids repeat between
+# indexes) take the hit's ``index`` too; a server of one needs none.
+IndexParam = Annotated[
+    str | None,
+    Query(description="on a server of several indexes: the one the id is from (a hit's index)"),
+]
+
+
+def index_query(index: str | None) -> str:
+    """The query string that names ``index`` in a link (empty on a server of one)."""
+    return "" if index is None else "?" + urlencode({"index": index})
 
 
 def found(value: T | None, message: str) -> T:

@@ -54,7 +54,7 @@ from typing import TypeVar
 import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
-from mmretrieval.errors import IndexDirError
+from mmretrieval.errors import IndexDirError, StoreUnavailableError
 from mmretrieval.store import policy
 from mmretrieval.store.policy import AUTO, EXACT_LIMIT
 from mmretrieval.store.protocol import VectorStore
@@ -74,6 +74,7 @@ MAX_TOPK = 16_384  # the most hits Milvus returns for one query
 BATCH_BYTES = 16 << 20  # one insert request (Milvus takes up to 64 MB)
 IDS_PER_REQUEST = 4_096  # ids in one query or delete expression
 SESSION = "Session"  # searches and queries, but a few (see the module docstring)
+NOT_LOADED = 101  # Milvus's ErrCollectionNotLoaded: a restarted server may not load them again
 # build parameters a Milvus server requires (Milvus Lite has defaults): HNSW's, as FAISS builds
 HNSW_DEFAULTS = {"M": 32, "efConstruction": 200}
 
@@ -82,14 +83,25 @@ T = TypeVar("T")
 
 
 def _reported(method: Callable[..., T]) -> Callable[..., T]:
-    """A failed Milvus request as an ``IndexDirError`` that says what happens next."""
+    """A failed Milvus request as a ``StoreUnavailableError`` that says what happens next (the
+    HTTP server answers 503). The client reconnects by itself once the server is back; a
+    server restarted since may not have loaded the collections again (reads are refused): they
+    are loaded and the request made once more."""
 
     @functools.wraps(method)
     def call(self: MilvusStore, *args, **kwargs) -> T:
         try:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except MilvusException as exc:
+                if exc.code != NOT_LOADED:
+                    raise
+                log.info("Milvus at %s has not loaded the collections: loading them", self.uri)
+                for name in self._names.values():
+                    self.client.load_collection(name, timeout=self.timeout)
+                return method(self, *args, **kwargs)
         except MilvusException as exc:
-            raise IndexDirError(
+            raise StoreUnavailableError(
                 f"Milvus at {self.uri} failed: {exc.message}. If the server stopped, run the "
                 f"command again once it is back: what was committed stays in the catalog, and "
                 f"the store catches up from it (no file is lost or indexed twice)"
@@ -131,6 +143,7 @@ class MilvusStore(VectorStore):
             self.client.close()  # a refused store must not keep Milvus Lite's file open
             raise
 
+    @_reported
     def _open_collections(self, index_spec: str) -> int:
         """Take this store's collections for its channels; the generation they were saved at
         (-1: none, or built as another type than ``index_spec`` asks)."""
@@ -397,7 +410,7 @@ def _connect(uri: str) -> MilvusClient:
                 f"(Milvus Lite allows one at a time; an `mmr index` still running?). Wait for "
                 f"it, or serve the file (`milvus-lite server`) and set store.uri to its address"
             ) from exc
-        raise IndexDirError(
+        raise StoreUnavailableError(
             f"cannot reach Milvus at {uri}: {exc.message}. Start the server (README, Milvus) "
             f"or fix store.uri; set {TOKEN_ENV} if it needs a token"
         ) from exc

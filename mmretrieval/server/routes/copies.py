@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from mmretrieval.archive import Archive
+from mmretrieval.copies import Copy
 from mmretrieval.library import Library
-from mmretrieval.server.state import View, found
+from mmretrieval.server.state import IndexParam, View, found
 
 router = APIRouter()
 
@@ -22,6 +24,7 @@ class CopyOut(BaseModel):
     score: float
     clip_id: int | None
     file_id: int
+    index: str | None = None  # the index it is in, on a server of several (else null)
 
 
 @router.get("/copies", response_model=list[CopyOut])
@@ -29,18 +32,22 @@ def copies(
     clip_id: Annotated[int, Query(description="the clip whose footage to look for")],
     view: View,
     min_seconds: Annotated[float, Query(gt=0, description="shortest stretch reported")] = 2.0,
+    index: IndexParam = None,
 ) -> list[CopyOut]:
-    """The other stretches of the archive that show the clip's pictures, best first (the clip
-    itself left out)."""
+    """The other stretches of the archive (of every index, on a server of several) that show
+    the clip's pictures, best first (the clip itself left out)."""
+    row = found(
+        view.run_on(index, lambda library: library.catalog.clips([clip_id]).get(clip_id)),
+        f"no clip {clip_id} in the index",
+    )
 
-    def where(library: Library) -> list[CopyOut] | None:
-        row = library.catalog.clips([clip_id]).get(clip_id)
-        if row is None:
-            return None
-        return [
-            CopyOut(**{k: v for k, v in copy.to_dict().items() if k != "query_path"})
-            for copy in library.copies(row.path, row.start, row.end, min_seconds)
-            if not (copy.file_id == row.file_id and copy.overlaps(row))
-        ]
+    def where(whole: Library | Archive) -> list[tuple[str | None, Copy]]:
+        if isinstance(whole, Archive):
+            return whole.copies(row.path, row.start, row.end, min_seconds)
+        return [(None, copy) for copy in whole.copies(row.path, row.start, row.end, min_seconds)]
 
-    return found(view.run(where), f"no clip {clip_id} in the index")
+    return [
+        CopyOut(**{k: v for k, v in copy.to_dict().items() if k != "query_path"}, index=shard)
+        for shard, copy in view.run(where)
+        if not (shard in (None, index) and copy.file_id == row.file_id and copy.overlaps(row))
+    ]

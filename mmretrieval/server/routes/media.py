@@ -2,7 +2,8 @@
 
 Media is served only for files in the catalog, and only while the file on disk is still the one
 that was indexed (same size and mtime): no request names a path, and a file swapped for a
-symlink afterwards is refused."""
+symlink afterwards is refused. On a server of several indexes, ids repeat between them: each
+route takes the hit's ``index`` too, and the links it gives carry it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from mmretrieval.library import Library
 from mmretrieval.media.files import stat_key
 from mmretrieval.media.stills import still_jpeg
-from mmretrieval.server.state import Settings, View, found
+from mmretrieval.server.state import IndexParam, View, found, index_query
 from mmretrieval.shotlist import MEDIA_TYPES as SHOTLIST_TYPES
 from mmretrieval.shotlist import write_shot_lists
 
@@ -50,12 +51,14 @@ class ClipOut(BaseModel):
 
 
 @router.get("/clips/{clip_id}", response_model=ClipOut)
-def clip(clip_id: int, view: View) -> ClipOut:
+def clip(clip_id: int, view: View, index: IndexParam = None) -> ClipOut:
     def details(library: Library) -> ClipOut | None:
         row = library.catalog.clips([clip_id]).get(clip_id)
         if row is None:
             return None
         texts = library.catalog.texts(row.file_id, row.start, row.end)
+        at = index_query(index)
+        shots = library.catalog.shots(row.file_id)
         return ClipOut(
             clip_id=row.id,
             file_id=row.file_id,
@@ -65,18 +68,18 @@ def clip(clip_id: int, view: View) -> ClipOut:
             speech=row.speech,
             ocr=row.ocr,
             texts=[TextOut(source=t.source, start=t.start, end=t.end, text=t.text) for t in texts],
-            media_url=f"/media/{row.file_id}",
-            thumbnail_url=f"/thumbnails/{row.id}",
-            shotlist_url=f"/shotlist/{row.file_id}" if library.catalog.shots(row.file_id) else None,
+            media_url=f"/media/{row.file_id}{at}",
+            thumbnail_url=f"/thumbnails/{row.id}{at}",
+            shotlist_url=f"/shotlist/{row.file_id}{at}" if shots else None,
         )
 
-    return found(view.run(details), f"no clip {clip_id} in the index")
+    return found(view.run_on(index, details), f"no clip {clip_id} in the index")
 
 
 @router.get("/media/{file_id}", response_class=FileResponse)
-def media(file_id: int, view: View) -> FileResponse:
+def media(file_id: int, view: View, index: IndexParam = None) -> FileResponse:
     row = found(
-        view.run(lambda library: library.catalog.file_by_id(file_id)),
+        view.run_on(index, lambda library: library.catalog.file_by_id(file_id)),
         f"no file {file_id} in the index",
     )
     path = _unchanged(row.path, row.size, row.mtime_ns)
@@ -91,17 +94,19 @@ def media(file_id: int, view: View) -> FileResponse:
 def thumbnail(
     clip_id: int,
     view: View,
-    settings: Settings,
     t: Annotated[float | None, Query(ge=0, description="second of the file to show")] = None,
+    index: IndexParam = None,
 ) -> Response:
     def find(library: Library):
         row = library.catalog.clips([clip_id]).get(clip_id)
-        return None if row is None else (row, library.catalog.file_by_id(row.file_id))
+        if row is None:
+            return None
+        return row, library.catalog.file_by_id(row.file_id), library.index_dir
 
-    row, file_row = found(view.run(find), f"no clip {clip_id} in the index")
+    row, file_row, index_dir = found(view.run_on(index, find), f"no clip {clip_id} in the index")
     at = (row.start + row.end) / 2 if t is None else min(max(t, row.start), row.end)
     at = round(at, 1)  # a tenth of a second is finer than anyone sees; bounds the cache
-    cache = settings.index_dir / THUMBNAILS_DIR / f"{clip_id}_{round(at * 1000)}.jpg"
+    cache = index_dir / THUMBNAILS_DIR / f"{clip_id}_{round(at * 1000)}.jpg"
     if not cache.exists():
         path = _unchanged(file_row.path, file_row.size, file_row.mtime_ns)
         cache.parent.mkdir(exist_ok=True)
@@ -125,6 +130,7 @@ def shotlist(
     file_id: int,
     view: View,
     format: Annotated[str, Query(pattern="^(html|csv|edl)$")] = "html",  # noqa: A002
+    index: IndexParam = None,
 ) -> Response:
     """The file's shot list (``mmr shotlist``); the page links each result card to it."""
 
@@ -132,7 +138,7 @@ def shotlist(
         row = library.catalog.file_by_id(file_id)
         return None if row is None else (row, library.shot_list([row.path]))
 
-    row, listed = found(view.run(shots), f"no file {file_id} in the index")
+    row, listed = found(view.run_on(index, shots), f"no file {file_id} in the index")
     if format == "html":  # its thumbnails are decoded from the file
         _unchanged(row.path, row.size, row.mtime_ns)
     text = write_shot_lists(listed, format, f"Shot list: {Path(row.path).name}")

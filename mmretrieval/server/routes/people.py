@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from mmretrieval.library import Library
-from mmretrieval.server.state import View
+from mmretrieval.server.state import IndexParam, View
 
 router = APIRouter()
 
@@ -23,8 +23,8 @@ class PersonOut(BaseModel):
 
 
 @router.get("/people", response_model=list[PersonOut])
-def people(view: View) -> list[PersonOut]:
-    """Every voice and face of the archive, most clips first (as ``mmr people``): its label,
+def people(view: View, index: IndexParam = None) -> list[PersonOut]:
+    """Every voice and face of the index, most clips first (as ``mmr people``): its label,
     how many clips hold it, the seconds they cover and a sample clip. Empty for an index made
-    without the people profile."""
-    return [PersonOut(**asdict(person)) for person in view.run(Library.people)]
+    without the people profile. Clusters are per index: a server of several names one."""
+    return [PersonOut(**asdict(person)) for person in view.run_on(index, Library.people)]

@@ -31,6 +31,12 @@ function momentQuery(hit) {
   return at !== undefined ? "?t=" + at : "";
 }
 
+// On a server of several indexes ids repeat between them: a hit's links name its index.
+function indexQuery(hit, query = "") {
+  if (!hit.index) return query;
+  return (query ? query + "&" : "?") + "index=" + encodeURIComponent(hit.index);
+}
+
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = !message;
@@ -144,7 +150,7 @@ function renderHits(hits, queryText) {
     card.dataset.start = hit.start;
     card.dataset.end = hit.end;
     const name = hit.path.split(/[\\/]/).pop();
-    const frame = momentQuery(hit);
+    const frame = indexQuery(hit, momentQuery(hit));
     // the language spoken in the clip (ISO 639-1), when the index knows it
     const language = hit.language
       ? '<span class="lang" title="spoken language">' + escapeHtml(hit.language) + "</span>"
@@ -177,7 +183,7 @@ function copiesButton(hit) {
     button.disabled = true;
     button.textContent = "Looking…";
     try {
-      const copies = await (await api("/copies?clip_id=" + hit.clip_id)).json();
+      const copies = await (await api("/copies" + indexQuery(hit, "?clip_id=" + hit.clip_id))).json();
       list.replaceChildren();
       for (const copy of copies) {
         const name = copy.path.split(/[\\/]/).pop();
@@ -185,7 +191,7 @@ function copiesButton(hit) {
         const open = document.createElement("button");
         open.type = "button";
         open.textContent = name + " " + clock(copy.start) + "–" + clock(copy.end) + " (" + copy.score.toFixed(2) + ")";
-        open.addEventListener("click", () => play({ ...copy, clip_id: copy.clip_id ?? hit.clip_id }, name));
+        open.addEventListener("click", () => play({ ...copy, clip_id: copy.clip_id ?? hit.clip_id, index: copy.index ?? hit.index }, name));
         entry.append(open);
         list.append(entry);
       }
@@ -206,8 +212,8 @@ async function play(hit, name) {
   $("player").hidden = false;
   $("player-title").textContent = name;
   $("player-span").textContent = clock(hit.start) + "–" + clock(hit.end) + " · score " + hit.score.toFixed(3);
-  video.poster = "/thumbnails/" + hit.clip_id + momentQuery(hit);
-  const source = "/media/" + hit.file_id;
+  video.poster = "/thumbnails/" + hit.clip_id + indexQuery(hit, momentQuery(hit));
+  const source = "/media/" + hit.file_id + indexQuery(hit);
   const start = () => {
     video.currentTime = hit.start;
     video.play().catch(() => { /* autoplay refused: the controls still work */ });
@@ -220,7 +226,7 @@ async function play(hit, name) {
   }
   video.focus();
   try {
-    const clip = await (await api("/clips/" + hit.clip_id)).json();
+    const clip = await (await api("/clips/" + hit.clip_id + indexQuery(hit))).json();
     const shots = $("player-shots");
     shots.hidden = !clip.shotlist_url;
     if (clip.shotlist_url) shots.href = clip.shotlist_url;
