@@ -48,11 +48,22 @@ FILE_SECONDS = 60.0
 SIZE = (640, 360)
 WORDS_PER_SECOND = 2.1  # espeak-ng at 140-170 wpm, measured with the pause around each scene
 FOOTAGE_FORMAT = 2  # bump when generation changes, so cached footage is made anew
-STAGES = (
-    "decode", "asr", "ocr", "embed", "frames", "audio", "hub", "visual", "voice", "faces", "store"
+# The order stages are shown in; the report's stage_seconds decides which appear (a stage this
+# list lacks is shown after them), and "other" is only what no stage was charged with.
+STAGE_ORDER = (
+    "decode",
+    "shots",
+    "asr",
+    "ocr",
+    "visual",
+    "embed",
+    "frames",
+    "audio",
+    "hub",
+    "voice",
+    "faces",
+    "store",
 )
-# shown only when the profile has them: CLIP or CLAP, the visual CNN, voices and faces (people)
-MODEL_STAGES = ("frames", "audio", "hub", "visual", "voice", "faces")
 RESULTS = Path(__file__).parent / "results"
 BACKGROUNDS = ((40, 60, 90), (90, 40, 40), (30, 80, 50), (70, 70, 70), (120, 100, 60))
 
@@ -324,8 +335,7 @@ def measure(
             "realtime": seconds / s if (s := spent.get(stage, 0.0)) else None,
             "share": spent.get(stage, 0.0) / capacity,
         }
-        for stage in STAGES
-        if stage not in MODEL_STAGES or stage in spent
+        for stage in sorted(spent, key=_stage_rank)
     }
     other = capacity - sum(v["seconds"] for v in stages.values())
     stages["other"] = {
@@ -367,6 +377,10 @@ def measure(
         "target_realtime": None if tiny else TARGET_REALTIME,
         "target_met": None if tiny else realtime >= TARGET_REALTIME,
     }
+
+
+def _stage_rank(stage: str) -> tuple[int, str]:
+    return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), stage)
 
 
 def _cpu_seconds() -> float:

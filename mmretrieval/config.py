@@ -109,6 +109,9 @@ class OcrConfig(_Section):
     engine: Literal["rapidocr"] = "rapidocr"
     rate: float = Field(0.5, gt=0, description="frames per second examined")
     max_side: int = Field(960, ge=160, description="frames are downscaled to this longest side")
+    detect_side: int = Field(
+        960, ge=96, description="text is found on the frame shrunk to this longest side"
+    )
     min_confidence: float = Field(0.6, ge=0, le=1)
     change_threshold: float = Field(
         6.0, ge=0, description="mean abs grey-level change (0-255) below which a frame is skipped"

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from mmretrieval.adapters.ocr import RapidOcrReader
-from mmretrieval.config import OcrConfig, SearchConfig
+from mmretrieval.config import OcrConfig, SearchConfig, load_profile
 from mmretrieval.lexical import LexicalSearch
 from mmretrieval.search import EncodedQuery, Searcher
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
@@ -100,6 +100,27 @@ def test_a_caption_that_stays_put_is_read_once_while_the_picture_moves(reader):
     spans = {line.text: (line.start, line.end) for line in lines}
     assert spans["MINISTER VISITS READING"] == (0, 8)
     assert spans["COUNCIL BACKS NEW HOUSING PLAN"] == (8, 10.0)
+
+
+def test_a_caption_that_appears_mid_shot_is_found_at_the_offline_detection_size():
+    """The offline profile finds text on frames shrunk to ``detect_side`` (352 px for these
+    640 px frames) and reads it at full size: a caption that comes up while the picture moves
+    is found when it comes, and a smaller second line under it too."""
+    config = load_profile("offline").adapters.ocr
+    assert config.detect_side < 640
+    reader = RapidOcrReader(config)
+    frames = [(t, busy_frame(t, None)) for t in (0, 2)]
+    frames += [(t, busy_frame(t, "FLOOD DEFENCES BREACHED")) for t in (4, 6)]
+    last = Image.fromarray(busy_frame(8, "FLOOD DEFENCES BREACHED"))
+    ImageDraw.Draw(last).text(
+        (36, 330), "RIVER LEVELS STILL RISING", font=ImageFont.truetype(FONT, 18), fill="white"
+    )
+    frames.append((8, np.asarray(last)))
+    lines = reader.read_frames(iter(frames), 10.0)
+    spans = {line.text: (line.start, line.end) for line in lines}
+    assert spans["FLOOD DEFENCES BREACHED"] == (4, 10.0), spans
+    assert spans["RIVER LEVELS STILL RISING"] == (8, 10.0), spans
+    assert reader.frames_read == 5
 
 
 def test_a_moving_caption_is_read_again(reader):

@@ -58,10 +58,9 @@ class RapidOcrReader:
         self.rate = config.rate
         self.max_side = config.max_side
         self.model_id = "rapidocr:PP-OCRv4"
-        # Detect at the frame's own size: the default upscales to 736 px on the short side,
-        # which costs twice the time and reads captions no better.
+        # Never upscale for detection (rapidocr's default brings the short side to 736 px, at
+        # twice the cost); ``read_regions`` shrinks frames to ``detect_side`` itself.
         self.engine = RapidOCR(
-            det_limit_side_len=config.max_side,
             det_limit_type="max",
             intra_op_num_threads=thread_limit() or -1,  # -1: onnxruntime's default, every core
         )
@@ -116,10 +115,9 @@ class RapidOcrReader:
         self.frames_read += 1
         bgr = np.ascontiguousarray(frame[:, :, ::-1])  # rapidocr wants BGR
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-        quads, _elapsed = self.engine(bgr, use_cls=False, use_rec=False)
+        quads = self.detect(bgr)
         found, unread = [], []
-        for quad in quads or []:
-            points = np.asarray(quad, dtype=np.float32)
+        for points in quads:
             box = (*points.min(axis=0).tolist(), *points.max(axis=0).tolist())
             same = next((r for r in known if _same_region(r, box, grey)), None)
             if same is not None:
@@ -136,6 +134,20 @@ class RapidOcrReader:
                 for (_points, box, signature), result in zip(unread, read, strict=True)
             ]
         return found
+
+    def detect(self, bgr: np.ndarray) -> list[np.ndarray]:
+        """Text boxes (4 corner points each, in ``bgr``'s pixels), found on the frame shrunk to
+        ``detect_side``: on 360p news, detecting at 352 px instead of 640 costs half as much
+        and finds as many caption words (more: less background texture reads as text); the
+        boxes are read from the full-size frame."""
+        height, width = bgr.shape[:2]
+        scale = min(1.0, self.config.detect_side / max(height, width))
+        small = bgr
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        quads, _elapsed = self.engine(small, use_cls=False, use_rec=False)
+        return [np.asarray(quad, dtype=np.float32) / scale for quad in quads or []]
 
     def lines(self, regions: Iterable[Region]) -> list[str]:
         """The regions' text, top to bottom, above the confidence threshold."""
