@@ -3,6 +3,9 @@ how many CPU threads a process's models may use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 _thread_limit: int | None = None  # set once per process by ``limit_cpu_threads``
 
 
@@ -39,3 +42,26 @@ def ctranslate2_device(setting: str) -> str:
     import ctranslate2
 
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+@contextmanager
+def one_cpu_thread(device: str) -> Iterator[None]:
+    """Run a torch model on one CPU thread for the block (nothing changes on another device).
+
+    Its sums then come out the same whatever thread count the process has (the visual adapter
+    stores identical per-frame values serially and in a worker: tests/test_parallel_ingest.py),
+    and a small model on shared cores does not wait on a second thread that is not running:
+    with the two cores oversubscribed, a moderation scan's sentence batches took three times
+    as long on two threads as on one (benchmarks/README.md, moderation).
+    """
+    import torch
+
+    if device != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from mmretrieval.config import VisualConfig
+from mmretrieval.devices import one_cpu_thread
 from mmretrieval.errors import ModelMissingError
 from mmretrieval.media.images import checked_rgb
 
@@ -173,7 +173,7 @@ class VisualEncoder:
                 np.zeros((0, DIM), np.float32), np.zeros((0, 1000), np.float32)
             )
         descriptors, probabilities = [], []
-        with torch.inference_mode(), _one_thread(self.device):
+        with torch.inference_mode(), one_cpu_thread(self.device):
             for start in range(0, len(images), self.batch_size):
                 chunk = images[start : start + self.batch_size]
                 batch = np.stack([_input(image) for image in chunk])
@@ -205,25 +205,6 @@ def _fold_batch_norm(model) -> None:
     for owner, conv, norm in pairs:
         setattr(owner, conv, fuse_conv_bn_eval(getattr(owner, conv), getattr(owner, norm)))
         setattr(owner, norm, nn.Identity())
-
-
-@contextmanager
-def _one_thread(device: str) -> Iterator[None]:
-    """Run the CPU model on one thread. Its sums then come out the same whatever thread count
-    the process has, so the per-frame values stored are identical whether a file is indexed
-    serially or by a worker (tests/test_parallel_ingest.py); a network this small gains little
-    from a second thread anyway (40 ms a frame on one core)."""
-    import torch
-
-    if device != "cpu":
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def shrink(image: np.ndarray, side: int = INPUT_SIDE) -> np.ndarray:
