@@ -46,11 +46,12 @@ def ctranslate2_device(setting: str) -> str:
 
 @contextmanager
 def one_cpu_thread(device: str) -> Iterator[None]:
-    """Run a small torch model on one CPU thread (nothing changes on a GPU). Its sums then
-    come out the same whatever thread count the process has, so the values stored are identical
-    whether a file is indexed serially or by a worker (tests/test_parallel_ingest.py); a small
-    network gains little from a second thread, and on cores busy with other stages (or other
-    processes) torch's threads mostly wait for each other."""
+    """Run a small torch model on one CPU thread for the block (nothing changes on another
+    device). Its sums then come out the same whatever thread count the process has, so the
+    values stored are identical whether a file is indexed serially or by a worker
+    (tests/test_parallel_ingest.py); a small network gains little from a second thread, and on
+    cores busy with other stages (or other processes) torch's threads mostly wait for each
+    other (benchmarks/README.md: GE2E voices, moderation scans)."""
     import torch
 
     if device != "cpu":

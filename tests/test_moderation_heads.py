@@ -22,6 +22,7 @@ from mmretrieval.moderation.heads import (
     CORPUS,
     HEAD_CATEGORIES,
     cache_path,
+    calibrated_strong,
     corpus_digest,
     heads_for,
     read_corpus,
@@ -109,6 +110,22 @@ def test_heads_keep_quotes_under_and_threats_over_the_strong_scores(encoder):
     threats = heads.score(encoder.embed_text(list(THREATS.values())))
     for row, category in zip(threats, THREATS, strict=True):
         assert row[heads.column(category)] >= strong[category], (category, row)
+
+
+def test_default_policy_strong_scores_are_calibrated_on_the_corpus(encoder):
+    """The default policy's strong scores are the held-out corpus calibration, each category's
+    own: no more than 0.2% of the corpus's ordinary sentences reach them out of fold."""
+    heads = heads_for(encoder)
+    corpus = read_corpus()
+    calibrated = calibrated_strong(heads, corpus)
+    policy = load_policy()
+    strong = {c: s.strong for c, s in policy.signals() if isinstance(s, ClassifierSignal)}
+    assert strong == calibrated
+    ordinary = np.array([not s.categories for s in corpus])
+    for category, limit in calibrated.items():
+        flagged = heads.held_out[ordinary, heads.column(category)] >= limit
+        assert flagged.mean() <= 0.002 and limit >= 0.5, (category, flagged.mean())
+    assert len(set(calibrated.values())) > 1  # not one number for every category
 
 
 def test_corpus_rates_report_every_classifier_at_threshold_and_strong(encoder):

@@ -29,6 +29,7 @@ from mmretrieval.moderation.scan import (
     findings,
     fired_signals,
     scanning,
+    texts_to_score,
 )
 from mmretrieval.moderation.wordlist import WordMatcher, parse_entries, read_word_list
 from mmretrieval.spans import Span
@@ -319,3 +320,24 @@ def test_finding_covers_the_seconds_that_scored_and_names_its_rule(tmp_path):
         ("transcript", None),
     ]
     assert found[1].rule == "2 signals agree (2 needed): classifier, transcript"
+
+
+def test_consecutive_lines_of_one_source_are_also_scored_together():
+    """A sentence recognition cut in two is scored whole: each line, then each two consecutive
+    lines of one source (speech with speech, screen with screen) no more than 1.5 s apart,
+    over both their seconds."""
+    said = [
+        TimedText(0.0, 2.0, "wait for him outside", "speech", (Word(0.0, 2.0, "wait"),)),
+        TimedText(2.5, 4.0, "and beat him", "speech", (Word(2.5, 4.0, "beat"),)),
+        TimedText(9.0, 10.0, "much later", "speech"),
+    ]
+    shown = [TimedText(2.0, 6.0, "BREAKING", "ocr"), TimedText(2.0, 6.0, "NEWS", "ocr")]
+    texts = texts_to_score([*said, *shown])
+    assert texts[:5] == [*said, *shown]
+    pairs = [(t.text, t.start, t.end, t.source) for t in texts[5:]]
+    assert pairs == [
+        ("wait for him outside and beat him", 0.0, 4.0, "speech"),
+        ("BREAKING NEWS", 2.0, 6.0, "ocr"),
+    ]
+    assert [w.text for w in texts[5].words] == ["wait", "beat"]
+    assert texts_to_score(said[2:]) == said[2:]

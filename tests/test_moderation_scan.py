@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from mmretrieval import Library
 from mmretrieval.cli import app
 from mmretrieval.cli.moderate import print_scan
-from mmretrieval.errors import ConfigError, MMRError
+from mmretrieval.errors import ConfigError, MediaError, MMRError
 from mmretrieval.moderation import (
     FileSummary,
     Finding,
@@ -264,6 +264,26 @@ def test_transcript_signal_scores_lines(report):
         for hit in finding.signals:
             if hit.kind == "transcript":
                 assert 0.8 <= hit.score <= 1.0 and hit.text and finding.start <= hit.time
+
+
+def test_files_scanned_together_score_as_each_alone(media, policy_file, tmp_path):
+    """``moderate`` scores the lines of many files in one encoder batch: each file gets the
+    scores it gets alone, and a file that cannot be read fails in its place, not the batch."""
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    paths = [media["subtitled"][0], broken, media["talk"][0]]
+    with scanning(load_policy(policy_file)) as scanner:
+        together = scanner.scan_files(paths)
+        alone = [scanner.scan_file(paths[0]), scanner.scan_file(paths[2])]
+    assert isinstance(together[1], MediaError)
+    for batched, single in zip([together[0], together[2]], alone, strict=True):
+        assert isinstance(batched, FileScan) and len(batched.clips) == len(single.clips)
+        for one, other in zip(batched.clips, single.clips, strict=True):
+            assert one.scores.keys() == other.scores.keys()
+            for key, evidence in one.scores.items():
+                same = other.scores[key]
+                assert evidence.score == pytest.approx(same.score, abs=1e-3)
+                assert (evidence.text, evidence.span) == (same.text, same.span)
 
 
 def test_index_is_reused_for_files_with_the_same_content(report, media, policy_file, tmp_path):

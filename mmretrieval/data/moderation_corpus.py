@@ -23,84 +23,86 @@ OUT = Path(__file__).resolve().parent / "moderation_corpus.txt"
 SEED = 16
 PER_GROUP = 400  # sentences per positive group; negative groups give NEGATIVE_SHARE of that
 NEGATIVE_SHARE = 0.75
+FRAGMENTS = 400  # pieces of the ordinary sentences, a few words each (``_fragments``)
+MISHEARD = 400  # ordinary sentences with words swapped for other ordinary ones (``_misheard``)
 
 PERSON = [
-    "you', 'him', 'her', 'that guy', 'your brother', 'the landlord', 'my neighbour', 'the boss",
-    "that snitch', 'your friend', 'the driver', 'his cousin', 'that old man', 'the new kid",
-    "the cashier', 'your wife', 'her boyfriend', 'the teacher', 'that reporter', 'the referee",
+    "you", "him", "her", "that guy", "your brother", "the landlord", "my neighbour", "the boss",
+    "that snitch", "your friend", "the driver", "his cousin", "that old man", "the new kid",
+    "the cashier", "your wife", "her boyfriend", "the teacher", "that reporter", "the referee",
 ]
 GROUP = [
-    "immigrants', 'Muslims', 'Jews', 'black people', 'gay people', 'refugees', 'foreigners",
-    "Mexicans', 'Roma', 'women', 'Asians', 'trans people', 'Christians', 'Africans",
-    "Arabs', 'Pakistanis', 'Polish workers', 'migrants', 'asylum seekers', 'Gypsies",
+    "immigrants", "Muslims", "Jews", "black people", "gay people", "refugees", "foreigners",
+    "Mexicans", "Roma", "women", "Asians", "trans people", "Christians", "Africans",
+    "Arabs", "Pakistanis", "Polish workers", "migrants", "asylum seekers", "Gypsies",
 ]
 VERMIN = [
-    "vermin', 'rats', 'parasites', 'animals', 'cockroaches', 'a disease', 'filth', 'savages",
-    "subhuman', 'a plague', 'dirty', 'scum', 'a cancer on this country', 'criminals by nature",
-    "less than human', 'trash",
+    "vermin", "rats", "parasites", "animals", "cockroaches", "a disease", "filth", "savages",
+    "subhuman", "a plague", "dirty", "scum", "a cancer on this country", "criminals by nature",
+    "less than human", "trash",
 ]
 WHEN = [
-    "tonight', 'tomorrow', 'after school', 'when you get home', 'next time I see you",
-    "this weekend', 'before the sun comes up', 'as soon as he walks out', 'on Friday",
-    "when nobody is looking', 'right now', 'in the car park",
+    "tonight", "tomorrow", "after school", "when you get home", "next time I see you",
+    "this weekend", "before the sun comes up", "as soon as he walks out", "on Friday",
+    "when nobody is looking", "right now", "in the car park",
 ]
 WEAPON = [
-    "a gun', 'a pistol', 'a rifle', 'a shotgun', 'a knife', 'a machete', 'a handgun",
-    "an AR-15', 'a Glock', 'a nine millimetre', 'a sawn-off', 'a blade', 'a revolver",
-    "an assault rifle', 'a hunting knife', 'a baseball bat with nails in it",
+    "a gun", "a pistol", "a rifle", "a shotgun", "a knife", "a machete", "a handgun",
+    "an AR-15", "a Glock", "a nine millimetre", "a sawn-off", "a blade", "a revolver",
+    "an assault rifle", "a hunting knife", "a baseball bat with nails in it",
 ]
 DRUG = [
-    "coke', 'cocaine', 'heroin', 'meth', 'crystal', 'crack', 'ecstasy', 'MDMA', 'pills",
-    "molly', 'ket', 'ketamine', 'speed', 'smack', 'weed', 'skunk', 'acid', 'fentanyl",
-    "oxy', 'spice', 'lean', 'shrooms",
+    "coke", "cocaine", "heroin", "meth", "crystal", "crack", "ecstasy", "MDMA", "pills",
+    "molly", "ket", "ketamine", "speed", "smack", "weed", "skunk", "acid", "fentanyl",
+    "oxy", "spice", "lean", "shrooms",
 ]
 AMOUNT = [
-    "a gram', 'an ounce', 'two grams', 'a bag', 'a half', 'a key', 'a few pills', 'a point",
-    "an eighth', 'ten tabs', 'a brick', 'a wrap', 'a couple of grams', 'a whole kilo",
+    "a gram", "an ounce", "two grams", "a bag", "a half", "a key", "a few pills", "a point",
+    "an eighth", "ten tabs", "a brick", "a wrap", "a couple of grams", "a whole kilo",
 ]
 HURT = [
-    "kill', 'stab', 'shoot', 'beat', 'strangle', 'cripple', 'knee-cap', 'maim",
-    "put a bullet in', 'glass', 'torch', 'run over', 'bury', 'hurt', 'batter', 'slash', 'gut",
-    "beat the life out of', 'smash up', 'choke",
+    "kill", "stab", "shoot", "beat", "strangle", "cripple", "knee-cap", "maim",
+    "put a bullet in", "glass", "torch", "run over", "bury", "hurt", "batter", "slash", "gut",
+    "beat the life out of", "smash up", "choke",
 ]
 SELF = [
-    "kill myself', 'end my life', 'end it all', 'hang myself', 'cut myself', 'take all my pills",
-    "jump off the bridge', 'overdose', 'slit my wrists', 'not wake up', 'disappear for good",
-    "hurt myself', 'step in front of a train', 'stop living",
+    "kill myself", "end my life", "end it all", "hang myself", "cut myself", "take all my pills",
+    "jump off the bridge", "overdose", "slit my wrists", "not wake up", "disappear for good",
+    "hurt myself", "step in front of a train", "stop living",
 ]
 FEEL = [
-    "I can't do this anymore', 'nobody would miss me', 'I'm a burden to everyone",
-    "there's no point in going on', 'everyone would be better off without me",
-    "I just want the pain to stop', 'I've written the letters already', 'I'm so tired of living",
-    "I hate myself', 'I don't see a way out",
+    "I can't do this anymore", "nobody would miss me", "I'm a burden to everyone",
+    "there's no point in going on", "everyone would be better off without me",
+    "I just want the pain to stop", "I've written the letters already", "I'm so tired of living",
+    "I hate myself", "I don't see a way out",
 ]
 BODY = ["arm", "legs", "jaw", "nose", "fingers", "ribs", "neck", "knees", "teeth", "skull"]
 UNTIL = [
-    "they can't stand', 'they stop screaming', 'they beg', 'nobody recognises them",
-    "they can't walk', 'they're unconscious', 'they're in a wheelchair', 'they stop breathing",
+    "they can't stand", "they stop screaming", "they beg", "nobody recognises them",
+    "they can't walk", "they're unconscious", "they're in a wheelchair", "they stop breathing",
 ]
 STASH = [
-    "in my sock', 'in the glovebox', 'under my mattress', 'in my jacket', 'behind the boiler",
-    "in the boot', 'in my waistband', 'in a shoebox', 'inside my boot', 'under the floorboards",
+    "in my sock", "in the glovebox", "under my mattress", "in my jacket", "behind the boiler",
+    "in the boot", "in my waistband", "in a shoebox", "inside my boot", "under the floorboards",
 ]
 EVENT = [
-    "the festival', 'the rave', 'the house party', 'the after-party', 'the gig', 'the beach",
-    "Glastonbury', 'her birthday', 'the warehouse party', 'new year",
+    "the festival", "the rave", "the house party", "the after-party", "the gig", "the beach",
+    "Glastonbury", "her birthday", "the warehouse party", "new year",
 ]
 USE = [
-    "do a few lines', 'drop a pill', 'take a bump', 'smoke a joint', 'roll a spliff",
-    "do some blow', 'take some tabs', 'get stoned', 'get off our faces', 'shoot up",
-    "rack up some lines', 'have a smoke of crack",
+    "do a few lines", "drop a pill", "take a bump", "smoke a joint", "roll a spliff",
+    "do some blow", "take some tabs", "get stoned", "get off our faces", "shoot up",
+    "rack up some lines", "have a smoke of crack",
 ]
 METHOD = [
-    "burn myself with a lighter', 'scratch my skin until it bleeds', 'cut my thighs",
-    "hit myself until I bruise', 'starve myself for days', 'swallow handfuls of pills",
-    "drink bleach', 'punch the wall until my knuckles break",
+    "burn myself with a lighter", "scratch my skin until it bleeds", "cut my thighs",
+    "hit myself until I bruise", "starve myself for days", "swallow handfuls of pills",
+    "drink bleach", "punch the wall until my knuckles break",
 ]
 HIGH = ["the bridge", "the viaduct", "the cliffs", "the tower block", "my balcony"]
 PLACE = [
-    "the park', 'the station', 'the school gates', 'the estate', 'the club', 'the bus stop",
-    "the car park', 'the chip shop', 'the back alley', 'the square', 'the garage', 'the pub",
+    "the park", "the station", "the school gates", "the estate", "the club", "the bus stop",
+    "the car park", "the chip shop", "the back alley", "the square", "the garage", "the pub",
 ]
 
 TEMPLATES: dict[str, tuple[str, list[str]]] = {
@@ -108,6 +110,36 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "threats": (
         "violence",
         [
+            "You're a dead man walking.",
+            "Say one more word and you'll be eating through a straw.",
+            "I'm going to hurt you so bad you'll never forget it.",
+            "Watch your back, because I'm coming for you.",
+            "He's going to get what's coming to him, I'll see to it.",
+            "Let's go and teach {person} a lesson they won't forget.",
+            "I'll smash your face in if you look at me like that again.",
+            "We're going to do him over {when}.",
+            "Tell {person} to sleep with one eye open.",
+            "I'd love to put my fist through {person}'s face.",
+            "Go near my sister again and you won't be walking home.",
+            "I'll burn your house down with your family in it.",
+            "Lure {person} to {place} and we'll jump them.",
+            "Kill him, I don't care how, just get it done.",
+            "I'm going to break your legs so you can never run again.",
+            "We battered him and left him in a ditch, serves him right.",
+            "I'll choke the life out of {person} with my own hands.",
+            "Find out where {person} lives, we're paying a visit {when}.",
+            "You have until Friday or you'll end up in the river.",
+            "I hope someone beats {person} to death.",
+            "Smash his kneecaps so he remembers who's in charge.",
+            "Keep punching until {until}, don't stop for anything.",
+            "I'm going to bash {person}'s {body} in.",
+            "We'll make {person} disappear and no one will ever find the body.",
+            "Snap her neck if she screams.",
+            "Rip him apart, I want him in pieces.",
+            "I'll put you in the ground, I swear it.",
+            "Cross me again and I'll cut your throat.",
+            "I beat him black and blue and I'd do it again.",
+            "He's going to end up in intensive care when I'm finished.",
             "I'm going to {hurt} {person} {when}.",
             "I swear I will {hurt} {person} {when}.",
             "If {person} opens their mouth again I'll {hurt} them.",
@@ -164,6 +196,26 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "weapons": (
         "weapons",
         [
+            "I've got a strap, it's loaded and it's in the car.",
+            "Can you lend me your piece {when}?",
+            "He showed me the gun he keeps {stash}.",
+            "I'm never without {weapon}, not since last summer.",
+            "We need a clean gun, one that's never been used.",
+            "Bring the nine, we might need it.",
+            "There's {weapon} wrapped in a towel {stash}.",
+            "Buy the rifle from him, he doesn't ask for papers.",
+            "Sawn-off shotguns are easy to hide under a coat.",
+            "I sharpened {weapon} and I'm taking it tonight.",
+            "Grind the numbers off before you sell it on.",
+            "You can get a gun delivered if you know who to ask.",
+            "Put {weapon} in your bag and come to {place}.",
+            "I'm carrying, so don't start anything.",
+            "Keep {weapon} close, it's going to kick off.",
+            "I got myself {weapon} for protection, no licence.",
+            "He's selling homemade guns out of his shed.",
+            "Load the magazine and keep it under the counter.",
+            "Get me bullets for {weapon} by the weekend.",
+            "I've hidden {weapon} where the police won't look.",
             "I've got {weapon} in my bag if anything kicks off.",
             "I can sell you {weapon}, no serial number, cash only.",
             "Bring {weapon} to {place} {when}.",
@@ -218,6 +270,26 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "drugs": (
         "drugs",
         [
+            "Any chance you can sort me some {drug}?",
+            "I'm buzzing, that {drug} was strong.",
+            "He owes me for {amount} of {drug}.",
+            "Send someone to drop {amount} at {place}.",
+            "Who's holding? I need a bag.",
+            "Let's get wrecked on {drug} {when}.",
+            "We were up all night on {drug}.",
+            "I'll do you {amount} for cash, meet me at {place}.",
+            "I've been using {drug} to get through my shifts.",
+            "The dealer round the corner does the best {drug}.",
+            "I sell to kids at {place}, they pay better.",
+            "Roll one up, I want to get high.",
+            "He's running a line out of {place}, selling {drug}.",
+            "Got {amount} of {drug} in my pocket, want some?",
+            "Keep the {drug} in the car, the dogs are out tonight.",
+            "I'm hooked on {drug} and I don't want to stop.",
+            "Let's cook a fresh batch {when}.",
+            "Get a few grams in for the weekend.",
+            "We're off our heads on {drug} again.",
+            "Score us some {drug} before {event}.",
             "I can get you {amount} of {drug} {when}.",
             "How much for {amount} of {drug}?",
             "Meet me at {place}, I've got the {drug}.",
@@ -266,6 +338,26 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "self_harm": (
         "self_harm",
         [
+            "I don't want to wake up tomorrow.",
+            "I've been thinking about ending things.",
+            "I just want to die.",
+            "I'm going to {self}, I've made up my mind.",
+            "Life isn't worth living any more.",
+            "I've been hurting myself again and hiding the marks.",
+            "My family would be better off if I wasn't here.",
+            "I'm thinking of taking my own life.",
+            "There's no reason for me to stay alive.",
+            "I've saved enough pills to {self}.",
+            "I looked up how many tablets it would take.",
+            "I've been burning myself so I can feel something.",
+            "When I'm alone I {method}.",
+            "I'm going to {self} after everyone's asleep.",
+            "This is goodbye, I won't be here next week.",
+            "I wish I could just fall asleep and never come back.",
+            "I want to disappear forever.",
+            "I keep thinking about the easiest way to go.",
+            "I can't stop cutting, it's the only thing that helps.",
+            "I've written letters for everyone, it's time.",
             "I want to {self}.",
             "I'm going to {self} {when}.",
             "{Feel}, I want to {self}.",
@@ -311,6 +403,21 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "hate": (
         "hate_speech",
         [
+            "I hate {group}, every last one of them.",
+            "{Group} are taking over and we need to stop them by force.",
+            "Don't let {group} into our neighbourhood, they're {vermin}.",
+            "{Group} should be locked up for what they are.",
+            "There are too many {group}, it's time to get rid of them.",
+            "{Group} are a stain on this country.",
+            "We'd be better off if {group} were wiped out.",
+            "{Group} are stupid and dirty, everybody knows it.",
+            "Never trust {group}, they're born liars.",
+            "Round up the {group} and throw them out.",
+            "{Group} are freaks and they make me sick.",
+            "{Group} aren't human, they're {vermin}.",
+            "Burn out the {group} and take back the town.",
+            "{Group} are infecting everything they touch.",
+            "This country was fine before the {group} came.",
             "{Group} are {vermin}.",
             "All {group} are {vermin} and should be sent back.",
             "We need to get rid of {group}, they're {vermin}.",
@@ -347,6 +454,17 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "figurative": (
         "-",
         [
+            "I'm dying to see the new film.",
+            "That test murdered me.",
+            "We're going to slaughter them at the quiz tonight.",
+            "She'll kill me if I'm late again.",
+            "My boss is going to murder me for this.",
+            "I nearly died of embarrassment.",
+            "This heat is killing me.",
+            "He was shot down in flames by the committee.",
+            "The silence was deafening and it cut like a knife.",
+            "I'm going to strangle this printer.",
+            "The comedian knocked them dead every night.",
             "That comedian absolutely killed it {when}.",
             "This traffic is killing me.",
             "I could murder a cup of tea right now.",
@@ -410,6 +528,16 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "fiction": (
         "-",
         [
+            "The outlaw pulled his pistol and the saloon went quiet.",
+            "In the thriller, the hitman waits outside the hotel.",
+            "The wolf swallowed grandmother whole in the old tale.",
+            "The soldiers in the novel march through the burning village.",
+            "In the play, the jealous husband smothers his wife.",
+            "The detective found poison in the teacup.",
+            "The crew fought off the sea monster with harpoons.",
+            "The film opens with a bank robbery gone wrong.",
+            "In the legend, the hero slays the beast with a single arrow.",
+            "Our heroine hides a dagger in her boot before the ball.",
             "The knight drew his sword and faced the dragon at the gates.",
             "In the novel, the detective finds the body in {place}.",
             "In the story, a bear as big as a house chases the travellers.",
@@ -443,6 +571,18 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "news": (
         "-",
         [
+            "Police say the man was attacked with a bottle outside a pub.",
+            "The gang was convicted of supplying cocaine across three counties.",
+            "A woman has died after being hit by a car on the ring road.",
+            "Armed police were called to a house after reports of a gun.",
+            "The government says knife crime has fallen for the first time in years.",
+            "The campaign aims to reduce suicide among young men.",
+            "A charity warns that cheap drugs are fuelling addiction.",
+            "Officers made twelve arrests during the drugs operation.",
+            "The victim's family paid tribute to him at the trial.",
+            "The report describes racist abuse faced by nurses.",
+            "Fighting broke out between the two armies at dawn.",
+            "The hostage was released unharmed after a standoff.",
             "Police are investigating a stabbing near {place} last night.",
             "Two men were arrested after a shooting in the city centre.",
             "The court heard that the victim was beaten outside {place}.",
@@ -481,6 +621,14 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "sport": (
         "-",
         [
+            "He smashed it over the bar from six yards.",
+            "The defence was ripped apart in the first half.",
+            "She knocked her opponent out with a left hook.",
+            "The visitors were slaughtered by the home side.",
+            "That was a killer ball through the middle.",
+            "He shot from distance and the keeper had no chance.",
+            "The fighter was beaten badly but went the distance.",
+            "They hammered the champions four nil.",
             "They killed it tonight, what a performance!",
             "The striker shot low into the corner and it's two nil.",
             "He absolutely murdered that serve.",
@@ -512,6 +660,13 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "medicine": (
         "-",
         [
+            "The patient overdosed on insulin by mistake and recovered.",
+            "The nurse checked the wound for signs of infection.",
+            "Painkillers should only be taken as prescribed.",
+            "The doctor asked whether he had thoughts of suicide.",
+            "The surgeon cut through the muscle to reach the bone.",
+            "Cannabis is prescribed for some forms of epilepsy.",
+            "The hospital treats stab wounds most weekends.",
             "The surgeon made a small incision below the ribs.",
             "Take two tablets every four hours with water.",
             "The nurse gave him a shot of morphine for the pain.",
@@ -545,6 +700,14 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "cooking": (
         "-",
         [
+            "Cut the chicken into strips and fry it hot.",
+            "Crush the garlic and add a pinch of chilli.",
+            "Beat the butter and sugar until pale.",
+            "Sharpen your knife before you slice the tomatoes.",
+            "Shoot the sauce through a sieve for a smooth finish.",
+            "Kill the lobster quickly before cooking it.",
+            "Pound the spices into a fine powder.",
+            "Chop the herbs and scatter them over the fish.",
             "Cut the onions into thin slices.",
             "Chop the garlic and crush it with the flat of the knife.",
             "Beat the eggs with a little sugar.",
@@ -576,6 +739,13 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "history": (
         "-",
         [
+            "The army burned the town and marched on the capital.",
+            "The rebels were hanged in the market square.",
+            "Thousands were killed when the ship was torpedoed.",
+            "The soldiers carried rifles and bayonets into the trenches.",
+            "The opium trade made the merchants rich.",
+            "The king was beheaded in front of a crowd.",
+            "The regime persecuted religious minorities for decades.",
             "The Battle of Hastings was fought in 1066.",
             "Thousands of soldiers died at the Somme in 1916.",
             "The Romans executed prisoners in the arena.",
@@ -624,6 +794,14 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     "ordinary": (
         "-",
         [
+            "Can you pass me the knife, I want to cut the cake.",
+            "We're going to kill some time at the shops.",
+            "I took two paracetamol for my headache.",
+            "The kids are shooting hoops in the garden.",
+            "My mum is going to kill me when she sees the mess.",
+            "I'm heading to the chemist for my prescription.",
+            "Let's grab a coffee after the meeting.",
+            "The neighbours are having a party tonight.",
             "The weather will be sunny tomorrow across the region.",
             "The city council approved a new budget for libraries.",
             "Our train is delayed by twenty minutes.",
@@ -662,26 +840,26 @@ INTERVIEW_POOLS = {
     "show": ["the show", "the radio", "a live audience", "opening night", "the podcast"],
     "season": ["summer", "Christmas", "winter", "spring", "autumn"],
     "fear": [
-        "forgetting my lines', 'flying', 'spiders', 'letting the team down', 'deep water",
-        "being found out', 'public speaking",
+        "forgetting my lines", "flying", "spiders", "letting the team down", "deep water",
+        "being found out", "public speaking",
     ],
     "work": ["the first tour", "that album", "the night shifts", "the final season", "the book"],
     "job": [
-        "nurse', 'paramedic', 'soldier', 'police officer', 'boxer', 'chef', 'teacher",
-        "firefighter', 'miner', 'detective', 'surgeon', 'pilot', 'farmer', 'lawyer",
+        "nurse", "paramedic", "soldier", "police officer", "boxer", "chef", "teacher",
+        "firefighter", "miner", "detective", "surgeon", "pilot", "farmer", "lawyer",
     ],
     "arc": [
-        "comes home from the war', 'is haunted by an old case', 'loses everything",
-        "starts again in a new town', 'falls in love late in life', 'hunts a killer",
+        "comes home from the war", "is haunted by an old case", "loses everything",
+        "starts again in a new town", "falls in love late in life", "hunts a killer",
         "fights to keep the farm",
     ],
     "location": ["the desert", "Iceland", "Morocco", "the Highlands", "a studio in London"],
     "hard": [
-        "telling families bad news', 'the long hours', 'the travelling', 'saying no",
-        "the paperwork', 'seeing people in pain",
+        "telling families bad news", "the long hours", "the travelling", "saying no",
+        "the paperwork", "seeing people in pain",
     ],
     "advice": [
-        "to read everything', 'to be kind', 'to keep going', 'to listen more than you talk",
+        "to read everything", "to be kind", "to keep going", "to listen more than you talk",
         "to say yes to everything",
     ],
 }
@@ -715,6 +893,44 @@ def generate() -> list[tuple[str, str, str]]:
             if sentence not in seen:
                 seen.add(sentence)
                 rows.append((labels, group, sentence))
+    ordinary = [text for labels, _, text in rows if labels == "-"]
+    return rows + _fragments(ordinary, rng) + _misheard(ordinary, rng)
+
+
+def _misheard(ordinary: list[str], rng: random.Random) -> list[tuple[str, str, str]]:
+    """Ordinary sentences with a few words swapped for other ordinary words: what recognition
+    makes of speech it mishears. Nonsense made of harmless words is still harmless, and a head
+    must not take an odd line for slang."""
+    vocabulary = sorted({w for text in ordinary for w in text.rstrip(".!?").split()[1:]})
+    rows, seen = [], set(ordinary)
+    for _ in range(MISHEARD * 50):
+        if len(rows) >= MISHEARD:
+            break
+        words = rng.choice(ordinary).split()
+        for _ in range(rng.randint(1, max(1, len(words) // 3))):
+            words[rng.randrange(len(words))] = rng.choice(vocabulary)
+        sentence = " ".join(words)
+        if sentence not in seen:
+            seen.add(sentence)
+            rows.append(("-", "misheard", sentence))
+    return rows
+
+
+def _fragments(ordinary: list[str], rng: random.Random) -> list[tuple[str, str, str]]:
+    """Pieces of ordinary sentences, a few words each: what recognition often gives (a line cut
+    mid-sentence, a misheard half), so that a short odd line is not taken for slang."""
+    rows, seen = [], set(ordinary)
+    for _ in range(FRAGMENTS * 50):
+        if len(rows) >= FRAGMENTS:
+            break
+        words = rng.choice(ordinary).rstrip(".!?").split()
+        size = rng.randint(2, min(7, len(words)))
+        start = rng.randrange(len(words) - size + 1)
+        piece = " ".join(words[start : start + size]).rstrip(",;:")
+        piece = piece[0].upper() + piece[1:] + "."
+        if piece not in seen:
+            seen.add(piece)
+            rows.append(("-", "fragments", piece))
     return rows
 
 

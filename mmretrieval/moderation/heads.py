@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 CORPUS = DATA_DIR / "moderation_corpus.txt"
 HEAD_CATEGORIES = ("violence", "weapons", "drugs", "self_harm", "hate_speech")
 FOLDS = 5
+# Of the corpus's ordinary sentences, the share a head may flag alone (calibrated_strong): the
+# issue's 2% of clips spread over ~3 scored texts a clip and 5 heads is ~0.13% a text; the
+# corpus's hard negatives are harder than ordinary speech, so 0.2% of them.
+HARD_NEGATIVE_BUDGET = 0.002
 C = 4.0  # inverse regularisation; of 0.25-16, 4 separated the benchmark's sentences best
 _DIGITS = 6
 
@@ -121,6 +126,23 @@ def train(vectors: np.ndarray, corpus: Sequence[Sentence], encoder: str, digest:
     )
 
 
+def calibrated_strong(
+    heads: Heads, corpus: Sequence[Sentence], budget: float = HARD_NEGATIVE_BUDGET
+) -> dict[str, float]:
+    """Per category, the lowest score (in steps of 0.05, at least 0.5) at which at most
+    ``budget`` of the corpus's hard negatives score on held-out folds: the ``strong`` score of
+    the category's classifier in the default policy. Set on the corpus, never on a benchmark;
+    each category gets its own, since a head's scores on ordinary speech differ by category."""
+    ordinary = np.array([not s.categories for s in corpus])
+    out = {}
+    for k, category in enumerate(heads.categories):
+        scores = np.sort(heads.held_out[ordinary, k])[::-1]
+        allowed = int(budget * len(scores))  # hard negatives that may score at or above it
+        above = scores[allowed] if allowed < len(scores) else 0.0
+        out[category] = max(0.5, math.floor(above * 20 + 1) / 20)
+    return out
+
+
 def heads_for(encoder) -> Heads:
     """The heads of ``encoder`` (a text encoder with ``model_id`` and ``embed_text``): cached,
     or trained now and cached."""
@@ -203,8 +225,10 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO)
     encoder = AdapterSet(load_profile("offline")).get("text")
-    heads_for(encoder)
+    heads = heads_for(encoder)
     log.info("heads cached at %s", cache_path(encoder.model_id, corpus_digest()))
+    strong = calibrated_strong(heads, read_corpus())
+    log.info("strong scores (held-out, hard negatives): %s", strong)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,12 @@ from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import DEFAULT_PROFILE, Profile, load_profile
+from mmretrieval.devices import one_cpu_thread, torch_device
 from mmretrieval.embed import FrameVectors, distinct_frames
 from mmretrieval.errors import MediaError, ModelMissingError
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.files import collect_media, file_digest
+from mmretrieval.media.probe import MediaInfo
 from mmretrieval.media.timeline import TRANSCRIPT_SOURCES, TimedText
 from mmretrieval.models import status as model_status
 from mmretrieval.moderation.detectors import NudeNet, OpenNsfw, ProfanityModel, zero_shot
@@ -72,6 +74,8 @@ SCREEN_SOURCE = "ocr"
 CLAP_WINDOW, CLAP_HOP = 3.0, 1.5  # seconds: where a fired CLAP clip is re-scored to find when
 FRAME_DETECTORS = ("nudenet", "open_nsfw")
 ENCODER_OF = {"clip": "clip", "clap": "clap", "transcript": "text"}  # zero-shot type -> adapter
+FILES_PER_BATCH = 32  # files whose text lines ``moderate`` scores together (one encoder call)
+PAIR_GAP = 1.5  # seconds: consecutive lines this close are also scored as one text
 SCORE_DIGITS, TIME_DIGITS = 4, 3  # scores and times are rounded once, here, so reports
 # round-trip exactly and calibration thresholds are the very numbers the report shows
 
@@ -107,10 +111,28 @@ class FileScan:
 class _Stored:
     """What the index already holds for a file with the same content."""
 
+    info: MediaInfo
     clips: list[ClipRow]
     transcript: list[TimedText]
     screen: list[TimedText]
     frames: FrameVectors | None
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A file's clips scored on every signal but the text ones, and the lines those read."""
+
+    path: Path
+    duration: float
+    source: str  # media | index
+    heard: str  # asr | subtitles | index | none
+    spans: list[Span]
+    lines: list[TimedText]  # transcript, then screen text
+    found: list[dict[tuple[str, str], Evidence]]  # per span
+
+    def scan(self) -> FileScan:
+        clips = [ClipScores(s.start, s.end, e) for s, e in zip(self.spans, self.found, strict=True)]
+        return FileScan(str(self.path), self.duration, self.source, self.heard, clips)
 
 
 class Scanner:
@@ -147,8 +169,31 @@ class Scanner:
         """Scores of every running signal for each clip of ``path``: the profile's clip windows
         (or the index's clips), or the given windows (one ending at ``math.inf`` runs to the
         file's end)."""
-        info = self.analyzer.probe(path)
+        read = self._read(path, windows)
+        self._text_signals([read])
+        return read.scan()
+
+    def scan_files(self, paths: Sequence[Path]) -> list[FileScan | Exception]:
+        """``scan_file`` of each path with the text signals of all of them scored together: one
+        encoder batch and one profanity-model call for every line, where a call per file made
+        a scan of short indexed files mostly per-call overhead. A file that fails gives its
+        exception in its place."""
+        read: list[_Read | Exception] = []
+        for path in paths:
+            try:
+                read.append(self._read(path))
+            except Exception as exc:  # the caller reports it with the file
+                read.append(exc)
+        try:
+            self._text_signals([r for r in read if isinstance(r, _Read)])
+        except Exception as exc:  # no file of the batch has its text scores
+            return [r if isinstance(r, Exception) else exc for r in read]
+        return [r if isinstance(r, Exception) else r.scan() for r in read]
+
+    def _read(self, path: Path, windows: Sequence[Span] | None = None) -> _Read:
+        """The file's clips with every signal scored but the text ones."""
         stored = self._stored(path)
+        info = self.analyzer.probe(path) if stored is None else stored.info
         media = self.analyzer.analyse_span(
             path,
             info,
@@ -175,10 +220,8 @@ class Scanner:
             self._clip_signals(frames, spans, found)
         if info.has_audio:
             self._clap_signals(path, spans, clip_ids, found)
-        self._text_signals([*transcript, *screen], spans, found)
-        clips = [ClipScores(s.start, s.end, scores) for s, scores in zip(spans, found, strict=True)]
         source = "media" if stored is None else "index"
-        return FileScan(str(path), info.duration, source, heard, clips)
+        return _Read(path, info.duration, source, heard, spans, [*transcript, *screen], found)
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -243,9 +286,14 @@ class Scanner:
         if self.catalog is None:
             return None
         with self.timer("index"):
-            row = self.catalog.indexed_file_with_hash(file_digest(path))
+            try:
+                digest = file_digest(path)
+            except OSError:  # the probe says why, as for any file it cannot read
+                return None
+            row = self.catalog.indexed_file_with_hash(digest)
             if row is None:
                 return None
+            info = MediaInfo(row.duration or 0.0, bool(row.has_video), bool(row.has_audio))
             clips = self.catalog.file_clips(row.id)
             texts = self.catalog.texts(row.id, 0.0, math.inf)
             transcript = [t for t in texts if t.source in TRANSCRIPT_SOURCES]
@@ -256,7 +304,7 @@ class Scanner:
                 times, first = np.unique(times, return_index=True)
                 frames = FrameVectors(times, vectors[first])
         log.info("%s: clips, transcript and vectors read from the index (%s)", path, row.path)
-        return _Stored(clips, transcript, screen, frames)
+        return _Stored(info, clips, transcript, screen, frames)
 
     # -- signals ------------------------------------------------------------------------------
 
@@ -387,14 +435,19 @@ class Scanner:
         when = round(scored[best][0].start, TIME_DIGITS)
         return Evidence(score, when, span=hull.rounded(TIME_DIGITS))
 
-    def _text_signals(self, lines: list[TimedText], spans: list[Span], found) -> None:
-        """Transcript and screen lines through every text signal: prompts and heads per line
-        (each line embedded once), the profanity model per line, word lists per word."""
-        scored: list[tuple[str, AnySignal, np.ndarray]] = []  # per signal, a score per line
+    def _text_signals(self, reads: list[_Read]) -> None:
+        """Transcript and screen lines of the files through every text signal: each line, and
+        each pair of consecutive lines (a sentence recognition cut in two, a threat said in two
+        breaths), is embedded once for the prompts and the heads, the lines of every file in one
+        batch, and so through the profanity model; word lists look at each word."""
+        texts = [texts_to_score(read.lines) for read in reads]  # per file: lines, then pairs
+        flat = [t.text for file_texts in texts for t in file_texts]
+        scored: list[tuple[str, AnySignal, np.ndarray]] = []  # per signal, a score per text
         semantic = self._of_type("transcript", "classifier")
-        if semantic and lines:
-            with self.timer("text"):
-                vectors = self.analyzer.adapters.get("text").embed_text([t.text for t in lines])
+        if semantic and flat:
+            device = torch_device(self.analyzer.profile.adapters.text.device)
+            with self.timer("text"), one_cpu_thread(device):  # see one_cpu_thread: shared cores
+                vectors = self.analyzer.adapters.get("text").embed_text(flat)
                 heads = self.heads.score(vectors) if self.heads is not None else None
                 for category, signal in semantic:
                     if isinstance(signal, ClassifierSignal):
@@ -404,41 +457,66 @@ class Scanner:
                         prompts = self._zero_shot(category, signal, vectors)
                         scored.append((category, signal, prompts))
         profane = self._of_type("profanity_check")
-        if profane and lines:
+        if profane and flat:
             with self.timer("profanity_check"):
-                p = self._profanity.score([t.text for t in lines])
+                p = self._profanity.score(flat)
             scored += [(category, signal, p) for category, signal in profane]
-        for category, signal, scores in scored:
-            for span, evidence in zip(spans, found, strict=True):
-                inside = [i for i, t in enumerate(lines) if t.overlaps(span)]
-                if inside:
-                    top = max(inside, key=lambda i: scores[i])
-                    best = lines[top]
+        offset = 0
+        for read, lines in zip(reads, texts, strict=True):
+            mine = slice(offset, offset + len(lines))
+            offset += len(lines)
+            for category, signal, scores in scored:
+                _best_lines(read, lines, scores[mine], category, signal)
+            for category, signal in self._of_type("wordlist"):
+                with self.timer("wordlist"):
+                    hits = self._matchers[(category, signal.key)].find(read.lines)
+                for span, evidence in zip(read.spans, read.found, strict=True):
+                    said = [h for h in hits if span.contains((h.start + h.end) / 2)]
+                    words = [_word(h) for h in said]
                     evidence[(category, signal.key)] = Evidence(
-                        round(float(scores[top]), SCORE_DIGITS),
-                        round(float(best.start), TIME_DIGITS),
-                        best.text,
-                        {"source": _source(best)},
-                        Span.of(best).rounded(TIME_DIGITS),
+                        len(said),
+                        words[0]["time"] if words else None,
+                        said[0].line.text if said else None,
+                        {"words": words} if words else {},
+                        _hull(said).rounded(TIME_DIGITS) if said else None,
                     )
-        for category, signal in self._of_type("wordlist"):
-            with self.timer("wordlist"):
-                hits = self._matchers[(category, signal.key)].find(lines)
-            for span, evidence in zip(spans, found, strict=True):
-                said = [h for h in hits if span.contains((h.start + h.end) / 2)]
-                words = [_word(h) for h in said]
-                evidence[(category, signal.key)] = Evidence(
-                    len(said),
-                    words[0]["time"] if words else None,
-                    said[0].line.text if said else None,
-                    {"words": words} if words else {},
-                    _hull(said).rounded(TIME_DIGITS) if said else None,
-                )
 
     def _zero_shot(self, category: str, signal: ZeroShotSignal, vectors: np.ndarray) -> np.ndarray:
         prompts = self._prompts[(category, signal.key)]
         scale = signal.softmax_scale(self.analyzer.adapters.get(ENCODER_OF[signal.type]))
         return zero_shot(vectors, prompts, len(signal.positive), scale)
+
+
+def texts_to_score(lines: list[TimedText]) -> list[TimedText]:
+    """The lines, then each two consecutive lines of one source (speech, screen) no more than
+    ``PAIR_GAP`` apart joined as one text over both their seconds."""
+    pairs = []
+    for source in (TRANSCRIPT_SOURCES, (SCREEN_SOURCE,)):
+        said = sorted((t for t in lines if t.source in source), key=lambda t: t.start)
+        pairs += [
+            TimedText(a.start, b.end, f"{a.text} {b.text}", a.source, a.words + b.words)
+            for a, b in zip(said, said[1:], strict=False)
+            if b.start - a.end <= PAIR_GAP
+        ]
+    return [*lines, *pairs]
+
+
+def _best_lines(
+    read: _Read, texts: list[TimedText], scores: np.ndarray, category: str, signal: AnySignal
+) -> None:
+    """Each clip's evidence for a text signal: its best-scoring text, with that text's seconds."""
+    for span, evidence in zip(read.spans, read.found, strict=True):
+        inside = [i for i, t in enumerate(texts) if t.overlaps(span)]
+        if inside:
+            top = max(inside, key=lambda i: scores[i])
+            best = texts[top]
+            evidence[(category, signal.key)] = Evidence(
+                round(float(scores[top]), SCORE_DIGITS),
+                round(float(best.start), TIME_DIGITS),
+                best.text,
+                {"source": _source(best)},
+                Span.of(best).rounded(TIME_DIGITS),
+            )
 
 
 def findings(scan: FileScan, policy: Policy) -> list[Finding]:
@@ -530,23 +608,21 @@ def moderate(
     with scanning(policy, index, profile) as scanner:
         loaded = time.perf_counter()
         report = Report(policy.name, scanner.analyzer.profile.name, dict(scanner.status))
-        for path in files:
-            try:
-                scan = scanner.scan_file(path)
-            except MediaError as exc:
-                result = FileSummary(str(path), "failed", error=str(exc))
-            except Exception as exc:  # a bug or a model failure on this file: report it, go on
-                log.exception("unexpected error while moderating %s", path)
-                result = FileSummary(
-                    str(path), "failed", error=f"internal error: {type(exc).__name__}: {exc}"
-                )
-            else:
-                found = findings(scan, policy)
-                report.findings.extend(found)
-                result = summary(scan, found)
-            report.files.append(result)
-            if on_file:
-                on_file(result)
+        for batch in _batches(files, FILES_PER_BATCH):
+            for path, scan in zip(batch, scanner.scan_files(batch), strict=True):
+                if isinstance(scan, MediaError):
+                    result = FileSummary(str(path), "failed", error=str(scan))
+                elif isinstance(scan, Exception):  # a bug or a model failure: report it, go on
+                    log.error("unexpected error while moderating %s", path, exc_info=scan)
+                    error = f"internal error: {type(scan).__name__}: {scan}"
+                    result = FileSummary(str(path), "failed", error=error)
+                else:
+                    found = findings(scan, policy)
+                    report.findings.extend(found)
+                    result = summary(scan, found)
+                report.files.append(result)
+                if on_file:
+                    on_file(result)
         report.timing = _timing(report, started, loaded, scanner.timer.seconds)
     return report
 
