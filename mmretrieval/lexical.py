@@ -28,7 +28,8 @@ written). So a transcript that holds the query's words at their places in the ph
 other words in the remaining places, counts those places as the query's words misheard, by
 how unsure the recogniser was of the word it wrote there (1 - its probability, stored with
 each word) or how nearly that word is spelled like the query's ("wasn" for "was"): a near
-phrase. It needs half the query's words in place, two at least (``MIN_ANCHORS``), scores between
+phrase. It needs half the query's words (rounded up) in place, two at least (``MIN_ANCHORS``):
+with fewer, a pair of common words ("the sea") and a few doubted words would do. It scores between
 the words in place alone and the exact phrase, and its misheard words count in the coverage
 as near misses do. Transcripts indexed without word probabilities use the spelling alone.
 """
@@ -60,7 +61,7 @@ WINDOW_SLACK = 2  # words an ordered window may hold beyond the query's own
 WINDOW_CREDIT = 0.6  # the query's words in order within a window: short of the exact phrase
 RUN_CREDIT = 0.5  # the longest adjacent run of query words, by its share of the query
 MAX_SEQUENCE = 32  # query words looked at for order (a spoken query can be long)
-MIN_ANCHORS = 2  # query words a near phrase must hold in place (and at least half of them)
+MIN_ANCHORS = 2  # query words a near phrase must hold in place (and half of them, rounded up)
 SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's place is a misspelling
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -235,7 +236,7 @@ class LexicalSearch:
         n = len(sequence)
         if n < 3:
             return NearPhrase()
-        needed = max(MIN_ANCHORS, n // 2)
+        needed = max(MIN_ANCHORS, (n + 1) // 2)
         accepted = [{word, *variants.get(word, {})} for word in sequence]
         if not _places(accepted, tokenize(row.speech), needed):
             return NearPhrase()  # no stretch with enough words in place: no need to read words
