@@ -22,6 +22,16 @@ but the clip that says them in that order, next to each other, is the one meant.
 speech, or in the screen text, also run together as OCR reads bold captions), less for the words
 in order within a short window, less again for the longest adjacent run of them, and nothing for
 a bag of scattered words. Clips with the exact phrase are reported, so the evidence can say so.
+
+Recognisers mishear words inside a phrase ("not the first time" said, "at the first time"
+written). So a transcript that holds the query's words at their places in the phrase, with
+other words in the remaining places, counts those places as the query's words misheard, by
+how unsure the recogniser was of the word it wrote there (1 - its probability, stored with
+each word) or how nearly that word is spelled like the query's ("wasn" for "was"): a near
+phrase. It needs half the query's words (rounded up) in place, two at least (``MIN_ANCHORS``):
+with fewer, a pair of common words ("the sea") and a few doubted words would do. It scores between
+the words in place alone and the exact phrase, and its misheard words count in the coverage
+as near misses do. Transcripts indexed without word probabilities use the spelling alone.
 """
 
 from __future__ import annotations
@@ -30,11 +40,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from mmretrieval.filters import ClipFilter
+from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
 
@@ -50,6 +61,8 @@ WINDOW_SLACK = 2  # words an ordered window may hold beyond the query's own
 WINDOW_CREDIT = 0.6  # the query's words in order within a window: short of the exact phrase
 RUN_CREDIT = 0.5  # the longest adjacent run of query words, by its share of the query
 MAX_SEQUENCE = 32  # query words looked at for order (a spoken query can be long)
+MIN_ANCHORS = 2  # query words a near phrase must hold in place (and half of them, rounded up)
+SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's place is a misspelling
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
 
@@ -100,6 +113,14 @@ class LexicalScores(dict[int, float]):
         self.exact = exact
 
 
+@dataclass(frozen=True)
+class NearPhrase:
+    """A near phrase's order score, and the query words it heard misheard, with credit."""
+
+    order: float = 0.0
+    misheard: dict[str, float] = field(default_factory=dict)
+
+
 class LexicalSearch:
     """BM25 candidates from FTS5, rescored by IDF-weighted query coverage."""
 
@@ -135,9 +156,12 @@ class LexicalSearch:
         scores, exact = {}, set()
         for clip_id in candidates:
             row = rows.get(clip_id)
-            if row is None or (coverage := self.coverage(query, variants, row)) <= 0:
+            if row is None:
                 continue
-            order = proximity(query, variants, row)
+            near = self.near_phrase(query, variants, row)
+            if (coverage := self.coverage(query, variants, row, near.misheard)) <= 0:
+                continue
+            order = max(proximity(query, variants, row), near.order)
             scores[clip_id] = coverage * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
@@ -203,9 +227,66 @@ class LexicalSearch:
             self._sounds = sounds
         return self._sounds.get(key, [])
 
-    def coverage(
+    def near_phrase(
         self, query: LexicalQuery, variants: dict[str, dict[str, float]], row: ClipRow
+    ) -> NearPhrase:
+        """The clip's best near phrase: the query's words in place in its speech, the other
+        places filled by words the recogniser may have misheard (see the module's notes)."""
+        sequence = query.sequence
+        n = len(sequence)
+        if n < 3:
+            return NearPhrase()
+        needed = max(MIN_ANCHORS, (n + 1) // 2)
+        accepted = [{word, *variants.get(word, {})} for word in sequence]
+        if not _places(accepted, tokenize(row.speech), needed):
+            return NearPhrase()  # no stretch with enough words in place: no need to read words
+        heard = self._heard(row)
+        tokens = [token for token, _ in heard]
+        best = NearPhrase()
+        for start in _places(accepted, tokens, needed):
+            window = heard[start : start + n]
+            in_place = [token in accepted[i] for i, (token, _) in enumerate(window)]
+            misheard: dict[str, float] = {}
+            credits = []
+            for i, ((token, doubt), found) in enumerate(zip(window, in_place, strict=True)):
+                if not found:
+                    credits.append(max(doubt, _spelled_like(sequence[i], token)))
+                    misheard[sequence[i]] = max(misheard.get(sequence[i], 0.0), credits[-1])
+            base = RUN_CREDIT * (sum(in_place) - 1) / (n - 1)
+            order = base + (1.0 - base) * sum(credits) / len(credits)
+            if order > best.order:
+                best = NearPhrase(order, misheard)
+        return best
+
+    def _heard(self, row: ClipRow) -> list[tuple[str, float]]:
+        """The clip's spoken tokens in order, each with the recogniser's doubt about its word
+        (1 - probability; 0 where none was stored)."""
+        heard = []
+        for line in self.catalog.texts(row.file_id, row.start, row.end):
+            if line.source not in TRANSCRIPT_SOURCES:
+                continue
+            if not line.words:
+                if row.contains(line.middle):
+                    heard.extend((token, 0.0) for token in tokenize(line.text))
+                continue
+            for word in line.words:
+                if row.contains(word.middle):
+                    doubt = 0.0 if word.probability is None else 1.0 - word.probability
+                    plain = word.text.lower()
+                    tokens = [plain] if plain.isalnum() and plain.isascii() else tokenize(plain)
+                    heard.extend((token, doubt) for token in tokens)
+        return heard
+
+    def coverage(
+        self,
+        query: LexicalQuery,
+        variants: dict[str, dict[str, float]],
+        row: ClipRow,
+        misheard: dict[str, float] | None = None,
     ) -> float:
+        """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
+        words a near phrase heard in place of others, with their credit."""
+        misheard = misheard or {}
         tokens = tokenize(f"{row.speech}\n{row.ocr}")
         present = set(tokens)
         screen = "".join(tokenize(row.ocr))
@@ -219,9 +300,8 @@ class LexicalSearch:
             if len(term) >= MIN_SUBSTRING_LENGTH and term in screen:
                 matched += weight
                 continue
-            matched += weight * max(
-                (s for word, s in variants.get(term, {}).items() if word in present), default=0.0
-            )
+            found = (s for word, s in variants.get(term, {}).items() if word in present)
+            matched += weight * max(FUZZY_CREDIT * misheard.get(term, 0.0), *found, 0.0)
         for phrase in query.phrases:
             weight = sum(self.idf(word) for word in phrase)
             total += weight
@@ -299,6 +379,23 @@ def _fts_expression(query: LexicalQuery, variants: dict[str, dict[str, float]]) 
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+def _places(accepted: Sequence[set[str]], tokens: Sequence[str], needed: int) -> list[int]:
+    """Where a stretch of ``tokens`` holds at least ``needed`` of the query's words, each in
+    its place, but not all of them (that is the exact phrase)."""
+    n = len(accepted)
+    return [
+        start
+        for start in range(len(tokens) - n + 1)
+        if needed <= sum(tokens[start + i] in accepted[i] for i in range(n)) < n
+    ]
+
+
+def _spelled_like(word: str, token: str) -> float:
+    """How nearly ``token`` is spelled like ``word`` (0-1), 0 below ``SLOT_SIMILARITY``."""
+    similarity = fuzz.ratio(word, token)
+    return similarity / 100.0 if similarity >= SLOT_SIMILARITY else 0.0
 
 
 def _contains_sequence(tokens: Sequence[str], phrase: Sequence[str]) -> bool:

@@ -7,6 +7,7 @@ import pytest
 
 from mmretrieval.config import SearchConfig, StoreConfig
 from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalSearch
+from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.phonetic import sound_key
 from mmretrieval.search import EncodedQuery, Searcher
 from mmretrieval.store.backends import open_store
@@ -120,3 +121,92 @@ def test_a_name_spelled_another_way_is_found_by_its_sound(catalog):
     rows = catalog.clips(scores)
     by_name = {rows[c].path.rsplit("/", 1)[1][:-4]: s for c, s in scores.items()}
     assert by_name["name"] > by_name["other name"]
+
+
+# Near phrases: the recogniser wrote "at" where "not" was said, and said so by its probability.
+HEARD = "it is at the first time and it will not be the last"
+
+
+def _heard_words(unsure: float) -> tuple[Word, ...]:
+    """HEARD's words one every 0.4 s, "at" with probability ``unsure``, the others sure."""
+    return tuple(
+        Word(0.4 * i, 0.4 * i + 0.3, word, unsure if word == "at" else 0.97)
+        for i, word in enumerate(HEARD.split())
+    )
+
+
+@pytest.fixture
+def heard_catalog(tmp_path) -> Catalog:
+    """Clips whose speech says HEARD (unsure of "at", or sure of it), and one whose caption
+    holds the query's words out of order; each one file of one clip."""
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    clips = {
+        "unsure": (HEARD, "", _heard_words(0.4)),
+        "sure": (HEARD, "", _heard_words(0.99)),
+        "caption": ("the weather stays dry tomorrow", "THE FIRST TIME IS NOT THE LAST", ()),
+        "spelled": (HEARD.replace(" at ", " nut "), "", ()),
+        "filler": ("the council met on tuesday to discuss the budget", "", ()),
+    }
+    for number, (name, (speech, ocr, words)) in enumerate(clips.items()):
+        texts = [TimedText(0.0, 6.0, speech, "speech", words)]  # no words: no probabilities
+        if ocr:
+            texts.append(TimedText(0.0, 6.0, ocr, "ocr"))
+        catalog.put_file(
+            IndexedFile(
+                path=f"/media/{name}.mp4",
+                size=1,
+                mtime_ns=number,
+                hash=str(number),
+                duration=10.0,
+                has_video=True,
+                has_audio=True,
+                clips=[ClipText(0.0, 10.0, speech, ocr)],
+                texts=texts,
+                vectors={},
+            )
+        )
+    return catalog
+
+
+def _scores(catalog: Catalog, text: str) -> dict[str, float]:
+    scores = LexicalSearch(catalog, 80.0).search(text, 100)
+    rows = catalog.clips(scores)
+    return {rows[c].path.rsplit("/", 1)[1][:-4]: s for c, s in scores.items()}
+
+
+def test_word_probabilities_are_kept_in_the_catalog(heard_catalog):
+    row = next(r for r in heard_catalog.clips(range(1, 6)).values() if "unsure" in r.path)
+    (line,) = heard_catalog.texts(row.file_id, row.start, row.end)
+    assert [w.probability for w in line.words][:3] == [0.97, 0.97, 0.4]
+
+
+def test_a_word_the_recogniser_was_unsure_of_counts_as_the_misheard_query_word(heard_catalog):
+    # "unsure" and "caption" both hold every word and "the first time" adjacent; only in
+    # "unsure" does the remaining place hold a word the recogniser doubted
+    scores = _scores(heard_catalog, "not the first time")
+    assert scores["unsure"] > scores["caption"] + 0.05
+    assert scores["unsure"] > scores["sure"] + 0.05
+    assert scores["sure"] == pytest.approx(scores["caption"], abs=0.01)  # sure: no mishearing
+    assert scores["unsure"] < 1.0  # a near phrase is not the exact phrase
+    assert scores["unsure"] > scores.get("filler", 0.0)
+
+
+def test_near_phrase_credits_a_word_it_heard_only_misheard(heard_catalog):
+    # "nothing" is said nowhere; in "unsure" its place holds the doubted "at"
+    search = LexicalSearch(heard_catalog, 80.0)
+    scores = _scores(heard_catalog, "nothing the first time")
+    assert scores["unsure"] > scores["sure"]
+    near = search.near_phrase(
+        LexicalQuery.parse("nothing the first time"),
+        search.variants(["nothing", "the", "first", "time"]),
+        next(r for r in heard_catalog.clips(range(1, 6)).values() if "unsure" in r.path),
+    )
+    assert near.misheard == {"nothing": pytest.approx(0.6)}
+
+
+def test_a_near_spelling_in_place_counts_when_no_probability_was_stored(heard_catalog):
+    # "spelled" was indexed without word probabilities (subtitles, older indexes): "nut" in
+    # the place of "not" counts by its spelling; "sure" holds "at", spelled unlike "not"
+    scores = _scores(heard_catalog, "not the first time")
+    assert scores["spelled"] > scores["caption"] + 0.05
+    assert scores["spelled"] > scores["sure"] + 0.05

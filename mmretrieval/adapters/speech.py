@@ -258,7 +258,8 @@ class WhisperTranscriber:
     @staticmethod
     def _timed(segment, language: str) -> TimedText:
         words = tuple(
-            Word(round(w.start, 3), round(w.end, 3), w.word.strip()) for w in segment.words or ()
+            Word(round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 3))
+            for w in segment.words or ()
         )
         start, end = round(segment.start, 3), round(segment.end, 3)
         return TimedText(start, end, segment.text.strip(), "speech", words, language)

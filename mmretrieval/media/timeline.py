@@ -12,6 +12,7 @@ class Word(Timed):
     start: float
     end: float
     text: str
+    probability: float | None = None  # the recogniser's confidence in it (None: not given)
 
 
 TRANSCRIPT_SOURCES = ("speech", "subtitle")  # what was said; the catalog's texts also hold "ocr"
@@ -33,7 +34,9 @@ class TimedText(Timed):
         in the file's own times."""
         if not seconds:
             return self
-        words = tuple(Word(w.start + seconds, w.end + seconds, w.text) for w in self.words)
+        words = tuple(
+            Word(w.start + seconds, w.end + seconds, w.text, w.probability) for w in self.words
+        )
         return TimedText(
             self.start + seconds, self.end + seconds, self.text, self.source, words, self.language
         )

@@ -750,7 +750,12 @@ def _filter_sql(clip_filter: ClipFilter) -> tuple[str, list]:
 
 
 def _words_json(words: Sequence[Word]) -> str | None:
-    return json.dumps([[w.start, w.end, w.text] for w in words]) if words else None
+    """[start, end, text] per word, and the recogniser's probability when it gave one."""
+    rows = [
+        [w.start, w.end, w.text] + ([w.probability] if w.probability is not None else [])
+        for w in words
+    ]
+    return json.dumps(rows) if words else None
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
