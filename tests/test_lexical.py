@@ -31,21 +31,28 @@ TEXTS = {
 def catalog(tmp_path) -> Catalog:
     catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
     for number, (name, (speech, ocr)) in enumerate(TEXTS.items()):
-        catalog.put_file(
-            IndexedFile(
-                path=f"/media/{name}.mp4",
-                size=1,
-                mtime_ns=number,
-                hash=str(number),
-                duration=10.0,
-                has_video=True,
-                has_audio=True,
-                clips=[ClipText(0.0, 10.0, speech, ocr)],
-                texts=[],
-                vectors={},
-            )
-        )
+        put_clip(catalog, number, name, speech, ocr)
     return catalog
+
+
+def put_clip(
+    catalog: Catalog, number: int, name: str, speech: str, ocr: str, texts: list | None = None
+) -> None:
+    """One file of one 10 s clip that says ``speech`` and shows ``ocr``."""
+    catalog.put_file(
+        IndexedFile(
+            path=f"/media/{name}.mp4",
+            size=1,
+            mtime_ns=number,
+            hash=str(number),
+            duration=10.0,
+            has_video=True,
+            has_audio=True,
+            clips=[ClipText(0.0, 10.0, speech, ocr)],
+            texts=texts or [],
+            vectors={},
+        )
+    )
 
 
 def ranked(catalog: Catalog, text: str) -> list[str]:
@@ -151,20 +158,7 @@ def heard_catalog(tmp_path) -> Catalog:
         texts = [TimedText(0.0, 6.0, speech, "speech", words)]  # no words: no probabilities
         if ocr:
             texts.append(TimedText(0.0, 6.0, ocr, "ocr"))
-        catalog.put_file(
-            IndexedFile(
-                path=f"/media/{name}.mp4",
-                size=1,
-                mtime_ns=number,
-                hash=str(number),
-                duration=10.0,
-                has_video=True,
-                has_audio=True,
-                clips=[ClipText(0.0, 10.0, speech, ocr)],
-                texts=texts,
-                vectors={},
-            )
-        )
+        put_clip(catalog, number, name, speech, ocr, texts)
     return catalog
 
 
