@@ -215,7 +215,8 @@ class WhisperTranscriber:
         """The window's language probabilities among ``pinned`` (any when empty): Whisper's
         detection, then the race of its likeliest languages on the same encoded audio (a
         short decode in each at the profile's beam size; one that loops, or is written in
-        another script than the likeliest language's, takes no part), combined."""
+        another script than the likeliest language's, takes no part), combined. When the
+        likeliest language's own decode loops the race tells nothing and the detection stands."""
         from faster_whisper.audio import pad_or_trim
 
         extractor = self.model.feature_extractor
@@ -239,11 +240,14 @@ class WhisperTranscriber:
             decoded[code] = (text, result.scores[0])
         if not decoded:
             return prior
-        same = script(next(iter(decoded.values()))[0])  # the likeliest language's script
+        likeliest = next(iter(decoded.values()))[0]
+        if repeats(likeliest):  # music or noise: Whisper loops in any language there
+            log.debug("language race void: the likeliest language's decode loops")
+            return prior
         scores = {
             code: score
             for code, (text, score) in decoded.items()
-            if script(text) == same and not repeats(text)
+            if script(text) == script(likeliest) and not repeats(text)
         }
         return combine(prior, scores)
 
