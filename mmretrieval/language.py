@@ -13,12 +13,27 @@ window is detected; a window whose detection is not sure (below ``SURE``) takes 
 language where that is at least half as likely as its best, so one noisy window does not start
 a run of its own, and consecutive windows of one language are transcribed together, in that
 language.
+
+Whisper's language token alone is a weak guide on some voices (espeak's Dutch is heard as
+English or German at 0.8-0.96, Dutch third or lower), but a transcript tells: Whisper made to
+write the wrong language finds the audio less likely than in the right one. So each detected
+window is also decoded briefly (``RACE_TOKENS`` tokens, at the profile's beam size) in each of
+its ``RIVALS`` likeliest languages, and its probabilities become the posterior ``combine``
+gives: the detection as prior, times the likelihood of the decoded text in each language. A
+decode that loops, or is written in another script than the likeliest language's, takes no
+part (``script``); when the likeliest language's own decode loops (music, noise), the
+detection stands. On sentences kept apart from the benchmark's, files right went from 20 to
+25 of 30 (greedy race decodes: 22). Text-based identification of the transcript (py3langid)
+was tried and dropped: Whisper writes the language it is told to, so the text only echoes
+the choice.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections import defaultdict
+import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +43,15 @@ from mmretrieval.spans import HasTime, Span
 WINDOW = 15.0  # seconds of speech per detection (Whisper sees 30 s at once, padded)
 SURE = 0.5  # a window detected below this probability takes the file's language
 SAMPLED = 4  # windows detected first; the rest only when these disagree
+RIVALS = 3  # a window's likeliest languages decoded in the race
+RACE_TOKENS = 40  # tokens decoded per rival (about 8 s of speech)
 _TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)?$", re.IGNORECASE)  # de, pt-BR, zh_TW
 
 
 @dataclass(frozen=True)
 class Detection:
-    """One window's detection: probability per language (restricted to the pinned ones)."""
+    """One window's detection: probability per language (restricted to the pinned ones;
+    after the race, to the languages raced)."""
 
     span: Span
     probabilities: dict[str, float]
@@ -75,6 +93,37 @@ def restrict(probabilities: Iterable[tuple[str, float]], pinned: Sequence[str]) 
         found = {code: found.get(code, 0.0) for code in pinned}
     total = sum(found.values()) or 1.0
     return {code: p / total for code, p in found.items()}
+
+
+def combine(prior: dict[str, float], scores: dict[str, float]) -> dict[str, float]:
+    """Posterior over the raced languages: ``prior`` (the detection) times the likelihood of
+    the text decoded in each, ``scores`` being its mean log probability per token over
+    ``RACE_TOKENS`` tokens. Languages not raced keep no probability."""
+    if not scores:
+        return prior
+    top = max(scores.values())
+    weights = {
+        code: prior.get(code, 0.0) * math.exp(RACE_TOKENS * (score - top))
+        for code, score in scores.items()
+    }
+    total = sum(weights.values())
+    if total <= 0.0:
+        return prior
+    return {code: w / total for code, w in weights.items()}
+
+
+def script(text: str) -> str | None:
+    """The writing system most of ``text``'s letters are in (``LATIN``, ``CYRILLIC``, ``THAI``,
+    ``CJK``...), None without letters. The race compares decodes in one script only: a mean log
+    probability per token is not comparable across scripts (a Thai or Japanese character takes
+    several byte tokens, each easily predicted, so gibberish in them outscores any Latin text)."""
+    found = Counter(unicodedata.name(c, "?").split()[0] for c in text if c.isalpha())
+    return found.most_common(1)[0][0] if found else None
+
+
+def rivals(probabilities: dict[str, float], most: int = RIVALS) -> list[str]:
+    """The ``most`` likeliest languages, likeliest first."""
+    return sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:most]
 
 
 def vote(detections: Sequence[Detection]) -> tuple[str, float] | None:

@@ -27,7 +27,20 @@ import numpy as np
 
 from mmretrieval.config import SpeechConfig
 from mmretrieval.devices import ctranslate2_device, thread_limit
-from mmretrieval.language import SAMPLED, SURE, Detection, restrict, runs, spread, vote, windows
+from mmretrieval.language import (
+    RACE_TOKENS,
+    SAMPLED,
+    SURE,
+    Detection,
+    combine,
+    restrict,
+    rivals,
+    runs,
+    script,
+    spread,
+    vote,
+    windows,
+)
 from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.models import hub_id, resolve
 from mmretrieval.spans import Span
@@ -171,7 +184,7 @@ class WhisperTranscriber:
             return []
 
         def detect(i: int) -> Detection:
-            return Detection(spans[i], restrict(self._detect(audio, spans[i]), pinned))
+            return Detection(spans[i], self._detect(audio, spans[i], pinned))
 
         # A few windows spread over the file first; only when they disagree, or one is unsure,
         # is every window detected (a long file in one language costs SAMPLED detections).
@@ -198,9 +211,57 @@ class WhisperTranscriber:
         found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
         return [Span(r["start"] / self.sample_rate, r["end"] / self.sample_rate) for r in found]
 
-    def _detect(self, audio: np.ndarray, window: Span) -> list[tuple[str, float]]:
-        _code, _p, probabilities = self.model.detect_language(self._cut(audio, window))
-        return probabilities
+    def _detect(self, audio: np.ndarray, window: Span, pinned: Sequence[str]) -> dict[str, float]:
+        """The window's language probabilities among ``pinned`` (any when empty): Whisper's
+        detection, then the race of its likeliest languages on the same encoded audio (a
+        short decode in each at the profile's beam size; one that loops, or is written in
+        another script than the likeliest language's, takes no part), combined. When the
+        likeliest language's own decode loops the race tells nothing and the detection stands."""
+        from faster_whisper.audio import pad_or_trim
+
+        extractor = self.model.feature_extractor
+        features = extractor(self._cut(audio, window))[..., : extractor.nb_max_frames]
+        encoded = self.model.encode(pad_or_trim(features))
+        found = self.model.model.detect_language(encoded)[0]
+        prior = restrict(((token[2:-2], p) for token, p in found), pinned)
+        decoded = {}  # language -> (text, mean log probability per token)
+        for code in rivals(prior):
+            prompt = self._prompt(code)
+            if prompt is None:
+                continue
+            result = self.model.model.generate(
+                encoded,
+                [prompt],
+                beam_size=self.config.beam_size,
+                max_length=len(prompt) + RACE_TOKENS,
+                return_scores=True,
+            )[0]
+            text = self.model.hf_tokenizer.decode(result.sequences_ids[0])
+            decoded[code] = (text, result.scores[0])
+        if not decoded:
+            return prior
+        likeliest = next(iter(decoded.values()))[0]
+        if repeats(likeliest):  # music or noise: Whisper loops in any language there
+            log.debug("language race void: the likeliest language's decode loops")
+            return prior
+        scores = {
+            code: score
+            for code, (text, score) in decoded.items()
+            if script(text) == script(likeliest) and not repeats(text)
+        }
+        return combine(prior, scores)
+
+    def _prompt(self, code: str) -> list[int] | None:
+        """Whisper's start of a transcript in language ``code`` without timestamps (None for
+        a code Whisper does not know)."""
+        token = self.model.hf_tokenizer.token_to_id
+        language = token(f"<|{code}|>")
+        if language is None:
+            return None
+        start, task, plain = (
+            token(name) for name in ("<|startoftranscript|>", "<|transcribe|>", "<|notimestamps|>")
+        )
+        return [start, language, task, plain]
 
     def _decode(self, audio: np.ndarray, language: str | None, retry: bool = False) -> list:
         if retry:  # sampling, seeded: the same file gives the same transcript every time
