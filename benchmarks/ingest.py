@@ -337,7 +337,9 @@ def measure(
         }
         for stage in sorted(spent, key=_stage_rank)
     }
-    other = capacity - sum(v["seconds"] for v in stages.values())
+    # Speech recognition runs beside the picture stages, so the stages can add up to more
+    # than the wall time: then nothing is left over for "other".
+    other = max(0.0, capacity - sum(v["seconds"] for v in stages.values()))
     stages["other"] = {
         "seconds": other,
         "realtime": seconds / other if other > 0 else None,
@@ -404,6 +406,7 @@ def show(result: dict) -> None:
         print(f"bridge fitted (CLIP, CLAP loaded) in {result['bridge_fit_seconds']:.1f} s")
     if workers > 1:
         print(f"stage seconds are summed over {workers} workers ({wall * workers:.1f} s in all)")
+    print("speech recognition runs beside the picture stages: shares can add up past 100%")
     header = f"{'stage':<8}{'seconds':>9}{'x realtime':>12}{'share':>8}"
     print(header, "-" * len(header), sep="\n")
     for stage, row in result["stages"].items():
