@@ -82,8 +82,8 @@ class IndexView:
             self._follow_disk()
             if not self.is_archive:
                 return work(self._library(self._shards[0]))
-            if self._archive is None:
-                self._archive = Archive([self._library(shard) for shard in self._shards])
+            if self._archive is None:  # ``_open`` builds it; only ``close`` takes it away
+                raise IndexDirError("the server is shutting down: its indexes are closed")
             return work(self._archive)
 
     def run_on(self, index: str | None, work: Callable[[Library], T]) -> T:
