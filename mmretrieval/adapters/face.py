@@ -16,6 +16,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from mmretrieval import channels
@@ -91,7 +92,10 @@ class FaceEncoder:
             x, y, w, h = box
             found = [(dlib.rectangle(x, y, x + w, y + h), 1.0)]
         else:
-            rects, scores, _ = self._detector.run(image, self.config.upsample, 0.0)
+            # on the grey picture: the HOG detector otherwise takes each pixel's strongest
+            # colour gradient, ~40% more time for the same boxes (scores differ by ~0.05)
+            grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+            rects, scores, _ = self._detector.run(grey, self.config.upsample, 0.0)
             found = [
                 (r, float(s))
                 for r, s in zip(rects, scores, strict=True)
