@@ -17,7 +17,10 @@ of every language for each English query, any translation of the item counting a
 
 Language identification reads what the index stored: a file's language is the language of most
 of its clips' time, compared with the voice's language, over the files of ``MIN_LID_SECONDS`` or
-more. Ingest speed is footage seconds per wall-clock second of ``Library.add`` into a new index.
+more. Ingest speed is footage seconds per wall-clock second of ``Library.add`` into a new index (one
+worker, in this process), and, since the machine may be shared, CPU seconds per footage second
+too (this process and its children, ffmpeg): ``cores / cpu_per_second`` is the realtime factor
+the given cores would reach with nothing else running.
 ``--english N`` also runs ``retrieval.py offline`` (N English clips) under this profile and the
 offline profile, for the "within 3 points" comparison. Targets (issue 13) are printed beside the
 results. Media are cached under the temp folder; the index is rebuilt on every run. Usage:
@@ -31,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -180,6 +184,14 @@ def language_id(library: Library, clips: list[Clip], media: Path) -> dict:
     }
 
 
+def cpu_seconds() -> float:
+    """User and system CPU seconds of this process and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def english_comparison(profile: str, clips: int, seed: int) -> dict:
     """``retrieval.py offline`` under ``profile`` and under ``offline``: R@1 of each query kind."""
     import retrieval
@@ -210,9 +222,10 @@ def run(args: argparse.Namespace) -> dict:
     index = folder / f"index-{profile.name}"
     shutil.rmtree(index, ignore_errors=True)  # a new index: ingest is timed on every file
     with Library(index, profile=profile) as library:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         report = library.add([media])
         ingest_seconds = time.perf_counter() - started
+        ingest_cpu = cpu_seconds() - cpu_started
         if report.failures:
             raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
         footage = sum(f.duration or 0.0 for f in library.catalog.files("indexed"))
@@ -235,7 +248,13 @@ def run(args: argparse.Namespace) -> dict:
         "results": results,
         "language_id": identified,
         "hours_per_language": hours,
-        "ingest": {"seconds": ingest_seconds, "x_realtime": footage / ingest_seconds},
+        "ingest": {
+            "seconds": ingest_seconds,
+            "x_realtime": footage / ingest_seconds,
+            "cpu_seconds": ingest_cpu,
+            "cpu_per_second": ingest_cpu / footage,
+            "x_realtime_2_cores_from_cpu": 2.0 * footage / ingest_cpu,
+        },
         "seconds": {"search": search_seconds},
         "targets": TARGETS,
     }
@@ -263,7 +282,9 @@ def print_report(result: dict) -> None:
     ingest = result["ingest"]
     print(
         f"ingest: {ingest['x_realtime']:.1f}x realtime (target >= {TARGETS['x realtime']:.0f}x), "
-        f"{result['corpus']['footage_seconds']:.0f} s of footage in {ingest['seconds']:.1f} s"
+        f"{result['corpus']['footage_seconds']:.0f} s of footage in {ingest['seconds']:.1f} s; "
+        f"{ingest['cpu_per_second']:.2f} CPU s per footage s, so "
+        f"{ingest['x_realtime_2_cores_from_cpu']:.1f}x realtime on 2 idle cores"
     )
     print(f"hours per language: {result['hours_per_language'] or 'none recorded'}")
     if "english" in result:

@@ -155,6 +155,17 @@ def test_the_race_outweighs_a_confident_wrong_detection():
     assert combine(prior, {}) == prior
 
 
+def test_a_sure_wrong_detection_does_not_outweigh_a_likelier_decode():
+    """espeak's Dutch heard as English at 0.99, Dutch at 0.0005: the detection is flattened
+    (``PRIOR_WEIGHT``), so Dutch decoded 0.15 nats a token likelier wins; English decoded
+    likelier keeps English."""
+    prior = {"en": 0.99, "de": 0.0095, "nl": 0.0005}
+    dutch = combine(prior, {"en": -1.0, "de": -1.1, "nl": -0.85})
+    assert max(dutch, key=dutch.__getitem__) == "nl"
+    english = combine(prior, {"en": -0.3, "de": -0.6, "nl": -0.5})
+    assert max(english, key=english.__getitem__) == "en" and english["en"] > 0.99
+
+
 def test_the_race_compares_decodes_in_one_script():
     """Gibberish in Thai or Japanese byte tokens outscores Latin text per token, so the race
     keeps only the decodes written like the likeliest language's."""

@@ -28,7 +28,7 @@ import numpy as np
 from mmretrieval.config import SpeechConfig
 from mmretrieval.devices import ctranslate2_device, thread_limit
 from mmretrieval.language import (
-    RACE_TOKENS,
+    RACE_LIMIT,
     SAMPLED,
     SURE,
     Detection,
@@ -213,8 +213,8 @@ class WhisperTranscriber:
 
     def _detect(self, audio: np.ndarray, window: Span, pinned: Sequence[str]) -> dict[str, float]:
         """The window's language probabilities among ``pinned`` (any when empty): Whisper's
-        detection, then the race of its likeliest languages on the same encoded audio (a
-        short decode in each at the profile's beam size; one that loops, or is written in
+        detection, then the race of its likeliest languages on the same encoded audio (the
+        window decoded in each at the profile's beam size; one that loops, or is written in
         another script than the likeliest language's, takes no part), combined. When the
         likeliest language's own decode loops the race tells nothing and the detection stands."""
         from faster_whisper.audio import pad_or_trim
@@ -233,7 +233,7 @@ class WhisperTranscriber:
                 encoded,
                 [prompt],
                 beam_size=self.config.beam_size,
-                max_length=len(prompt) + RACE_TOKENS,
+                max_length=len(prompt) + RACE_LIMIT,
                 return_scores=True,
             )[0]
             text = self.model.hf_tokenizer.decode(result.sequences_ids[0])
