@@ -24,7 +24,7 @@ the shot each lies in, are ignored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -171,18 +171,31 @@ class Archive:
                 "the index holds no visual frames: index videos with a profile that has a "
                 "visual section (e.g. --profile offline)"
             )
-        raw = np.concatenate(vectors)
+        return cls.from_frames(
+            np.concatenate(file_ids), np.concatenate(times), np.concatenate(vectors),
+            catalog.shots,
+        )
+
+    @classmethod
+    def from_frames(
+        cls,
+        file_ids: np.ndarray,
+        times: np.ndarray,
+        raw: np.ndarray,
+        shots: Callable[[int], Sequence[Span]],
+    ) -> Archive:
+        """The archive of stored frames (file id, time, raw descriptor); ``shots`` gives a
+        file's shots (``Catalog.shots``)."""
         mean = raw.mean(axis=0)
         centred = raw - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
-        ids, times = np.concatenate(file_ids), np.concatenate(times)
-        common = _common(ids, centred)
-        shots: dict[int, list[Span]] = {}
-        for file_id, t in zip(ids[common], times[common], strict=True):
-            shots.setdefault(int(file_id), []).extend(
-                s for s in catalog.shots(int(file_id)) if s.contains(t)
+        common = _common(file_ids, centred)
+        common_shots: dict[int, list[Span]] = {}
+        for file_id, t in zip(file_ids[common], times[common], strict=True):
+            common_shots.setdefault(int(file_id), []).extend(
+                s for s in shots(int(file_id)) if s.contains(t)
             )
-        return cls(ids, times, centred, common, mean, shots)
+        return cls(file_ids, times, centred, common, mean, common_shots)
 
     @property
     def common_vectors(self) -> np.ndarray:
@@ -320,16 +333,7 @@ class CopyFinder:
     def all_pairs(self, min_seconds: float = 2.0) -> list[Copy]:
         """Every stretch shared by two indexed files (each pair once: the file with the lower
         id as the query), best first."""
-        archive = self.archive
-        keep = ~archive.common
-        ids, times, vectors = archive.file_ids[keep], archive.times[keep], archive.vectors[keep]
-        pairs: dict[tuple[int, int], list[tuple[float, float]]] = {}
-        for start in range(0, len(vectors), 1024):
-            close = vectors[start : start + 1024] @ vectors.T >= CANDIDATE
-            for a, b in zip(*np.nonzero(close), strict=True):
-                a += start
-                if ids[a] < ids[b]:
-                    pairs.setdefault((int(ids[a]), int(ids[b])), []).append((times[a], times[b]))
+        pairs = shared_frames(self.archive)
         found = []
         span = 2 * self.margin
         described: dict[tuple[int, Span], Frames] = {}  # a window of a file meets many files
@@ -372,6 +376,23 @@ class CopyFinder:
                 )
             )
         return copies
+
+
+def shared_frames(archive: Archive) -> dict[tuple[int, int], list[tuple[float, float]]]:
+    """Pairs of files (lower id first) with the times of their stored frames that look alike
+    (centred cosine >= ``CANDIDATE``; common pictures left out). Every stored frame against
+    every other, in blocks: time quadratic in the archive, memory linear (benchmarks/reuse.py
+    ``--all-cost``; README "Reused footage" for archives of thousands of hours)."""
+    keep = ~archive.common
+    ids, times, vectors = archive.file_ids[keep], archive.times[keep], archive.vectors[keep]
+    pairs: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for start in range(0, len(vectors), 1024):
+        close = vectors[start : start + 1024] @ vectors.T >= CANDIDATE
+        for a, b in zip(*np.nonzero(close), strict=True):
+            a += start
+            if ids[a] < ids[b]:
+                pairs.setdefault((int(ids[a]), int(ids[b])), []).append((times[a], times[b]))
+    return pairs
 
 
 def _min_frames(seconds: float) -> int:
