@@ -253,6 +253,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frame-rate", type=float, default=1.0,
                         help="visual frames stored a second within a shot at index time")
+    parser.add_argument("--regions", action="store_true",
+                        help="also match by feature-map squares (copies.REGIONS)")
     parser.add_argument("--all-cost", type=float, metavar="HOURS",
                         help="measure copies --all on this many hours of stored frames instead")
     parser.add_argument("--out", type=Path, default=None)
@@ -263,6 +265,7 @@ def main() -> None:
         out = args.out or Path("benchmarks/results/reuse_all_cost.json")
         out.write_text(json.dumps(result, indent=2) + "\n")
         return
+    copies.REGIONS = args.regions
     args.out = args.out or Path("benchmarks/results/reuse.json")
     base = load_profile("offline")
     visual = base.adapters.visual.model_copy(update={"frame_rate": args.frame_rate})
@@ -287,8 +290,10 @@ def main() -> None:
         phash = baseline(queries, archive)
         phash_seconds = time.perf_counter() - clock
     result = {
+        "machine": describe(("torch", "numpy")),
         "archive": {"files": len(archive), "seconds": footage_seconds,
-                    "stored_frame_rate": args.frame_rate, "dense_rate": copies.DENSE_RATE},
+                    "stored_frame_rate": args.frame_rate, "dense_rate": copies.DENSE_RATE,
+                    "regions": copies.REGIONS},
         "copies": {**score(found, truth), "index_seconds": round(index_seconds, 1),
                    "query_seconds": [round(s, 1) for s in query_seconds]},
         "phash_baseline": {**score(phash, truth), "seconds": round(phash_seconds, 1)},
