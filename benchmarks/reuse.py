@@ -262,11 +262,11 @@ def main() -> None:
     if args.all_cost:
         result = all_cost(args.all_cost)
         print(json.dumps(result, indent=2))
-        out = args.out or Path("benchmarks/results/reuse_all_cost.json")
+        out = args.out or Path(__file__).parent / "results" / "reuse_all_cost.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
         return
     copies.REGIONS = args.regions
-    args.out = args.out or Path("benchmarks/results/reuse.json")
+    args.out = args.out or Path(__file__).parent / "results" / "reuse.json"
     base = load_profile("offline")
     visual = base.adapters.visual.model_copy(update={"frame_rate": args.frame_rate})
     profile = base.model_copy(
