@@ -87,7 +87,7 @@ class Frames:
     vectors: np.ndarray  # (n, d)
     mirrored: np.ndarray | None  # (n, d), query frames only
     informative: np.ndarray  # (n,) bool
-    parts: np.ndarray  # (n, r, d): squares of each frame (``VisualEncoder.regions``)
+    parts: np.ndarray  # (n, r, d): feature-map squares of each frame; r = 0 unless REGIONS
 
 
 def informative(frame: np.ndarray) -> bool:
