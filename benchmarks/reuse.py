@@ -17,25 +17,39 @@ Baseline: a 64-bit pHash (``imagehash``) of every frame at the same rate, query 
 aligned with the same diagonal search (``copies.align``), with no frame filtering, no mirror
 and no centring. Install with the ``bench`` extra.
 
+``--all-cost HOURS`` measures instead what ``mmr copies --all`` costs on an archive of that
+many hours: its stored frames are made as the offline profile stores them (one every 4 s of
+each shot, the first of each shot) from generated shots of 20 s (drawn scenes, each its own
+seed, panned; files of 100 s), a share of the shots shown again in another file under one of the
+broadcast transformations, and described by the real encoder. The matching stages that grow
+with the archive (``copies.Archive.from_frames``: centring and common pictures;
+``copies.shared_frames``: candidate pairs) are timed on the whole set and on its first quarter
+and half; the alignment pass (decoding and describing each candidate window) is counted in
+windows and priced by the encoder's measured seconds a frame. No video is written.
+
 Usage: python benchmarks/reuse.py [--frame-rate 1.0] [--out PATH]
+       python benchmarks/reuse.py --all-cost 10 [--out PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from machine import describe
 
 from mmretrieval import copies
 from mmretrieval.config import AdaptersConfig, load_profile
 from mmretrieval.library import Library
 from mmretrieval.media.decode import iter_frames
-from mmretrieval.spans import Span
+from mmretrieval.spans import Span, merge
 from mmretrieval.testing import footage
 
 SOURCES = {2: 2.0, 12: 3.0, 17: 4.0, 40: 6.0}  # footage.shot key -> seconds
@@ -134,12 +148,125 @@ def baseline(queries: dict[int, Path], archive: list[Path]) -> dict[int, list[co
     return found
 
 
+SHOT_SECONDS = 20.0
+FILE_SECONDS = 100.0
+REUSED_SHARE = 0.05  # of the shots, shown again (transformed) in another file
+
+
+def stored_frames(hours: float, encoder) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """File ids, times and raw descriptors of ``hours`` of generated footage as the offline
+    profile stores them, and the encoder's CPU seconds a frame."""
+    every = 1.0 / load_profile("offline").adapters.visual.frame_rate
+    shots = round(hours * 3600 / SHOT_SECONDS)
+    per_file = round(FILE_SECONDS / SHOT_SECONDS)
+    rng = np.random.default_rng(14)
+    transforms = list(footage.TRANSFORMS.values())
+    file_ids, times, vectors = [], [], []
+    cpu = 0.0
+    for number in range(shots):
+        seed = 50_000 + number
+        if number >= per_file and rng.random() < REUSED_SHARE:
+            seed = 50_000 + int(rng.integers(0, number - number % per_file))  # an earlier file's
+        frames = footage.drawn_shot(seed, SHOT_SECONDS)
+        change = transforms[number % len(transforms)] if seed != 50_000 + number else None
+        offsets = np.arange(0.0, SHOT_SECONDS, every)
+        picked = [frames[round(o * footage.FPS)] for o in offsets]
+        if change is not None:
+            picked = [change(f) for f in picked]
+        clock = time.process_time()
+        vectors.append(encoder.embed_images(picked))
+        cpu += time.process_time() - clock
+        file_ids += [number // per_file] * len(picked)
+        times += list((number % per_file) * SHOT_SECONDS + offsets)
+    frames_total = len(times)
+    return np.asarray(file_ids), np.asarray(times), np.concatenate(vectors), cpu / frames_total
+
+
+def timed(function, *args):
+    """(result, wall seconds, CPU seconds, peak traced memory in MiB)."""
+    tracemalloc.start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return result, wall, cpu, peak
+
+
+def all_cost(hours: float) -> dict:
+    """``copies --all``'s growing stages on ``hours`` of stored frames (module docstring)."""
+    from mmretrieval.adapters.visual import VisualEncoder
+
+    encoder = VisualEncoder(load_profile("offline").adapters.visual)
+    clock = time.perf_counter()
+    file_ids, times, raw, cpu_per_frame = stored_frames(hours, encoder)
+    made = time.perf_counter() - clock
+    stages = []
+    for share in (0.25, 0.5, 1.0):
+        n = round(len(times) * share)
+        archive, a_wall, a_cpu, a_peak = timed(
+            copies.Archive.from_frames, file_ids[:n], times[:n], raw[:n], lambda _: []
+        )
+        pairs, p_wall, p_cpu, p_peak = timed(copies.shared_frames, archive)
+        margin = 4.0  # CopyFinder's default
+        windows = sum(
+            len(merge(Span(max(ta - 2 * margin, 0.0), ta + 2 * margin)
+                             for ta, _ in near))
+            for near in pairs.values()
+        )
+        stages.append({
+            "hours": round(hours * share, 2), "stored_frames": n,
+            "archive_wall_s": round(a_wall, 2), "archive_cpu_s": round(a_cpu, 2),
+            "archive_peak_mib": round(a_peak, 1),
+            "pairs_wall_s": round(p_wall, 2), "pairs_cpu_s": round(p_cpu, 2),
+            "pairs_peak_mib": round(p_peak, 1),
+            "file_pairs": len(pairs), "candidate_windows": windows,
+            "common_frames": int(archive.common.sum()),
+        })
+        print(stages[-1])
+    whole = stages[-1]
+    # each candidate window: the query side (16 s at DENSE_RATE, with its mirror) and a target
+    # of up to 32 s, every frame through the encoder
+    frames_per_window = 16 * copies.DENSE_RATE * 2 + 32 * copies.DENSE_RATE
+    align_cpu = whole["candidate_windows"] * frames_per_window * cpu_per_frame
+    growth = (10_000 / hours) ** 2
+    return {
+        "machine": describe(("torch", "numpy")),
+        "setup": {"shot_seconds": SHOT_SECONDS, "file_seconds": FILE_SECONDS,
+                  "reused_share": REUSED_SHARE, "stored_every_s": 4.0,
+                  "descriptors_made_s": round(made, 1)},
+        "stages": stages,
+        "encoder_cpu_s_per_frame": round(cpu_per_frame, 4),
+        "alignment_cpu_s_estimate": round(align_cpu, 1),
+        "descriptor_mib": round(raw.nbytes / 2**20, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "extrapolated_10000h": {
+            "stored_frames": round(whole["stored_frames"] * 10_000 / hours),
+            "descriptor_gib": round(raw.nbytes * 10_000 / hours / 2**30, 1),
+            "pairs_cpu_days": round(whole["pairs_cpu_s"] * growth / 86_400, 1),
+            "archive_cpu_days": round(whole["archive_cpu_s"] * growth / 86_400, 1),
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frame-rate", type=float, default=1.0,
                         help="visual frames stored a second within a shot at index time")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/reuse.json"))
+    parser.add_argument("--regions", action="store_true",
+                        help="also match by feature-map squares (copies.REGIONS)")
+    parser.add_argument("--all-cost", type=float, metavar="HOURS",
+                        help="measure copies --all on this many hours of stored frames instead")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.all_cost:
+        result = all_cost(args.all_cost)
+        print(json.dumps(result, indent=2))
+        out = args.out or Path(__file__).parent / "results" / "reuse_all_cost.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        return
+    copies.REGIONS = args.regions
+    args.out = args.out or Path(__file__).parent / "results" / "reuse.json"
     base = load_profile("offline")
     visual = base.adapters.visual.model_copy(update={"frame_rate": args.frame_rate})
     profile = base.model_copy(
@@ -163,8 +290,10 @@ def main() -> None:
         phash = baseline(queries, archive)
         phash_seconds = time.perf_counter() - clock
     result = {
+        "machine": describe(("torch", "numpy")),
         "archive": {"files": len(archive), "seconds": footage_seconds,
-                    "stored_frame_rate": args.frame_rate, "dense_rate": copies.DENSE_RATE},
+                    "stored_frame_rate": args.frame_rate, "dense_rate": copies.DENSE_RATE,
+                    "regions": copies.REGIONS},
         "copies": {**score(found, truth), "index_seconds": round(index_seconds, 1),
                    "query_seconds": [round(s, 1) for s in query_seconds]},
         "phash_baseline": {**score(phash, truth), "seconds": round(phash_seconds, 1)},

@@ -14,9 +14,12 @@ re-index:
 
 What broadcast does to footage is met frame by frame: black borders (letterbox, pillarbox) are
 cut off before describing; each query frame is described as it is and mirrored, the better one
-counting; descriptors are centred on the archive's mean, so that what every picture shares does
-not make two unrelated frames alike. What copies are not made of: frames with little to see
-(black, white, flat, fades, colour bars: ``informative``) never match, and archive frames that
+counting; with ``REGIONS`` on, each frame also gets descriptors of the squares of its feature
+map (about 4/7 of the frame, from the same pass through the CNN), so that footage shown inside
+another picture (picture-in-picture) matches one of them; descriptors are centred on the
+archive's mean, so that what every picture shares does not make two unrelated frames alike.
+What copies are not made of: frames with little to see (black, white, flat, fades, colour
+bars: ``informative``) never match, and archive frames that
 recur in many files (a studio background, the station's intro: ``common``), and the rest of
 the shot each lies in, are ignored.
 """
@@ -24,7 +27,7 @@ the shot each lies in, are ignored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -52,6 +55,8 @@ MIN_EDGE = 1.0  # mean grey step between neighbouring pixels, down and across, u
 #                 frame has no structure in that direction (colour bars have none downwards)
 MIN_ENTROPY = 2.5  # bits of a 32-bin grey histogram under which a frame is a few flat tones
 BORDER_LEVEL = 24  # a row or column darker than this, and flat, is letterbox / pillarbox
+REGIONS = False  # also match frames by their feature-map squares (picture-in-picture): off, as
+#                  benchmarks/reuse.py measured recall 0.875 -> 0.938 but precision 0.966 -> 0.938
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class Frames:
     vectors: np.ndarray  # (n, d)
     mirrored: np.ndarray | None  # (n, d), query frames only
     informative: np.ndarray  # (n,) bool
+    parts: np.ndarray  # (n, r, d): feature-map squares of each frame; r = 0 unless REGIONS
 
 
 def informative(frame: np.ndarray) -> bool:
@@ -119,7 +125,7 @@ class Describer:
 
     def centre(self, vectors: np.ndarray) -> np.ndarray:
         centred = vectors - self.mean
-        return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
+        return centred / np.maximum(np.linalg.norm(centred, axis=-1, keepdims=True), 1e-6)
 
     def frames(self, path: Path, span: Span, mirror: bool = False) -> Frames:
         times, squares, keep = [], [], []
@@ -130,16 +136,15 @@ class Describer:
             squares.append(
                 cv2.resize(strip_borders(frame), (side, side), interpolation=cv2.INTER_AREA)
             )
-        if not squares:
-            empty = np.zeros((0, self.encoder.dim), np.float32)
-            return Frames(np.zeros(0), empty, empty if mirror else None, np.zeros(0, bool))
-        vectors = self.centre(self.encoder.embed_images(squares))
+        regions = self.centre(self.encoder.regions(squares, parts=REGIONS))  # whole first
         mirrored = None
         if mirror:
             mirrored = self.centre(
                 self.encoder.embed_images([np.ascontiguousarray(s[:, ::-1]) for s in squares])
             )
-        return Frames(np.asarray(times), vectors, mirrored, np.asarray(keep))
+        return Frames(
+            np.asarray(times), regions[:, 0], mirrored, np.asarray(keep, bool), regions[:, 1:]
+        )
 
 
 @dataclass(frozen=True)
@@ -171,18 +176,31 @@ class Archive:
                 "the index holds no visual frames: index videos with a profile that has a "
                 "visual section (e.g. --profile offline)"
             )
-        raw = np.concatenate(vectors)
+        return cls.from_frames(
+            np.concatenate(file_ids), np.concatenate(times), np.concatenate(vectors),
+            catalog.shots,
+        )
+
+    @classmethod
+    def from_frames(
+        cls,
+        file_ids: np.ndarray,
+        times: np.ndarray,
+        raw: np.ndarray,
+        shots: Callable[[int], Sequence[Span]],
+    ) -> Archive:
+        """The archive of stored frames (file id, time, raw descriptor); ``shots`` gives a
+        file's shots (``Catalog.shots``)."""
         mean = raw.mean(axis=0)
         centred = raw - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
-        ids, times = np.concatenate(file_ids), np.concatenate(times)
-        common = _common(ids, centred)
-        shots: dict[int, list[Span]] = {}
-        for file_id, t in zip(ids[common], times[common], strict=True):
-            shots.setdefault(int(file_id), []).extend(
-                s for s in catalog.shots(int(file_id)) if s.contains(t)
+        common = _common(file_ids, centred)
+        common_shots: dict[int, list[Span]] = {}
+        for file_id, t in zip(file_ids[common], times[common], strict=True):
+            common_shots.setdefault(int(file_id), []).extend(
+                s for s in shots(int(file_id)) if s.contains(t)
             )
-        return cls(ids, times, centred, common, mean, shots)
+        return cls(file_ids, times, centred, common, mean, common_shots)
 
     @property
     def common_vectors(self) -> np.ndarray:
@@ -222,6 +240,10 @@ def similarity(query: Frames, target: Frames, common: np.ndarray) -> np.ndarray:
     sims = query.vectors @ target.vectors.T
     if query.mirrored is not None:
         sims = np.maximum(sims, query.mirrored @ target.vectors.T)
+    if target.parts.shape[1]:  # the query shown inside the target (picture-in-picture)
+        sims = np.maximum(sims, np.einsum("md,nrd->mnr", query.vectors, target.parts).max(2))
+    if query.parts.shape[1]:  # ... or the target inside the query
+        sims = np.maximum(sims, np.einsum("mrd,nd->mnr", query.parts, target.vectors).max(2))
     sims[~_usable(query, common)] = np.nan
     sims[:, ~_usable(target, common)] = np.nan
     return sims
@@ -320,16 +342,7 @@ class CopyFinder:
     def all_pairs(self, min_seconds: float = 2.0) -> list[Copy]:
         """Every stretch shared by two indexed files (each pair once: the file with the lower
         id as the query), best first."""
-        archive = self.archive
-        keep = ~archive.common
-        ids, times, vectors = archive.file_ids[keep], archive.times[keep], archive.vectors[keep]
-        pairs: dict[tuple[int, int], list[tuple[float, float]]] = {}
-        for start in range(0, len(vectors), 1024):
-            close = vectors[start : start + 1024] @ vectors.T >= CANDIDATE
-            for a, b in zip(*np.nonzero(close), strict=True):
-                a += start
-                if ids[a] < ids[b]:
-                    pairs.setdefault((int(ids[a]), int(ids[b])), []).append((times[a], times[b]))
+        pairs = shared_frames(self.archive)
         found = []
         span = 2 * self.margin
         described: dict[tuple[int, Span], Frames] = {}  # a window of a file meets many files
@@ -372,6 +385,23 @@ class CopyFinder:
                 )
             )
         return copies
+
+
+def shared_frames(archive: Archive) -> dict[tuple[int, int], list[tuple[float, float]]]:
+    """Pairs of files (lower id first) with the times of their stored frames that look alike
+    (centred cosine >= ``CANDIDATE``; common pictures left out). Every stored frame against
+    every other, in blocks: time quadratic in the archive, memory linear (benchmarks/reuse.py
+    ``--all-cost``; README "Reused footage" for archives of thousands of hours)."""
+    keep = ~archive.common
+    ids, times, vectors = archive.file_ids[keep], archive.times[keep], archive.vectors[keep]
+    pairs: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for start in range(0, len(vectors), 1024):
+        close = vectors[start : start + 1024] @ vectors.T >= CANDIDATE
+        for a, b in zip(*np.nonzero(close), strict=True):
+            a += start
+            if ids[a] < ids[b]:
+                pairs.setdefault((int(ids[a]), int(ids[b])), []).append((times[a], times[b]))
+    return pairs
 
 
 def _min_frames(seconds: float) -> int:

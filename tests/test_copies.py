@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mmretrieval.config import AdaptersConfig, load_profile
-from mmretrieval.copies import informative
+from mmretrieval.copies import Archive, informative, shared_frames
 from mmretrieval.library import Library
 from mmretrieval.spans import Span
 from mmretrieval.testing import footage
@@ -71,6 +72,23 @@ def test_low_information_frames():
     assert not informative(footage.colour_bars(0.1)[0])
     assert informative(footage.shot(1, 0.1)[0])
     assert informative(footage.intro(0.1)[0])
+
+
+def test_shared_frames_pair_files_by_alike_frames_and_skip_common_pictures():
+    """The candidate stage of ``copies --all`` on stored descriptors: files 1 and 2 share a
+    picture; every file shows the same intro (common, so no pair comes of it)."""
+    rng = np.random.default_rng(0)
+    intro, shared = rng.normal(size=64), rng.normal(size=64)
+    rows = []  # (file id, time, descriptor)
+    for file_id in range(1, 6):
+        rows.append((file_id, 0.0, intro + 0.05 * rng.normal(size=64)))
+        rows += [(file_id, 4.0 * k, rng.normal(size=64)) for k in range(1, 5)]
+    rows += [(1, 20.0, shared), (2, 8.5, shared + 0.1 * rng.normal(size=64))]
+    ids, times, raw = (np.array(column) for column in zip(*rows, strict=True))
+    archive = Archive.from_frames(ids, times, raw, lambda _: [Span(0.0, 2.0)])
+    assert archive.common[times == 0.0].all() and archive.common.sum() == 5
+    assert archive.common_shots == {f: [Span(0.0, 2.0)] for f in range(1, 6)}
+    assert shared_frames(archive) == {(1, 2): [(20.0, 8.5)]}
 
 
 @pytest.mark.slow  # indexes four videos, decodes and describes at query time

@@ -16,6 +16,7 @@ from mmretrieval import Library, channels, models
 from mmretrieval.adapters.visual import VisualEncoder
 from mmretrieval.config import VisualConfig, load_profile
 from mmretrieval.imagenet import LabelQuery, label_vector, labels_score, vocabulary
+from mmretrieval.testing import footage
 from mmretrieval.testing.photos import PHOTOS, pan_frame, photo, photo_video
 
 SHOWN = ["espresso", "tripod", "scooter", "palace", "daisy"]
@@ -66,6 +67,19 @@ def test_descriptors_survive_mirroring_and_tell_pictures_apart(encoder):
     vectors = encoder.embed_images([coffee, np.ascontiguousarray(coffee[:, ::-1]), palace])
     assert vectors[0] @ vectors[1] > 0.9
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_a_picture_shown_inside_another_matches_a_square_of_it_better(encoder):
+    """``regions``: the whole picture's descriptor first (as ``embed_images``), then the
+    feature-map squares; a photograph shown at half size inside a drawn scene
+    (picture-in-picture) is closer to one of the scene's squares than to the whole scene."""
+    picture = pan_frame(photo("scooter"), 0.5, (320, 180))
+    inset = footage.picture_in_picture(picture, footage.drawn_shot(7, 0.1)[0])
+    regions = encoder.regions([picture, inset])
+    assert regions.shape == (2, 17, 1280)
+    np.testing.assert_allclose(regions[:, 0], encoder.embed_images([picture, inset]), atol=1e-5)
+    whole = regions[0, 0] @ regions[1, 0]
+    assert (regions[1, 1:] @ regions[0, 0]).max() > whole + 0.02
 
 
 def test_text_queries_reach_labels_by_words_and_meaning():

