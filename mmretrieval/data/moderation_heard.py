@@ -1,17 +1,20 @@
 """Writes ``moderation_heard.txt``: the training corpus as speech recognition hears it.
 
-    python mmretrieval/data/moderation_heard.py     # minutes of CPU; rewrites the file
+    python mmretrieval/data/moderation_heard.py     # CPU minutes; rewrites the file
 
 The moderation heads score transcripts, and a transcript is not what was said: tiny.en writes
-"the crack" as "the crag" and drops or splits words. Heads trained only on clean sentences
-miss harmful speech that recognition bent. So each sentence of ``moderation_corpus.txt``
-(a random share of the harmful and of the ordinary ones; not the synthetic fragments and
-misheard lines) is spoken by espeak-ng with the synth helper, in turn by several voices, speeds and
-pitches, and transcribed by the offline profile's recogniser; what it heard is a training
-example with the sentence's labels. To keep it cheap, ``PER_FILE`` sentences are spoken back
-to back into one recording with a pause between them, transcribed once, and the recognised
-words are split back to their sentences by their timestamps. Only the text is shipped, never
-the audio.
+"a nine millimetre" as "a high millimeter" and drops or splits words. So a random share of the
+sentences of ``moderation_corpus.txt`` (harmful and ordinary; not the synthetic fragments and
+misheard lines) is spoken by espeak-ng with the synth helper, each recording in one of several
+voices, speeds and pitches, and transcribed by the offline profile's recogniser; what it heard
+keeps the sentence's labels. To keep it cheap, ``PER_FILE`` sentences are spoken back to back
+into one recording with a pause between them, transcribed once, and the recognised words are
+split back to their sentences by their timestamps. Only the text is shipped, never the audio.
+
+It is a dev set (``benchmarks/moderation_dev.py``), not training data: heads trained on it
+as well scored worse on the benchmark (more benign clips flagged, lower recall; see
+benchmarks/README.md), probably since many harmful lines are heard past recognition ("Arabs don't
+deserve rights" as "parents don't deserve rights") and still carry their label.
 
 Line format: ``categories<TAB>heard-GROUP<TAB>heard text<TAB>the sentence that was spoken``.
 Left out: a sentence heard exactly as written (or as another corpus line), and one that lost
