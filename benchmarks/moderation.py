@@ -41,7 +41,7 @@ from machine import describe
 
 from mmretrieval.library import Library
 from mmretrieval.moderation import Policy, load_policy, moderate
-from mmretrieval.moderation.heads import CORPUS
+from mmretrieval.moderation.heads import CORPUS, HEARD
 from mmretrieval.testing.synth import Scene, make_audio, write_subtitles
 
 RESULTS = Path(__file__).parent / "results"
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-index", action="store_true", help="index the clips anew")
     args = parser.parse_args(argv)
     args.out = args.out or RESULTS / f"moderation{'_subtitles' if args.subtitles else ''}.json"
-    corpus.check_unseen(CORPUS)
+    corpus.check_unseen([CORPUS, HEARD])
     planned = clips(args.quick)
     folder = media(planned, args.subtitles)
     # The index is kept between runs (adding skips files already in it): a run after a policy

@@ -11,6 +11,8 @@ sentence here is also a training sentence.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 BENIGN: dict[str, list[str]] = {
@@ -348,14 +350,21 @@ def harmful_clips() -> list[tuple[str, str]]:
     return [(category, text) for category, texts in HARMFUL.items() for text in texts]
 
 
-def check_unseen(training: Path) -> None:
-    """Fail when a benchmark sentence is also in the training corpus (case-insensitive)."""
+def check_unseen(training: Sequence[Path]) -> None:
+    """Fail when a benchmark sentence is also a training sentence, written or heard (compared
+    without case and punctuation)."""
     seen = {
-        line.rsplit("\t", 1)[-1].strip().casefold()
-        for line in training.read_text(encoding="utf-8").splitlines()
+        _plain(text)
+        for path in training
+        for line in path.read_text(encoding="utf-8").splitlines()
         if line and not line.startswith("#")
+        for text in line.split("\t")[2:]  # the sentence (and in the heard corpus its source)
     }
     ours = [s for texts in (*BENIGN.values(), *HARMFUL.values()) for s in texts]
-    shared = [s for s in ours if s.casefold() in seen]
+    shared = [s for s in ours if _plain(s) in seen]
     if shared:
         raise SystemExit(f"benchmark sentences also in the training corpus: {shared}")
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.casefold()).split())

@@ -4,12 +4,16 @@ heads are trained once per corpus and encoder and then read from the cache; trai
 deterministic and
 round-trips through its text file; and on sentences outside the corpus (the literary quotes
 issue 16 reports as flagged, plain threats) the real models score on the right side of the
-default policy's strong scores."""
+default policy's strong scores. The heard corpus (a dev set) is corpus sentences as tiny.en
+transcribed them, split back from one recording by timestamps, and no benchmark sentence is
+in either file."""
 
 from __future__ import annotations
 
 import importlib.util
+import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +25,7 @@ from mmretrieval.moderation.detectors import ProfanityModel
 from mmretrieval.moderation.heads import (
     CORPUS,
     HEAD_CATEGORIES,
+    HEARD,
     cache_path,
     calibrated_strong,
     corpus_digest,
@@ -45,15 +50,23 @@ THREATS = {
 }
 
 
+BENCHMARK_SENTENCES = Path(__file__).parents[1] / "benchmarks" / "moderation_corpus.py"
+
+
 @pytest.fixture(scope="module")
 def encoder():
     return AdapterSet(load_profile("offline")).get("text")
 
 
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_shipped_corpus_is_what_its_generator_writes():
-    spec = importlib.util.spec_from_file_location("generator", CORPUS.with_suffix(".py"))
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = _load(CORPUS.with_suffix(".py"))
     written = [line.split("\t") for line in CORPUS.read_text().splitlines() if "\t" in line]
     assert [tuple(row) for row in written] == generator.generate()
 
@@ -63,11 +76,53 @@ def test_corpus_has_hundreds_per_category_and_per_hard_negative_group():
     per_category = Counter(c for s in corpus for c in s.categories)
     assert set(per_category) == set(HEAD_CATEGORIES)
     assert min(per_category.values()) >= 300
-    negatives = Counter(s.group for s in corpus if not s.categories)
+    negatives = Counter(s.group for s in read_corpus([CORPUS]) if not s.categories)  # written
     expected = {"figurative", "fiction", "news", "sport", "medicine", "cooking", "history"}
     assert expected <= set(negatives) and min(negatives.values()) >= 100
     assert sum(negatives.values()) >= 1500
     assert len({s.text for s in corpus}) == len(corpus)  # no sentence twice
+
+
+def test_heard_corpus_is_corpus_sentences_as_recognition_heard_them():
+    written = {s.text: s for s in read_corpus([CORPUS])}
+    heard = read_corpus([HEARD])
+    for sentence in heard:
+        source = written[sentence.source]  # every heard line comes from a corpus sentence
+        assert sentence.categories == source.categories
+        assert sentence.group == f"heard-{source.group}"
+        assert sentence.text != sentence.source
+    per_category = Counter(c for s in heard for c in s.categories)
+    assert set(per_category) == set(HEAD_CATEGORIES) and min(per_category.values()) >= 100
+    assert sum(not s.categories for s in heard) >= 200  # ordinary speech is heard too
+
+
+def test_recording_is_split_back_into_its_sentences_by_timestamps():
+    """Three sentences in one recording: each comes back with its own words, none of the
+    others' (real espeak-ng speech, the offline profile's tiny.en)."""
+    heard_module = _load(HEARD.with_suffix(".py"))
+    transcriber = AdapterSet(load_profile("offline")).get("speech")
+    texts = [
+        "The train to Glasgow leaves from platform four.",
+        "Add the butter and stir until the sauce thickens.",
+        "My grandmother grew tomatoes in the greenhouse.",
+    ]
+    heard = heard_module.hear(texts, random.Random(0), transcriber)
+    keys = [{"glasgow", "platform"}, {"butter", "sauce"}, {"grandmother", "tomatoes"}]
+    for n, text in enumerate(heard):
+        words = set(text.lower().replace(",", " ").replace(".", " ").split())
+        assert words & keys[n], (texts[n], text)
+        others = set().union(*(k for m, k in enumerate(keys) if m != n))
+        assert not words & others, (texts[n], text)
+
+
+def test_no_benchmark_sentence_is_a_training_sentence(tmp_path):
+    benchmark = _load(BENCHMARK_SENTENCES)
+    benchmark.check_unseen([CORPUS, HEARD])  # raises SystemExit naming any shared sentence
+    leaked = tmp_path / "corpus.txt"  # and it does look: a benchmark sentence, recased, is caught
+    sentence = benchmark.harmful_clips()[0][1]
+    leaked.write_text(f"violence\theard-threats\t{sentence.upper()}\tsomething else\n")
+    with pytest.raises(SystemExit, match="also in the training corpus"):
+        benchmark.check_unseen([CORPUS, leaked])
 
 
 def test_heads_are_trained_once_for_the_corpus_and_the_encoder_then_read_back(encoder):

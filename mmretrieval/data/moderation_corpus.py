@@ -835,6 +835,204 @@ TEMPLATES: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
+# Written one by one, not from templates: other wordings of each category than the templates
+# make (slang, questions, boasts, plans, second-hand accounts), so a head learns the category
+# rather than a template's frame. Appended after the drawn rows: they do not change the draws.
+WRITTEN: dict[str, tuple[str, list[str]]] = {
+    "written_violence": (
+        "violence",
+        [
+            "If he shows his face round here again he's leaving in an ambulance.",
+            "We should jump him after the match and stamp on his head.",
+            "I'm going to wait outside her flat and throw acid in her face.",
+            "Next time he mouths off I'm breaking his jaw.",
+            "Grab the lads, we're doing that whole family tonight.",
+            "I kicked him in the head till he stopped moving.",
+            "Pour petrol through the letterbox and light it.",
+            "I'll kill every last one of them, I swear on my mother.",
+            "He owes us money so we're going to break his hands.",
+            "Let's find that grass and make an example of him.",
+            "I punched her so hard she hit the floor and I kept going.",
+            "Somebody should put that man in a coffin.",
+            "Hold him down and keep hitting him.",
+            "I'll rip your throat out, do you hear me?",
+            "We dragged him out of the car and beat him senseless.",
+            "How long would it take to strangle someone?",
+            "I'm going to end him, I'm done talking.",
+            "I want to see him bleeding on the pavement.",
+            "Go round there tonight and hurt him badly.",
+            "I swear I'll murder you in your sleep.",
+            "He's going to get stabbed up if he comes back to the estate.",
+            "I'll gouge his eyes out with my thumbs.",
+            "We're going to shoot up his house on Saturday.",
+            "She deserves a beating and I'm the one to give it.",
+            "Corner him in the toilets and smash his face into the sink.",
+            "When he comes out of prison we'll be waiting to finish him.",
+            "I'm going to set him on fire and watch.",
+            "Tell him if he talks to the police he's dead.",
+            "Keep stamping till his head caves in.",
+            "I'll run him over next time I see him crossing the road.",
+            "We beat the security guard with a crowbar and left him there.",
+            "I'll slit his throat and dump him in the canal.",
+            "Bring the lads, we're going to do some damage to that lot.",
+            "I could kill him with my bare hands and I'd enjoy it.",
+            "Give him a hiding he won't walk away from.",
+            "Break into his house and hurt his kids, that'll teach him.",
+        ],
+    ),
+    "written_weapons": (
+        "weapons",
+        [
+            "I've got a blade on me, so don't try anything.",
+            "Who's got the gun, I need it back by tonight.",
+            "He carries a machete in his trousers everywhere he goes.",
+            "You can pick up a pistol from the guy at the garage, no questions.",
+            "I keep a loaded shotgun under the bed.",
+            "Bring the strap and a few rounds, we're going out.",
+            "How do I get a gun without a licence?",
+            "I've stashed the knife in the bushes by the school.",
+            "He sold me a handgun and thirty bullets for five hundred quid.",
+            "Is the rifle loaded, or do I need more ammo?",
+            "I'm carrying a zombie knife for protection now.",
+            "Tape the blade to your leg so they don't find it.",
+            "We've got three guns hidden in the loft.",
+            "I can get you a pistol with the serial filed off.",
+            "Keep the piece in the car in case it kicks off.",
+            "He pulled a knife on me and I pulled my gun on him.",
+            "Where can I buy bullets for a nine mil?",
+            "My cousin sells converted guns out of his van.",
+            "I never leave the house without my shank.",
+            "Hide the gun in the cistern and wipe it first.",
+            "He had a sawn-off shotgun under his coat.",
+            "I'm strapped, so don't make me use it.",
+            "Get me a burner and a box of shells.",
+            "I bought a flick knife off a lad at school.",
+            "The pistol is in the glovebox, loaded.",
+            "There's a rifle wrapped in a blanket in my boot.",
+            "I carry a knuckle duster and a blade in my bag.",
+            "You can print the parts of a gun at home now.",
+            "Make sure you've got the knife on you tonight.",
+            "We need more shooters before we go after them.",
+            "He keeps a machete by the front door just in case.",
+            "Got a gun for sale, cash only, meet me at the station.",
+            "I hid the blade in my sock before we went into the club.",
+            "Pass me the shotgun, they're coming up the drive.",
+        ],
+    ),
+    "written_drugs": (
+        "drugs",
+        [
+            "I've got a few grams of coke if you want some for tonight.",
+            "He's been selling pills outside the club for months.",
+            "Can you sort me out with some weed for the weekend?",
+            "We were off our faces on ketamine all night.",
+            "I need a dealer, mine got arrested.",
+            "Text the number and they'll drop the gear round in ten minutes.",
+            "She's been smoking crack again, I found the pipe.",
+            "How much for an ounce of skunk?",
+            "I'm cutting the cocaine with baby powder to make more money.",
+            "Let's do a few lines in the toilets before we go back in.",
+            "He overdosed on heroin in the stairwell last week, then went straight back to using.",
+            "I've got pills, powder and weed, what are you after?",
+            "My runner is bringing the gear down from London on the train.",
+            "We grow cannabis in the loft, three hundred plants.",
+            "Take half a pill now and the other half at midnight.",
+            "I've been injecting since I was sixteen.",
+            "They cook meth in a caravan out past the farm.",
+            "Can you get me some MDMA for the festival?",
+            "He's a drug dealer, he keeps the stash at his nan's.",
+            "I snorted a whole gram by myself last night.",
+            "Bag it up into tenners and twenties before we go out.",
+            "Swallow the bags and you'll get through customs fine.",
+            "I need a fix, I'm shaking.",
+            "The county line sends kids down to sell crack and heroin.",
+            "Do you know anyone selling ket round here?",
+            "I'll pay you in weed if you hold the stash for me.",
+            "We got high on acid and watched the sun come up.",
+            "Hide the drugs in the cereal box before the police come.",
+            "I'm buying a kilo of cocaine and splitting it with you.",
+            "He sells spice to the lads in the hostel.",
+            "Let's get stoned before school tomorrow.",
+            "I mix my lean with codeine and sweets.",
+            "Fentanyl is cheaper than heroin, so that's what I sell now.",
+            "Get the scales out, we need to weigh up the deal.",
+        ],
+    ),
+    "written_self_harm": (
+        "self_harm",
+        [
+            "I've been cutting my arms again and nobody knows.",
+            "I'm going to take every pill in the cupboard tonight.",
+            "I've been thinking about how I'd kill myself.",
+            "Tonight's the night I end it.",
+            "I burned my arm with a cigarette on purpose.",
+            "I wish I could go to sleep and never wake up.",
+            "I've been starving myself so I can disappear.",
+            "Everyone would be happier if I was dead.",
+            "I stood on the bridge for an hour last night deciding whether to jump.",
+            "I bought a rope and I know where I'm going to do it.",
+            "I hurt myself so I can feel something.",
+            "What's the most painless way to die?",
+            "How many of these tablets would it take to kill me?",
+            "I'm saying goodbye because I won't be here tomorrow.",
+            "I keep a razor blade in my drawer for when it gets bad.",
+            "I've written my note and I've given my cat away.",
+            "I want to die, I'm so tired of everything.",
+            "I scratched my legs until they bled again.",
+            "I don't see any reason to keep living.",
+            "I'm going to drive my car into a wall.",
+            "I tried to hang myself last year and I'll try again.",
+            "I deserve the pain, so I cut.",
+            "If I overdose tonight at least it'll be quiet.",
+            "I'm going to walk into the sea and keep walking.",
+            "I hit my head against the wall until I saw stars.",
+            "I've been planning my suicide for weeks.",
+            "I'm done, this is my last message to anyone.",
+            "Nobody would notice if I killed myself.",
+            "I want to stop existing.",
+            "I'm going to slash my wrists in the bath.",
+            "Life is pointless and I'm going to end mine.",
+        ],
+    ),
+    "written_hate": (
+        "hate_speech",
+        [
+            "Muslims are all terrorists and they should be thrown out.",
+            "Immigrants are animals, they breed like rats.",
+            "Jews control the banks and they're ruining the world.",
+            "Black people are too stupid to be trusted with anything.",
+            "Gay people are sick and should be locked up.",
+            "Send the refugees back on the boats they came in, or sink them.",
+            "Women are too thick to be in charge of anything.",
+            "The Roma are thieves, every one of them.",
+            "We need to cleanse this country of foreigners.",
+            "Trans people are freaks and perverts.",
+            "Asians are dirty and they spread disease.",
+            "Never rent to Pakistanis, they're filth.",
+            "Mexicans are rapists and drug dealers, all of them.",
+            "I won't sit next to a black man, they're savages.",
+            "Muslims shouldn't be allowed to breed.",
+            "Immigrants are a plague on this country.",
+            "Gypsies are vermin and should be driven out of town.",
+            "Africans are closer to apes than to humans.",
+            "Jews deserved what happened to them.",
+            "Kick every migrant out and burn their mosques.",
+            "Women should be beaten when they answer back.",
+            "Arabs are born liars and terrorists.",
+            "Christians are brainwashed idiots who should be wiped out.",
+            "Polish workers are leeches living off our taxes.",
+            "Asylum seekers are parasites, round them up.",
+            "Gay people are an abomination and a disease.",
+            "They're not people, they're immigrants.",
+            "Keep those foreigners out, they're dirty and they stink.",
+            "Black people belong in cages.",
+            "Every Muslim is a threat and should be treated like one.",
+            "Refugees are cockroaches infesting our streets.",
+            "Trans people should be put down.",
+        ],
+    ),
+}
+
 INTERVIEW_POOLS = {
     "genre": ["comedy", "musical", "western", "documentary", "period drama", "thriller", "play"],
     "show": ["the show", "the radio", "a live audience", "opening night", "the podcast"],
@@ -894,7 +1092,15 @@ def generate() -> list[tuple[str, str, str]]:
                 seen.add(sentence)
                 rows.append((labels, group, sentence))
     ordinary = [text for labels, _, text in rows if labels == "-"]
-    return rows + _fragments(ordinary, rng) + _misheard(ordinary, rng)
+    rows += _fragments(ordinary, rng) + _misheard(ordinary, rng)
+    drawn = {text for _, _, text in rows}
+    written = [
+        (labels, group, text)
+        for group, (labels, texts) in WRITTEN.items()
+        for text in texts
+        if text not in drawn
+    ]
+    return rows + written
 
 
 def _misheard(ordinary: list[str], rng: random.Random) -> list[tuple[str, str, str]]:
@@ -958,7 +1164,7 @@ def main() -> None:
     ]
     lines = [*header, *("\t".join(row) for row in rows)]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    counts = {g: sum(1 for _, group, _ in rows if group == g) for g in TEMPLATES}
+    counts = {g: sum(1 for _, group, _ in rows if group == g) for g in (*TEMPLATES, *WRITTEN)}
     print(f"wrote {OUT}: {len(rows)} sentences", counts)
 
 

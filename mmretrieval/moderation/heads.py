@@ -33,6 +33,9 @@ from mmretrieval.moderation.wordlist import DATA_DIR
 log = logging.getLogger(__name__)
 
 CORPUS = DATA_DIR / "moderation_corpus.txt"
+# CORPUS sentences as speech recognition heard them: a dev set (benchmarks/moderation_dev.py),
+# not trained on; with them in training the benchmark got worse (benchmarks/README.md)
+HEARD = DATA_DIR / "moderation_heard.txt"
 HEAD_CATEGORIES = ("violence", "weapons", "drugs", "self_harm", "hate_speech")
 FOLDS = 5
 # Of the corpus's ordinary sentences, the share a head may flag alone (calibrated_strong): the
@@ -48,6 +51,7 @@ class Sentence:
     text: str
     group: str  # the generator's template group (threats, fiction, cooking, ...)
     categories: frozenset[str]
+    source: str  # the corpus sentence it is (``text``), or was heard from (HEARD)
 
 
 @dataclass(frozen=True)
@@ -72,21 +76,27 @@ class Heads:
         return self.categories.index(category)
 
 
-def read_corpus(path: Path = CORPUS) -> list[Sentence]:
-    """The labelled sentences of a corpus file (format in its generator's docstring)."""
+def read_corpus(paths: Sequence[Path] = (CORPUS,)) -> list[Sentence]:
+    """The labelled sentences of corpus files, in order (formats in their generators'
+    docstrings: ``categories<TAB>group<TAB>sentence``, and a fourth column, the sentence that
+    was spoken, in the heard corpus)."""
     sentences = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3:
-            raise ValueError(f"{path} line {number}: expected categories<TAB>group<TAB>sentence")
-        labels, group, text = parts
-        categories = frozenset() if labels == "-" else frozenset(labels.split(","))
-        unknown = categories - set(HEAD_CATEGORIES)
-        if unknown:
-            raise ValueError(f"{path} line {number}: unknown category {', '.join(unknown)}")
-        sentences.append(Sentence(text, group, categories))
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) not in (3, 4):
+                raise ValueError(
+                    f"{path} line {number}: expected categories<TAB>group<TAB>sentence"
+                    f"[<TAB>spoken sentence], found {len(parts)} columns"
+                )
+            labels, group, text = parts[:3]
+            categories = frozenset() if labels == "-" else frozenset(labels.split(","))
+            unknown = categories - set(HEAD_CATEGORIES)
+            if unknown:
+                raise ValueError(f"{path} line {number}: unknown category {', '.join(unknown)}")
+            sentences.append(Sentence(text, group, categories, parts[-1]))
     return sentences
 
 
