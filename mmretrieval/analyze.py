@@ -29,6 +29,7 @@ from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.speech import SpeechNotes
 from mmretrieval.adapters.visual import VisualFrames, shrink
 from mmretrieval.config import Profile, VisualConfig
+from mmretrieval.devices import one_cpu_thread, torch_device
 from mmretrieval.embed import (
     FrameVectors,
     audio_windows,
@@ -344,7 +345,8 @@ class MediaAnalyzer:
         speech, on_screen = [c.speech for c in clips], [c.ocr for c in clips]
         text_encoder = self.adapters.get("text")
         if text_encoder is not None:
-            with self.timer("embed"):
+            device = torch_device(self.profile.adapters.text.device)
+            with self.timer("embed"), one_cpu_thread(device):  # a few short texts: see its note
                 vectors[channels.SPEECH] = _by_position(speech, text_encoder.embed_text)
                 vectors[channels.OCR] = _by_position(on_screen, text_encoder.embed_text)
         frame_rows = []

@@ -3,6 +3,7 @@ how many CPU threads a process's models may use."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,6 +27,17 @@ def limit_cpu_threads(threads: int) -> None:
 def thread_limit() -> int | None:
     """The cap set by ``limit_cpu_threads``, or None: each library's own default (all cores)."""
     return _thread_limit
+
+
+def side_threads() -> int:
+    """CPU threads for a model that runs beside another one: half the process's cores.
+
+    Ingest runs speech recognition beside OCR (``MediaAnalyzer.analyse_file``). With every core
+    each, ctranslate2's and onnxruntime's threads wait on each other's cores, spinning: on 2
+    cores the offline profile spent about a quarter more CPU for no more speed
+    (benchmarks/README.md, ingest).
+    """
+    return max(1, (thread_limit() or os.cpu_count() or 1) // 2)
 
 
 def torch_device(setting: str) -> str:

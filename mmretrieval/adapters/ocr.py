@@ -21,7 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from mmretrieval.config import OcrConfig
-from mmretrieval.devices import thread_limit
+from mmretrieval.devices import side_threads
 from mmretrieval.media.change import picture_change, thumbnail
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.wordsplit import recover_spaces
@@ -62,7 +62,7 @@ class RapidOcrReader:
         # twice the cost); ``read_regions`` shrinks frames to ``detect_side`` itself.
         self.engine = RapidOCR(
             det_limit_type="max",
-            intra_op_num_threads=thread_limit() or -1,  # -1: onnxruntime's default, every core
+            intra_op_num_threads=side_threads(),  # it runs beside speech recognition
         )
         self.frames_read = 0  # how many frames went through OCR (the rest were unchanged)
         self.regions_read = 0  # text regions recognised

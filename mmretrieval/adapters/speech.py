@@ -15,7 +15,6 @@ temperature fallback and dropped if it still fails. What was retried and dropped
 from __future__ import annotations
 
 import logging
-import os
 import re
 import zlib
 from collections import Counter
@@ -26,7 +25,7 @@ from itertools import groupby
 import numpy as np
 
 from mmretrieval.config import SpeechConfig
-from mmretrieval.devices import ctranslate2_device, thread_limit
+from mmretrieval.devices import ctranslate2_device, side_threads
 from mmretrieval.language import (
     RACE_LIMIT,
     SAMPLED,
@@ -150,7 +149,7 @@ class WhisperTranscriber:
             str(path),
             device=device,
             compute_type=config.compute_type if device == "cpu" else "default",
-            cpu_threads=thread_limit() or os.cpu_count() or 1,
+            cpu_threads=side_threads(),  # it runs beside OCR
         )
         self.multilingual = self.model.model.is_multilingual
         self.notes = SpeechNotes()  # of the latest transcribe() call
