@@ -83,7 +83,8 @@ class QueryEncoder:
             raise ConfigError("the query text is empty")
         vectors, notes = {}, []
         # one short text: a second torch thread gains nothing and, on busy cores, makes the
-        # two wait for each other (25-35 ms -> 5 ms a query, benchmarks/README.md "Query")
+        # two wait for each other (at load 15: 800 ms wall and 240 ms CPU a query on two
+        # threads, 60 ms and 20 ms on one; benchmarks/README.md, "At a million clips")
         with one_cpu_thread("cpu"):
             for name in ("text", "clip", "clap"):
                 if (encoder := self.adapters.get(name)) is not None:
