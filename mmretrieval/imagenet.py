@@ -110,9 +110,15 @@ class LabelQuery:
         self.encoder = encoder
         self.vocabulary = vocabulary()
         self._names: np.ndarray | None = None  # the classes through the encoder, on first use
-        self._phrases = [
-            [tuple(_words(s)) for s in synonyms] for synonyms in self.vocabulary.synonyms
-        ]
+        # each class's synonyms by their first word (said in full) and last (the head noun)
+        self._by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self._by_head: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for c, synonyms in enumerate(self.vocabulary.synonyms):
+            for phrase in (tuple(_words(s)) for s in synonyms):
+                if phrase:
+                    self._by_first.setdefault(phrase[0], []).append((c, phrase))
+                if len(phrase) > 1:
+                    self._by_head.setdefault(phrase[-1], []).append((c, phrase))
 
     def relevance(self, text: str) -> dict[int, float]:
         """Class -> how much ``text`` asks for it (0-1), for the classes it reaches."""
@@ -129,14 +135,15 @@ class LabelQuery:
         (``HEAD_CREDIT``); a match inside a longer one is dropped ("traffic lights" is not
         "light", the lighter)."""
         matches: list[tuple[int, int, int, float]] = []  # (class, first word, end, credit)
-        for c, phrases in enumerate(self._phrases):
-            for phrase in phrases:
-                n = len(phrase)
-                for i in range(len(words)):
-                    if n and tuple(words[i : i + n]) == phrase:
-                        matches.append((c, i, i + n, 1.0))
-                    elif n > 1 and words[i] == phrase[-1]:
-                        matches.append((c, i, i + 1, HEAD_CREDIT))
+        for i, word in enumerate(words):
+            said = set()
+            for c, phrase in self._by_first.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    matches.append((c, i, i + len(phrase), 1.0))
+                    said.add((c, phrase))
+            for c, phrase in self._by_head.get(word, ()):
+                if (c, phrase) not in said:
+                    matches.append((c, i, i + 1, HEAD_CREDIT))
         found: dict[int, float] = {}
         for c, first, end, credit in matches:
             inside_longer = any(

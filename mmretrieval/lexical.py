@@ -39,8 +39,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -63,6 +64,9 @@ RUN_CREDIT = 0.5  # the longest adjacent run of query words, by its share of the
 MAX_SEQUENCE = 32  # query words looked at for order (a spoken query can be long)
 MIN_ANCHORS = 2  # query words a near phrase must hold in place (and half of them, rounded up)
 SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's place is a misspelling
+# clips BM25 ranks for the keyword candidates (FTS5 reads each one's length: ~2 us a clip);
+# past it the commonest query words propose none, though they still count in every score
+POSTINGS_BUDGET = 20_000
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
 
@@ -88,6 +92,13 @@ def tokenize(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", plain)
 
 
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    """``tokenize`` remembered: a candidate's speech and screen text are read by the coverage,
+    the proximity and the near-phrase scores of one query, and again by the next query."""
+    return tuple(tokenize(text))
+
+
 @dataclass(frozen=True)
 class LexicalQuery:
     terms: tuple[str, ...]
@@ -103,6 +114,24 @@ class LexicalQuery:
         phrases = tuple(p for p in phrases if len(p) > 1)
         terms = tuple(dict.fromkeys([*tokenize(_QUOTED.sub(" ", text)), *single]))
         return cls(terms, phrases, tuple(tokenize(text.replace('"', " ")))[:MAX_SEQUENCE])
+
+
+@dataclass(frozen=True)
+class InOrder:
+    """The query's words in order, each with the indexed words that count as it, and the
+    other way round (token -> its places in the query): built once a query, read per clip."""
+
+    accepted: tuple[set[str], ...]
+    where: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, sequence: Sequence[str], variants: dict[str, dict[str, float]]) -> InOrder:
+        accepted = tuple({word, *variants.get(word, {})} for word in sequence)
+        where: dict[str, list[int]] = {}
+        for i, words in enumerate(accepted):
+            for word in words:
+                where.setdefault(word, []).append(i)
+        return cls(accepted, {token: tuple(places) for token, places in where.items()})
 
 
 class LexicalScores(dict[int, float]):
@@ -143,7 +172,7 @@ class LexicalSearch:
             return LexicalScores({}, set())
         self._refresh_vocabulary()
         variants = self.variants(query.terms)
-        expression = _fts_expression(query, variants)
+        expression = _fts_expression(query, variants, self._vocabulary, self.idf)
         candidates = dict.fromkeys(
             self.catalog.match(expression, limit, clip_filter=clip_filter) if expression else []
         )
@@ -153,15 +182,16 @@ class LexicalSearch:
             screen = self.catalog.match(expression, limit, "clip_screen", clip_filter)
             candidates.update(dict.fromkeys(screen))
         rows = self.catalog.clips(candidates)
+        in_order = InOrder.of(query.sequence, variants)
         scores, exact = {}, set()
         for clip_id in candidates:
             row = rows.get(clip_id)
             if row is None:
                 continue
-            near = self.near_phrase(query, variants, row)
+            near = self.near_phrase(query, variants, row, in_order)
             if (coverage := self.coverage(query, variants, row, near.misheard)) <= 0:
                 continue
-            order = max(proximity(query, variants, row), near.order)
+            order = max(proximity(query, variants, row, in_order), near.order)
             scores[clip_id] = coverage * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
@@ -228,7 +258,11 @@ class LexicalSearch:
         return self._sounds.get(key, [])
 
     def near_phrase(
-        self, query: LexicalQuery, variants: dict[str, dict[str, float]], row: ClipRow
+        self,
+        query: LexicalQuery,
+        variants: dict[str, dict[str, float]],
+        row: ClipRow,
+        in_order: InOrder | None = None,
     ) -> NearPhrase:
         """The clip's best near phrase: the query's words in place in its speech, the other
         places filled by words the recogniser may have misheard (see the module's notes)."""
@@ -237,13 +271,14 @@ class LexicalSearch:
         if n < 3:
             return NearPhrase()
         needed = max(MIN_ANCHORS, (n + 1) // 2)
-        accepted = [{word, *variants.get(word, {})} for word in sequence]
-        if not _places(accepted, tokenize(row.speech), needed):
+        in_order = in_order or InOrder.of(sequence, variants)
+        accepted = in_order.accepted
+        if not _places(in_order, _tokens(row.speech), needed):
             return NearPhrase()  # no stretch with enough words in place: no need to read words
         heard = self._heard(row)
         tokens = [token for token, _ in heard]
         best = NearPhrase()
-        for start in _places(accepted, tokens, needed):
+        for start in _places(in_order, tokens, needed):
             window = heard[start : start + n]
             in_place = [token in accepted[i] for i, (token, _) in enumerate(window)]
             misheard: dict[str, float] = {}
@@ -287,9 +322,9 @@ class LexicalSearch:
         """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
         words a near phrase heard in place of others, with their credit."""
         misheard = misheard or {}
-        tokens = tokenize(f"{row.speech}\n{row.ocr}")
+        tokens = _tokens(row.speech) + _tokens(row.ocr)
         present = set(tokens)
-        screen = "".join(tokenize(row.ocr))
+        screen = "".join(_tokens(row.ocr))
         for phrase in query.phrases:
             if not _contains_sequence(tokens, phrase):
                 return 0.0
@@ -314,7 +349,10 @@ class LexicalSearch:
 
 
 def proximity(
-    query: LexicalQuery, variants: dict[str, dict[str, float]], row: ClipRow
+    query: LexicalQuery,
+    variants: dict[str, dict[str, float]],
+    row: ClipRow,
+    in_order: InOrder | None = None,
 ) -> float:
     """How closely the clip's speech or screen text holds the query's words in order: 1 exact
     phrase, ``WINDOW_CREDIT`` in order within a short window, up to ``RUN_CREDIT`` for the
@@ -324,28 +362,26 @@ def proximity(
     if n < 2:
         return 1.0
     if len(joined := "".join(sequence)) >= 2 * MIN_SUBSTRING_LENGTH and joined in "".join(
-        tokenize(row.ocr)
+        _tokens(row.ocr)
     ):
         return 1.0  # the phrase run together on screen ("IWASNEVERSO")
-    accepted = [{word, *variants.get(word, {})} for word in sequence]
+    in_order = in_order or InOrder.of(sequence, variants)
     best = 0.0
-    for tokens in (tokenize(row.speech), tokenize(row.ocr)):
-        best = max(best, _order_score(accepted, tokens))
+    for tokens in (_tokens(row.speech), _tokens(row.ocr)):
+        best = max(best, _order_score(in_order, tokens))
         if best == 1.0:
             break
     return best
 
 
-def _order_score(accepted: Sequence[set[str]], tokens: Sequence[str]) -> float:
+def _order_score(in_order: InOrder, tokens: Sequence[str]) -> float:
+    accepted, where = in_order.accepted, in_order.where
     n = len(accepted)
     longest = 0
-    previous = [0] * (n + 1)  # previous[i]: adjacent run ending at the last token, query word i
+    previous: dict[int, int] = {}  # i + 1 -> adjacent run ending at the last token, as word i
     for token in tokens:
-        current = [0] * (n + 1)
-        for i in range(n):
-            if token in accepted[i]:
-                current[i + 1] = previous[i] + 1
-        longest = max(longest, *current)
+        current = {i + 1: previous.get(i, 0) + 1 for i in where.get(token, ())}
+        longest = max(longest, *current.values(), 0)
         if longest == n:
             return 1.0
         previous = current
@@ -369,27 +405,47 @@ def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int)
     return False
 
 
-def _fts_expression(query: LexicalQuery, variants: dict[str, dict[str, float]]) -> str:
+def _fts_expression(
+    query: LexicalQuery,
+    variants: dict[str, dict[str, float]],
+    counts: dict[str, int],
+    idf: Callable[[str], float],
+) -> str:
+    """Quoted phrases, all required; else any of the words (query words and their variants),
+    those worth most to a score (IDF times credit) first, while they are in at most
+    ``POSTINGS_BUDGET`` clips together (one at least): bounded work for "the news today" over
+    a million clips."""
     phrases = [_quote(" ".join(p)) for p in query.phrases]
     if phrases:
         return " AND ".join(phrases)
-    words = dict.fromkeys(word for found in variants.values() for word in found)
-    return " OR ".join(_quote(word) for word in words)
+    credit: dict[str, float] = {}
+    for found in variants.values():
+        for word, similarity in found.items():
+            credit[word] = max(credit.get(word, 0.0), similarity)
+    words = list(credit)
+    kept, clips = set(), 0
+    for word in sorted(words, key=lambda w: -credit[w] * idf(w)):
+        clips += counts.get(word, 0)
+        if kept and clips > POSTINGS_BUDGET:
+            break
+        kept.add(word)
+    return " OR ".join(_quote(word) for word in words if word in kept)
 
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _places(accepted: Sequence[set[str]], tokens: Sequence[str], needed: int) -> list[int]:
+def _places(in_order: InOrder, tokens: Sequence[str], needed: int) -> list[int]:
     """Where a stretch of ``tokens`` holds at least ``needed`` of the query's words, each in
     its place, but not all of them (that is the exact phrase)."""
-    n = len(accepted)
-    return [
-        start
-        for start in range(len(tokens) - n + 1)
-        if needed <= sum(tokens[start + i] in accepted[i] for i in range(n)) < n
-    ]
+    n, where = len(in_order.accepted), in_order.where
+    in_place: dict[int, int] = {}  # start -> query words in their place from there
+    for position, token in enumerate(tokens):
+        for i in where.get(token, ()):
+            if 0 <= (start := position - i) <= len(tokens) - n:
+                in_place[start] = in_place.get(start, 0) + 1
+    return sorted(start for start, count in in_place.items() if needed <= count < n)
 
 
 def _spelled_like(word: str, token: str) -> float:

@@ -77,6 +77,7 @@ class Library:
         self.profile = self._resolve_profile(profile)
         self.adapters = AdapterSet(self.profile)
         self._analyzer = MediaAnalyzer(self.profile, self.adapters)
+        self._query_encoder: QueryEncoder | None = None
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -195,7 +196,9 @@ class Library:
         return Archive(index_dirs)
 
     def encode_query(self, query: Query) -> EncodedQuery:
-        return QueryEncoder(self._analyzer).encode(query)
+        if self._query_encoder is None:  # kept: it holds the visual labels' class vectors
+            self._query_encoder = QueryEncoder(self._analyzer)
+        return self._query_encoder.encode(query)
 
     def fit_bridge(self, out: Path | None = None, mlp_epochs: int = 0) -> tuple[Bridge, Path]:
         """Fit and save the CLAP -> CLIP bridge for this profile's models."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mmretrieval import channels
 from mmretrieval.analyze import MediaAnalyzer
+from mmretrieval.devices import one_cpu_thread
 from mmretrieval.embed import mean_direction
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.imagenet import LabelQuery
@@ -81,16 +82,20 @@ class QueryEncoder:
         if not text:
             raise ConfigError("the query text is empty")
         vectors, notes = {}, []
-        for name in ("text", "clip", "clap"):
-            if (encoder := self.adapters.get(name)) is not None:
-                vectors[encoder.space] = encoder.embed_text([text])[0]
-                if name != "text" and encoder.truncated([text])[0]:
-                    notes.append(
-                        f"{encoder.space}: the query was cut to its first "
-                        f"{encoder.max_text_tokens} tokens, as the model reads no more"
-                    )
-        if (labels := self._label_vector(text)) is not None:
-            vectors[channels.VISUAL_LABELS] = labels
+        # one short text: a second torch thread gains nothing and, on busy cores, makes the
+        # two wait for each other (at load 15: 800 ms wall and 240 ms CPU a query on two
+        # threads, 60 ms and 20 ms on one; benchmarks/README.md, "At a million clips")
+        with one_cpu_thread("cpu"):
+            for name in ("text", "clip", "clap"):
+                if (encoder := self.adapters.get(name)) is not None:
+                    vectors[encoder.space] = encoder.embed_text([text])[0]
+                    if name != "text" and encoder.truncated([text])[0]:
+                        notes.append(
+                            f"{encoder.space}: the query was cut to its first "
+                            f"{encoder.max_text_tokens} tokens, as the model reads no more"
+                        )
+            if (labels := self._label_vector(text)) is not None:  # reuses the text's vector
+                vectors[channels.VISUAL_LABELS] = labels
         return EncodedQuery(vectors, text, tuple(notes))
 
     def _label_vector(self, text: str):

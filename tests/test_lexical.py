@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mmretrieval import lexical
 from mmretrieval.config import SearchConfig, StoreConfig
 from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalSearch
 from mmretrieval.media.timeline import TimedText, Word
@@ -83,6 +84,18 @@ def test_longest_adjacent_run_beats_a_bag(catalog):
     # "scattered" only two ("so i was ... never")
     order = ranked(catalog, "i was never so")
     assert order.index("partial") < order.index("scattered")
+
+
+def test_common_words_propose_no_candidates_past_the_postings_budget(catalog, monkeypatch):
+    # "was" is in six clips, "kowalczyk" in one: with room for one clip, only the name
+    # proposes, and the common word still counts in its score
+    full = LexicalSearch(catalog, 80.0).search("was kowalczyk", 100)
+    monkeypatch.setattr(lexical, "POSTINGS_BUDGET", 1)
+    bounded = LexicalSearch(catalog, 80.0).search("was kowalczyk", 100)
+    (name,) = [c for c, row in catalog.clips(full).items() if row.path.endswith("/name.mp4")]
+    assert len(full) >= 5
+    assert list(bounded) == [name]
+    assert bounded[name] == pytest.approx(full[name])
 
 
 def test_one_word_query_scores_as_before(catalog):
