@@ -13,13 +13,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from visual import DAMAGE, GENERATED, damaged
+from visual import DAMAGE, archive, damaged
 
 from mmretrieval.adapters.visual import VisualEncoder
 from mmretrieval.config import load_profile
 from mmretrieval.media.decode import iter_frames
-from mmretrieval.testing.photos import PHOTOS, photo_video
-from mmretrieval.testing.synth import make_video
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -29,13 +27,7 @@ def unit(v: np.ndarray) -> np.ndarray:
 def main() -> None:
     encoder = VisualEncoder(load_profile("offline").adapters.visual)
     work = Path(tempfile.mkdtemp())
-    files = []
-    for name in PHOTOS:
-        files.append(work / f"photo_{name}.mp4")
-        photo_video(files[-1], [name], seconds=6.0)
-    for number, scene in enumerate(GENERATED):
-        files.append(work / f"generated_{number}.mp4")
-        make_video(files[-1], [scene], audio=False, seed=number)
+    files = archive(work)
     stored = np.stack(
         [unit(encoder.embed_images([f for _, f in iter_frames(p, 0.25)]).mean(0)) for p in files]
     )
