@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scenedetect import AdaptiveDetector
+from scenedetect.common import FrameTimecode
 
 from mmretrieval import load_profile
 from mmretrieval.errors import IndexDirError
-from mmretrieval.media.shots import at_cuts, detect_shots
+from mmretrieval.media.shots import CutFinder, at_cuts, detect_shots
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.testing.synth import Scene, make_video
 
@@ -40,6 +43,38 @@ def test_cuts_are_found_to_the_frame_and_a_single_shot_has_none(tmp_path):
     assert [(s.start, s.end) for s in detect_shots(tmp_path / "one.mp4", 3.0, config)] == [
         (0.0, one[0].end)
     ]
+
+
+def _restless_frames(seed: int, count: int) -> list[np.ndarray]:
+    """Small BGR frames of 16 coloured blocks, still or drifting, with a random number of blocks
+    recoloured every 5-40 frames (changes from far below to far above the least a cut needs,
+    some just before or after the shortest shot) and one-frame flashes."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, 256, (4, 4, 3))
+    frames, next_cut, drift = [], 0, 0
+    for i in range(count):
+        if i == next_cut:
+            recolour = rng.random((4, 4)) < rng.random()
+            blocks = np.where(recolour[..., None], rng.integers(0, 256, blocks.shape), blocks)
+            next_cut = i + int(rng.integers(5, 40))
+            drift = 3 * (rng.random() < 0.5)
+        blocks = np.clip(blocks + rng.integers(-drift, drift + 1, blocks.shape), 0, 255)
+        frame = np.kron(blocks, np.ones((23, 40, 1))).astype(np.uint8)[:90]
+        frames.append(frame if rng.random() > 0.03 else 255 - frame)  # a flash
+    return frames
+
+
+@pytest.mark.parametrize("threshold", [1.5, 3.0, 6.0])
+def test_the_cut_rule_finds_the_frames_pyscenedetects_adaptive_detector_finds(threshold):
+    frames = _restless_frames(seed=int(threshold * 10), count=1000)
+    finder = CutFinder(threshold, min_frames=15)
+    detector = AdaptiveDetector(adaptive_threshold=threshold, min_scene_len=15)
+    expected = []
+    for number, frame in enumerate(frames):
+        finder.add(frame)
+        expected += detector.process_frame(FrameTimecode(number, fps=25.0), frame)
+    assert len(expected) >= 5
+    assert finder.cuts == [cut.frame_num for cut in expected]
 
 
 def test_a_sampled_line_comes_and_goes_at_the_cuts_between_its_samples():
