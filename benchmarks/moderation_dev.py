@@ -1,7 +1,7 @@
 """A dev set for the moderation heads, apart from the benchmark (issue 16): held-out recall of
 each head on speech as recognition heard it.
 
-The dev data are the heard corpus sentences (mmretrieval/data/moderation_heard.txt) of each
+The dev data are the heard corpus sentences (benchmarks/moderation_heard.txt) of each
 held-out fold (``folds``: a sentence and what was heard of it share a fold). Each
 variant trains its heads on the other folds and scores the held-out rows; its ``strong``
 score per category is calibrated as the default policy's is (``heads.calibrated_strong``), on
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from machine import describe
+from moderation_heard import HEARD
 
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import load_profile
@@ -27,7 +28,6 @@ from mmretrieval.moderation.heads import (
     CORPUS,
     FOLDS,
     HEAD_CATEGORIES,
-    HEARD,
     C,
     Heads,
     calibrated_strong,

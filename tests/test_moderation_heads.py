@@ -25,7 +25,6 @@ from mmretrieval.moderation.detectors import ProfanityModel
 from mmretrieval.moderation.heads import (
     CORPUS,
     HEAD_CATEGORIES,
-    HEARD,
     cache_path,
     calibrated_strong,
     corpus_digest,
@@ -50,7 +49,10 @@ THREATS = {
 }
 
 
-BENCHMARK_SENTENCES = Path(__file__).parents[1] / "benchmarks" / "moderation_corpus.py"
+BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+BENCHMARK_SENTENCES = BENCHMARKS / "moderation_corpus.py"
+HEARD_GENERATOR = BENCHMARKS / "moderation_heard.py"  # a dev set of what tiny.en hears
+HEARD = HEARD_GENERATOR.with_suffix(".txt")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +101,7 @@ def test_heard_corpus_is_corpus_sentences_as_recognition_heard_them():
 def test_recording_is_split_back_into_its_sentences_by_timestamps():
     """Three sentences in one recording: each comes back with its own words, none of the
     others' (real espeak-ng speech, the offline profile's tiny.en)."""
-    heard_module = _load(HEARD.with_suffix(".py"))
+    heard_module = _load(HEARD_GENERATOR)
     transcriber = AdapterSet(load_profile("offline")).get("speech")
     texts = [
         "The train to Glasgow leaves from platform four.",

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 CORPUS = DATA_DIR / "moderation_corpus.txt"
 # CORPUS sentences as speech recognition heard them: a dev set (benchmarks/moderation_dev.py),
 # not trained on; with them in training the benchmark got worse (benchmarks/README.md)
-HEARD = DATA_DIR / "moderation_heard.txt"
 HEAD_CATEGORIES = ("violence", "weapons", "drugs", "self_harm", "hate_speech")
 FOLDS = 5
 # Of the corpus's ordinary sentences, the share a head may flag alone (calibrated_strong): the
@@ -51,7 +50,7 @@ class Sentence:
     text: str
     group: str  # the generator's template group (threats, fiction, cooking, ...)
     categories: frozenset[str]
-    source: str  # the corpus sentence it is (``text``), or was heard from (HEARD)
+    source: str  # the corpus sentence it is (``text``), or was heard from (a heard corpus)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Writes ``moderation_heard.txt``: the training corpus as speech recognition hears it.
 
-    python mmretrieval/data/moderation_heard.py     # CPU minutes; rewrites the file
+    python benchmarks/moderation_heard.py     # CPU minutes; rewrites the file
 
 The moderation heads score transcripts, and a transcript is not what was said: tiny.en writes
 "a nine millimetre" as "a high millimeter" and drops or splits words. So a random share of the
@@ -29,9 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-CORPUS = HERE / "moderation_corpus.txt"
-OUT = HERE / "moderation_heard.txt"
+from mmretrieval.adapters.base import AdapterSet
+from mmretrieval.config import load_profile
+from mmretrieval.moderation.heads import CORPUS
+from mmretrieval.testing.synth import speak
+
+HEARD = Path(__file__).resolve().parent / "moderation_heard.txt"
 SEED = 16
 PER_FILE = 24  # sentences per recording
 PAUSE = 0.8  # seconds of silence between two sentences
@@ -63,8 +66,6 @@ def spoken_rows(path: Path = CORPUS) -> list[tuple[str, str, str]]:
 def hear(texts: list[str], rng: random.Random, transcriber) -> list[str]:
     """Speak ``texts`` back to back in one voice, transcribe once, return the words heard
     inside each sentence's time span ("" when none)."""
-    from mmretrieval.testing.synth import speak
-
     voice, speed, pitch = rng.choice(VOICES), rng.choice(SPEEDS), rng.choice(PITCHES)
     pause = np.zeros(round(PAUSE * RATE), np.float32)
     pieces, spans, at = [pause], [], PAUSE
@@ -114,20 +115,17 @@ def generate(rows: list[tuple[str, str, str]], transcriber) -> list[tuple[str, s
 
 
 def main() -> None:
-    from mmretrieval.adapters.base import AdapterSet
-    from mmretrieval.config import load_profile
-
     logging.basicConfig(level=logging.INFO)
     transcriber = AdapterSet(load_profile("offline")).get("speech")
     rows = generate(spoken_rows(), transcriber)
     header = [
         "# The moderation corpus as speech recognition hears it, written by",
-        "# mmretrieval/data/moderation_heard.py (espeak-ng voices, the offline profile's tiny.en;",
+        "# benchmarks/moderation_heard.py (espeak-ng voices, the offline profile's tiny.en;",
         "# do not edit by hand). Apache-2.0, like the project.",
         "# categories<TAB>group<TAB>heard text<TAB>the corpus sentence that was spoken.",
     ]
-    OUT.write_text("\n".join([*header, *("\t".join(r) for r in rows)]) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}: {len(rows)} sentences")
+    HEARD.write_text("\n".join([*header, *("\t".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    print(f"wrote {HEARD}: {len(rows)} sentences")
 
 
 if __name__ == "__main__":
