@@ -198,8 +198,8 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     frames = [(2.0 * n, np.full((4, 4, 3), 255 if 5 <= n <= 8 else 0, np.uint8)) for n in range(10)]
     searched = []
 
-    def detect(frame):
-        searched.append(frame)
+    def detect(frame, near):
+        searched.append((frame, near))
         return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if frame.any() else []
 
     found = list(search_frames(frames, detect, every=2))
@@ -207,6 +207,9 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
     assert len(searched) == 8
+    # only every 2nd frame is searched whole; those between only near the faces in sight
+    assert sum(not near for _, near in searched) == 5
+    assert all(face.box == (0, 0, 40, 40) for _, near in searched for face in near)
     searched.clear()
     assert [t for t, _ in search_frames(frames[:5], detect, every=1)] == [0, 2, 4, 6, 8]
     without = [(t, np.zeros((4, 4, 3), np.uint8)) for t, _ in frames]
