@@ -22,6 +22,7 @@ from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.library import Library
+from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
 from mmretrieval.people.faces import search_frames
@@ -191,6 +192,20 @@ def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
     assert 5.5 <= track.start and track.end <= 15.0 and len(track.sightings) >= 3
     assert 6.0 <= track.best_time() < 14.0
     assert analyzer.timer.seconds["faces"] > 0
+
+
+def test_a_face_searched_for_near_its_last_box_is_found_as_on_the_whole_frame(faces):
+    profile = people_profile()
+    encoder = AdapterSet(profile).get("face")
+    config = profile.adapters.face
+    path = faces / "media" / "news.mp4"
+    frame = next(f for t, f in iter_frames(path, 1.0, 9.0, 10.0, max_side=config.max_side))
+    (whole,) = encoder.faces(frame)
+    (near,) = encoder.faces(frame, near=[whole])
+    assert max(abs(a - b) for a, b in zip(whole.box, near.box, strict=True)) <= 4
+    assert float(whole.vector @ near.vector) > 0.99
+    shifted = Face((whole.box[0] + 300, *whole.box[1:]), 1.0, 1.0, whole.vector)
+    assert encoder.faces(frame, near=[shifted]) == []  # only the region near the box is searched
 
 
 def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
