@@ -455,9 +455,9 @@ class MediaAnalyzer:
         start, end = _bounds(span)
         frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
 
-        def detect(frame: np.ndarray) -> list:
+        def detect(frame: np.ndarray, near: Sequence) -> list:
             with self.timer("faces"):
-                return encoder.faces(frame)
+                return encoder.faces(frame, near=near)
 
         found = list(search_frames(self.timer.iterate(frames, "decode"), detect, config.every))
         with self.timer("faces"):

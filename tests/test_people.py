@@ -22,6 +22,7 @@ from mmretrieval.analyze import MediaAnalyzer
 from mmretrieval.config import bundled_profiles, load_profile
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.library import Library
+from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
 from mmretrieval.people.faces import search_frames
@@ -193,13 +194,27 @@ def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
     assert analyzer.timer.seconds["faces"] > 0
 
 
+def test_a_face_searched_for_near_its_last_box_is_found_as_on_the_whole_frame(faces):
+    profile = people_profile()
+    encoder = AdapterSet(profile).get("face")
+    config = profile.adapters.face
+    path = faces / "media" / "news.mp4"
+    frame = next(f for t, f in iter_frames(path, 1.0, 9.0, 10.0, max_side=config.max_side))
+    (whole,) = encoder.faces(frame)
+    (near,) = encoder.faces(frame, near=[whole])
+    assert max(abs(a - b) for a, b in zip(whole.box, near.box, strict=True)) <= 4
+    assert float(whole.vector @ near.vector) > 0.99
+    shifted = Face((whole.box[0] + 300, *whole.box[1:]), 1.0, 1.0, whole.vector)
+    assert encoder.faces(frame, near=[shifted]) == []  # only the region near the box is searched
+
+
 def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
     frames = [(2.0 * n, np.full((4, 4, 3), 255 if 5 <= n <= 8 else 0, np.uint8)) for n in range(10)]
     searched = []
 
-    def detect(frame):
-        searched.append(frame)
+    def detect(frame, near):
+        searched.append((frame, near))
         return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if frame.any() else []
 
     found = list(search_frames(frames, detect, every=2))
@@ -207,6 +222,9 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
     assert len(searched) == 8
+    # only every 2nd frame is searched whole; those between only near the faces in sight
+    assert sum(not near for _, near in searched) == 5
+    assert all(face.box == (0, 0, 40, 40) for _, near in searched for face in near)
     searched.clear()
     assert [t for t, _ in search_frames(frames[:5], detect, every=1)] == [0, 2, 4, 6, 8]
     without = [(t, np.zeros((4, 4, 3), np.uint8)) for t, _ in frames]

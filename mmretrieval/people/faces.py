@@ -51,26 +51,28 @@ class FaceTrack(Timed):
 
 def search_frames(
     frames: Iterable[tuple[float, np.ndarray]],
-    detect: Callable[[np.ndarray], list[Face]],
+    detect: Callable[[np.ndarray, Sequence[Face]], list[Face]],
     every: int,
 ) -> Iterator[tuple[float, list[Face]]]:
-    """(time, faces) of the sampled frames searched, in time order. While no face is in sight
-    only every ``every``-th frame is searched; a frame with faces has the frames passed over
-    just before it searched too, and every frame after it while faces stay in sight. So a face
-    on screen for ``every`` sampled frames is always found and tracked from its first frame,
-    and footage without people costs ``1 / every`` of searching every frame (the detector is
-    most of the faces stage)."""
+    """(time, faces) of the sampled frames searched, in time order. Every ``every``-th frame is
+    searched whole; the frames between are searched only while faces are in sight, and then
+    only near those faces (``detect(frame, near)``), and a frame with new faces has the frames
+    passed over just before it searched near them too. So a face on screen for ``every``
+    sampled frames is always found and tracked from its first frame, footage without people
+    costs ``1 / every`` of searching every frame (the detector is most of the faces stage),
+    and footage with people little more."""
     passed: list[tuple[float, np.ndarray]] = []  # frames not searched since the last search
-    in_sight = False
+    last: list[Face] = []  # the faces of the last frame searched
     for n, (time, frame) in enumerate(frames):
-        if not in_sight and n % every:
+        whole = n % every == 0
+        if not whole and not last:
             passed.append((time, frame))
             continue
-        faces = detect(frame)
-        if faces and not in_sight:
-            yield from ((t, detect(f)) for t, f in passed)
+        faces = detect(frame, () if whole else last)
+        if faces and passed:
+            yield from ((t, detect(f, faces)) for t, f in passed)
         passed = []
-        in_sight = bool(faces)
+        last = faces
         yield time, faces
 
 
