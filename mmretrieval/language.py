@@ -28,6 +28,13 @@ from 33 with a 40-token race among 3 languages to 37 with whole decodes among 4 
 of 12, English 6 of 6 either way); any prior weight from 0 to 0.25 and likelihood weight from
 20 to 80 tokens gave 37. Text-based identification of the transcript (py3langid) was tried and
 dropped: Whisper writes the language it is told to, so the text only echoes the choice.
+
+Each rival's decode costs about half the encoding of the window, so the race runs only where
+it can change the answer: a detection at ``CERTAIN`` or above is not raced (on those 42
+sentences the race overturned detections up to 0.92, never one above; 15 were at 0.97 or
+more), a language under ``RIVAL_SHARE`` of the likeliest one's probability is not decoded
+(Dutch won from 0.009 of English's, never from less; 37 right either way), and the rivals are
+decoded as one batch.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ WINDOW = 15.0  # seconds of speech per detection (Whisper sees 30 s at once, pad
 SURE = 0.5  # a window detected below this probability takes the file's language
 SAMPLED = 4  # windows detected first; the rest only when these disagree
 RIVALS = 4  # a window's likeliest languages decoded in the race
+CERTAIN = 0.97  # a detection this sure is not raced
+RIVAL_SHARE = 0.003  # nor is a language under this share of the likeliest one's probability
 RACE_LIMIT = 224  # tokens decoded at most per rival (a 15 s window takes about 80)
 RACE_TOKENS = 40  # the decodes' mean log probabilities are weighed over this many tokens
 PRIOR_WEIGHT = 0.25  # the detection's probabilities raised to this power in the race
@@ -128,8 +137,16 @@ def script(text: str) -> str | None:
 
 
 def rivals(probabilities: dict[str, float], most: int = RIVALS) -> list[str]:
-    """The ``most`` likeliest languages, likeliest first."""
-    return sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:most]
+    """The languages to race, likeliest first: the ``most`` likeliest, less those under
+    ``RIVAL_SHARE`` of the likeliest one's probability; the likeliest alone when it is
+    ``CERTAIN`` (no race: each decode costs about half the encoding of the window)."""
+    order = sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:most]
+    if not order:
+        return []
+    top = probabilities[order[0]]
+    if top >= CERTAIN:
+        return order[:1]
+    return [code for code in order if probabilities[code] >= RIVAL_SHARE * top]
 
 
 def vote(detections: Sequence[Detection]) -> tuple[str, float] | None:

@@ -155,6 +155,18 @@ def test_the_race_outweighs_a_confident_wrong_detection():
     assert combine(prior, {}) == prior
 
 
+def test_a_certain_detection_is_not_raced_and_far_rivals_are_left_out():
+    """A detection at ``CERTAIN`` or above is not raced (on the dev set espeak's Dutch was heard
+    as English at 0.92 at most, and the race put it right); a language under ``RIVAL_SHARE`` of
+    the likeliest one's probability is not decoded (Dutch won from 0.009 of English's)."""
+    assert rivals({"it": 0.98, "es": 0.015, "en": 0.005}) == ["it"]
+    assert rivals({"en": 0.92, "de": 0.04, "nl": 0.008, "ar": 0.002}) == ["en", "de", "nl"]
+    assert rivals({"en": 0.5, "de": 0.3, "nl": 0.1, "fr": 0.06, "it": 0.04}) == [
+        "en", "de", "nl", "fr"
+    ]
+    assert rivals({}) == []
+
+
 def test_a_sure_wrong_detection_does_not_outweigh_a_likelier_decode():
     """espeak's Dutch heard as English at 0.99, Dutch at 0.0005: the detection is flattened
     (``PRIOR_WEIGHT``), so Dutch decoded 0.15 nats a token likelier wins; English decoded

@@ -212,10 +212,12 @@ class WhisperTranscriber:
 
     def _detect(self, audio: np.ndarray, window: Span, pinned: Sequence[str]) -> dict[str, float]:
         """The window's language probabilities among ``pinned`` (any when empty): Whisper's
-        detection, then the race of its likeliest languages on the same encoded audio (the
-        window decoded in each at the profile's beam size; one that loops, or is written in
-        another script than the likeliest language's, takes no part), combined. When the
-        likeliest language's own decode loops the race tells nothing and the detection stands."""
+        detection, then the race of its likeliest languages (``rivals``; none when the detection
+        is certain) on the same encoded audio (the window decoded in each at the profile's beam
+        size, in one batch; one that loops, or is written in another script than the likeliest
+        language's, takes no part), combined. When the likeliest language's own decode loops
+        the race tells nothing and the detection stands."""
+        import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
         extractor = self.model.feature_extractor
@@ -223,22 +225,23 @@ class WhisperTranscriber:
         encoded = self.model.encode(pad_or_trim(features))
         found = self.model.model.detect_language(encoded)[0]
         prior = restrict(((token[2:-2], p) for token, p in found), pinned)
-        decoded = {}  # language -> (text, mean log probability per token)
-        for code in rivals(prior):
-            prompt = self._prompt(code)
-            if prompt is None:
-                continue
-            result = self.model.model.generate(
-                encoded,
-                [prompt],
-                beam_size=self.config.beam_size,
-                max_length=len(prompt) + RACE_LIMIT,
-                return_scores=True,
-            )[0]
-            text = self.model.hf_tokenizer.decode(result.sequences_ids[0])
-            decoded[code] = (text, result.scores[0])
-        if not decoded:
+        prompts = {code: self._prompt(code) for code in rivals(prior)}
+        prompts = {code: prompt for code, prompt in prompts.items() if prompt is not None}
+        if len(prompts) < 2:
             return prior
+        # One copy of the encoded window per rival: a batch of decodes costs less than each alone.
+        copies = np.repeat(np.asarray(encoded.to_device(ctranslate2.Device.cpu)), len(prompts), 0)
+        results = self.model.model.generate(
+            ctranslate2.StorageView.from_array(copies),
+            list(prompts.values()),
+            beam_size=self.config.beam_size,
+            max_length=4 + RACE_LIMIT,  # the prompt's 4 tokens and the text
+            return_scores=True,
+        )
+        decoded = {  # language -> (text, mean log probability per token)
+            code: (self.model.hf_tokenizer.decode(result.sequences_ids[0]), result.scores[0])
+            for code, result in zip(prompts, results, strict=True)
+        }
         likeliest = next(iter(decoded.values()))[0]
         if repeats(likeliest):  # music or noise: Whisper loops in any language there
             log.debug("language race void: the likeliest language's decode loops")
