@@ -38,10 +38,11 @@ from pathlib import Path
 
 import moderation_corpus as corpus
 from machine import describe
+from moderation_heard import HEARD
 
 from mmretrieval.library import Library
 from mmretrieval.moderation import Policy, load_policy, moderate
-from mmretrieval.moderation.heads import CORPUS, HEARD
+from mmretrieval.moderation.heads import CORPUS
 from mmretrieval.testing.synth import Scene, make_audio, write_subtitles
 
 RESULTS = Path(__file__).parent / "results"
