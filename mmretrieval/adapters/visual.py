@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,10 +133,9 @@ def _network():
                 x = block(x)
             return functional.relu6(self._bn1(self._conv_head(x)))
 
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            """Images in [-1, 1] -> (pooled features, class logits)."""
-            pooled = self.features(x).mean(dim=(2, 3))
-            return pooled, self._fc(pooled)
+        def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+            """Pooled features (n, 1280) -> ImageNet class logits (n, 1000)."""
+            return self._fc(pooled)
 
     return EfficientNetLite0()
 
@@ -177,14 +176,11 @@ class VisualEncoder:
                 np.zeros((0, DIM), np.float32), np.zeros((0, 1000), np.float32)
             )
         descriptors, probabilities = [], []
-        with torch.inference_mode(), one_cpu_thread(self.device):
-            for start in range(0, len(images), self.batch_size):
-                chunk = images[start : start + self.batch_size]
-                batch = np.stack([_input(image) for image in chunk])
-                pixels = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2)
-                pooled, logits = self.model((pixels.float() - 127.0) / 128.0)
-                descriptors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
-                probabilities.append(torch.softmax(logits, dim=-1).cpu().numpy())
+        for fmap in self._feature_maps(images):
+            pooled = fmap.mean(dim=(2, 3))
+            logits = self.model.classify(pooled)
+            descriptors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
+            probabilities.append(torch.softmax(logits, dim=-1).cpu().numpy())
         return FrameDescription(
             np.concatenate(descriptors).astype(np.float32),
             np.concatenate(probabilities).astype(np.float32),
@@ -206,18 +202,25 @@ class VisualEncoder:
         if not images:
             return np.zeros((0, 1 + (7 - cells + 1) ** 2 * parts, DIM), np.float32)
         out = []
+        for fmap in self._feature_maps(images):
+            pooled = fmap.mean(dim=(2, 3))[:, None]
+            if parts:
+                squares = torch.nn.functional.avg_pool2d(fmap, cells, stride=1)  # n,d,k,k
+                pooled = torch.cat([pooled, squares.flatten(2).transpose(1, 2)], dim=1)
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
+        return np.concatenate(out).astype(np.float32)
+
+    def _feature_maps(self, images: Sequence[np.ndarray]) -> Iterator:
+        """The last feature map (torch, n x 1280 x 7 x 7) of ``images``, one batch at a time; the
+        caller's work on each runs inside the same no-gradient, one-thread mode."""
+        import torch
+
         with torch.inference_mode(), one_cpu_thread(self.device):
             for start in range(0, len(images), self.batch_size):
                 chunk = images[start : start + self.batch_size]
                 batch = np.stack([_input(image) for image in chunk])
                 pixels = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2)
-                fmap = self.model.features((pixels.float() - 127.0) / 128.0)
-                pooled = fmap.mean(dim=(2, 3))[:, None]
-                if parts:
-                    squares = torch.nn.functional.avg_pool2d(fmap, cells, stride=1)  # n,d,k,k
-                    pooled = torch.cat([pooled, squares.flatten(2).transpose(1, 2)], dim=1)
-                out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+                yield self.model.features((pixels.float() - 127.0) / 128.0)
 
 
 def _fold_batch_norm(model) -> None:
