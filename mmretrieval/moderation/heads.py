@@ -33,8 +33,6 @@ from mmretrieval.moderation.wordlist import DATA_DIR
 log = logging.getLogger(__name__)
 
 CORPUS = DATA_DIR / "moderation_corpus.txt"
-# CORPUS sentences as speech recognition heard them: a dev set (benchmarks/moderation_dev.py),
-# not trained on; with them in training the benchmark got worse (benchmarks/README.md)
 HEAD_CATEGORIES = ("violence", "weapons", "drugs", "self_harm", "hate_speech")
 FOLDS = 5
 # Of the corpus's ordinary sentences, the share a head may flag alone (calibrated_strong): the
