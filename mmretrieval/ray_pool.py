@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READY_SECONDS = 600.0  # how long actors may wait for resources and load their models
+REACH_SECONDS = 5.0  # how long a cluster address may take to accept a connection
 
 
 class Analyst:
@@ -102,6 +104,7 @@ class RayPool:
         """Connect to Ray, start the actors and wait until each has loaded its models."""
         ray = self._ray = _import_ray()
         if not ray.is_initialized():
+            _check_reachable(self.address)
             try:
                 ray.init(address=self.address, include_dashboard=False)
             except (ConnectionError, RuntimeError) as exc:
@@ -176,6 +179,22 @@ class RayPool:
                 f"a Ray ingest actor failed {doing}: {exc}. Files committed before it stay "
                 "indexed: run the same command again to resume"
             ) from exc
+
+
+def _check_reachable(address: str | None) -> None:
+    """Fail within seconds on a cluster address nothing listens at: ``ray.init`` retries one
+    for minutes before it gives up. ``None``, ``auto`` and any address that is not
+    host:port are left to ``ray.init``."""
+    host, _, port = (address or "").removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_SECONDS).close()
+    except OSError as exc:
+        raise MMRError(
+            f"could not reach Ray at {address}: {exc}. "
+            "Check the address and that the cluster is up (ray status)"
+        ) from exc
 
 
 def _import_ray():

@@ -5,6 +5,7 @@ module (starting one takes a while on 2 cores); real models in real Ray actors."
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -92,6 +93,22 @@ def test_cli_joins_a_running_cluster_and_skips_a_corrupt_file(cluster, tmp_path)
         hits = library.search(text="the bridge is closed", k=1)
     assert [h.path for h in hits] == [str(folder / "c_traffic.wav")]
     assert _actors_gone()
+
+
+def test_cli_fails_fast_on_a_cluster_address_nothing_listens_at(tmp_path):
+    folder = tmp_path / "media"
+    make_audio(folder / "a_market.wav", [Scene(speech="Share prices rose sharply on Friday.")])
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [MMR, "index", str(folder), "--index", str(tmp_path / "idx")]
+    command += ["--executor", "ray", "--ray-address", f"127.0.0.1:{port}"]
+    # ray.init alone retries such an address for minutes; the probe answers in seconds
+    result = subprocess.run(
+        command, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
+    )
+    assert result.returncode != 0
+    assert f"could not reach Ray at 127.0.0.1:{port}" in result.stderr
 
 
 def _on(profile: Profile, device: str) -> Profile:
