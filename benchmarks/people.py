@@ -413,11 +413,11 @@ def _faces_cpu_seconds(profile, paths: list[Path]) -> float:
     find = encoder.faces
     spent = 0.0
 
-    def timed(image, box=None, near=()):
+    def timed(image, box=None, near=(), coarse=False):
         nonlocal spent
         started = time.thread_time()
         try:
-            return find(image, box, near)
+            return find(image, box, near, coarse)
         finally:
             spent += time.thread_time() - started
 

@@ -455,11 +455,12 @@ class MediaAnalyzer:
         start, end = _bounds(span)
         frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
 
-        def detect(frame: np.ndarray, near: Sequence) -> list:
+        def detect(frame: np.ndarray, near: Sequence, coarse: bool) -> list:
             with self.timer("faces"):
-                return encoder.faces(frame, near=near)
+                return encoder.faces(frame, near=near, coarse=coarse)
 
-        found = list(search_frames(self.timer.iterate(frames, "decode"), detect, config.every))
+        frames = self.timer.iterate(frames, "decode")
+        found = list(search_frames(frames, detect, config.every, config.small_every))
         with self.timer("faces"):
             return track_faces(found, config)
 

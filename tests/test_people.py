@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from people_media import SAID_BY_BOTH, VOICE_A, VOICE_B, people_profile
+from people_media import SAID_BY_BOTH, VOICE_A, VOICE_B, astronaut, people_profile
+from PIL import Image
 
 from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
@@ -206,6 +207,13 @@ def test_a_face_searched_for_near_its_last_box_is_found_as_on_the_whole_frame(fa
     assert float(whole.vector @ near.vector) > 0.99
     shifted = Face((whole.box[0] + 300, *whole.box[1:]), 1.0, 1.0, whole.vector)
     assert encoder.faces(frame, near=[shifted]) == []  # only the region near the box is searched
+    (coarse,) = encoder.faces(frame, coarse=True)  # a ~90 px face: found without upsampling too
+    assert max(abs(a - b) for a, b in zip(whole.box, coarse.box, strict=True)) <= 12
+    assert float(whole.vector @ coarse.vector) > 0.99
+    small = np.zeros_like(frame)  # the astronaut's face at 40 px: only the full search sees it
+    small[20:152, 100:232] = np.asarray(Image.fromarray(astronaut()).resize((132, 132)))
+    assert len(encoder.faces(small)) == 1 and encoder.faces(small, coarse=True) == []
+    assert len(encoder.faces(small, near=encoder.faces(small), coarse=True)) == 1
 
 
 def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
@@ -213,11 +221,11 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     frames = [(2.0 * n, np.full((4, 4, 3), 255 if 5 <= n <= 8 else 0, np.uint8)) for n in range(10)]
     searched = []
 
-    def detect(frame, near):
+    def detect(frame, near, coarse):
         searched.append((frame, near))
         return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if frame.any() else []
 
-    found = list(search_frames(frames, detect, every=2))
+    found = list(search_frames(frames, detect, every=2, small_every=2))
     times = [t for t, _ in found]
     assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
@@ -226,9 +234,29 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     assert sum(not near for _, near in searched) == 5
     assert all(face.box == (0, 0, 40, 40) for _, near in searched for face in near)
     searched.clear()
-    assert [t for t, _ in search_frames(frames[:5], detect, every=1)] == [0, 2, 4, 6, 8]
+    assert [t for t, _ in search_frames(frames[:5], detect, 1, 1)] == [0, 2, 4, 6, 8]
     without = [(t, np.zeros((4, 4, 3), np.uint8)) for t, _ in frames]
-    assert len(list(search_frames(without, detect, every=2))) == 5  # half the frames searched
+    assert len(list(search_frames(without, detect, 2, 2))) == 5  # half the frames searched
+
+
+def test_a_small_face_is_found_on_a_full_search_and_followed_back_to_its_first_frame():
+    vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
+    frames = [(2.0 * n, np.full((4, 4, 3), 255 if 5 <= n <= 8 else 0, np.uint8)) for n in range(10)]
+    searched = []
+
+    def detect(frame, near, coarse):  # the face is too small for a coarse search
+        searched.append(("near" if near else "coarse" if coarse else "full", coarse))
+        seen = frame.any() and (near or not coarse)
+        return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if seen else []
+
+    found = list(search_frames(frames, detect, every=2, small_every=4))
+    times = [t for t, _ in found]
+    assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
+    assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
+    kinds = [kind for kind, _ in searched]
+    assert kinds.count("full") == 3 and kinds.count("coarse") == 2  # frames 0, 4, 8 and 2, 6
+    assert kinds.count("near") == 4  # frames 5-7 once the full search at 8 saw it, then 9
+    assert not any(coarse for kind, coarse in searched if kind == "near")
 
 
 def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):

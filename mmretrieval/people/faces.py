@@ -51,29 +51,49 @@ class FaceTrack(Timed):
 
 def search_frames(
     frames: Iterable[tuple[float, np.ndarray]],
-    detect: Callable[[np.ndarray, Sequence[Face]], list[Face]],
+    detect: Callable[[np.ndarray, Sequence[Face], bool], list[Face]],
     every: int,
+    small_every: int,
 ) -> Iterator[tuple[float, list[Face]]]:
-    """(time, faces) of the sampled frames searched, in time order. Every ``every``-th frame is
-    searched whole; the frames between are searched only while faces are in sight, and then
-    only near those faces (``detect(frame, near)``), and a frame with new faces has the frames
-    passed over just before it searched near them too. So a face on screen for ``every``
-    sampled frames is always found and tracked from its first frame, footage without people
-    costs ``1 / every`` of searching every frame (the detector is most of the faces stage),
-    and footage with people little more."""
-    passed: list[tuple[float, np.ndarray]] = []  # frames not searched since the last search
+    """(time, faces) of the sampled frames searched, in time order.
+
+    Every ``small_every``-th frame is searched whole for faces of every size (``detect(frame,
+    (), False)``); every ``every``-th between them whole for large faces only and near the faces
+    in sight (``detect(frame, near, True)``: the detector's upsampled pass, which alone finds
+    faces under ~70 px, is two-thirds of its cost); the frames between those only while faces
+    are in sight, and then only near them (``detect(frame, near, False)``). When a search finds
+    a face that was not in sight, the frames since the last full search are searched near it
+    too, so its track starts at its first frame. So a face on screen for ``every`` sampled frames
+    (``small_every`` for one under ~70 px) is always found and tracked from its first frame, and
+    footage without people costs a fraction of searching every frame whole (the detector is most
+    of the faces stage)."""
+    held: list[tuple[float, np.ndarray, list[Face] | None]] = []  # since the last full search
     last: list[Face] = []  # the faces of the last frame searched
     for n, (time, frame) in enumerate(frames):
-        whole = n % every == 0
-        if not whole and not last:
-            passed.append((time, frame))
+        full = n % small_every == 0
+        coarse = not full and n % every == 0
+        if not (full or coarse or last):
+            held.append((time, frame, None))  # not searched (yet)
             continue
-        faces = detect(frame, () if whole else last)
-        if faces and passed:
-            yield from ((t, detect(f, faces)) for t, f in passed)
-        passed = []
+        faces = detect(frame, () if full else last, coarse)
+        new = [f for f in faces if not any(_iou(f.box, o.box) >= IOU_LINK for o in last)]
+        if new:
+            held = [(t, f, _merge(found, detect(f, new, False))) for t, f, found in held]
         last = faces
-        yield time, faces
+        if full:
+            yield from ((t, found) for t, _, found in held if found is not None)
+            held = []
+            yield time, faces
+        else:
+            held.append((time, frame, faces))
+    yield from ((t, found) for t, _, found in held if found is not None)
+
+
+def _merge(found: list[Face] | None, more: list[Face]) -> list[Face] | None:
+    """``found`` (None: the frame was not searched) with the faces of ``more`` not already in it."""
+    if found is None:
+        return more
+    return found + [f for f in more if not any(_iou(f.box, o.box) >= IOU_LINK for o in found)]
 
 
 def track_faces(
