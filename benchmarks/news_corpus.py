@@ -341,6 +341,293 @@ ITEMS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
+# The dev split: other quotations in the same style, to choose settings on without looking at
+# the benchmark's own clips (``retrieval.py news --split dev``).
+DEV_ITEMS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "We used to come down here every summer when we were young, said Edith Marlowe.",
+        "every summer when we were",
+        "when we were young said Edith Marlowe",
+        "EDITH MARLOWE|THE SUMMERS WE HAD",
+        "the summers we had",
+    ),
+    (
+        "Most of the time we just sit and wait for the phone to ring, about thirty calls a night.",
+        "most of the time we",
+        "about thirty calls a night",
+        "WAITING FOR THE CALL",
+        "waiting for the call",
+    ),
+    (
+        "I do not think anyone here has ever seen the river this high, said Colin Ferris.",
+        "has ever seen the",
+        "the river this high said Colin Ferris",
+        "COLIN FERRIS|THE RIVER KEEPS RISING",
+        "the river keeps rising",
+    ),
+    (
+        "It was a long way to come but it was worth every minute of the nine hour drive.",
+        "it was worth every",
+        "every minute of the nine hour drive",
+        "WORTH THE LONG WAY HOME",
+        "worth the long way",
+    ),
+    (
+        "You have to keep going even when you feel like giving up, said runner Leila Haddad.",
+        "you have to keep going",
+        "giving up said runner Leila Haddad",
+        "LEILA HADDAD|NEVER GIVE UP ON A GOOD DAY",
+        "never give up on",
+    ),
+    (
+        "There is always something to do on a farm, the cows do not take a day off.",
+        "there is always something",
+        "the cows do not take a day off",
+        "ALWAYS SOMETHING TO DO",
+        "always something to do",
+    ),
+    (
+        "We made it back just in time before the storm hit the coast at eleven o'clock.",
+        "made it back just in",
+        "before the storm hit the coast at eleven",
+        "JUST IN TIME FOR THE STORM",
+        "just in time for",
+    ),
+    (
+        "Nobody really knows how long the bridge will stand, said engineer Marta Silva.",
+        "nobody really knows how",
+        "the bridge will stand said engineer Marta Silva",
+        "MARTA SILVA|HOW LONG WILL IT STAND",
+        "how long will it stand",
+    ),
+    (
+        "For the first time in years the whole family was together in one room.",
+        "the whole family was",
+        "for the first time in years",
+        "ONE FAMILY ONE ROOM",
+        "one family one room",
+    ),
+    (
+        "I would do it all over again if I had the chance, said veteran Arthur Benn.",
+        "do it all over again",
+        "if I had the chance said veteran Arthur Benn",
+        "ARTHUR BENN|ALL OVER AGAIN",
+        "all over again",
+    ),
+    (
+        "The school has been open for a hundred and twenty years and we want to keep it that way.",
+        "keep it that way",
+        "open for a hundred and twenty years",
+        "A SCHOOL FOR EVERY VILLAGE",
+        "a school for every",
+    ),
+    (
+        "When the music started everyone in the square began to dance, said Sofia Romano.",
+        "when the music started",
+        "everyone in the square began to dance said Sofia Romano",
+        "SOFIA ROMANO|THE NIGHT THE SQUARE DANCED",
+        "the night the square",
+    ),
+    (
+        "We lost the first game but we won the next five in a row.",
+        "we won the next",
+        "we won the next five in a row",
+        "FIVE IN A ROW",
+        "five in a row",
+    ),
+    (
+        "I have lived on this street all my life and I have never known it so quiet.",
+        "all my life and",
+        "I have lived on this street",
+        "A QUIET STREET AT LAST",
+        "a quiet street at",
+    ),
+    (
+        "They came from all over the country to see the ship leave the harbour, said Ian Kerr.",
+        "from all over the",
+        "the ship leave the harbour said Ian Kerr",
+        "IAN KERR|THE LAST SHIP TO LEAVE",
+        "the last ship to leave",
+    ),
+    (
+        "We will not stop until every house in the valley has clean water.",
+        "we will not stop until",
+        "every house in the valley has clean water",
+        "CLEAN WATER FOR ALL",
+        "clean water for all",
+    ),
+    (
+        "There was so much snow that we could not open the front door for three days.",
+        "so much snow that",
+        "could not open the front door for three days",
+        "SNOWED IN FOR DAYS",
+        "snowed in for days",
+    ),
+    (
+        "It is the little things that make a difference, said head teacher Nadia Petrova.",
+        "it is the little things",
+        "make a difference said head teacher Nadia Petrova",
+        "NADIA PETROVA|SMALL THINGS MATTER MOST",
+        "small things matter most",
+    ),
+    (
+        "Back then you could buy a house here for less than ten thousand pounds.",
+        "back then you could",
+        "a house here for less than ten thousand pounds",
+        "WHEN A HOUSE COST LESS",
+        "when a house cost",
+    ),
+    (
+        "We knew something was wrong as soon as we saw the smoke from the hill.",
+        "as soon as we saw",
+        "the smoke from the hill",
+        "SMOKE OVER THE HILL",
+        "smoke over the hill",
+    ),
+    (
+        "It has taken a lot of hard work to get here, said captain Joseph Mwangi.",
+        "a lot of hard work",
+        "to get here said captain Joseph Mwangi",
+        "JOSEPH MWANGI|HARD WORK PAYS OFF",
+        "hard work pays off",
+    ),
+    (
+        "The doors open at seven and there is already a line around the block.",
+        "there is already a",
+        "the doors open at seven",
+        "A LINE AROUND THE BLOCK",
+        "a line around the block",
+    ),
+    (
+        "None of us had any idea how big the fish really was until we got it on the boat.",
+        "none of us had any idea",
+        "until we got it on the boat",
+        "THE BIG ONE THAT DID NOT GET AWAY",
+        "did not get away",
+    ),
+    (
+        "I want my children to grow up in a place where they feel safe, said Amina Yusuf.",
+        "in a place where",
+        "where they feel safe said Amina Yusuf",
+        "AMINA YUSUF|A SAFE PLACE TO GROW UP",
+        "a safe place to grow",
+    ),
+    (
+        "After all these years the old clock in the tower is working again.",
+        "after all these years",
+        "the old clock in the tower is working again",
+        "TIME TO START AGAIN",
+        "time to start again",
+    ),
+    (
+        "We have had more visitors this spring than in the last three years together.",
+        "more visitors this spring",
+        "than in the last three years together",
+        "THE BUSIEST SPRING YET",
+        "the busiest spring yet",
+    ),
+    (
+        "It is hard to say what will happen next, said economist Robert Lindqvist.",
+        "hard to say what will",
+        "what will happen next said economist Robert Lindqvist",
+        "ROBERT LINDQVIST|WHAT HAPPENS NEXT",
+        "what happens next",
+    ),
+    (
+        "The bakery has been in the same family for four generations.",
+        "in the same family for",
+        "the bakery has been in the same family for four generations",
+        "BREAD MADE THE OLD WAY",
+        "bread made the old way",
+    ),
+    (
+        "Everyone said it could not be done, and then we did it in two weeks.",
+        "everyone said it could not",
+        "and then we did it in two weeks",
+        "IT COULD NOT BE DONE",
+        "it could not be done",
+    ),
+    (
+        "Out here you can go for days without seeing another person, said ranger Kate Holloway.",
+        "go for days without",
+        "seeing another person said ranger Kate Holloway",
+        "KATE HOLLOWAY|DAYS WITHOUT ANOTHER SOUL",
+        "days without another soul",
+    ),
+    (
+        "I am just glad that it is all over and we can go back to our homes.",
+        "it is all over and",
+        "we can go back to our homes",
+        "GOING BACK HOME",
+        "going back home",
+    ),
+    (
+        "The match was so close that nobody left their seat until the very last second.",
+        "until the very last",
+        "nobody left their seat until the very last second",
+        "TO THE VERY LAST SECOND",
+        "to the very last second",
+    ),
+    (
+        "We are going to need a lot more help if we want to finish by the spring, said Omar Said.",
+        "we are going to need",
+        "finish by the spring said Omar Said",
+        "OMAR SAID|HELP WANTED THIS SPRING",
+        "help wanted this spring",
+    ),
+    (
+        "What I remember most is the sound of the bells on the morning of the wedding.",
+        "what i remember most is",
+        "the sound of the bells on the morning of the wedding",
+        "THE BELLS RANG OUT",
+        "the bells rang out",
+    ),
+    (
+        "This is the third time the road has flooded since the start of the year.",
+        "the third time the",
+        "the road has flooded since the start of the year",
+        "FLOODED FOR THE THIRD TIME",
+        "flooded for the third time",
+    ),
+    (
+        "People do not always see how much the volunteers give, said organiser Chen Wei.",
+        "do not always see how",
+        "how much the volunteers give said organiser Chen Wei",
+        "CHEN WEI|THEY GIVE THEIR TIME",
+        "they give their time",
+    ),
+    (
+        "We were only a few minutes from the top when the weather turned.",
+        "only a few minutes from",
+        "when the weather turned",
+        "A FEW MINUTES FROM THE TOP",
+        "a few minutes from the top",
+    ),
+    (
+        "It is not every day you get to meet the people who built the first engine.",
+        "it is not every day",
+        "meet the people who built the first engine",
+        "NOT EVERY DAY",
+        "not every day",
+    ),
+    (
+        "Some of the children had never seen a real horse before today, said farmer Greta Lund.",
+        "some of the children had",
+        "a real horse before today said farmer Greta Lund",
+        "GRETA LUND|A DAY ON THE FARM",
+        "a day on the farm",
+    ),
+    (
+        "You can hear the trains from here all through the night, more than sixty of them.",
+        "all through the night",
+        "more than sixty of them",
+        "ALL NIGHT LONG",
+        "all night long",
+    ),
+)
+SPLITS = {"test": ITEMS, "dev": DEV_ITEMS}
+
+
 @dataclass(frozen=True)
 class NewsClip:
     """One generated clip and its three queries."""
@@ -364,12 +651,14 @@ class NewsClip:
         return parts if self.layout == "two lines" else [" ".join(parts)]
 
 
-def plan(clips: int, seed: int) -> list[NewsClip]:
-    """Which item, voice, font and layout each clip gets (fonts and layouts cycle)."""
-    if not 1 <= clips <= len(ITEMS):
-        raise SystemExit(f"--clips must be between 1 and {len(ITEMS)} for news, got {clips}")
+def plan(clips: int, seed: int, split: str = "test") -> list[NewsClip]:
+    """Which item, voice, font and layout each clip gets (fonts and layouts cycle); ``split``:
+    ``test`` (the benchmark's quotations) or ``dev`` (others, for choosing settings)."""
+    items = SPLITS[split]
+    if not 1 <= clips <= len(items):
+        raise SystemExit(f"--clips must be between 1 and {len(items)} for news, got {clips}")
     rng = random.Random(seed)
-    chosen = rng.sample(ITEMS, clips)
+    chosen = rng.sample(items, clips)
     result = []
     for i, (speech, typed, spoken, caption, screen) in enumerate(chosen):
         for words, where in ((typed, speech), (spoken, speech), (screen, caption)):

@@ -22,7 +22,7 @@ folder), in the suite's standard directions, with the ``default`` profile (CLIP 
 models published numbers exist for) unless ``--profile`` says otherwise. Usage:
 
     python benchmarks/retrieval.py offline [--clips N] [--seed S] [--profile offline]
-    python benchmarks/retrieval.py news [--clips 40] [--seed 0]
+    python benchmarks/retrieval.py news [--clips 40] [--seed 0] [--split dev]
     python benchmarks/retrieval.py msrvtt --manifest FILE --media-root DIR [--index DIR]
     python benchmarks/retrieval.py jsonl --manifest FILE --media-root DIR --directions t2v v2t
 """
@@ -546,9 +546,10 @@ NEWS_KINDS = ("typed", "spoken", "screen")
 
 def run_news(args: argparse.Namespace) -> dict:
     """Index the news corpus and rank every clip for each query, per query kind."""
-    clips = news_corpus.plan(args.clips, args.seed)
+    clips = news_corpus.plan(args.clips, args.seed, args.split)
+    split = "" if args.split == "test" else f"-{args.split}"
     folder = Path(tempfile.gettempdir()) / (
-        f"mmr-bench-news-n{args.clips}-s{args.seed}-v{news_corpus.FORMAT}"
+        f"mmr-bench-news{split}-n{args.clips}-s{args.seed}-v{news_corpus.FORMAT}"
     )
     if not (folder / "complete").exists():
         print(f"generating {len(clips)} news clips in {folder}...", flush=True)
@@ -594,6 +595,7 @@ def run_news(args: argparse.Namespace) -> dict:
             "folder": str(folder),
             "clips": len(clips),
             "seed": args.seed,
+            "split": args.split,
             "clip_voices": list(news_corpus.CLIP_VOICES),
             "query_voices": list(news_corpus.QUERY_VOICES),
             "fonts": list(news_corpus.FONTS),
@@ -679,12 +681,19 @@ def main() -> None:
     )
     parser.add_argument("--clips", type=int, default=40, help="offline: clips to generate")
     parser.add_argument("--seed", type=int, default=0, help="offline: corpus seed")
+    parser.add_argument(
+        "--split",
+        choices=tuple(news_corpus.SPLITS),
+        default="test",
+        help="news: the benchmark's quotations (test) or others to choose settings on (dev)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
     args = parser.parse_args()
     if args.directions:
         args.directions = parse_directions(",".join(args.directions))
     args.profile = args.profile or ("offline" if args.suite in ("offline", "news") else "default")
-    out = args.out or RESULTS / f"retrieval_{args.suite}.json"
+    split = f"_{args.split}" if args.suite == "news" and args.split != "test" else ""
+    out = args.out or RESULTS / f"retrieval_{args.suite}{split}.json"
 
     load_start = os.getloadavg()
     started = time.perf_counter()

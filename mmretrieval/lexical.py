@@ -32,6 +32,12 @@ phrase. It needs half the query's words (rounded up) in place, two at least (``M
 with fewer, a pair of common words ("the sea") and a few doubted words would do. It scores between
 the words in place alone and the exact phrase, and its misheard words count in the coverage
 as near misses do. Transcripts indexed without word probabilities use the spelling alone.
+
+A recogniser also splits, joins and drops words ("they re already up" for "there is already
+a"), which moves the query's words out of their places. So a stretch of the speech a word
+longer or shorter than the query that is spelled, letter by letter, nearly like it
+(``MISHEARD_PHRASE``), where the query words it lacks are spelled like the other words it holds
+("thereisa", "theyreup"), is a misheard phrase too: ``misheard_phrase``.
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ RUN_CREDIT = 0.5  # the longest adjacent run of query words, by its share of the
 MAX_SEQUENCE = 32  # query words looked at for order (a spoken query can be long)
 MIN_ANCHORS = 2  # query words a near phrase must hold in place (and half of them, rounded up)
 SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's place is a misspelling
+MISHEARD_PHRASE = 75  # rapidfuzz ratio at which a stretch of speech is the query's words misheard
+PHRASE_SLACK = 1  # words a misheard phrase may hold more or fewer than the query
+MISHEARD_STRETCHES = 3  # most alike stretches of a clip whose differences are compared
 # clips BM25 ranks for the keyword candidates (FTS5 reads each one's length: ~2 us a clip);
 # past it the commonest query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
@@ -149,6 +158,13 @@ class NearPhrase:
     order: float = 0.0
     misheard: dict[str, float] = field(default_factory=dict)
 
+    def best(self, other: NearPhrase) -> NearPhrase:
+        """Both near phrases' evidence: the higher order, each query word's higher credit."""
+        misheard = dict(self.misheard)
+        for word, credit in other.misheard.items():
+            misheard[word] = max(misheard.get(word, 0.0), credit)
+        return NearPhrase(max(self.order, other.order), misheard)
+
 
 class LexicalSearch:
     """BM25 candidates from FTS5, rescored by IDF-weighted query coverage."""
@@ -189,9 +205,12 @@ class LexicalSearch:
             if row is None:
                 continue
             near = self.near_phrase(query, variants, row, in_order)
+            order = max(proximity(query, variants, row, in_order), near.order)
+            if order < 1.0:
+                near = near.best(misheard_phrase(query, row, in_order))
+                order = max(order, near.order)
             if (coverage := self.coverage(query, variants, row, near.misheard)) <= 0:
                 continue
-            order = max(proximity(query, variants, row, in_order), near.order)
             scores[clip_id] = coverage * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
@@ -371,6 +390,56 @@ def proximity(
         best = max(best, _order_score(in_order, tokens))
         if best == 1.0:
             break
+    return best
+
+
+def misheard_phrase(
+    query: LexicalQuery, row: ClipRow, in_order: InOrder | None = None
+) -> NearPhrase:
+    """A stretch of the clip's speech that is the query's words with some split, joined,
+    dropped or misspelled by the recogniser ("they re already" for "there is already a").
+
+    Stretches of the query's length (``PHRASE_SLACK`` words more or fewer) around each query
+    word said are compared letter by letter with the query; from ``MISHEARD_PHRASE`` on, the
+    best few count if what differs is spelled alike too (the query words the stretch lacks
+    against its other words, run together: "thereisa" and "theyre", ``SLOT_SIMILARITY``), so
+    a sure "at" in the place of "not" is no mishearing. Its order rises from 0 at
+    ``MISHEARD_PHRASE`` to 1 at the exact phrase; the words it lacks count as misheard, by how
+    alike what differs is spelled."""
+    sequence = query.sequence
+    n = len(sequence)
+    if n < 3:
+        return NearPhrase()
+    tokens = _tokens(row.speech)
+    phrase = " ".join(sequence)
+    # one pass over the letters first (most clips have no stretch near), with a little slack:
+    # it compares stretches of the phrase's length only, the stretches below a word more or less
+    if fuzz.partial_ratio(phrase, " ".join(tokens), score_cutoff=MISHEARD_PHRASE - 5) == 0:
+        return NearPhrase()
+    in_order = in_order or InOrder.of(sequence, {})
+    spans = set()
+    for position, token in enumerate(tokens):
+        for i in in_order.where.get(token, ()):
+            for start in range(position - i - PHRASE_SLACK, position - i + PHRASE_SLACK + 1):
+                for length in range(n - PHRASE_SLACK, n + PHRASE_SLACK + 1):
+                    spans.add((max(0, start), max(0, start) + length))
+    stretches = [tokens[start:end] for start, end in spans]
+    best = NearPhrase()
+    for _, similarity, index in process.extract(
+        phrase,
+        [" ".join(stretch) for stretch in stretches],
+        scorer=fuzz.ratio,
+        score_cutoff=MISHEARD_PHRASE,
+        limit=MISHEARD_STRETCHES,
+    ):
+        said = set(stretches[index])
+        accepted = zip(sequence, in_order.accepted, strict=True)
+        lacking = [word for word, words in accepted if not words & said]
+        heard = [t for t in stretches[index] if t not in in_order.where]
+        alike = _spelled_like("".join(lacking), "".join(heard))
+        order = (similarity - MISHEARD_PHRASE) / (100.0 - MISHEARD_PHRASE)
+        if alike and order > best.order:
+            best = NearPhrase(order, dict.fromkeys(lacking, alike))
     return best
 
 

@@ -217,3 +217,39 @@ def test_a_near_spelling_in_place_counts_when_no_probability_was_stored(heard_ca
     scores = _scores(heard_catalog, "not the first time")
     assert scores["spelled"] > scores["caption"] + 0.05
     assert scores["spelled"] > scores["sure"] + 0.05
+
+
+# Misheard phrases: the recogniser joined "there is" into "they re" and dropped "a"; another
+# clip holds "is" and "these" (spelled like "there"), scattered; a third says the phrase exactly.
+MISHEARD = {
+    "joined": "the dogs open up to seven and they re already up late around the block",
+    "scattered": "is it true that the old clock in the tower is working again after these years",
+    "exact": "we hear there is already a plan for the new road to the port",
+    "filler": "the council met on tuesday to discuss the budget",
+}
+
+
+@pytest.fixture
+def misheard_catalog(tmp_path) -> Catalog:
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    for number, (name, speech) in enumerate(MISHEARD.items()):
+        put_clip(catalog, number, name, speech, "")
+    return catalog
+
+
+def test_a_phrase_heard_with_words_joined_and_dropped_beats_scattered_words(misheard_catalog):
+    scores = _scores(misheard_catalog, "there is already a")
+    assert scores["joined"] > scores["scattered"] + 0.05
+    assert scores["exact"] > scores["joined"]  # the exact phrase still comes first
+    assert scores["joined"] < 1.0
+
+
+def test_misheard_phrase_credits_the_words_its_stretch_lacks(misheard_catalog):
+    rows = misheard_catalog.clips(range(1, 5))
+    by_name = {row.path.rsplit("/", 1)[1][:-4]: row for row in rows.values()}
+    query = LexicalQuery.parse("there is already a")
+    near = lexical.misheard_phrase(query, by_name["joined"])
+    assert 0.0 < near.order < 1.0
+    assert set(near.misheard) == {"there", "is", "a"}  # "already" was said
+    assert all(0.6 <= credit < 1.0 for credit in near.misheard.values())  # "theyre" ~ "thereisa"
+    assert lexical.misheard_phrase(query, by_name["scattered"]) == lexical.NearPhrase()
