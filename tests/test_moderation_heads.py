@@ -10,6 +10,7 @@ in either file."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import random
 from collections import Counter
@@ -144,14 +145,30 @@ def test_heads_are_trained_once_for_the_corpus_and_the_encoder_then_read_back(en
 
 def test_training_is_deterministic_and_round_trips(encoder, tmp_path):
     corpus = read_corpus()[::16]  # every group, a couple of hundred sentences: fast
-    vectors = encoder.embed_text([s.text for s in corpus])
+    texts = [s.text for s in corpus]
+    vectors = encoder.embed_text(texts)
     first = train(vectors, corpus, "test-encoder", "abc")
     again = train(vectors, corpus, "test-encoder", "abc")
     np.testing.assert_array_equal(first.coef, again.coef)
+    np.testing.assert_array_equal(first.word_coef, again.word_coef)
     back = write_heads(first, tmp_path / "heads.txt")
     assert (back.encoder, back.digest, back.categories) == ("test-encoder", "abc", HEAD_CATEGORIES)
-    np.testing.assert_allclose(back.score(vectors), first.score(vectors), atol=1e-4)
+    np.testing.assert_allclose(back.score(vectors, texts), first.score(vectors, texts), atol=1e-4)
     np.testing.assert_array_equal(back.held_out, first.held_out)
+    np.testing.assert_array_equal(back.words.columns, first.words.columns)
+
+
+def test_word_heads_alone_keep_quotes_under_and_threats_over_one_half(encoder):
+    """The word heads are a classifier of their own, not noise added to the embedding heads:
+    alone, they keep issue 16's quotes under 0.5 in every category and put each threat over it
+    in its own."""
+    heads = dataclasses.replace(heads_for(encoder), word_weight=1.0)
+    quotes = heads.score(encoder.embed_text(QUOTES), QUOTES)
+    assert quotes.max() < 0.5, quotes
+    said = list(THREATS.values())
+    threats = heads.score(encoder.embed_text(said), said)
+    for row, category in zip(threats, THREATS, strict=True):
+        assert row[heads.column(category)] >= 0.5, (category, row)
 
 
 def test_heads_keep_quotes_under_and_threats_over_the_strong_scores(encoder):
@@ -161,10 +178,10 @@ def test_heads_keep_quotes_under_and_threats_over_the_strong_scores(encoder):
         c: s.strong for c, s in policy.signals() if isinstance(s, ClassifierSignal) and s.strong
     }
     assert set(strong) == set(HEAD_CATEGORIES)
-    quotes = heads.score(encoder.embed_text(QUOTES))
+    quotes = heads.score(encoder.embed_text(QUOTES), QUOTES)
     for k, category in enumerate(heads.categories):
         assert quotes[:, k].max() < strong[category], (category, quotes[:, k])
-    threats = heads.score(encoder.embed_text(list(THREATS.values())))
+    threats = heads.score(encoder.embed_text(list(THREATS.values())), list(THREATS.values()))
     for row, category in zip(threats, THREATS, strict=True):
         assert row[heads.column(category)] >= strong[category], (category, row)
 

@@ -1,6 +1,13 @@
-"""Supervised moderation heads: one logistic regression per category on the profile's sentence
-embeddings, trained on the labelled corpus the project ships (``mmretrieval/data/
+"""Supervised moderation heads: per category, a logistic regression on the profile's sentence
+embeddings and one on the sentence's words (TF-IDF of word unigrams and bigrams), their
+probabilities averaged; trained on the labelled corpus the project ships (``mmretrieval/data/
 moderation_corpus.txt``, written by ``moderation_corpus.py`` next to it).
+
+Why words beside the embedding: a transcript is not what was said, and a misheard or extra word
+moves the whole sentence's embedding, while "cocaine" or "kill yourself" still counts as a word.
+On the dev set (``benchmarks/moderation_dev.py``: the heard corpus) the averaged heads kept
+more harmful lines as heard, at their calibrated strong scores, and flagged no more ordinary
+ones; so did they with whole template groups held out (a one-off check).
 
 Why heads and not prompt similarity alone: a sentence about violence (news, fiction, sport,
 "cut the onions") sits close to violent prompts in embedding space, so bare similarity flags
@@ -8,8 +15,9 @@ ordinary speech. A head learns from hard negatives where the line is.
 
 Heads depend on the text encoder, so they are keyed by its model id and by the corpus digest.
 They are trained at first use (embedding ~4,000 sentences: a minute or two on a laptop CPU) and
-cached under ``$MMR_CACHE/moderation`` (``~/.cache/mmretrieval``) as plain text: coefficients
-and the held-out scores the corpus report uses. Trained weights are never shipped in the
+cached under ``$MMR_CACHE/moderation`` (``~/.cache/mmretrieval``) as plain text: coefficients,
+the word columns (hashed, so no vocabulary is stored) with their idf, and the held-out
+scores the corpus report uses. Trained weights are never shipped in the
 repository; training is deterministic (lbfgs on fixed embeddings), so every machine gets the
 same heads from the same corpus. ``python -m mmretrieval.moderation.heads`` trains them ahead of
 time for the offline profile's encoder.
@@ -17,6 +25,7 @@ time for the offline profile's encoder.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -40,6 +49,9 @@ FOLDS = 5
 # corpus's hard negatives are harder than ordinary speech, so 0.2% of them.
 HARD_NEGATIVE_BUDGET = 0.002
 C = 4.0  # inverse regularisation; of 0.25-16, 4 separated the benchmark's sentences best
+NGRAM_WEIGHT = 0.6  # the word heads' share of the averaged probability (chosen on the dev set)
+NGRAM_COLUMNS = 2**20  # hashed word unigram and bigram columns
+FORMAT = 2  # of the cached heads file: 2 added the word heads
 _DIGITS = 6
 
 
@@ -52,22 +64,61 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Words:
+    """A sentence's word unigrams and bigrams as TF-IDF (sublinear counts, smoothed idf, unit
+    length, as scikit-learn's TfidfVectorizer), hashed into ``NGRAM_COLUMNS`` columns; only the
+    columns the training sentences use are kept, the rest count towards a sentence's length."""
+
+    columns: np.ndarray  # (m,) sorted hashed columns seen in training
+    idf: np.ndarray  # (m,)
+    unseen_idf: float  # of a column no training sentence has
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> Words:
+        df = np.bincount(_hashed(texts).indices, minlength=NGRAM_COLUMNS)
+        columns = np.flatnonzero(df)
+        n = len(texts)
+        return cls(columns, np.log((1 + n) / (1 + df[columns])) + 1, math.log(1 + n) + 1)
+
+    def features(self, texts: Sequence[str]):
+        """(n, m) sparse TF-IDF rows of ``texts``."""
+        from scipy import sparse
+
+        counts = _hashed(texts)
+        at = np.minimum(np.searchsorted(self.columns, counts.indices), len(self.columns) - 1)
+        seen = self.columns[at] == counts.indices
+        weights = (1 + np.log(counts.data)) * np.where(seen, self.idf[at], self.unseen_idf)
+        rows = np.repeat(np.arange(len(texts)), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(rows, weights**2, minlength=len(texts)))
+        values = weights / np.maximum(norms[rows], 1e-12)
+        shape = (len(texts), len(self.columns))
+        return sparse.csr_matrix((values[seen], (rows[seen], at[seen])), shape=shape)
+
+
+@dataclass(frozen=True)
 class Heads:
     """The trained heads of one encoder: P(category | sentence) for each category."""
 
     encoder: str
     digest: str  # of the corpus they were trained on
     categories: tuple[str, ...]
-    coef: np.ndarray  # (k, d)
+    coef: np.ndarray  # (k, d) of the embedding heads
     intercept: np.ndarray  # (k,)
     held_out: np.ndarray  # (n, k) out-of-fold scores of the corpus sentences, in file order
+    words: Words
+    word_coef: np.ndarray  # (k, m) of the word heads
+    word_intercept: np.ndarray  # (k,)
+    word_weight: float = NGRAM_WEIGHT  # the word heads' share of the averaged probability
 
-    def score(self, vectors: np.ndarray) -> np.ndarray:
-        """(n, d) unit vectors -> (n, k) probabilities, columns in ``categories`` order."""
+    def score(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """(n, d) unit vectors of ``texts`` -> (n, k) probabilities, columns in ``categories``
+        order."""
         if len(vectors) == 0:
             return np.zeros((0, len(self.categories)))
-        logits = np.asarray(vectors, np.float64) @ self.coef.T + self.intercept
-        return 1.0 / (1.0 + np.exp(-logits))
+        embedded = np.asarray(vectors, np.float64) @ self.coef.T + self.intercept
+        worded = self.words.features(texts) @ self.word_coef.T + self.word_intercept
+        w = self.word_weight
+        return (1 - w) / (1 + np.exp(-embedded)) + w / (1 + np.exp(-worded))
 
     def column(self, category: str) -> int:
         return self.categories.index(category)
@@ -104,32 +155,53 @@ def corpus_digest(path: Path = CORPUS) -> str:
 def train(vectors: np.ndarray, corpus: Sequence[Sentence], encoder: str, digest: str) -> Heads:
     """A head per category (positives: its sentences; negatives: every other sentence), and
     out-of-fold scores from stratified ``FOLDS``-fold cross-validation."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     x = np.asarray(vectors, np.float64)
-    coef, intercept, held_out = [], [], np.zeros((len(corpus), len(HEAD_CATEGORIES)))
+    texts = [s.text for s in corpus]
+    held_out = np.zeros((len(corpus), len(HEAD_CATEGORIES)))
     groups = np.array([s.group for s in corpus])
-    for k, category in enumerate(HEAD_CATEGORIES):
-        y = np.array([category in s.categories for s in corpus])
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0)
+    for train_rows, test_rows in folds.split(x, groups):  # every group in every fold
+        heads = fit(x, corpus, train_rows, encoder, digest)
+        held_out[test_rows] = heads.score(x[test_rows], [texts[i] for i in test_rows])
+    heads = fit(x, corpus, np.arange(len(corpus)), encoder, digest)
+    return dataclasses.replace(heads, held_out=held_out.round(3))
 
-        def fit(rows: np.ndarray, y=y) -> LogisticRegression:
-            model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-            return model.fit(x[rows], y[rows])
 
-        folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0)
-        for train_rows, test_rows in folds.split(x, groups):  # every group in every fold
-            held_out[test_rows, k] = fit(train_rows).predict_proba(x[test_rows])[:, 1]
-        model = fit(np.arange(len(corpus)))
-        coef.append(model.coef_[0])
-        intercept.append(model.intercept_[0])
+def fit(
+    x: np.ndarray,
+    corpus: Sequence[Sentence],
+    rows: np.ndarray,
+    encoder: str = "",
+    digest: str = "",
+    ngram_weight: float = NGRAM_WEIGHT,
+) -> Heads:
+    """The heads fitted on the corpus ``rows`` (``x``: every sentence's vector), without held-out
+    scores; ``ngram_weight`` 0 gives the embedding heads alone (the dev set compares)."""
+    from sklearn.linear_model import LogisticRegression
+
+    words = Words.fit([corpus[i].text for i in rows])
+    features = words.features([corpus[i].text for i in rows])
+    parts: list[list[np.ndarray]] = [[], [], [], []]
+    for category in HEAD_CATEGORIES:
+        y = np.array([category in corpus[i].categories for i in rows])
+        for n, data in enumerate((x[rows], features)):
+            model = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(data, y)
+            parts[2 * n].append(model.coef_[0])
+            parts[2 * n + 1].append(model.intercept_[0])
+    coef, intercept, word_coef, word_intercept = (np.array(p) for p in parts)
     return Heads(
         encoder,
         digest,
         HEAD_CATEGORIES,
-        np.array(coef),
-        np.array(intercept),
-        held_out.round(3),
+        coef,
+        intercept,
+        np.zeros((0, len(HEAD_CATEGORIES))),
+        words,
+        word_coef,
+        word_intercept,
+        ngram_weight,
     )
 
 
@@ -172,22 +244,31 @@ def heads_for(encoder) -> Heads:
 
 def cache_path(model_id: str, digest: str) -> Path:
     cache = Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser()
-    return cache / "moderation" / f"heads_{_slug(model_id)}_{digest}.txt"
+    return cache / "moderation" / f"heads{FORMAT}_{_slug(model_id)}_{digest}.txt"
 
 
 def write_heads(heads: Heads, path: Path) -> Heads:
-    """Plain text: ``key value`` header lines, a coefficient line per category, then one line of
-    held-out scores per corpus sentence."""
+    """Plain text: ``key value`` header lines, a coefficient line per category (intercept first)
+    for the embedding heads and for the word heads, a line per word column (its hashed column,
+    idf and a coefficient per category), then one line of held-out scores per corpus
+    sentence."""
     lines = [
         "# moderation heads (mmretrieval/moderation/heads.py): logistic regression per category",
         f"encoder {heads.encoder}",
         f"corpus {heads.digest}",
         f"categories {' '.join(heads.categories)}",
         f"dim {heads.coef.shape[1]}",
+        f"word_weight {heads.word_weight:g}",
+        f"unseen_idf {heads.words.unseen_idf:.{_DIGITS}g}",
     ]
     for k, category in enumerate(heads.categories):
         numbers = [heads.intercept[k], *heads.coef[k]]
         lines.append(f"head {category} " + " ".join(f"{v:.{_DIGITS}g}" for v in numbers))
+        lines.append(f"word_head {category} {heads.word_intercept[k]:.{_DIGITS}g}")
+    words = heads.words
+    for n, column in enumerate(words.columns):
+        numbers = [words.idf[n], *heads.word_coef[:, n]]
+        lines.append(f"word {column} " + " ".join(f"{v:.{_DIGITS}g}" for v in numbers))
     lines += ["held_out " + " ".join(f"{v:g}" for v in row) for row in heads.held_out]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -197,7 +278,8 @@ def write_heads(heads: Heads, path: Path) -> Heads:
 def read_heads(path: Path) -> Heads:
     fields: dict[str, str] = {}
     heads: dict[str, list[float]] = {}
-    held_out = []
+    word_intercept: dict[str, float] = {}
+    columns, word_rows, held_out = [], [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
@@ -205,12 +287,20 @@ def read_heads(path: Path) -> Heads:
         if key == "head":
             category, _, numbers = value.partition(" ")
             heads[category] = [float(v) for v in numbers.split()]
+        elif key == "word_head":
+            category, _, number = value.partition(" ")
+            word_intercept[category] = float(number)
+        elif key == "word":
+            column, _, numbers = value.partition(" ")
+            columns.append(int(column))
+            word_rows.append([float(v) for v in numbers.split()])
         elif key == "held_out":
             held_out.append([float(v) for v in value.split()])
         else:
             fields[key] = value
     categories = tuple(fields["categories"].split())
     rows = np.array([heads[c] for c in categories])
+    words = np.array(word_rows).reshape(-1, len(categories) + 1)
     return Heads(
         fields["encoder"],
         fields["corpus"],
@@ -218,7 +308,21 @@ def read_heads(path: Path) -> Heads:
         rows[:, 1:],
         rows[:, 0],
         np.array(held_out).reshape(-1, len(categories)),
+        Words(np.array(columns, np.int64), words[:, 0], float(fields["unseen_idf"])),
+        words[:, 1:].T.copy(),
+        np.array([word_intercept[c] for c in categories]),
+        float(fields["word_weight"]),
     )
+
+
+def _hashed(texts: Sequence[str]):
+    """(n, NGRAM_COLUMNS) sparse counts of each text's word unigrams and bigrams (lower case)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vectorizer = HashingVectorizer(
+        ngram_range=(1, 2), n_features=NGRAM_COLUMNS, alternate_sign=False, norm=None
+    )
+    return vectorizer.transform(texts).tocsr()
 
 
 def _slug(model_id: str) -> str:

@@ -19,8 +19,9 @@ the text on screen (OCR lines, at the time their frame showed). Scores:
 - ``open_nsfw``: Open-NSFW's probability that a frame is pornographic, in [0, 1].
 - ``wordlist``: how many listed words or phrases were said (or shown) in the clip;
   ``threshold`` is the number of hits needed (default 1).
-- ``classifier``: the category's supervised head (logistic regression on the profile's sentence
-  embeddings, trained on the shipped corpus: ``heads.py``), P(category) of the best line.
+- ``classifier``: the category's supervised head (logistic regressions on the profile's sentence
+  embeddings and on the line's words, averaged, trained on the shipped corpus: ``heads.py``),
+  P(category) of the best line.
 - ``profanity_check``: alt-profanity-check's trained model (in its wheel): P(offensive) of the
   best line.
 """

@@ -448,7 +448,7 @@ class Scanner:
             device = torch_device(self.analyzer.profile.adapters.text.device)
             with self.timer("text"), one_cpu_thread(device):  # see one_cpu_thread: shared cores
                 vectors = self.analyzer.adapters.get("text").embed_text(flat)
-                heads = self.heads.score(vectors) if self.heads is not None else None
+                heads = self.heads.score(vectors, flat) if self.heads is not None else None
                 for category, signal in semantic:
                     if isinstance(signal, ClassifierSignal):
                         column = self.heads.column(signal.head or category)
