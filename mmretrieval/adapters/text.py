@@ -118,15 +118,19 @@ class OnnxQueryModel:
         self.inputs = [node.name for node in self.session.get_inputs()]
         self.tokenizer = tokenizer
         self.max_length = max_length
+        # a fast tokenizer sets its padding and truncation on each call: one caller at a time
+        # (the server's threads), or it fails with "Already borrowed"
+        self._tokenizing = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        batch = self.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="np",
-        )
+        with self._tokenizing:
+            batch = self.tokenizer(
+                list(texts),
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
+            )
         feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self.inputs}
         hidden = self.session.run(None, feed)[0]
         mask = feed["attention_mask"][..., None].astype(np.float32)
