@@ -1,9 +1,13 @@
 """Benchmark search latency against index size: p50/p95/mean of ``Library.search`` per size.
 
 Each index is a real catalog (FTS5 over clip texts drawn Zipf-like from ~21k English words)
-and a real FAISS store holding random unit vectors for the ``speech`` and ``ocr`` channels, so
-lexical search, dense search, fusion, span merging and snippets all do their real work; only
-the dense relevance is meaningless. Queries are encoded with the profile's real text model.
+and a real FAISS store (the profile's ``auto`` index choice) for the ``speech`` and ``ocr``
+channels, so lexical search, dense search, fusion, span merging and snippets all do their real
+work. A clip's vector is derived from its text: the mean of the text model's vectors of its
+words, made unit length (encoding a million texts would take hours; the build reports how
+close this comes to the text's own vector). Queries are encoded with the profile's real text
+model, so the recall of the dense candidates against exact search means something: random
+vectors, which the first versions stored, have no clusters for IVF to use.
 Indexes are cached under the temp folder keyed by size (``--rebuild`` makes them anew), so a
 run at 1M clips builds once (8 min) and later runs reuse it. Beside wall times it reports CPU
 seconds per query (``time.process_time``: readable on a busy machine), the keyword side alone,
@@ -33,6 +37,7 @@ import numpy as np
 from machine import describe
 
 from mmretrieval import channels
+from mmretrieval.adapters.text import SentenceEncoder
 from mmretrieval.config import load_profile
 from mmretrieval.library import Library
 from mmretrieval.media.timeline import TimedText
@@ -49,7 +54,8 @@ DIM = 384
 CLIP_SECONDS, CLIP_STRIDE = 10.0, 8.0
 SPEECH_WORDS = 25  # ~150 words a minute over a 10 s clip
 OCR_SHARE = 0.5  # share of clips with on-screen text
-BUILD_FORMAT = 1  # bump when the synthetic index changes, so cached ones are rebuilt
+BUILD_FORMAT = 3  # bump when the synthetic index changes, so cached ones are rebuilt
+STAND_INS_FILE = "stand_ins.json"  # how the clip vectors compare with real text vectors
 QUESTION_TEMPLATES = (
     "what did the {a} say about {b}",
     "{a} {b} news report",
@@ -71,28 +77,82 @@ def zipf_weights(n: int) -> np.ndarray:
     return weights / weights.sum()
 
 
-def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
-    vectors = rng.standard_normal((n, DIM), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+def word_meanings(encoder: SentenceEncoder, words: list[str], cache: Path) -> np.ndarray:
+    """Each word's vector (kept in ``cache``: 21k words take minutes on a busy CPU)."""
+    if cache.exists():
+        meanings = np.load(cache)
+        if len(meanings) == len(words):
+            return meanings
+    meanings = encoder.embed_text(words)
+    np.save(cache, meanings)
+    return meanings
+
+
+def text_vector(meanings: np.ndarray, drawn: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """A clip text's stand-in vector: the mean of its words' vectors less ``common``, unit
+    length."""
+    mean = meanings[drawn].mean(axis=0) - common
+    return mean / np.linalg.norm(mean)
+
+
+def common_direction(
+    encoder: SentenceEncoder, words: np.ndarray, weights: np.ndarray, meanings: np.ndarray
+) -> tuple[np.ndarray, dict[str, float]]:
+    """What to take out of every word mean: single words' vectors share a direction that
+    sentences' do not, so plain word means all lie within a narrow cone (mean cosine 0.9
+    between texts, 0.17 between the texts' own vectors). A share of the average word vector
+    is taken out, the share chosen (by bisection) so that 200 generated texts' stand-ins are
+    as spread out as their own vectors. Also returns how the two then compare."""
+    drawn = np.random.default_rng(99).choice(len(words), size=(200, SPEECH_WORDS), p=weights)
+    own = encoder.embed_text([" ".join(words[row]).capitalize() + "." for row in drawn])
+    off_diagonal = ~np.eye(len(drawn), dtype=bool)
+    average = weights @ meanings
+
+    def stand_ins(share: float) -> np.ndarray:
+        return np.stack([text_vector(meanings, row, share * average) for row in drawn])
+
+    def spread(vectors: np.ndarray) -> float:
+        return float(np.mean((vectors @ vectors.T)[off_diagonal]))
+
+    low, high = 0.0, 1.0
+    for _ in range(20):
+        middle = (low + high) / 2
+        low, high = (middle, high) if spread(stand_ins(middle)) > spread(own) else (low, middle)
+    made = stand_ins(low)
+    return low * average, {
+        "share_taken_out": low,
+        "own_vs_stand_in": float(np.mean(np.sum(own * made, axis=1))),
+        "between_own": spread(own),
+        "between_stand_ins": spread(made),
+    }
 
 
 def synthetic_file(
-    number: int, clips: int, words: np.ndarray, weights: np.ndarray, rng: np.random.Generator
+    number: int,
+    clips: int,
+    words: np.ndarray,
+    weights: np.ndarray,
+    meanings: np.ndarray,
+    common: np.ndarray,
+    rng: np.random.Generator,
 ) -> IndexedFile:
-    """One file of ``clips`` overlapping clips with speech on each, screen text on about half."""
+    """One file of ``clips`` overlapping clips with speech on each, screen text on about half;
+    the clips' vectors are made from their words' ``meanings`` (``text_vector``)."""
     drawn = rng.choice(len(words), size=(clips, SPEECH_WORDS), p=weights)
-    rows, texts = [], []
+    rows, texts, ocr_vectors = [], [], []
     for i in range(clips):
         start, end = i * CLIP_STRIDE, i * CLIP_STRIDE + CLIP_SECONDS
         speech = " ".join(words[drawn[i]]).capitalize() + "."
         ocr = ""
         if rng.random() < OCR_SHARE:
-            ocr = " ".join(words[rng.choice(len(words), size=rng.integers(2, 7), p=weights)])
-            ocr = ocr.upper()
+            shown = rng.choice(len(words), size=rng.integers(2, 7), p=weights)
+            ocr = " ".join(words[shown]).upper()
+            ocr_vectors.append(text_vector(meanings, shown, common))
             texts.append(TimedText(start, end, ocr, "ocr"))
         texts.append(TimedText(start, start + CLIP_STRIDE, speech, "speech"))
         rows.append(ClipText(start, end, speech, ocr))
     with_ocr = [i for i, row in enumerate(rows) if row.ocr]
+    speech_vectors = [text_vector(meanings, row, common) for row in drawn]
     return IndexedFile(
         path=f"/media/synthetic/file_{number:06d}.mp4",
         size=1,
@@ -104,8 +164,8 @@ def synthetic_file(
         clips=rows,
         texts=texts,
         vectors={
-            channels.SPEECH: (list(range(clips)), unit_vectors(rng, clips)),
-            channels.OCR: (with_ocr, unit_vectors(rng, len(with_ocr))),
+            channels.SPEECH: (list(range(clips)), np.stack(speech_vectors)),
+            channels.OCR: (with_ocr, np.asarray(ocr_vectors, np.float32).reshape(-1, DIM)),
         },
     )
 
@@ -119,11 +179,16 @@ def build_index(
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     vocab, weights = np.asarray(words), zipf_weights(len(words))
+    encoder = SentenceEncoder(load_profile(profile).adapters.text)
+    meanings = word_meanings(encoder, words, folder.parent / f"mmr-bench-query-words-{profile}.npy")
+    common, checked = common_direction(encoder, vocab, weights, meanings)
+    (folder / STAND_INS_FILE).write_text(json.dumps(checked) + "\n")
     catalog = Catalog(folder / CATALOG_FILE, create=True)
     catalog.set_meta("profile", load_profile(profile).model_dump_json())
     store = FaissStore(folder / FAISS_DIR, load_profile(profile).store.index)
     for number, first in enumerate(range(0, size, per_file)):
-        record = synthetic_file(number, min(per_file, size - first), vocab, weights, rng)
+        clips = min(per_file, size - first)
+        record = synthetic_file(number, clips, vocab, weights, meanings, common, rng)
         _removed, added = catalog.put_file(record)
         for channel, (ids, vectors) in added.items():
             store.add(channel, np.asarray(ids, dtype=np.int64), vectors)
@@ -206,6 +271,65 @@ def dense_recall(
         del matrix, scores
     catalog.close()
     return result
+
+
+def nprobe_recall(
+    size: int,
+    words: list[str],
+    profile: str,
+    texts: list[str],
+    nprobes: list[int],
+    seed: int,
+) -> list[dict[str, float]]:
+    """Recall of the dense candidates against exact search per IVF ``nprobe`` on ``size``
+    text-derived speech vectors alone (no catalog: minutes, where a whole 1M index takes a
+    quarter of an hour), added file by file as the benchmark's index is, so ``auto`` grows it
+    alike. Choose ``nprobe`` on a dev set (``--dev``: other seeds for clips and queries)."""
+    rng = np.random.default_rng(seed)
+    encoder = SentenceEncoder(load_profile(profile).adapters.text)
+    cache = Path(tempfile.gettempdir()) / f"mmr-bench-query-words-{profile}.npy"
+    meanings = word_meanings(encoder, words, cache)
+    weights = zipf_weights(len(words))
+    common, checked = common_direction(encoder, np.asarray(words), weights, meanings)
+    print(f"clip vectors from word means, cosines: {checked}", flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="mmr-bench-query-vectors-"))
+    store = FaissStore(folder, load_profile(profile).store.index)
+    matrix = np.empty((size, DIM), np.float32)
+    for first in range(0, size, 100):
+        drawn = rng.choice(len(words), size=(min(100, size - first), SPEECH_WORDS), p=weights)
+        chunk = meanings[drawn].mean(axis=1) - common
+        matrix[first : first + len(chunk)] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+        ids = np.arange(first, first + len(chunk), dtype=np.int64)
+        store.add(channels.SPEECH, ids, matrix[first : first + len(chunk)])
+    store.save(1)
+    candidates = load_profile(profile).search.candidates
+    queries = np.concatenate([encoder.embed_text([text]) for text in texts])
+    scores = matrix @ queries.T
+    exact = [set(np.argpartition(-c, candidates)[:candidates].tolist()) for c in scores.T]
+    top10 = [set(np.argsort(-c)[:10].tolist()) for c in scores.T]
+    rows = []
+    for nprobe in nprobes:
+        tuned = FaissStore(folder, f"auto|nprobe={nprobe}")
+        cpu = time.process_time()
+        found = [[i for i, _ in tuned.search(channels.SPEECH, q, candidates)] for q in queries]
+        cpu_ms = (time.process_time() - cpu) * 1000 / len(queries)
+        rows.append({
+            "index": tuned.describe(channels.SPEECH),
+            "nprobe": nprobe,
+            f"recall_at_{candidates}": statistics.fmean(
+                len(exact[q] & set(f)) / candidates for q, f in enumerate(found)
+            ),
+            "recall_at_10": statistics.fmean(
+                len(top10[q] & set(f[:10])) / 10 for q, f in enumerate(found)
+            ),
+            f"top10_in_{candidates}": statistics.fmean(
+                len(top10[q] & set(f)) / 10 for q, f in enumerate(found)
+            ),
+            "cpu_ms": cpu_ms,
+        })
+        print(rows[-1], flush=True)
+    shutil.rmtree(folder)
+    return rows
 
 
 def summary(ms: list[float]) -> dict[str, float]:
@@ -294,12 +418,30 @@ def main() -> None:
         "--no-recall", action="store_true", help="skip the dense recall against exact search"
     )
     parser.add_argument(
+        "--nprobe-recall",
+        default="",
+        metavar="N,N,...",
+        help="instead: dense recall per IVF nprobe on text-derived vectors of the largest size",
+    )
+    parser.add_argument(
+        "--dev", action="store_true", help="with --nprobe-recall: the dev set's seeds"
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "query.json"
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     words = vocabulary(args.profile)
     load_start = os.getloadavg()
+    if args.nprobe_recall:
+        folder = Path(tempfile.gettempdir()) / f"mmr-bench-query-{sizes[0]}-{args.clips_per_file}"
+        clip_seed, query_seed = (5, 3) if args.dev else (0, 1)  # (0, 1): the benchmark's
+        texts = queries(args.queries, words, folder, seed=query_seed)
+        nprobes = [int(n) for n in args.nprobe_recall.split(",")]
+        rows = nprobe_recall(max(sizes), words, args.profile, texts, nprobes, clip_seed)
+        report = {"dev": args.dev, "nprobe_recall": rows, "load_average_start": load_start}
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        return
 
     results = []
     for size in sizes:
@@ -313,7 +455,8 @@ def main() -> None:
         texts = queries(args.queries, words, folder)
         warmup = queries(6, words, folder, seed=2)
         measured = measure(folder, texts, warmup, args.cprofile, not args.no_recall)
-        row = {"size": size, "build_seconds": build_s, **measured}
+        stand_ins = json.loads((folder / STAND_INS_FILE).read_text())
+        row = {"size": size, "build_seconds": build_s, "stand_ins": stand_ins, **measured}
         results.append(row)
         if row["hotspots"]:
             print(f"\n-- search hotspots at {size} clips (tottime) --\n{row['hotspots']}")
@@ -333,6 +476,7 @@ def main() -> None:
             f"{r['search_ms']['p95']:>10.1f}{r['lexical_ms']['p50']:>9.1f}"
             f"{r['first_query_ms']:>8.0f}{build:>9}"
         )
+        print(f"{'':>8}clip vectors from word means, cosines: {r['stand_ins']}")
         for channel, found in (r["dense_recall"] or {}).items():
             print(f"{'':>8}dense recall {channel} ({found['index']}): {found}")
     if load_start[0] > 0.5:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -149,15 +150,13 @@ class Library:
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
+        options = dict(k=k, spaces=spaces, weights=weights, clip_filter=filter)
+        options.update(candidates=candidates)
+        if query.text is not None:  # its keywords are looked up while the models encode it
+            encode = functools.partial(self.encode_query, query)
+            return searcher.search_while_encoding(query.text, encode, **options)
         encoded = self._named(person) if person is not None else self.encode_query(query)
-        return searcher.search(
-            encoded,
-            k=k,
-            spaces=spaces,
-            weights=weights,
-            clip_filter=filter,
-            candidates=candidates,
-        )
+        return searcher.search(encoded, **options)
 
     def evaluate(
         self,

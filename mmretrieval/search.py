@@ -14,7 +14,8 @@ filter never empties a result list that matching clips could have filled.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -107,9 +108,12 @@ class Searcher:
         weights: dict[str, float] | None = None,
         clip_filter: ClipFilter | None = None,
         candidates: int | None = None,
+        keywords: LexicalScores | None = None,
     ) -> list[Hit]:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
-        the profile's ``search.candidates``): clips no channel proposes are not ranked."""
+        the profile's ``search.candidates``): clips no channel proposes are not ranked.
+        ``keywords``: the keyword side of ``query.text``, when already looked up
+        (``search_while_encoding``)."""
         candidates = candidates or self.config.candidates
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
@@ -122,7 +126,9 @@ class Searcher:
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if allowed is not None and len(allowed) == 0:
             return []
-        evidence, reached = self._evidence(query, spaces, clip_filter, allowed, candidates)
+        evidence, reached = self._evidence(
+            query, spaces, clip_filter, allowed, candidates, keywords
+        )
         if not evidence:
             return []
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
@@ -145,6 +151,32 @@ class Searcher:
             hit.speaker = self.people.label(channels.VOICE, hit.clip_id)
             hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
+
+    def search_while_encoding(
+        self,
+        text: str,
+        encode: Callable[[], EncodedQuery],
+        k: int = 10,
+        spaces: Sequence[str] | None = None,
+        weights: dict[str, float] | None = None,
+        clip_filter: ClipFilter | None = None,
+        candidates: int | None = None,
+    ) -> list[Hit]:
+        """``search`` for a text query that ``encode`` turns into vectors: its keyword side
+        needs no vector, so the catalog looks the words up on this thread while the models
+        encode on another (the model and SQLite let go of the GIL; at 1M clips the keyword
+        side takes longer than the encoding)."""
+        keywords = None
+        with ThreadPoolExecutor(1, thread_name_prefix="mmr-encode") as pool:
+            encoding = pool.submit(encode)
+            if text.strip() and (not spaces or channels.LEXICAL in spaces):
+                keywords = self.lexical.search(
+                    text.strip(), candidates or self.config.candidates, clip_filter
+                )
+            query = encoding.result()
+        if query.text != text.strip():  # not the text looked up: search looks its own up
+            keywords = None
+        return self.search(query, k, spaces, weights, clip_filter, candidates, keywords)
 
     def _best_visual_frame(self, hit: Hit, query: EncodedQuery) -> float | None:
         """When the hit's best frame through the visual CNN appeared: by descriptor for a
@@ -182,6 +214,7 @@ class Searcher:
         clip_filter: ClipFilter | None,
         allowed: np.ndarray | None,
         candidates: int,
+        keywords: LexicalScores | None,
     ) -> tuple[dict[int, dict[str, float]], set[str]]:
         """Clip id -> channel -> score in [0, 1] for every candidate (among ``allowed`` clips,
         those of the files passing ``clip_filter``; None: all); and the spaces searched."""
@@ -199,7 +232,8 @@ class Searcher:
                 hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
                 per_channel[channel] = {i: min(1.0, max(0.0, s)) for i, s in hits}
         if query.text and (wanted is None or channels.LEXICAL in wanted):
-            lexical = self.lexical.search(query.text, candidates, clip_filter)
+            if (lexical := keywords) is None:
+                lexical = self.lexical.search(query.text, candidates, clip_filter)
             per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
         candidates = {i for scores in per_channel.values() for i in scores}
