@@ -231,8 +231,9 @@ class MediaAnalyzer:
     def _shot_detector(self, info: MediaInfo) -> ShotDetector | None:
         """A detector for ``screen_text`` to feed while it decodes the whole file, when the
         profile asks for shots and reads screen text: shots need every frame, OCR and the
-        visual channel a few of them, and decoding the file once for all three saves a third
-        of their decoding (benchmarks/README.md, ingest). None: ``shots`` decodes alone."""
+        visual channel a few of them, and decoding the file once for all three saves the
+        sampling's own decoding, seeks and all (benchmarks/README.md, ingest). None: ``shots``
+        decodes alone."""
         wanted = info.has_video and info.fps > 0 and self.profile.segment.shots
         if not wanted or self.adapters.get("ocr") is None:
             return None
@@ -279,6 +280,8 @@ class MediaAnalyzer:
         reader = self.adapters.get("ocr")
         if reader is None or not info.has_video:
             return []
+        if shots is not None and span is not None:
+            raise ValueError("shots are found over whole files: pass span=None with shots")
         start, end = _bounds(span)
         if shots is None:
             sampled = iter_frames(path, reader.rate, start, end, max_side=reader.max_side)
@@ -292,7 +295,7 @@ class MediaAnalyzer:
             frames if sampler is None else sampler.tap(frames), end or info.duration
         )
         spent = {stage: self.timer.seconds[stage] - seconds for stage, seconds in before.items()}
-        self.timer.seconds["decode"] -= spent["shots"]  # its clock ran while shots looked
+        self.timer.seconds["decode"] -= spent["shots"]  # its clock ran while shots were found
         self.timer.seconds["ocr"] += time.perf_counter() - started - spent["decode"]
         self.timer.seconds["ocr"] -= spent["visual"]
         return lines
