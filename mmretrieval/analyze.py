@@ -41,10 +41,10 @@ from mmretrieval.embed import (
 from mmretrieval.imagenet import label_vector, top_labels
 from mmretrieval.language import dominant
 from mmretrieval.media.change import picture_change, thumbnail
-from mmretrieval.media.decode import iter_frames, load_audio
+from mmretrieval.media.decode import at_rate, every_frame, iter_frames, load_audio
 from mmretrieval.media.probe import MediaInfo, probe
 from mmretrieval.media.segment import clip_windows
-from mmretrieval.media.shots import at_cuts, detect_shots
+from mmretrieval.media.shots import ShotDetector, at_cuts, detect_shots
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.people.faces import FaceTrack, clip_faces, search_frames, track_faces
@@ -140,8 +140,11 @@ class MediaAnalyzer:
         # release the GIL, and neither side keeps two cores busy alone (benchmarks/README.md).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr") as beside:
             heard = beside.submit(self.transcript, path, info)
-            whole = self.analyse_span(path, info, transcript=False, audio=False, visual=True)
-            shots = self.shots(path, info)
+            detector = self._shot_detector(info)
+            whole = self.analyse_span(
+                path, info, transcript=False, audio=False, visual=True, shots=detector
+            )
+            shots = detector.shots(info.duration) if detector else self.shots(path, info)
             transcript = heard.result()
         screen = self._screen_lines_at_cuts(whole.screen, shots)
         clips = [
@@ -181,16 +184,20 @@ class MediaAnalyzer:
         frames: bool = True,
         audio: bool = True,
         visual: bool = False,
+        shots: ShotDetector | None = None,
     ) -> SpanAnalysis:
         """The parts asked for of [start, end) of ``path`` (None: the whole file), which must
         lie within the file: its transcript, screen text, CLIP frame vectors, one CLAP vector
         of its sound and, only when asked (a scan for moderation has no use for it), its frames
-        through the visual CNN."""
+        through the visual CNN. ``shots`` (whole files only) sees every frame that the screen
+        text is read from (``_shot_detector``)."""
         sampler = self._visual_sampler() if visual and info.has_video else None
         shared = sampler is not None and screen and self.adapters.get("ocr") is not None
         return SpanAnalysis(
             self.transcript(path, info, span) if transcript else [],
-            self.screen_text(path, info, span, sampler if shared else None) if screen else [],
+            self.screen_text(path, info, span, sampler if shared else None, shots)
+            if screen
+            else [],
             self.frame_vectors(path, span) if frames and info.has_video else None,
             self._span_audio(path, info, span) if audio and info.has_audio else None,
             None if sampler is None else self._visual_frames(path, span, sampler, shared),
@@ -220,6 +227,17 @@ class MediaAnalyzer:
             return []
         with self.timer("shots"):
             return detect_shots(path, info.duration, self.profile.segment)
+
+    def _shot_detector(self, info: MediaInfo) -> ShotDetector | None:
+        """A detector for ``screen_text`` to feed while it decodes the whole file, when the
+        profile asks for shots and reads screen text: shots need every frame, OCR and the
+        visual channel a few of them, and decoding the file once for all three saves the
+        sampling's own decoding, seeks and all (benchmarks/README.md, ingest). None: ``shots``
+        decodes alone."""
+        wanted = info.has_video and info.fps > 0 and self.profile.segment.shots
+        if not wanted or self.adapters.get("ocr") is None:
+            return None
+        return ShotDetector(info.fps, self.profile.segment)
 
     def transcript(
         self, path: Path, info: MediaInfo, span: Span | None = None
@@ -254,24 +272,40 @@ class MediaAnalyzer:
         info: MediaInfo,
         span: Span | None = None,
         sampler: VisualSampler | None = None,
+        shots: ShotDetector | None = None,
     ) -> list[TimedText]:
         """On-screen text; the frames decoded for it also go to ``sampler`` (the visual
-        channel's), so a file is decoded once for both."""
+        channel's), and with ``shots`` (whole files only) every frame of the file is decoded
+        and shown to the shot detector on the way, so a file is decoded once for all three."""
         reader = self.adapters.get("ocr")
         if reader is None or not info.has_video:
             return []
+        if shots is not None and span is not None:
+            raise ValueError("shots are found over whole files: pass span=None with shots")
         start, end = _bounds(span)
-        frames = self.timer.iterate(
-            iter_frames(path, reader.rate, start, end, max_side=reader.max_side), "decode"
-        )
-        before = {stage: self.timer.seconds[stage] for stage in ("decode", "visual")}
+        if shots is None:
+            sampled = iter_frames(path, reader.rate, start, end, max_side=reader.max_side)
+        else:
+            every = self._shown_to(shots, every_frame(path))
+            sampled = at_rate(every, reader.rate, info.fps, max_side=reader.max_side)
+        frames = self.timer.iterate(sampled, "decode")
+        before = {stage: self.timer.seconds[stage] for stage in ("decode", "visual", "shots")}
         started = time.perf_counter()
         lines = reader.read_frames(
             frames if sampler is None else sampler.tap(frames), end or info.duration
         )
-        others = sum(self.timer.seconds[stage] - seconds for stage, seconds in before.items())
-        self.timer.seconds["ocr"] += time.perf_counter() - started - others
+        spent = {stage: self.timer.seconds[stage] - seconds for stage, seconds in before.items()}
+        self.timer.seconds["decode"] -= spent["shots"]  # its clock ran while shots were found
+        self.timer.seconds["ocr"] += time.perf_counter() - started - spent["decode"]
+        self.timer.seconds["ocr"] -= spent["visual"]
         return lines
+
+    def _shown_to(self, detector: ShotDetector, frames: Iterator) -> Iterator:
+        """``frames`` (every frame, in order) passed on after ``detector`` saw each one."""
+        for t, frame in frames:
+            with self.timer("shots"):
+                detector.add(frame)
+            yield t, frame
 
     def frame_vectors(self, path: Path, span: Span | None = None) -> FrameVectors | None:
         """CLIP vectors of the distinct frames sampled in ``span`` (None: the whole file)."""

@@ -17,7 +17,9 @@ from scenedetect.common import FrameTimecode
 
 from mmretrieval import load_profile
 from mmretrieval.errors import IndexDirError
-from mmretrieval.media.shots import CutFinder, at_cuts, detect_shots
+from mmretrieval.media.decode import at_rate, every_frame, iter_frames
+from mmretrieval.media.probe import probe
+from mmretrieval.media.shots import CutFinder, ShotDetector, at_cuts, detect_shots
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.testing.synth import Scene, make_video
 
@@ -43,6 +45,37 @@ def test_cuts_are_found_to_the_frame_and_a_single_shot_has_none(tmp_path):
     assert [(s.start, s.end) for s in detect_shots(tmp_path / "one.mp4", 3.0, config)] == [
         (0.0, one[0].end)
     ]
+
+
+def test_one_decode_gives_the_shots_and_the_frames_sampled_apart(tmp_path):
+    """Ingest decodes a file once: the shot detector sees every frame and OCR gets the ones
+    that sampling by seeking would give, at the same times, looking the same (decoded without
+    the loop filter, they differ by a fraction of a grey level)."""
+    scenes = [
+        Scene(caption="ONE", duration=3.0, background=(40, 60, 90)),
+        Scene(caption="TWO", duration=4.5, background=(200, 120, 40)),
+        Scene(duration=3.0, background=(30, 160, 60)),
+    ]
+    path = tmp_path / "cuts.mp4"
+    spans = make_video(path, scenes, size=(320, 180), audio=False)
+    info = probe(path)
+    config = load_profile("offline").segment
+    detector = ShotDetector(info.fps, config)
+
+    def shown(frames):
+        for t, frame in frames:
+            detector.add(frame)
+            yield t, frame
+
+    together = list(at_rate(shown(every_frame(path)), 0.5, info.fps, max_side=960))
+    apart = list(iter_frames(path, 0.5, max_side=960))
+    assert [t for t, _ in together] == pytest.approx([t for t, _ in apart])
+    assert len(apart) == 6
+    for (_, a), (_, b) in zip(together, apart, strict=True):
+        assert a.shape == b.shape
+        assert np.abs(a.astype(int) - b).mean() < 1.0
+    assert detector.shots(spans[-1].end) == detect_shots(path, spans[-1].end, config)
+    assert len(detector.shots(spans[-1].end)) == 3
 
 
 def _restless_frames(seed: int, count: int) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from mmretrieval.config import SegmentConfig
 from mmretrieval.errors import MediaError
+from mmretrieval.media.decode import every_frame
 from mmretrieval.media.probe import open_container
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.spans import Span
@@ -44,20 +45,32 @@ def detect_shots(path: Path, duration: float, config: SegmentConfig) -> list[Spa
         if not container.streams.video:
             raise MediaError(f"shot detection found no video stream in {path.name}")
         stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-        if not rate:
-            raise MediaError(f"shot detection needs a frame rate; {path.name} states none")
-        stream.codec_context.options = {"skip_loop_filter": "all"}
-        finder = CutFinder(config.shot_threshold, round(MIN_SHOT_SECONDS * float(rate)))
-        try:
-            for frame in container.decode(stream):
-                finder.add(_small_bgr(frame))
-        except av.FFmpegError as exc:
-            raise MediaError(f"shot detection could not decode the video: {exc}") from exc
-    found = (round(number / float(rate), 3) for number in finder.cuts)
-    cuts = sorted({cut for cut in found if 0 < cut < duration})
-    bounds = [0.0, *cuts, duration]
-    return [Span(a, b).rounded() for a, b in pairwise(bounds) if b > a]
+        rate = float(stream.average_rate or stream.guessed_rate or 0)
+    if not rate:
+        raise MediaError(f"shot detection needs a frame rate; {path.name} states none")
+    detector = ShotDetector(rate, config)
+    for _t, frame in every_frame(path):
+        detector.add(frame)
+    return detector.shots(duration)
+
+
+class ShotDetector:
+    """The shots of a video at ``rate`` frames per second from every one of its frames,
+    pushed in order (``add``): so the decoding that feeds OCR can feed it too."""
+
+    def __init__(self, rate: float, config: SegmentConfig):
+        self.rate = rate
+        self.finder = CutFinder(config.shot_threshold, round(MIN_SHOT_SECONDS * rate))
+
+    def add(self, frame: av.VideoFrame) -> None:
+        self.finder.add(_small_bgr(frame))
+
+    def shots(self, duration: float) -> list[Span]:
+        """Back to back from 0 to ``duration``: one shot when nothing cut."""
+        found = (round(number / self.rate, 3) for number in self.finder.cuts)
+        cuts = sorted({cut for cut in found if 0 < cut < duration})
+        bounds = [0.0, *cuts, duration]
+        return [Span(a, b).rounded() for a, b in pairwise(bounds) if b > a]
 
 
 class CutFinder:
