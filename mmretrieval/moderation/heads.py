@@ -183,24 +183,25 @@ def fit(
 
     words = Words.fit([corpus[i].text for i in rows])
     features = words.features([corpus[i].text for i in rows])
-    parts: list[list[np.ndarray]] = [[], [], [], []]
-    for category in HEAD_CATEGORIES:
-        y = np.array([category in corpus[i].categories for i in rows])
-        for n, data in enumerate((x[rows], features)):
-            model = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(data, y)
-            parts[2 * n].append(model.coef_[0])
-            parts[2 * n + 1].append(model.intercept_[0])
-    coef, intercept, word_coef, word_intercept = (np.array(p) for p in parts)
+    labels = [np.array([c in corpus[i].categories for i in rows]) for c in HEAD_CATEGORIES]
+
+    def regressions(data) -> list[LogisticRegression]:
+        return [
+            LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(data, y)
+            for y in labels
+        ]
+
+    embedded, worded = regressions(x[rows]), regressions(features)
     return Heads(
         encoder,
         digest,
         HEAD_CATEGORIES,
-        coef,
-        intercept,
+        np.array([m.coef_[0] for m in embedded]),
+        np.array([m.intercept_[0] for m in embedded]),
         np.zeros((0, len(HEAD_CATEGORIES))),
         words,
-        word_coef,
-        word_intercept,
+        np.array([m.coef_[0] for m in worded]),
+        np.array([m.intercept_[0] for m in worded]),
         ngram_weight,
     )
 
