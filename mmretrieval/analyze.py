@@ -296,8 +296,8 @@ class MediaAnalyzer:
         )
         spent = {stage: self.timer.seconds[stage] - seconds for stage, seconds in before.items()}
         self.timer.seconds["decode"] -= spent["shots"]  # its clock ran while shots were found
-        self.timer.seconds["ocr"] += time.perf_counter() - started - spent["decode"]
-        self.timer.seconds["ocr"] -= spent["visual"]
+        elapsed = time.perf_counter() - started
+        self.timer.seconds["ocr"] += elapsed - spent["decode"] - spent["visual"]
         return lines
 
     def _shown_to(self, detector: ShotDetector, frames: Iterator) -> Iterator:

@@ -150,8 +150,10 @@ class Library:
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         searcher = self._get_searcher()  # a missing index fails before any model loads
-        options = dict(k=k, spaces=spaces, weights=weights, clip_filter=filter)
-        options.update(candidates=candidates)
+        options = {
+            "k": k, "spaces": spaces, "weights": weights, "clip_filter": filter,
+            "candidates": candidates,
+        }  # fmt: skip
         if query.text is not None:  # its keywords are looked up while the models encode it
             encode = functools.partial(self.encode_query, query)
             return searcher.search_while_encoding(query.text, encode, **options)
