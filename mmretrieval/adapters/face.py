@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from mmretrieval import channels
+from mmretrieval.adapters.face_resnet import Descriptor
 from mmretrieval.config import FaceConfig
 from mmretrieval.errors import ModelMissingError
 from mmretrieval.models import resolve
@@ -81,7 +82,10 @@ class FaceEncoder:
         self._dlib = dlib
         self._detector = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(folder / LANDMARKS))
-        self._descriptor = dlib.face_recognition_model_v1(str(folder / DESCRIPTOR))
+        resnet = dlib.face_recognition_model_v1(str(folder / DESCRIPTOR))  # check and fallback
+        self._descriptor = Descriptor(
+            folder / DESCRIPTOR, lambda chip: np.asarray(resnet.compute_face_descriptor(chip))
+        )
 
     def faces(
         self,
@@ -104,14 +108,18 @@ class FaceEncoder:
             found = [(dlib.rectangle(x, y, x + w, y + h), 1.0)]
         else:
             found = self._detect(image, [face.box for face in near], coarse)
-        faces = []
-        for rect, score in found:
-            shape = self._landmarks(image, rect)
-            chip = np.asarray(dlib.get_face_chip(image, shape, size=CHIP))
-            vector = np.asarray(self._descriptor.compute_face_descriptor(chip), dtype=np.float32)
-            vector /= max(float(np.linalg.norm(vector)), 1e-9)
-            box_ = (rect.left(), rect.top(), rect.width(), rect.height())
-            faces.append(Face(box_, score, _sharpness(chip), vector))
+        if not found:
+            return []
+        chips = [
+            np.asarray(dlib.get_face_chip(image, self._landmarks(image, rect), size=CHIP))
+            for rect, _ in found
+        ]
+        vectors = self._descriptor(chips)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        faces = [
+            Face((rect.left(), rect.top(), rect.width(), rect.height()), score, _sharpness(chip), v)
+            for (rect, score), chip, v in zip(found, chips, vectors, strict=True)
+        ]
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
     def _detect(
