@@ -82,7 +82,7 @@ class _Reader:
         token = bytes([1, len(name)]) + name.encode()
         found = self.data.find(token, self.at)
         if found < 0:
-            raise ValueError(f"no {name!r} layer after byte {self.at}")
+            raise ValueError(f"expected a {name!r} layer after byte {self.at}, found none")
         self.at = found + len(token)
 
 
