@@ -133,7 +133,7 @@ def build(weights: Weights):
     import torch
     import torch.nn.functional as F
 
-    tensors = []  # (weight, bias) per convolution, its affine layer folded in
+    tensors = []  # conv2d's (weight, bias, stride, padding), each affine layer folded in
     for conv, affine in zip(weights.layers[::2], weights.layers[1::2], strict=True):
         gamma = torch.from_numpy(affine.gamma.copy())
         weight = torch.from_numpy(conv.weight.copy()) * gamma[:, None, None, None]
@@ -157,13 +157,10 @@ def build(weights: Weights):
     class DlibResNet(torch.nn.Module):
         def forward(self, chips: torch.Tensor) -> torch.Tensor:
             x = (chips.permute(0, 3, 1, 2).float() - means) / 256.0
-            weight, bias, stride, padding = tensors[0]
-            x = F.max_pool2d(F.relu(F.conv2d(x, weight, bias, stride, padding)), 3, 2)
-            for n in range(len(BLOCKS)):
-                first, second = tensors[1 + 2 * n], tensors[2 + 2 * n]
-                y = F.relu(F.conv2d(x, first[0], first[1], first[2], first[3]))
-                y = F.conv2d(y, second[0], second[1], second[2], second[3])
-                shortcut = F.avg_pool2d(x, 2, 2) if first[2] > 1 else x
+            x = F.max_pool2d(F.relu(F.conv2d(x, *tensors[0])), 3, 2)
+            for first, second in zip(tensors[1::2], tensors[2::2], strict=True):
+                y = F.conv2d(F.relu(F.conv2d(x, *first)), *second)
+                shortcut = F.avg_pool2d(x, 2, 2) if first[2] > 1 else x  # a block that halves
                 x = F.relu(add(y, shortcut))
             return x.mean(dim=(2, 3)) @ projection
 
