@@ -87,6 +87,13 @@ def test_the_network_is_checked_against_dlib_once_then_read_from_the_cache(
     later = Descriptor(folder / DESCRIPTOR, counted)  # another process: loads the checked weights
     assert np.array_equal(later(chips), vectors) and len(calls) == 1
     assert _cosines(vectors, np.stack([dlib_descriptor(c) for c in chips])).min() >= AGREE
+    blocked = tmp_path / "not_a_folder"  # a cache that cannot be written: checked all the same
+    blocked.write_text("")
+    monkeypatch.setenv("MMR_CACHE", str(blocked))
+    calls.clear()
+    unkept = Descriptor(folder / DESCRIPTOR, counted)
+    assert np.array_equal(unkept(chips), vectors) and len(calls) == 1
+    assert np.array_equal(unkept(chips), vectors) and len(calls) == 1
 
 
 def test_dlib_computes_the_descriptors_when_the_network_disagrees_or_cannot_be_read(

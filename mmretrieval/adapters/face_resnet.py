@@ -243,7 +243,8 @@ class Descriptor:
 
     def _agrees(self, ours: np.ndarray, theirs: np.ndarray) -> bool:
         """Whether the network's descriptor of a real face matches dlib's; keeps the weights
-        for later processes if so, else falls back to dlib for good."""
+        for later processes if so (where the cache can be written), else falls back to dlib
+        for good."""
         norms = float(np.linalg.norm(ours) * np.linalg.norm(theirs))
         cosine = float(ours @ theirs) / max(norms, 1e-12)
         if cosine < AGREE:
@@ -251,6 +252,9 @@ class Descriptor:
             log.warning(message + "with dlib's only to cosine %.6f (expected >= %s)", cosine, AGREE)
             self._net = None
             return False
-        save(self._unchecked, self._cached)
+        try:
+            save(self._unchecked, self._cached)
+        except OSError as exc:  # this process still uses the network: it was checked
+            log.warning("face descriptor weights not cached at %s (%s)", self._cached, exc)
         self._unchecked = None
         return True
