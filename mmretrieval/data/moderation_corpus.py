@@ -1033,6 +1033,175 @@ WRITTEN: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
+# A second hand-written pass (eighth round): things people say about guns, knives and
+# explosives, threats and hateful generalisations in other wordings than above. In their own
+# groups, so that the ``written_*`` groups can be held out of training as a dev check. (Fifty
+# ordinary sentences with the same words, news about knife crime, museums, archery, were tried
+# with them: on the heard dev set they raised the weapons head's calibrated strong score to
+# 0.65 and its recall of heard lines fell from 0.79 to 0.69, flagging no fewer ordinary lines.)
+SAID: dict[str, tuple[str, list[str]]] = {
+    "said_weapons": (
+        "weapons",
+        [
+            "I've got enough explosives in the garage to level the whole street.",
+            "He's building a pipe bomb in his bedroom.",
+            "Where do you get detonators round here?",
+            "The ammo is in a biscuit tin under the stairs.",
+            "Is that thing loaded? Give it here.",
+            "I'll sell you the revolver for two hundred, bullets extra.",
+            "My brother keeps a crossbow in his wardrobe for anyone who comes round.",
+            "We can get grenades from a guy who was in the army.",
+            "I always have a knife in my pocket when I go out at night.",
+            "Don't go to the party without your blade.",
+            "Can you get hold of a taser for me?",
+            "He stuck a kitchen knife down the back of his jeans before he left.",
+            "Got a couple of shooters coming in on Friday if you want one.",
+            "There's a gun in the bin behind the shop, go and get it.",
+            "I've ordered a gun kit online, you just put it together yourself.",
+            "Keep the rifle by the window and the rounds in your pocket.",
+            "He's got a ghost gun, no serial, nothing.",
+            "Buy a machete from the camping shop, they don't ask your age.",
+            "I'm packing heat tonight, just so you know.",
+            "Make sure the clip is full before you leave.",
+            "We're stocking up on guns and ammo for when it all kicks off.",
+            "Mix the fertiliser with the diesel and you've got a bomb.",
+            "I know how to make a petrol bomb out of a bottle and a rag.",
+            "Keep the grenade in the shoebox until I tell you.",
+            "You want a silencer for that, otherwise everyone hears it.",
+            "He showed me his new pistol in the back of the car.",
+            "I carry pepper spray and a lock knife, I'm not getting caught out.",
+            "You can hide a gun inside a hollowed-out book.",
+            "He's selling knuckle dusters and flick knives from his locker.",
+            "The shotgun's sawn down so it fits in a sports bag.",
+            "Get the gun out of the car, it's time.",
+            "I've got two kilos of plastic explosive and a timer.",
+            "Every one of us will be armed, guns and blades.",
+            "My mate printed a pistol at home and it actually fires.",
+            "Tuck the knife in your sleeve so the bouncers don't see it.",
+            "We buried the guns in the woods behind the farm.",
+            "I'm getting a gun, I don't care what it costs.",
+            "Stick the blade in the hedge, we'll get it on the way back.",
+            "He sells ammunition out of the boot of his car.",
+            "Bring something sharp, it could get nasty.",
+            "There's a loaded gun in the drawer by the till.",
+            "He asked me to hold his gun for a week while things calm down.",
+        ],
+    ),
+    "said_armed": (
+        "violence,weapons",
+        [
+            "Pack the nails around the charge so it does more damage.",
+            "I'm bringing my dad's gun to school on Monday.",
+            "Look, I've got a knife, hand over the phone.",
+            "Hand over the cash or I'll use this gun.",
+            "Bring the bat and the knives, we'll meet by the garages and do them.",
+            "I'm tooled up with a blade and a bat, let's go and find them.",
+            "I'm going to shoot up the school tomorrow.",
+            "I'm going to bomb the building and kill everyone inside.",
+        ],
+    ),
+    "said_violence": (
+        "violence",
+        [
+            "I'm going to batter you the second you step outside.",
+            "Say that again and I'll put you through the window.",
+            "We'll find where you live and burn your house down with you in it.",
+            "I'll knock your teeth down your throat.",
+            "He's going to wake up in hospital, if he wakes up at all.",
+            "Lock the doors and set the place alight.",
+            "I'm going to make you suffer, slowly.",
+            "I hope somebody beats him to death.",
+            "Go and kick his door in and drag him out.",
+            "Let's jump the next person who walks past.",
+            "I'll snap your neck like a twig.",
+            "You're dead, you hear me, dead.",
+            "We should attack the march and hurt as many of them as we can.",
+            "I want blood, I want him on the floor.",
+            "Stab him and run, nobody will see.",
+            "I beat my wife when she doesn't listen.",
+            "I battered the lad until he couldn't stand, and I'd do it again.",
+            "Throw him off the balcony and say he fell.",
+            "Let's run the car into the crowd.",
+            "I'm going to hunt you down and kill you.",
+            "Shoot anyone who tries to stop you.",
+            "Punch him until he stops talking.",
+            "Kick his head in when he's on the ground.",
+            "I'll cave your skull in with a hammer.",
+            "We torched his car and next it's his house.",
+            "Drown the little rat in the river.",
+            "Every one of those cops deserves a bullet.",
+            "I'm going to make his family watch while I hurt him.",
+            "We'll ambush them at the bus stop and cut them up.",
+            "Take a brick and smash his head in with it.",
+            "I'm coming for you and your kids.",
+            "If she leaves me I'll kill her.",
+            "Let's go and beat up some homeless people for a laugh.",
+            "He won't be breathing by the time I'm finished with him.",
+            "I'll break every bone in your body.",
+            "Get everybody, we're going to riot and smash up the police station.",
+            "Poison his drink and watch him choke.",
+            "I'll put you in the ground.",
+            "Grab her by the hair and drag her out.",
+            "Tie him up and leave him in the woods.",
+            "Knock him out cold, then take his wallet.",
+            "I'm going to kill the judge who sent my brother down.",
+            "Go on, hit him again, harder.",
+        ],
+    ),
+    "said_hate": (
+        "hate_speech",
+        [
+            "Immigrants are nothing but thieves and scroungers.",
+            "Muslims are invading Europe and we have to fight back.",
+            "Jews are behind every war, they always have been.",
+            "Black people commit all the crime, it's in their nature.",
+            "Women are only good for cooking and having babies.",
+            "Gay people are grooming our children.",
+            "Those foreigners are ruining our country and should all be deported.",
+            "Refugees are rapists pretending to be children.",
+            "I'd rather die than have a Muslim neighbour.",
+            "Asians are sneaky and you can't trust a word they say.",
+            "The Roma should be rounded up and put in camps.",
+            "Africans can't govern themselves, they're too primitive.",
+            "Trans people are mentally ill perverts and shouldn't exist.",
+            "Mexicans are lazy criminals who steal our jobs.",
+            "Every immigrant should be put on a boat and sent back today.",
+            "These people are subhuman and they don't belong here.",
+            "Our country should be for white people only.",
+            "The Jews are poisoning our culture.",
+            "Arabs are savages who only understand violence.",
+            "Women who speak up should be put back in their place.",
+            "Gays should be thrown off buildings.",
+            "They're a different species, those migrants.",
+            "Muslims are a cancer spreading through our towns.",
+            "Polish people are dirty drunks, the lot of them.",
+            "Black people are genetically inferior, that's just science.",
+            "Those asylum seekers are leeches, cut them off and kick them out.",
+            "Their kind should never be allowed to vote.",
+            "Christians are bigots and deserve to be persecuted.",
+            "Gypsies steal children, everybody knows that.",
+            "Foreigners are flooding in and breeding us out.",
+            "Ban them all from entering the country because of their religion.",
+            "We should burn the synagogue down.",
+            "Pakistanis are all groomers.",
+            "Keep your daughters away from those people, they're animals.",
+            "Immigrants bring disease and crime wherever they go.",
+            "A woman's opinion is worth nothing.",
+            "They're cockroaches, the whole race of them.",
+            "Never hire a black person, they're lazy.",
+            "Muslims are terrorists in waiting.",
+            "Gay people are a plague on decent society.",
+            "Those people should be sterilised so they stop multiplying.",
+            "Jews are greedy rats.",
+            "Our white race is being wiped out by immigrants.",
+            "Trans people are disgusting and I want them gone.",
+            "They should all go back to the jungle.",
+            "Asylum seekers are scum, every one.",
+            "If you weren't born here you're not one of us and you never will be.",
+        ],
+    ),
+}
+
 INTERVIEW_POOLS = {
     "genre": ["comedy", "musical", "western", "documentary", "period drama", "thriller", "play"],
     "show": ["the show", "the radio", "a live audience", "opening night", "the podcast"],
@@ -1096,7 +1265,7 @@ def generate() -> list[tuple[str, str, str]]:
     drawn = {text for _, _, text in rows}
     written = [
         (labels, group, text)
-        for group, (labels, texts) in WRITTEN.items()
+        for group, (labels, texts) in (WRITTEN | SAID).items()
         for text in texts
         if text not in drawn
     ]
@@ -1164,7 +1333,8 @@ def main() -> None:
     ]
     lines = [*header, *("\t".join(row) for row in rows)]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    counts = {g: sum(1 for _, group, _ in rows if group == g) for g in (*TEMPLATES, *WRITTEN)}
+    groups = (*TEMPLATES, *WRITTEN, *SAID)
+    counts = {g: sum(1 for _, group, _ in rows if group == g) for g in groups}
     print(f"wrote {OUT}: {len(rows)} sentences", counts)
 
 
