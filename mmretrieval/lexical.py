@@ -443,18 +443,25 @@ def misheard_phrase(
     return best
 
 
+_NO_RUN: dict[int, int] = {}  # never written to
+
+
 def _order_score(in_order: InOrder, tokens: Sequence[str]) -> float:
     accepted, where = in_order.accepted, in_order.where
     n = len(accepted)
-    longest = 0
+    longest = said = 0  # said: tokens that count as one of the query's words
     previous: dict[int, int] = {}  # i + 1 -> adjacent run ending at the last token, as word i
     for token in tokens:
-        current = {i + 1: previous.get(i, 0) + 1 for i in where.get(token, ())}
-        longest = max(longest, *current.values(), 0)
+        if (places := where.get(token)) is None:
+            previous = _NO_RUN  # most tokens: no query word, no run
+            continue
+        said += 1
+        current = {i + 1: previous.get(i, 0) + 1 for i in places}
+        longest = max(longest, *current.values())
         if longest == n:
             return 1.0
         previous = current
-    if _in_window(accepted, tokens, n + WINDOW_SLACK):
+    if said >= n and _in_window(accepted, tokens, n + WINDOW_SLACK):  # a window holds n of them
         return WINDOW_CREDIT
     return RUN_CREDIT * (longest - 1) / (n - 1) if longest > 1 else 0.0
 
