@@ -273,18 +273,19 @@ def dense_recall(
     return result
 
 
-def nprobe_recall(
+def index_recall(
     size: int,
     words: list[str],
     profile: str,
     texts: list[str],
-    nprobes: list[int],
+    specs: list[str],
     seed: int,
-) -> list[dict[str, float]]:
-    """Recall of the dense candidates against exact search per IVF ``nprobe`` on ``size``
+) -> list[dict[str, object]]:
+    """Recall of the dense candidates against exact search per store index spec (``auto``,
+    ``auto|nprobe=64``, ``IVF1024,PQ96x4fs,RFlat|nprobe=128,k_factor_rf=8``...) on ``size``
     text-derived speech vectors alone (no catalog: minutes, where a whole 1M index takes a
-    quarter of an hour), added file by file as the benchmark's index is, so ``auto`` grows it
-    alike. Choose ``nprobe`` on a dev set (``--dev``: other seeds for clips and queries)."""
+    quarter of an hour), with each index's build CPU seconds and file size. Choose on a dev set
+    (``--dev``: other seeds for clips and queries)."""
     rng = np.random.default_rng(seed)
     encoder = SentenceEncoder(load_profile(profile).adapters.text)
     cache = Path(tempfile.gettempdir()) / f"mmr-bench-query-words-{profile}.npy"
@@ -292,43 +293,46 @@ def nprobe_recall(
     weights = zipf_weights(len(words))
     common, checked = common_direction(encoder, np.asarray(words), weights, meanings)
     print(f"clip vectors from word means, cosines: {checked}", flush=True)
-    folder = Path(tempfile.mkdtemp(prefix="mmr-bench-query-vectors-"))
-    store = FaissStore(folder, load_profile(profile).store.index)
     matrix = np.empty((size, DIM), np.float32)
     for first in range(0, size, 100):
         drawn = rng.choice(len(words), size=(min(100, size - first), SPEECH_WORDS), p=weights)
         chunk = meanings[drawn].mean(axis=1) - common
         matrix[first : first + len(chunk)] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
-        ids = np.arange(first, first + len(chunk), dtype=np.int64)
-        store.add(channels.SPEECH, ids, matrix[first : first + len(chunk)])
-    store.save(1)
     candidates = load_profile(profile).search.candidates
     queries = np.concatenate([encoder.embed_text([text]) for text in texts])
     scores = matrix @ queries.T
     exact = [set(np.argpartition(-c, candidates)[:candidates].tolist()) for c in scores.T]
-    top10 = [set(np.argsort(-c)[:10].tolist()) for c in scores.T]
+    top10 = [set(np.argpartition(-c, 10)[:10].tolist()) for c in scores.T]
+    del scores
     rows = []
-    for nprobe in nprobes:
-        tuned = FaissStore(folder, f"auto|nprobe={nprobe}")
+    for spec in specs:
+        folder = Path(tempfile.mkdtemp(prefix="mmr-bench-query-vectors-"))
+        store = FaissStore(folder, spec)
         cpu = time.process_time()
-        found = [[i for i, _ in tuned.search(channels.SPEECH, q, candidates)] for q in queries]
-        cpu_ms = (time.process_time() - cpu) * 1000 / len(queries)
+        store.add(channels.SPEECH, np.arange(size, dtype=np.int64), matrix)
+        build_cpu_s = time.process_time() - cpu
+        store.save(1)
+        found_all, cpu_ms = [], []
+        for q in queries:
+            cpu = time.process_time()
+            found_all.append([i for i, _ in store.search(channels.SPEECH, q, candidates)])
+            cpu_ms.append((time.process_time() - cpu) * 1000)
         rows.append({
-            "index": tuned.describe(channels.SPEECH),
-            "nprobe": nprobe,
+            "spec": spec,
+            "index": store.describe(channels.SPEECH),
+            "build_cpu_s": build_cpu_s,
+            "file_mb": (folder / f"{channels.SPEECH}.faiss").stat().st_size / 1e6,
             f"recall_at_{candidates}": statistics.fmean(
-                len(exact[q] & set(f)) / candidates for q, f in enumerate(found)
+                len(exact[q] & set(f)) / candidates for q, f in enumerate(found_all)
             ),
             "recall_at_10": statistics.fmean(
-                len(top10[q] & set(f[:10])) / 10 for q, f in enumerate(found)
+                len(top10[q] & set(f[:10])) / 10 for q, f in enumerate(found_all)
             ),
-            f"top10_in_{candidates}": statistics.fmean(
-                len(top10[q] & set(f)) / 10 for q, f in enumerate(found)
-            ),
-            "cpu_ms": cpu_ms,
+            "cpu_ms": summary(cpu_ms),
         })
         print(rows[-1], flush=True)
-    shutil.rmtree(folder)
+        store.close()
+        shutil.rmtree(folder)
     return rows
 
 
@@ -418,13 +422,14 @@ def main() -> None:
         "--no-recall", action="store_true", help="skip the dense recall against exact search"
     )
     parser.add_argument(
-        "--nprobe-recall",
+        "--index-recall",
         default="",
-        metavar="N,N,...",
-        help="instead: dense recall per IVF nprobe on text-derived vectors of the largest size",
+        metavar="SPEC;SPEC...",
+        help="instead: dense recall, build cost and size per store index spec on text-derived "
+        "vectors of the largest size",
     )
     parser.add_argument(
-        "--dev", action="store_true", help="with --nprobe-recall: the dev set's seeds"
+        "--dev", action="store_true", help="with --index-recall: the dev set's seeds"
     )
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "query.json"
@@ -433,13 +438,13 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     words = vocabulary(args.profile)
     load_start = os.getloadavg()
-    if args.nprobe_recall:
+    if args.index_recall:
         folder = Path(tempfile.gettempdir()) / f"mmr-bench-query-{sizes[0]}-{args.clips_per_file}"
         clip_seed, query_seed = (5, 3) if args.dev else (0, 1)  # (0, 1): the benchmark's
         texts = queries(args.queries, words, folder, seed=query_seed)
-        nprobes = [int(n) for n in args.nprobe_recall.split(",")]
-        rows = nprobe_recall(max(sizes), words, args.profile, texts, nprobes, clip_seed)
-        report = {"dev": args.dev, "nprobe_recall": rows, "load_average_start": load_start}
+        specs = args.index_recall.split(";")
+        rows = index_recall(max(sizes), words, args.profile, texts, specs, clip_seed)
+        report = {"dev": args.dev, "index_recall": rows, "load_average_start": load_start}
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         return
 

@@ -175,6 +175,7 @@ class LexicalSearch:
         self._vocabulary: dict[str, int] = {}
         self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
         self._spellings: dict[str, list[str]] | None = None  # spelling key -> indexed words
+        self._idf: dict[str, float] = {}  # remembered: coverage weighs each word once a clip
         self._documents = 1
         self._vocabulary_generation = -1
 
@@ -248,6 +249,7 @@ class LexicalSearch:
             self._documents = max(1, self.catalog.clip_count())
             self._vocabulary_generation = generation
             self._sounds = self._spellings = None
+            self._idf = {}
 
     def _spelled_alike(self, term: str) -> list[str]:
         """Indexed words with ``term``'s spelling key, other than it. One of the two must be
@@ -363,8 +365,11 @@ class LexicalSearch:
         return matched / total if total else 0.0
 
     def idf(self, term: str) -> float:
-        count = self._vocabulary.get(term, 0)
-        return math.log(1.0 + (self._documents - count + 0.5) / (count + 0.5))
+        if (known := self._idf.get(term)) is None:
+            count = self._vocabulary.get(term, 0)
+            documents = self._documents
+            known = self._idf[term] = math.log(1.0 + (documents - count + 0.5) / (count + 0.5))
+        return known
 
 
 def proximity(
@@ -443,18 +448,25 @@ def misheard_phrase(
     return best
 
 
+_NO_RUN: dict[int, int] = {}  # never written to
+
+
 def _order_score(in_order: InOrder, tokens: Sequence[str]) -> float:
     accepted, where = in_order.accepted, in_order.where
     n = len(accepted)
-    longest = 0
+    longest = said = 0  # said: tokens that count as one of the query's words
     previous: dict[int, int] = {}  # i + 1 -> adjacent run ending at the last token, as word i
     for token in tokens:
-        current = {i + 1: previous.get(i, 0) + 1 for i in where.get(token, ())}
-        longest = max(longest, *current.values(), 0)
+        if (places := where.get(token)) is None:
+            previous = _NO_RUN  # most tokens: no query word, no run
+            continue
+        said += 1
+        current = {i + 1: previous.get(i, 0) + 1 for i in places}
+        longest = max(longest, *current.values())
         if longest == n:
             return 1.0
         previous = current
-    if _in_window(accepted, tokens, n + WINDOW_SLACK):
+    if said >= n and _in_window(accepted, tokens, n + WINDOW_SLACK):  # a window holds n of them
         return WINDOW_CREDIT
     return RUN_CREDIT * (longest - 1) / (n - 1) if longest > 1 else 0.0
 

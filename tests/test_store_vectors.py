@@ -245,6 +245,25 @@ def test_auto_compresses_above_the_memory_budget_and_rescores_exactly(tmp_path, 
     assert not {i for i, _ in store.search("speech", data[5], 50)} & set(ids[:100].tolist())
 
 
+def test_a_refined_index_scores_exactly_without_the_exact_source(tmp_path):
+    """``PQ...x4fs,RFlat`` (fast-scan PQ candidates re-scored by the index's own exact vectors,
+    for corpora without clusters) returns exact scores itself: the catalog is not read again."""
+    data, queries = np.split(clustered(20_050, seed=8), [20_000])
+    ids = clip_ids(20_000)
+
+    def unread(channel: str, wanted: np.ndarray):
+        raise AssertionError("a refined index needs no exact vectors from the catalog")
+
+    store = FaissStore(tmp_path, "PQ16x4fs,RFlat|k_factor_rf=16", exact=unread)
+    store.add("speech", ids, data)
+    assert store.describe("speech") == "IndexRefineFlat"
+    hits = store.search("speech", data[7], 5)
+    assert hits[0][0] == ids[7] and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert hits[1][1] == pytest.approx(float(data[7] @ data[(hits[1][0] - 1_000) // 7]), abs=1e-5)
+    assert np.array_equal(store.vectors("speech", ids[:50])[1], data[:50])
+    assert recall_at_10(store, "speech", data, ids, queries) >= 0.9
+
+
 def test_memory_estimates():
     per_vector = {  # codes + id + id map entry
         "Flat": 4 * 512 + 56,

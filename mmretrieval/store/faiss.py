@@ -535,6 +535,8 @@ def _selects(index: faiss.Index) -> bool:
 def _lossy(index: faiss.Index) -> bool:
     """Whether the index keeps approximations of its vectors rather than the vectors."""
     inner = _inner(index)
+    if isinstance(inner, faiss.IndexRefine):  # its candidates come back re-scored by its own
+        inner = faiss.downcast_index(inner.refine_index)  # refine index (``...,RFlat``: exact)
     if isinstance(inner, faiss.IndexIVF):
         return not isinstance(inner, faiss.IndexIVFFlat)
     if isinstance(inner, faiss.IndexHNSW):
