@@ -3,10 +3,10 @@
 Whisper's encoder takes 30 s windows: a file shorter than that is padded with silence (zero
 frames) and the encoder costs the same for 8 s of speech as for 30. CTranslate2's encoder takes
 fewer frames too, so ``encode`` cuts the zero frames of padding after the audio, keeping
-``padding`` seconds of them (Whisper was trained on padded windows: without any padding it
-repeats the end of short speech). On the multilingual dev sentences, 1 s kept gave the word
-error rate of the whole window at a tenth of the encoder's cost (benchmarks/README.md,
-multilingual suite).
+``padding`` seconds of them (Whisper was trained on padded windows: with none or 1 s of padding
+it repeated itself at the end of short speech on the multilingual dev sentences; with 3 s their
+languages and word error rates were about those of the whole window, at a sixth of the
+encoder's cost; benchmarks/README.md, multilingual suite).
 
 The speech adapter encodes the window of a short file once to detect its language and again to
 transcribe it (faster-whisper's ``transcribe`` encodes its own windows), so the latest encoded
