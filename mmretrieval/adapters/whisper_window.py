@@ -47,7 +47,8 @@ class WindowedWhisper(WhisperModel):
         last frame of audio (an even count of frames: the encoder's convolution halves it)."""
         if self.padding is None:
             return features
-        heard = np.flatnonzero(np.any(features != 0, axis=-2).reshape(-1, features.shape[-1])[0])
+        frames = np.any(features != 0, axis=-2).reshape(-1, features.shape[-1]).any(axis=0)
+        heard = np.flatnonzero(frames)  # of any window in a batch
         keep = (int(heard[-1]) + 1 if heard.size else 0) + round(self.padding * FRAMES_PER_SECOND)
         keep = min(features.shape[-1], max(2, keep + keep % 2))
         return features[..., :keep]
