@@ -254,6 +254,7 @@ def run(args: argparse.Namespace) -> dict:
             "cpu_seconds": ingest_cpu,
             "cpu_per_second": ingest_cpu / footage,
             "x_realtime_2_cores_from_cpu": 2.0 * footage / ingest_cpu,
+            "stage_seconds": dict(report.stage_seconds),  # wall, speech beside the pictures
         },
         "seconds": {"search": search_seconds},
         "targets": TARGETS,
@@ -286,6 +287,8 @@ def print_report(result: dict) -> None:
         f"{ingest['cpu_per_second']:.2f} CPU s per footage s, so "
         f"{ingest['x_realtime_2_cores_from_cpu']:.1f}x realtime on 2 idle cores"
     )
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in ingest["stage_seconds"].items())
+    print(f"stage wall seconds (speech runs beside the pictures): {stages}")
     print(f"hours per language: {result['hours_per_language'] or 'none recorded'}")
     if "english" in result:
         english = result["english"]

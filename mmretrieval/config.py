@@ -85,6 +85,9 @@ class SpeechConfig(_Section):
         False, description="re-decode hard segments by sampling: better text, not reproducible"
     )
     vad_filter: bool = True
+    encode_padding: float | None = Field(
+        None, ge=0, description="seconds of a window's padding encoded after its audio; None = all"
+    )
     compute_type: str = "int8"
     device: str = "auto"
     subtitles: bool = Field(True, description="use a .srt/.vtt sidecar instead of ASR when present")

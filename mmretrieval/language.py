@@ -29,8 +29,9 @@ of 12, English 6 of 6 either way); any prior weight from 0 to 0.25 and likelihoo
 20 to 80 tokens gave 37. Text-based identification of the transcript (py3langid) was tried and
 dropped: Whisper writes the language it is told to, so the text only echoes the choice.
 
-Each rival's decode costs about half the encoding of the window, so the race runs only where
-it can change the answer: a detection at ``CERTAIN`` or above is not raced (on those 42
+Each rival's decode costs more than encoding the window (the speech adapter encodes only the
+speech of a short window and 3 s of its padding), so the race runs only where it can change the
+answer: a detection at ``CERTAIN`` or above is not raced (on those 42
 sentences the race overturned detections up to 0.92, never one above; 15 were at 0.97 or
 more), a language under ``RIVAL_SHARE`` of the likeliest one's probability is not decoded
 (Dutch won from 0.009 of English's, never from less; 37 right either way), and the rivals are

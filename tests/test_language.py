@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from mmretrieval import Library
+from mmretrieval import Library, language
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.speech import WhisperTranscriber, failure, loops, repeats
 from mmretrieval.analyze import MediaAnalyzer
@@ -246,6 +246,43 @@ def test_file_language_is_detected(whisper_base, spoken, code):
     said = whisper_base.transcribe(spoken[code])
     assert whisper_base.notes.language == code
     assert said and {t.language for t in said} == {code}
+
+
+@pytest.mark.parametrize("raced", [False, True])
+def test_a_short_file_is_encoded_once(spoken, monkeypatch, raced):
+    """A file whose speech is one detection window: its language is detected (and raced, when
+    forced here: no detection counts as certain) on the window the transcription encodes, and
+    the encoder runs once for both."""
+    if raced:
+        monkeypatch.setattr(language, "CERTAIN", 1.01)
+    whisper = _transcriber()  # its own: the model hands back the window it encoded last
+    audio = spoken["de"]
+    assert len(windows(whisper._speech(audio, Span(0, audio.size / 16000)))) == 1
+    said = whisper.transcribe(audio)
+    assert whisper.notes.language == "de" and said
+    assert {t.language for t in said} == {"de"} and all(t.words for t in said)
+    assert "Bürgermeister" in " ".join(t.text for t in said)
+    assert whisper.model.encoded == 1
+
+
+def test_the_encoder_sees_the_audio_and_three_seconds_of_padding(whisper_base, spoken):
+    """The multilingual profile keeps 3 s of a window's zero padding; None keeps Whisper's whole
+    30 s window; a window full of audio is not cut."""
+    from faster_whisper.audio import pad_or_trim
+
+    model = whisper_base.model
+    assert whisper_base.config.encode_padding == model.padding == 3.0
+    features = model.feature_extractor(spoken["es"][: 5 * 16000])[:, :500]
+    window = pad_or_trim(features)
+    assert window.shape == (80, 3000) and model.trimmed(window).shape == (80, 800)
+    assert model.trimmed(window[None]).shape == (1, 80, 800)
+    full = pad_or_trim(model.feature_extractor(np.tile(spoken["es"], 4)))
+    assert model.trimmed(full).shape == (80, 3000)
+    model.padding = None
+    try:
+        assert model.trimmed(window).shape == (80, 3000)
+    finally:
+        model.padding = 3.0
 
 
 def test_pinned_languages_are_the_only_choices(spoken):

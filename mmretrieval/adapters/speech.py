@@ -139,17 +139,18 @@ class WhisperTranscriber:
     sample_rate = 16000  # what Whisper models take
 
     def __init__(self, config: SpeechConfig):
-        from faster_whisper import WhisperModel
+        from mmretrieval.adapters.whisper_window import WindowedWhisper
 
         self.config = config
         self.model_id = config.model
         path = resolve(hub_id("speech", config.model))
         device = ctranslate2_device(config.device)
-        self.model = WhisperModel(
+        self.model = WindowedWhisper(
             str(path),
             device=device,
             compute_type=config.compute_type if device == "cpu" else "default",
             cpu_threads=side_threads(),  # it runs beside OCR
+            padding=config.encode_padding,
         )
         self.multilingual = self.model.model.is_multilingual
         self.notes = SpeechNotes()  # of the latest transcribe() call
@@ -182,8 +183,14 @@ class WhisperTranscriber:
         if not spans:  # no speech: nothing to transcribe
             return []
 
+        if len(spans) == 1:  # detected on the window the transcription then encodes, once
+            found = Detection(spans[0], self._detect(self._first_window(audio), pinned))
+            self.notes.language, self.notes.confidence = found.best
+            return [(whole, self.notes.language)]
+
         def detect(i: int) -> Detection:
-            return Detection(spans[i], self._detect(audio, spans[i], pinned))
+            features = self.model.feature_extractor(self._cut(audio, spans[i]))
+            return Detection(spans[i], self._detect(features, pinned))
 
         # A few windows spread over the file first; only when they disagree, or one is unsure,
         # is every window detected (a long file in one language costs SAMPLED detections).
@@ -210,19 +217,32 @@ class WhisperTranscriber:
         found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
         return [Span(r["start"] / self.sample_rate, r["end"] / self.sample_rate) for r in found]
 
-    def _detect(self, audio: np.ndarray, window: Span, pinned: Sequence[str]) -> dict[str, float]:
-        """The window's language probabilities among ``pinned`` (any when empty): Whisper's
-        detection, then the race of its likeliest languages (``rivals``; none when the detection
-        is certain) on the same encoded audio (the window decoded in each at the profile's beam
-        size, in one batch; one that loops, or is written in another script than the likeliest
-        language's, takes no part), combined. When the likeliest language's own decode loops
-        the race tells nothing and the detection stands."""
+    def _first_window(self, audio: np.ndarray) -> np.ndarray:
+        """The features of the first window faster-whisper's ``transcribe`` encodes for
+        ``audio``: its speech joined (VAD, with transcribe's own settings), up to the last full
+        frame, padded to 30 s."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        if self.config.vad_filter:
+            chunks, _ = collect_chunks(audio, get_speech_timestamps(audio, VadOptions()))
+            audio = np.concatenate(chunks)
+        features = self.model.feature_extractor(audio)
+        return pad_or_trim(features[:, : features.shape[-1] - 1])
+
+    def _detect(self, features: np.ndarray, pinned: Sequence[str]) -> dict[str, float]:
+        """The language probabilities among ``pinned`` (any when empty) of a window's log-mel
+        ``features``: Whisper's detection, then the race of its likeliest languages
+        (``rivals``; none when the detection is certain) on the same encoded window (decoded
+        in each at the profile's beam size, in one batch; one that loops, or is written in
+        another script than the likeliest language's, takes no part), combined. When the
+        likeliest language's own decode loops the race tells nothing and the detection
+        stands."""
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
-        extractor = self.model.feature_extractor
-        features = extractor(self._cut(audio, window))[..., : extractor.nb_max_frames]
-        encoded = self.model.encode(pad_or_trim(features))
+        window = features[..., : self.model.feature_extractor.nb_max_frames]
+        encoded = self.model.encode(pad_or_trim(window))
         found = self.model.model.detect_language(encoded)[0]
         prior = restrict(((token[2:-2], p) for token, p in found), pinned)
         prompts = {code: self._prompt(code) for code in rivals(prior)}
