@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mmretrieval.adapters.visual import cnn_part
 from mmretrieval.errors import IndexDirError
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.spans import Span, Timed, merge
@@ -139,9 +140,8 @@ class Describer:
         regions = self.centre(self.encoder.regions(squares, parts=REGIONS))  # whole first
         mirrored = None
         if mirror:
-            mirrored = self.centre(
-                self.encoder.embed_images([np.ascontiguousarray(s[:, ::-1]) for s in squares])
-            )
+            flipped = [np.ascontiguousarray(s[:, ::-1]) for s in squares]
+            mirrored = self.centre(self.encoder.regions(flipped, parts=False)[:, 0])
         return Frames(
             np.asarray(times), regions[:, 0], mirrored, np.asarray(keep, bool), regions[:, 1:]
         )
@@ -190,7 +190,9 @@ class Archive:
         shots: Callable[[int], Sequence[Span]],
     ) -> Archive:
         """The archive of stored frames (file id, time, raw descriptor); ``shots`` gives a
-        file's shots (``Catalog.shots``)."""
+        file's shots (``Catalog.shots``). Only the CNN's part of a descriptor is compared:
+        footage is reused recoloured, and picture-in-picture changes a frame's colours."""
+        raw = cnn_part(raw)
         mean = raw.mean(axis=0)
         centred = raw - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
