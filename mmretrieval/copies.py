@@ -58,8 +58,10 @@ MIN_ENTROPY = 2.5  # bits of a 32-bin grey histogram under which a frame is a fe
 BORDER_LEVEL = 24  # a row or column darker than this, and flat, is letterbox / pillarbox
 REGIONS = False  # also match frames by their feature-map squares (picture-in-picture): off, as
 #                  benchmarks/reuse.py measured recall 0.875 -> 0.938 but precision 0.966 -> 0.938
+#                  (also with REGION_AGREEMENT 0.9)
 REGION_COUNT = (7 - REGION_CELLS + 1) ** 2  # squares a frame has (adapters/visual.py)
-REGION_AGREEMENT = 0.75  # share of a run's square matches that must keep to one place
+REGION_AGREEMENT = 0.9  # share of a run's square matches that must keep to one place (chosen
+#                          on reuse.py --dev: 0.75 let a wandering look-alike through)
 
 
 @dataclass(frozen=True)
