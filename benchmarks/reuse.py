@@ -53,17 +53,21 @@ from mmretrieval.spans import Span, merge
 from mmretrieval.testing import footage
 
 SOURCES = {2: 2.0, 12: 3.0, 17: 4.0, 40: 6.0}  # footage.shot key -> seconds
+# --dev: other photographs' bands, another drawn scene and other fillers, for choosing settings
+DEV_SOURCES = {5: 2.0, 11: 3.0, 20: 4.0, 45: 6.0}
+FILLER, DEV_FILLER = 100, 300  # footage.shot keys of the programmes' own shots
 DISTRACTORS = 4
 MIN_IOU = 0.3
 PHASH_BITS = 12  # Hamming distance at which the baseline's frames match (copies.MATCH)
 
 
-def build(root: Path) -> tuple[dict[int, Path], dict[int, list[tuple[str, Span, str]]]]:
+def build(
+    root: Path, sources: dict[int, float] = SOURCES, filler: int = FILLER
+) -> tuple[dict[int, Path], dict[int, list[tuple[str, Span, str]]]]:
     """Write the archive and queries; the queries' paths and, per source, where it was put."""
     opening = footage.intro() + footage.flat(1)
-    truth: dict[int, list[tuple[str, Span, str]]] = {key: [] for key in SOURCES}
-    filler = 100
-    for n, (key, seconds) in enumerate(SOURCES.items()):
+    truth: dict[int, list[tuple[str, Span, str]]] = {key: [] for key in sources}
+    for n, (key, seconds) in enumerate(sources.items()):
         source = footage.shot(key, seconds)
         for m, (name, change) in enumerate(footage.TRANSFORMS.items()):
             head = opening + (footage.colour_bars(1) if (n + m) % 2 else []) + footage.shot(
@@ -83,7 +87,7 @@ def build(root: Path) -> tuple[dict[int, Path], dict[int, list[tuple[str, Span, 
         footage.write(root / "archive" / f"distractor{d}.mp4", frames)
         filler += 2
     queries = {}
-    for n, (key, seconds) in enumerate(SOURCES.items()):
+    for n, (key, seconds) in enumerate(sources.items()):
         queries[key] = root / f"query{key}.mp4"
         prefix = opening if n % 2 else []
         footage.write(queries[key], prefix + footage.shot(key, seconds))
@@ -257,6 +261,8 @@ def main() -> None:
                         help="also match by feature-map squares (copies.REGIONS)")
     parser.add_argument("--all-cost", type=float, metavar="HOURS",
                         help="measure copies --all on this many hours of stored frames instead")
+    parser.add_argument("--dev", action="store_true",
+                        help="the dev split (other sources and fillers), to choose settings on")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.all_cost:
@@ -274,7 +280,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        queries, truth = build(root)
+        queries, truth = build(root, DEV_SOURCES, DEV_FILLER) if args.dev else build(root)
         archive = sorted((root / "archive").glob("*.mp4"))
         footage_seconds = sum(len(list(iter_frames(p, 1.0))) for p in archive)
         with Library(root / "idx", profile=profile) as library:
@@ -293,7 +299,7 @@ def main() -> None:
         "machine": describe(("torch", "numpy")),
         "archive": {"files": len(archive), "seconds": footage_seconds,
                     "stored_frame_rate": args.frame_rate, "dense_rate": copies.DENSE_RATE,
-                    "regions": copies.REGIONS},
+                    "regions": copies.REGIONS, "dev_split": args.dev},
         "copies": {**score(found, truth), "index_seconds": round(index_seconds, 1),
                    "query_seconds": [round(s, 1) for s in query_seconds]},
         "phash_baseline": {**score(phash, truth), "seconds": round(phash_seconds, 1)},

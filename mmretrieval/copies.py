@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mmretrieval.adapters.visual import REGION_CELLS, cnn_part
 from mmretrieval.errors import IndexDirError
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.spans import Span, Timed, merge
@@ -57,6 +58,10 @@ MIN_ENTROPY = 2.5  # bits of a 32-bin grey histogram under which a frame is a fe
 BORDER_LEVEL = 24  # a row or column darker than this, and flat, is letterbox / pillarbox
 REGIONS = False  # also match frames by their feature-map squares (picture-in-picture): off, as
 #                  benchmarks/reuse.py measured recall 0.875 -> 0.938 but precision 0.966 -> 0.938
+#                  (also with REGION_AGREEMENT 0.9)
+REGION_COUNT = (7 - REGION_CELLS + 1) ** 2  # squares a frame has (adapters/visual.py)
+REGION_AGREEMENT = 0.9  # share of a run's square matches that must keep to one place (chosen
+#                          on reuse.py --dev: 0.75 let a wandering look-alike through)
 
 
 @dataclass(frozen=True)
@@ -139,9 +144,8 @@ class Describer:
         regions = self.centre(self.encoder.regions(squares, parts=REGIONS))  # whole first
         mirrored = None
         if mirror:
-            mirrored = self.centre(
-                self.encoder.embed_images([np.ascontiguousarray(s[:, ::-1]) for s in squares])
-            )
+            flipped = [np.ascontiguousarray(s[:, ::-1]) for s in squares]
+            mirrored = self.centre(self.encoder.regions(flipped, parts=False)[:, 0])
         return Frames(
             np.asarray(times), regions[:, 0], mirrored, np.asarray(keep, bool), regions[:, 1:]
         )
@@ -190,7 +194,9 @@ class Archive:
         shots: Callable[[int], Sequence[Span]],
     ) -> Archive:
         """The archive of stored frames (file id, time, raw descriptor); ``shots`` gives a
-        file's shots (``Catalog.shots``)."""
+        file's shots (``Catalog.shots``). Only the CNN's part of a descriptor is compared:
+        footage is reused recoloured, and picture-in-picture changes a frame's colours."""
+        raw = cnn_part(raw)
         mean = raw.mean(axis=0)
         centred = raw - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
@@ -234,19 +240,44 @@ def _usable(frames: Frames, common: np.ndarray, vectors: np.ndarray | None = Non
     return frames.informative & ((vectors @ common.T).max(axis=1) < COMMON)
 
 
-def similarity(query: Frames, target: Frames, common: np.ndarray) -> np.ndarray:
+def similarity(
+    query: Frames, target: Frames, common: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(m, n) centred cosine of query and target frames, the better of the query frame and
-    its mirror image; NaN where either frame cannot be matched."""
+    its mirror image; NaN where either frame cannot be matched. And (m, n) which square gave
+    it when one matched better than the whole frame (``REGIONS``): the target's square i as
+    i, the query's as r + i; -1 for the whole frame."""
     sims = query.vectors @ target.vectors.T
     if query.mirrored is not None:
         sims = np.maximum(sims, query.mirrored @ target.vectors.T)
-    if target.parts.shape[1]:  # the query shown inside the target (picture-in-picture)
-        sims = np.maximum(sims, np.einsum("md,nrd->mnr", query.vectors, target.parts).max(2))
-    if query.parts.shape[1]:  # ... or the target inside the query
-        sims = np.maximum(sims, np.einsum("mrd,nd->mnr", query.parts, target.vectors).max(2))
+    where = np.full(sims.shape, -1)
+    squares = target.parts.shape[1]
+    for parts, shift in (
+        (np.einsum("md,nrd->mnr", query.vectors, target.parts), 0),  # query inside the target
+        (np.einsum("mrd,nd->mnr", query.parts, target.vectors), squares),  # target inside query
+    ):
+        if parts.shape[2]:
+            better = parts.max(2) > sims
+            sims = np.where(better, parts.max(2), sims)
+            where = np.where(better, parts.argmax(2) + shift, where)
     sims[~_usable(query, common)] = np.nan
     sims[:, ~_usable(target, common)] = np.nan
-    return sims
+    return sims, where
+
+
+def _one_place(squares: np.ndarray) -> bool:
+    """Whether a run's matching squares keep to one place: at least ``REGION_AGREEMENT`` of
+    them within a square's step of one of them, on the same side (query or target). Footage
+    inset in a picture stays where it was put; chance look-alikes wander."""
+    side = int(np.sqrt(REGION_COUNT))
+    flank, cell = np.divmod(squares, REGION_COUNT)
+    row, col = np.divmod(cell, side)
+    near = (
+        (flank[:, None] == flank[None, :])
+        & (np.abs(row[:, None] - row[None, :]) <= 1)
+        & (np.abs(col[:, None] - col[None, :]) <= 1)
+    )
+    return near.sum(axis=1).max() >= REGION_AGREEMENT * len(squares)
 
 
 @dataclass(frozen=True)
@@ -260,19 +291,25 @@ class Run:
     score: float
 
 
-def align(sims: np.ndarray, min_frames: int) -> list[Run]:
+def align(sims: np.ndarray, min_frames: int, where: np.ndarray | None = None) -> list[Run]:
     """Runs of matching frames in order: along each diagonal of ``sims`` (a frame's slack
     either side), matches no further apart than ``MAX_GAP_SECONDS``, at least
-    ``MIN_MATCHES`` of them spanning at least ``min_frames``. Runs that pair overlapping query
-    and target stretches are one copy at different lags (a slow pan matches itself a second
-    later): the one whose frames match best on their exact diagonal is kept."""
+    ``MIN_MATCHES`` of them spanning at least ``min_frames``. A run most of whose matches
+    came from squares (``where``, from ``similarity``) must keep to one place
+    (``_one_place``). Runs that pair overlapping query and target stretches are one copy at
+    different lags (a slow pan matches itself a second later): the one whose frames match
+    best on their exact diagonal is kept."""
     m, n = sims.shape
     if m == 0 or n == 0:
         return []
     filled = np.where(np.isnan(sims), -1.0, sims)
     slack = filled.copy()
-    slack[:, 1:] = np.maximum(slack[:, 1:], filled[:, :-1])
-    slack[:, :-1] = np.maximum(slack[:, :-1], filled[:, 1:])
+    given = np.full(sims.shape, -1) if where is None else where
+    square = given.copy()  # which square gave each slack value (-1: the whole frame)
+    for into, source in ((np.s_[:, 1:], np.s_[:, :-1]), (np.s_[:, :-1], np.s_[:, 1:])):
+        better = filled[source] > slack[into]
+        slack[into] = np.where(better, filled[source], slack[into])
+        square[into] = np.where(better, given[source], square[into])
     max_gap = round(MAX_GAP_SECONDS * DENSE_RATE)
     runs: list[Run] = []
     for offset in range(-(m - 1), n):
@@ -285,6 +322,10 @@ def align(sims: np.ndarray, min_frames: int) -> list[Run]:
         breaks = np.flatnonzero(np.diff(hits) > max_gap + 1)
         for group in np.split(hits, breaks + 1):
             first, last = rows[group[0]], rows[group[-1]]
+            squares = square[rows[group], rows[group] + offset]
+            squares = squares[squares >= 0]
+            if 2 * len(squares) > len(group) and not _one_place(squares):
+                continue
             if len(group) >= MIN_MATCHES and last - first + 1 >= min_frames:
                 runs.append(Run(first, last, offset, len(group), float(exact[group].mean())))
     runs.sort(key=lambda r: (r.matches, r.score), reverse=True)
@@ -368,11 +409,11 @@ class CopyFinder:
         shared = self.archive.common_shots.get(row.id, [])
         in_common = np.array([any(s.contains(t) for s in shared) for t in target.times], bool)
         target = replace(target, informative=target.informative & ~in_common)
-        sims = similarity(query, target, self.archive.common_vectors)
+        sims, where = similarity(query, target, self.archive.common_vectors)
         clips = self.catalog.file_clips(row.id)
         step = 1 / DENSE_RATE
         copies = []
-        for run in align(sims, min_frames):
+        for run in align(sims, min_frames, where):
             start = float(target.times[run.first + run.offset])
             end = float(target.times[run.last + run.offset]) + step
             middle = (start + end) / 2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mmretrieval.config import AdaptersConfig, load_profile
-from mmretrieval.copies import Archive, informative, shared_frames
+from mmretrieval.copies import REGION_COUNT, Archive, align, informative, shared_frames
 from mmretrieval.library import Library
 from mmretrieval.spans import Span
 from mmretrieval.testing import footage
@@ -72,6 +72,27 @@ def test_low_information_frames():
     assert not informative(footage.colour_bars(0.1)[0])
     assert informative(footage.shot(1, 0.1)[0])
     assert informative(footage.intro(0.1)[0])
+
+
+def test_a_run_of_square_matches_must_keep_to_one_place():
+    """Twelve frames in order match along one diagonal. Matched by whole frames, or by squares
+    of the target that stay put (an inset picture, here squares 5 and its neighbour 6), they
+    are a copy; matched by squares that wander over the frame (chance look-alikes), not."""
+    sims = np.full((12, 30), -1.0)
+    rows = np.arange(12)
+    sims[rows, rows + 10] = 0.8
+    for squares, found in (
+        (np.full(12, -1), 1),
+        (np.array([5, 6] * 6), 1),
+        (np.array([0, 15, 3, 12, 5, 10, 0, 15, 3, 12, 5, 10]), 0),
+        (np.array([0, 15, 3, 12] * 3) + REGION_COUNT, 0),  # the query's squares
+    ):
+        where = np.full(sims.shape, -1)
+        where[rows, rows + 10] = squares
+        runs = align(sims, 8, where)
+        assert len(runs) == found, squares
+        assert all((r.first, r.last, r.offset) == (0, 11, 10) for r in runs)
+    assert len(align(sims, 8)) == 1
 
 
 def test_shared_frames_pair_files_by_alike_frames_and_skip_common_pictures():

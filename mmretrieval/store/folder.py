@@ -7,11 +7,14 @@ decided in one place, before any model loads.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from mmretrieval.config import DEFAULT_PROFILE, Profile, load_profile
 from mmretrieval.errors import IndexDirError
 from mmretrieval.store.catalog import Catalog
+
+log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite"
 PROFILE_KEY = "profile"  # catalog meta: the profile's JSON
@@ -47,7 +50,21 @@ def choose_profile(
     profile = requested if isinstance(requested, Profile) else load_profile(requested)
     if recorded is not None:
         check_compatible(recorded, profile, index_dir)
+        profile = _recorded_visual_layout(recorded, profile)
     return profile
+
+
+def _recorded_visual_layout(recorded: Profile, requested: Profile) -> Profile:
+    """``requested``, describing frames as the index's stored ones are (with or without their
+    colours: an index made before ``visual.colour`` existed has none)."""
+    old, new = recorded.adapters.visual, requested.adapters.visual
+    if old is None or new is None or old.colour == new.colour:
+        return requested
+    log.info("visual colour %s as the index was built (profile: %s)", old.colour, new.colour)
+    adapters = requested.adapters.model_copy(
+        update={"visual": new.model_copy(update={"colour": old.colour})}
+    )
+    return requested.model_copy(update={"adapters": adapters})
 
 
 def check_compatible(recorded: Profile, requested: Profile, index_dir: Path) -> None:
