@@ -139,10 +139,6 @@ class ClipConfig(_Section):
         "float32", description="weights and inputs on CUDA; the CPU always runs float32"
     )
     frame_rate: float = Field(1.0, gt=0, description="frames per second sampled for embedding")
-    colour: float = Field(
-        0.0, ge=0, lt=1, description="share of a frame's descriptor given to its colours and "
-        "their layout (0: the CNN's alone, as indexes made before this option)",
-    )
     max_frames: int = Field(16, ge=1, description="most frames pooled (and kept) per clip")
     duplicate_threshold: float = Field(
         3.0, ge=0, description="mean abs grey change (0-255) under which a frame repeats the last"
