@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
+
+from mmretrieval.models import cache_dir
 
 CLASSES = 1000
 DIM = CLASSES + 1  # the label vector's extra component: probability left unlabelled
@@ -170,8 +171,7 @@ class LabelQuery:
         if self._names is not None:
             return self._names
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.encoder.model_id).strip("-.")[-80:]
-        cache = Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser()
-        path = cache / "labels" / f"imagenet__{slug}.npy"
+        path = cache_dir("labels") / f"imagenet__{slug}.npy"
         if path.exists():
             self._names = np.load(path)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,12 @@ class ModelStatus:
         if self.licence == "unknown":
             return None
         return NON_COMMERCIAL.search(self.licence) is None
+
+
+def cache_dir(kind: str) -> Path:
+    """The folder of one kind of file derived from the models (checked conversions, trained
+    heads, label vectors): ``$MMR_CACHE/<kind>``, ``~/.cache/mmretrieval/<kind>`` by default."""
+    return Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser() / kind
 
 
 def hub_id(adapter: str, spec: str) -> str:

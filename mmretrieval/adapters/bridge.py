@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mmretrieval.errors import ConfigError
+from mmretrieval.models import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -387,8 +388,7 @@ def default_bridge_path(source_model: str, target_model: str) -> Path:
     ``$MMR_CACHE/bridges/<source>__<target>.npz`` (``~/.cache/mmretrieval`` without
     ``MMR_CACHE``): keyed by the models, so a profile with other models never picks it up.
     """
-    cache = Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser()
-    return cache / "bridges" / f"{_slug(source_model)}__{_slug(target_model)}.npz"
+    return cache_dir("bridges") / f"{_slug(source_model)}__{_slug(target_model)}.npz"
 
 
 def _slug(model_id: str) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval.devices import one_cpu_thread
+from mmretrieval.models import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def cache_path(model: Path) -> Path:
     stat = model.stat()
     key = f"{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{dlib.__version__}"
     digest = hashlib.sha1(f"{key}:{torch.__version__}".encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser() / "faces"
+    cache = cache_dir("faces")
     stem = re.sub(r"[^\w.-]+", "_", model.stem)
     return cache / f"{stem}-{digest}.npz"
 

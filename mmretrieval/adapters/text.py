@@ -25,7 +25,7 @@ import numpy as np
 
 from mmretrieval.config import TextConfig
 from mmretrieval.devices import torch_device
-from mmretrieval.models import resolve
+from mmretrieval.models import cache_dir, resolve
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def export_onnx(model, folder: Path, name: str) -> Path:
     import torch
 
     key.update(torch.__version__.encode())
-    cache = Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser() / "onnx"
+    cache = cache_dir("onnx")
     stem = re.sub(r"[^\w.-]+", "_", name)
     path = cache / f"{stem}-{key.hexdigest()[:16]}.onnx"
     if path.exists():

@@ -34,7 +34,6 @@ import dataclasses
 import hashlib
 import logging
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mmretrieval.models import cache_dir
 from mmretrieval.moderation.wordlist import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -250,8 +250,7 @@ def heads_for(encoder) -> Heads:
 
 
 def cache_path(model_id: str, digest: str) -> Path:
-    cache = Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser()
-    return cache / "moderation" / f"heads{FORMAT}_{_slug(model_id)}_{digest}.txt"
+    return cache_dir("moderation") / f"heads{FORMAT}_{_slug(model_id)}_{digest}.txt"
 
 
 def write_heads(heads: Heads, path: Path) -> Heads:
