@@ -159,7 +159,7 @@ class MediaAnalyzer:
         ]
         vectors, frames = self._clip_vectors(path, info, clips, whole.frames)
         visual, visual_rows = self._visual_vectors(clips, whole.visual)
-        people, faces = self._people_vectors(path, info, transcript, clips)
+        people, faces = self._people_vectors(path, info, transcript, clips, shots)
         texts = [*transcript, *screen]
         return FileAnalysis(
             info,
@@ -480,12 +480,20 @@ class MediaAnalyzer:
         with self.timer("voice"):
             return encoder.embed_audio([audio])[0]
 
-    def face_tracks(self, path: Path, info: MediaInfo, span: Span | None = None) -> list[FaceTrack]:
-        """The faces on screen in ``span`` (None: the whole file), followed across frames."""
+    def face_tracks(
+        self,
+        path: Path,
+        info: MediaInfo,
+        span: Span | None = None,
+        shots: Sequence[Span] | None = None,
+    ) -> list[FaceTrack]:
+        """The faces on screen in ``span`` (None: the whole file), followed across frames; the
+        file's ``shots`` (None: not known) spare searches and descriptors within a shot."""
         encoder = self.adapters.get("face")
         if encoder is None or not info.has_video:
             return []
         config = self.profile.adapters.face
+        cuts = None if shots is None else [shot.start for shot in shots[1:]]
         start, end = _bounds(span)
         frames = iter_frames(path, config.frame_rate, start, end, max_side=config.max_side)
 
@@ -494,9 +502,9 @@ class MediaAnalyzer:
                 return encoder.faces(frame, near=near, coarse=coarse)
 
         frames = self.timer.iterate(frames, "decode")
-        found = list(search_frames(frames, detect, config.every, config.small_every))
+        found = list(search_frames(frames, detect, config, cuts))
         with self.timer("faces"):
-            return track_faces(found, config)
+            return track_faces(found, config, cuts)
 
     def _people_vectors(
         self,
@@ -504,23 +512,25 @@ class MediaAnalyzer:
         info: MediaInfo,
         transcript: Sequence[TimedText],
         clips: Sequence[ClipText],
+        shots: Sequence[Span],
     ) -> tuple[Packed, list[tuple[int, float, np.ndarray]]]:
         """The voice and face channels' clip vectors (each clip's main speaker and face), and
-        every face track of each clip (clip position, its sharpest time in the clip, vector)."""
+        every face track seen in each clip (clip position, when it is seen sharpest in the
+        clip, the track's descriptor)."""
         vectors: dict[str, list[np.ndarray | None]] = {}
         faces = []
         if self.adapters.get("voice") is not None:
             voices = clip_voices(self.speaker_turns(path, info, transcript), clips)
             vectors[channels.VOICE] = [None if v is None else v[1] for v in voices]
-        if (config := self.profile.adapters.face) is not None:
-            tracks = self.face_tracks(path, info)
-            chosen = clip_faces(tracks, clips, config.sharpest)
-            vectors[channels.FACE] = [None if c is None else c[1] for c in chosen]
+        if self.profile.adapters.face is not None:
+            tracks = self.face_tracks(path, info, shots=shots if shots else None)
+            chosen = clip_faces(tracks, clips)
+            vectors[channels.FACE] = [None if track is None else track.vector for track in chosen]
             for i, clip in enumerate(clips):
                 for track in tracks:
-                    seen = track.within(clip)
-                    if seen is not None:
-                        faces.append((i, seen.best_time(), seen.descriptor(config.sharpest)))
+                    seen = track.best_time(clip)
+                    if seen is not None and track.vector is not None:
+                        faces.append((i, seen, track.vector))
         return {c: packed for c, v in vectors.items() if (packed := _pack(v))}, faces
 
 

@@ -222,6 +222,9 @@ class FaceConfig(_Section):
     small_every: int = Field(
         4, ge=1, description="every Nth sampled frame is searched whole for faces < ~70 px too"
     )
+    small_every_in_shot: int = Field(
+        16, ge=1, description="... but within one shot (cuts known) only every Nth"
+    )
     max_side: int = Field(640, ge=160, description="frames are downscaled to this longest side")
     upsample: int = Field(1, ge=0, le=2, description="detector upsampling: 1 finds ~40 px faces")
     min_size: int = Field(36, ge=16, description="smaller faces (px, scaled frame) are ignored")

@@ -20,13 +20,13 @@ from mmretrieval import channels
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.adapters.face import Face
 from mmretrieval.analyze import MediaAnalyzer
-from mmretrieval.config import bundled_profiles, load_profile
+from mmretrieval.config import FaceConfig, bundled_profiles, load_profile
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.library import Library
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
-from mmretrieval.people.faces import search_frames
+from mmretrieval.people.faces import search_frames, track_faces
 from mmretrieval.query import Query, parse_box
 from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
 from mmretrieval.testing.synth import Scene, make_audio
@@ -193,6 +193,11 @@ def test_face_tracks_follow_one_face_and_pick_its_sharpest_frame(faces):
     assert 5.5 <= track.start and track.end <= 15.0 and len(track.sightings) >= 3
     assert 6.0 <= track.best_time() < 14.0
     assert analyzer.timer.seconds["faces"] > 0
+    # knowing the shots (as ingest does), the face is linked by its box: the same track
+    shots = analyzer.shots(path, probe(path))
+    (known,) = analyzer.face_tracks(path, probe(path), shots=shots)
+    assert [t for t, _ in known.sightings] == [t for t, _ in track.sightings]
+    assert float(known.vector @ track.vector) > 0.999
 
 
 def test_a_face_searched_for_near_its_last_box_is_found_as_on_the_whole_frame(faces):
@@ -205,7 +210,7 @@ def test_a_face_searched_for_near_its_last_box_is_found_as_on_the_whole_frame(fa
     (near,) = encoder.faces(frame, near=[whole])
     assert max(abs(a - b) for a, b in zip(whole.box, near.box, strict=True)) <= 4
     assert float(whole.vector @ near.vector) > 0.99
-    shifted = Face((whole.box[0] + 300, *whole.box[1:]), 1.0, 1.0, whole.vector)
+    shifted = Face((whole.box[0] + 300, *whole.box[1:]), 1.0, 1.0, whole.describe)
     assert encoder.faces(frame, near=[shifted]) == []  # only the region near the box is searched
     (coarse,) = encoder.faces(frame, coarse=True)  # a ~90 px face: found without upsampling too
     assert max(abs(a - b) for a, b in zip(whole.box, coarse.box, strict=True)) <= 12
@@ -223,9 +228,9 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
 
     def detect(frame, near, coarse):
         searched.append((frame, near))
-        return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if frame.any() else []
+        return [Face((0, 0, 40, 40), 1.0, 10.0, lambda: vector)] if frame.any() else []
 
-    found = list(search_frames(frames, detect, every=2, small_every=2))
+    found = list(search_frames(frames, detect, FaceConfig(every=2, small_every=2)))
     times = [t for t, _ in found]
     assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
@@ -234,9 +239,11 @@ def test_frames_are_searched_sparsely_until_a_face_is_in_sight():
     assert sum(not near for _, near in searched) == 5
     assert all(face.box == (0, 0, 40, 40) for _, near in searched for face in near)
     searched.clear()
-    assert [t for t, _ in search_frames(frames[:5], detect, 1, 1)] == [0, 2, 4, 6, 8]
+    every_frame = FaceConfig(every=1, small_every=1)
+    assert [t for t, _ in search_frames(frames[:5], detect, every_frame)] == [0, 2, 4, 6, 8]
     without = [(t, np.zeros((4, 4, 3), np.uint8)) for t, _ in frames]
-    assert len(list(search_frames(without, detect, 2, 2))) == 5  # half the frames searched
+    found = search_frames(without, detect, FaceConfig(every=2, small_every=2))
+    assert len(list(found)) == 5  # half the frames searched
 
 
 def test_a_small_face_is_found_on_a_full_search_and_followed_back_to_its_first_frame():
@@ -247,9 +254,9 @@ def test_a_small_face_is_found_on_a_full_search_and_followed_back_to_its_first_f
     def detect(frame, near, coarse):  # the face is too small for a coarse search
         searched.append(("near" if near else "coarse" if coarse else "full", coarse))
         seen = frame.any() and (near or not coarse)
-        return [Face((0, 0, 40, 40), 1.0, 10.0, vector)] if seen else []
+        return [Face((0, 0, 40, 40), 1.0, 10.0, lambda: vector)] if seen else []
 
-    found = list(search_frames(frames, detect, every=2, small_every=4))
+    found = list(search_frames(frames, detect, FaceConfig(every=2, small_every=4)))
     times = [t for t, _ in found]
     assert times == sorted(times) == [0.0, 4.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     assert [t for t, faces in found if faces] == [10.0, 12.0, 14.0, 16.0]  # from its first frame
@@ -257,6 +264,54 @@ def test_a_small_face_is_found_on_a_full_search_and_followed_back_to_its_first_f
     assert kinds.count("full") == 3 and kinds.count("coarse") == 2  # frames 0, 4, 8 and 2, 6
     assert kinds.count("near") == 4  # frames 5-7 once the full search at 8 saw it, then 9
     assert not any(coarse for kind, coarse in searched if kind == "near")
+
+
+def test_within_a_shot_the_search_for_small_faces_is_not_repeated_while_cuts_are_known():
+    vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
+    frames = [(2.0 * n, np.full((4, 4, 3), n + 1, np.uint8)) for n in range(20)]  # a face in each
+    full = []
+
+    def detect(frame, near, coarse):
+        if not (near or coarse):
+            full.append(int(frame[0, 0, 0]) - 1)
+        return [Face((0, 0, 40, 40), 1.0, 10.0, lambda: vector)]
+
+    config = FaceConfig(every=2, small_every=4, small_every_in_shot=16)
+    assert len(list(search_frames(frames, detect, config))) == 20  # cuts not known: as before
+    assert full == [0, 4, 8, 12, 16]
+    full.clear()
+    assert len(list(search_frames(frames, detect, config, cuts=[]))) == 20  # one shot
+    assert full == [0, 16]
+    full.clear()
+    list(search_frames(frames, detect, config, cuts=[13.0]))  # a new shot from frame 7 (14 s)
+    assert full == [0, 8]  # the new shot's first due full search
+
+
+def test_a_face_that_stays_in_place_within_a_shot_is_tracked_without_descriptors():
+    rng = np.random.default_rng(0)
+    people = rng.normal(size=(2, 128)).astype(np.float32)
+    described = []
+
+    def face(who: int, n: int, x: int = 100) -> Face:
+        def describe() -> np.ndarray:
+            described.append((who, n))
+            return people[who]
+
+        return Face((x + n, 50, 80, 80), 1.0, float(n % 3), describe)
+
+    # person 0 at frames 0-5, then a cut at 11 s and person 1 in the same place at frames 6-9
+    frames = [(2.0 * n, [face(0 if n < 6 else 1, n)]) for n in range(10)]
+    config = FaceConfig(sharpest=2)
+    tracks = track_faces(frames, config, cuts=[11.0])
+    assert [len(t.sightings) for t in tracks] == [6, 4]
+    assert float(tracks[0].vector @ people[0]) > 0.999 > float(tracks[1].vector @ people[0])
+    # boxes link each shot's faces; the cut is crossed by descriptors (frames 5 and 6), and each
+    # track's descriptor is its 2 sharpest sightings' (frames 2 and 5; 8 and 7)
+    assert sorted(described) == [(0, 2), (0, 5), (1, 6), (1, 7), (1, 8)]
+    described.clear()
+    frames = [(2.0 * n, [face(0 if n < 6 else 1, n)]) for n in range(10)]
+    assert [len(t.sightings) for t in track_faces(frames, config)] == [6, 4]  # cuts not known
+    assert len(described) == 10  # every sighting's descriptor links it
 
 
 def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):

@@ -17,8 +17,9 @@ LFW as published). Face descriptors are biometric data: only a profile with a ``
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 
 import cv2
@@ -52,13 +53,20 @@ def get_model_path() -> Path:
 @dataclass(frozen=True, eq=False)
 class Face:
     """One face found in one image: its box (x, y, width, height in pixels), the detector's
-    confidence, how sharp it is (variance of the Laplacian of its aligned chip) and its
-    L2-normalised descriptor."""
+    confidence, how sharp it is (variance of the Laplacian of its aligned chip) and how to
+    compute its descriptor (``vector``)."""
 
     box: tuple[int, int, int, int]
     score: float
     sharpness: float
-    vector: np.ndarray
+    describe: Callable[[], np.ndarray] = field(repr=False)
+
+    @cached_property
+    def vector(self) -> np.ndarray:
+        """The L2-normalised descriptor, computed on first use: a track needs only a few of
+        its sightings' (where boxes alone cannot link them, and its sharpest)."""
+        vector = self.describe()
+        return vector / max(float(np.linalg.norm(vector)), 1e-9)
 
     @property
     def area(self) -> int:
@@ -99,7 +107,8 @@ class FaceEncoder:
         coarse: bool = False,
     ) -> list[Face]:
         """Every face the detector finds of at least ``min_size`` pixels and ``min_score``
-        confidence (or the one face in ``box``, x, y, width, height), largest first.
+        confidence (or the one face in ``box``, x, y, width, height), largest first; each
+        face's descriptor is computed when first asked for.
 
         With ``near`` (the faces of a neighbouring sampled frame) only the regions around them
         are searched: a fraction of the cost of searching the whole frame. With ``coarse`` the
@@ -112,19 +121,15 @@ class FaceEncoder:
             found = [(dlib.rectangle(x, y, x + w, y + h), 1.0)]
         else:
             found = self._detect(image, [face.box for face in near], coarse)
-        if not found:
-            return []
-        chips = [
-            np.asarray(dlib.get_face_chip(image, self._landmarks(image, rect), size=CHIP))
-            for rect, _ in found
-        ]
-        vectors = self._descriptor(chips)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        faces = [
-            Face((rect.left(), rect.top(), rect.width(), rect.height()), score, _sharpness(chip), v)
-            for (rect, score), chip, v in zip(found, chips, vectors, strict=True)
-        ]
+        faces = []
+        for rect, score in found:
+            chip = np.asarray(dlib.get_face_chip(image, self._landmarks(image, rect), size=CHIP))
+            box = (rect.left(), rect.top(), rect.width(), rect.height())
+            faces.append(Face(box, score, _sharpness(chip), partial(self._describe, chip)))
         return sorted(faces, key=lambda f: f.area, reverse=True)
+
+    def _describe(self, chip: np.ndarray) -> np.ndarray:
+        return self._descriptor([chip])[0]
 
     def _detect(
         self, image: np.ndarray, near: Sequence[tuple[int, int, int, int]], coarse: bool

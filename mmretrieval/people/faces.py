@@ -1,13 +1,16 @@
 """Who is on screen when: faces on sampled frames -> tracks -> one face per clip.
 
 A face is followed from one sampled frame to the next while its box overlaps and its
-descriptor agrees; a track's descriptor is the mean of its sharpest frames' (news faces are
-small and often blurred), and a clip's face is its most prominent track over the clip (longest
-on screen, then largest).
+descriptor agrees, or, within one shot, while its box stays in place (descriptors are the
+costly part, and a face that has not moved between two frames of one shot is the same face);
+a track's descriptor is the mean of its sharpest frames' (news faces are small and often
+blurred), and a clip's face is its most prominent track over the clip (longest on screen, then
+largest).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -19,31 +22,23 @@ from mmretrieval.embed import mean_direction
 from mmretrieval.spans import HasTime, Timed
 
 IOU_LINK = 0.2  # boxes of one face in consecutive sampled frames overlap at least this much
+IOU_STILL = 0.5  # ... and this much, within one shot: the same face without descriptors
 
 
 @dataclass(eq=False)
 class FaceTrack(Timed):
-    """One face followed over sampled frames: when it was seen, and each sighting."""
+    """One face followed over sampled frames: when it was seen, each sighting, and its
+    descriptor (the mean of its sharpest sightings'; set when the track is complete)."""
 
     start: float
     end: float
     sightings: list[tuple[float, Face]] = field(default_factory=list)
+    vector: np.ndarray | None = None
 
-    def descriptor(self, sharpest: int) -> np.ndarray | None:
-        """Mean descriptor of the ``sharpest`` sharpest sightings."""
-        best = sorted(self.sightings, key=lambda s: s[1].sharpness, reverse=True)[:sharpest]
-        return mean_direction(np.stack([face.vector for _, face in best]))
-
-    def best_time(self) -> float:
-        """When the face was seen sharpest."""
-        return max(self.sightings, key=lambda s: s[1].sharpness)[0]
-
-    def within(self, window: HasTime) -> FaceTrack | None:
-        """The part of the track seen in ``window`` (None: not seen there)."""
-        seen = [(t, face) for t, face in self.sightings if window.start <= t < window.end]
-        if not seen:
-            return None
-        return FaceTrack(seen[0][0], min(self.end, window.end), seen)
+    def best_time(self, window: HasTime | None = None) -> float | None:
+        """When the face was seen sharpest (in ``window``: None when not seen there)."""
+        seen = [s for s in self.sightings if window is None or window.start <= s[0] < window.end]
+        return max(seen, key=lambda s: s[1].sharpness)[0] if seen else None
 
     def size(self) -> float:
         return float(np.mean([face.area for _, face in self.sightings]))
@@ -52,8 +47,8 @@ class FaceTrack(Timed):
 def search_frames(
     frames: Iterable[tuple[float, np.ndarray]],
     detect: Callable[[np.ndarray, Sequence[Face], bool], list[Face]],
-    every: int,
-    small_every: int,
+    config: FaceConfig,
+    cuts: Sequence[float] | None = None,
 ) -> Iterator[tuple[float, list[Face]]]:
     """(time, faces) of the sampled frames searched, in time order.
 
@@ -66,12 +61,22 @@ def search_frames(
     too, so its track starts at its first frame. So a face on screen for ``every`` sampled frames
     (``small_every`` for one under ~70 px) is always found and tracked from its first frame, and
     footage without people costs a fraction of searching every frame whole (the detector is most
-    of the faces stage)."""
+    of the faces stage).
+
+    With the shot ``cuts`` (sorted times; None: not known) a full search that finds the same
+    shot as the last one gives way to a coarse one, up to ``small_every_in_shot`` frames after
+    it: a shot's small faces were there at its first full search, and faces of ~70 px and up
+    are still looked for every ``every``-th frame (a studio shot with a face in sight would
+    otherwise pay for the upsampled pass again and again)."""
+    every, small_every = config.every, config.small_every
     held: list[tuple[float, np.ndarray, list[Face] | None]] = []  # since the last full search
     last: list[Face] = []  # the faces of the last frame searched
+    last_full: tuple[int, float] | None = None  # (position, time) of the last full search
     for n, (time, frame) in enumerate(frames):
         full = n % small_every == 0
-        coarse = not full and n % every == 0
+        if full and last_full is not None and same_shot(cuts, last_full[1], time):
+            full = n - last_full[0] >= config.small_every_in_shot
+        coarse = not full and (n % every == 0 or n % small_every == 0)
         if not (full or coarse or last):
             held.append((time, frame, None))  # not searched (yet)
             continue
@@ -81,12 +86,20 @@ def search_frames(
             held = [(t, f, _merge(found, detect(f, new, False))) for t, f, found in held]
         last = faces
         if full:
+            last_full = (n, time)
             yield from ((t, found) for t, _, found in held if found is not None)
             held = []
             yield time, faces
         else:
             held.append((time, frame, faces))
     yield from ((t, found) for t, _, found in held if found is not None)
+
+
+def same_shot(cuts: Sequence[float] | None, earlier: float, later: float) -> bool:
+    """Whether no cut of the sorted ``cuts`` (None: not known) falls in (earlier, later]."""
+    if cuts is None:
+        return False
+    return bisect.bisect_right(cuts, earlier) == bisect.bisect_right(cuts, later)
 
 
 def _merge(found: list[Face] | None, more: list[Face]) -> list[Face] | None:
@@ -97,25 +110,29 @@ def _merge(found: list[Face] | None, more: list[Face]) -> list[Face] | None:
 
 
 def track_faces(
-    frames: Iterable[tuple[float, list[Face]]], config: FaceConfig
+    frames: Iterable[tuple[float, list[Face]]],
+    config: FaceConfig,
+    cuts: Sequence[float] | None = None,
 ) -> list[FaceTrack]:
-    """Link the faces of consecutive sampled frames into tracks (greedy, best match first)."""
+    """Link the faces of consecutive sampled frames into tracks (greedy, best match first):
+    by their boxes alone within one shot of the sorted ``cuts`` (None: not known) where a box
+    has barely moved, else by their descriptors too; then each track's descriptor."""
     step = 1.0 / config.frame_rate
     tracks: list[FaceTrack] = []
     open_tracks: list[FaceTrack] = []
     for time, faces in frames:
         open_tracks = [t for t in open_tracks if time - t.end <= 1.5 * step]
-        pairs = sorted(
-            (
-                (float(face.vector @ track.sightings[-1][1].vector), n, m)
-                for n, face in enumerate(faces)
-                for m, track in enumerate(open_tracks)
-                if _iou(face.box, track.sightings[-1][1].box) >= IOU_LINK
-            ),
-            reverse=True,
-        )
+        pairs = []
+        for n, face in enumerate(faces):
+            for m, track in enumerate(open_tracks):
+                seen, last = track.sightings[-1]
+                overlap = _iou(face.box, last.box)
+                if overlap >= IOU_STILL and same_shot(cuts, seen, time):
+                    pairs.append((1.0 + overlap, n, m))  # before any link by descriptor
+                elif overlap >= IOU_LINK:
+                    pairs.append((float(face.vector @ last.vector), n, m))
         taken_faces, taken_tracks = set(), set()
-        for similarity, n, m in pairs:
+        for similarity, n, m in sorted(pairs, reverse=True):
             if similarity < config.same_face or n in taken_faces or m in taken_tracks:
                 continue
             taken_faces.add(n)
@@ -128,22 +145,20 @@ def track_faces(
                 track = FaceTrack(time, time + step, [(time, face)])
                 tracks.append(track)
                 open_tracks.append(track)
+    for track in tracks:
+        best = sorted(track.sightings, key=lambda s: s[1].sharpness, reverse=True)
+        sharpest = [face.vector for _, face in best[: config.sharpest]]
+        track.vector = mean_direction(np.stack(sharpest))
     return tracks
 
 
-def clip_faces(
-    tracks: Sequence[FaceTrack], windows: Sequence[HasTime], sharpest: int
-) -> list[tuple[FaceTrack, np.ndarray] | None]:
-    """Per window: its most prominent track and that track's descriptor; None without faces."""
-    chosen: list[tuple[FaceTrack, np.ndarray] | None] = []
+def clip_faces(tracks: Sequence[FaceTrack], windows: Sequence[HasTime]) -> list[FaceTrack | None]:
+    """Per window: its most prominent track with a descriptor; None without one."""
+    chosen: list[FaceTrack | None] = []
     for window in windows:
         inside = [t for t in tracks if t.overlap(window) > 0]
-        if not inside:
-            chosen.append(None)
-            continue
-        main = max(inside, key=lambda t: (round(t.overlap(window), 3), t.size()))
-        vector = main.descriptor(sharpest)
-        chosen.append(None if vector is None else (main, vector))
+        main = max(inside, key=lambda t: (round(t.overlap(window), 3), t.size()), default=None)
+        chosen.append(None if main is None or main.vector is None else main)
     return chosen
 
 
