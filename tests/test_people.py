@@ -266,7 +266,7 @@ def test_a_small_face_is_found_on_a_full_search_and_followed_back_to_its_first_f
     assert not any(coarse for kind, coarse in searched if kind == "near")
 
 
-def test_within_a_shot_the_search_for_small_faces_is_not_repeated_while_cuts_are_known():
+def test_within_a_shot_the_search_for_small_faces_is_not_repeated_while_a_face_is_in_sight():
     vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
     frames = [(2.0 * n, np.full((4, 4, 3), n + 1, np.uint8)) for n in range(20)]  # a face in each
     full = []
@@ -274,7 +274,7 @@ def test_within_a_shot_the_search_for_small_faces_is_not_repeated_while_cuts_are
     def detect(frame, near, coarse):
         if not (near or coarse):
             full.append(int(frame[0, 0, 0]) - 1)
-        return [Face((0, 0, 40, 40), 1.0, 10.0, lambda: vector)]
+        return [Face((0, 0, 40, 40), 1.0, 10.0, lambda: vector)] if frame.any() else []
 
     config = FaceConfig(every=2, small_every=4, small_every_in_shot=16)
     assert len(list(search_frames(frames, detect, config))) == 20  # cuts not known: as before
@@ -285,6 +285,10 @@ def test_within_a_shot_the_search_for_small_faces_is_not_repeated_while_cuts_are
     full.clear()
     list(search_frames(frames, detect, config, cuts=[13.0]))  # a new shot from frame 7 (14 s)
     assert full == [0, 8]  # the new shot's first due full search
+    full.clear()
+    empty = [(t, np.zeros_like(frame)) for t, frame in frames]  # no face in sight: as before
+    assert len(list(search_frames(empty, detect, config, cuts=[]))) == 10  # every 2nd frame
+    assert len(full) == 5  # frames 0, 4, 8, 12, 16
 
 
 def test_a_face_that_stays_in_place_within_a_shot_is_tracked_without_descriptors():

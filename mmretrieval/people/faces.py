@@ -63,18 +63,20 @@ def search_frames(
     footage without people costs a fraction of searching every frame whole (the detector is most
     of the faces stage).
 
-    With the shot ``cuts`` (sorted times; None: not known) a full search that finds the same
-    shot as the last one gives way to a coarse one, up to ``small_every_in_shot`` frames after
-    it: a shot's small faces were there at its first full search, and faces of ~70 px and up
-    are still looked for every ``every``-th frame (a studio shot with a face in sight would
-    otherwise pay for the upsampled pass again and again)."""
+    With the shot ``cuts`` (sorted times; None: not known), a full search due while faces are
+    in sight in the same shot as the last full search gives way to a coarse one, up to
+    ``small_every_in_shot`` frames after it: a studio or interview shot would otherwise pay for
+    the upsampled pass again and again, where a small face rarely joins the one in sight (faces
+    of ~70 px and up are still looked for every ``every``-th frame). With no face in sight the
+    full searches stay: the shot detector can miss a cut to a picture that differs only by a
+    small face."""
     every, small_every = config.every, config.small_every
     held: list[tuple[float, np.ndarray, list[Face] | None]] = []  # since the last full search
     last: list[Face] = []  # the faces of the last frame searched
     last_full: tuple[int, float] | None = None  # (position, time) of the last full search
     for n, (time, frame) in enumerate(frames):
         full = n % small_every == 0
-        if full and last_full is not None and same_shot(cuts, last_full[1], time):
+        if full and last and last_full is not None and same_shot(cuts, last_full[1], time):
             full = n - last_full[0] >= config.small_every_in_shot
         coarse = not full and (n % every == 0 or n % small_every == 0)
         if not (full or coarse or last):
