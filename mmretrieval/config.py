@@ -223,7 +223,7 @@ class FaceConfig(_Section):
         4, ge=1, description="every Nth sampled frame is searched whole for faces < ~70 px too"
     )
     small_every_in_shot: int = Field(
-        16, ge=1, description="... but within one shot (cuts known) only every Nth"
+        16, ge=1, description="... but only every Nth while faces are in sight in one shot"
     )
     max_side: int = Field(640, ge=160, description="frames are downscaled to this longest side")
     upsample: int = Field(1, ge=0, le=2, description="detector upsampling: 1 finds ~40 px faces")
