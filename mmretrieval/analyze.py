@@ -47,7 +47,7 @@ from mmretrieval.media.segment import clip_windows
 from mmretrieval.media.shots import ShotDetector, at_cuts, detect_shots
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
 from mmretrieval.media.timeline import TimedText
-from mmretrieval.people.faces import FaceTrack, clip_faces, search_frames, track_faces
+from mmretrieval.people.faces import FaceTrack, FaceTracker, clip_faces, search_frames
 from mmretrieval.people.voices import SpeakerTurn, clip_voices, speaker_turns, speech_pieces
 from mmretrieval.spans import HasTime, Span
 from mmretrieval.store.catalog import ClipText
@@ -502,9 +502,12 @@ class MediaAnalyzer:
                 return encoder.faces(frame, near=near, coarse=coarse)
 
         frames = self.timer.iterate(frames, "decode")
-        found = list(search_frames(frames, detect, config, cuts))
+        tracker = FaceTracker(config, cuts)
+        for seen, faces in search_frames(frames, detect, config, cuts):
+            with self.timer("faces"):
+                tracker.add(seen, faces)
         with self.timer("faces"):
-            return track_faces(found, config, cuts)
+            return tracker.finish()
 
     def _people_vectors(
         self,

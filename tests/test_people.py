@@ -26,7 +26,7 @@ from mmretrieval.library import Library
 from mmretrieval.media.decode import iter_frames
 from mmretrieval.media.probe import probe
 from mmretrieval.people.clusters import agglomerate, leader
-from mmretrieval.people.faces import search_frames, track_faces
+from mmretrieval.people.faces import FaceTracker, search_frames
 from mmretrieval.query import Query, parse_box
 from mmretrieval.store.catalog import SCHEMA_VERSION, Catalog, ClipText, IndexedFile
 from mmretrieval.testing.synth import Scene, make_audio
@@ -316,6 +316,40 @@ def test_a_face_that_stays_in_place_within_a_shot_is_tracked_without_descriptors
     frames = [(2.0 * n, [face(0 if n < 6 else 1, n)]) for n in range(10)]
     assert [len(t.sightings) for t in track_faces(frames, config)] == [6, 4]  # cuts not known
     assert len(described) == 10  # every sighting's descriptor links it
+
+
+def track_faces(frames, config: FaceConfig, cuts=None) -> list:
+    tracker = FaceTracker(config, cuts)
+    for time, faces in frames:
+        tracker.add(time, faces)
+    return tracker.finish()
+
+
+def has_chip(face: Face) -> bool:
+    try:
+        return face.vector is not None
+    except RuntimeError:  # released
+        return False
+
+
+def test_a_long_track_keeps_the_chips_of_its_last_and_sharpest_sightings_only():
+    vector = np.full(128, 1 / np.sqrt(128), dtype=np.float32)
+    sharpness = [3, 1, 7, 2, 5, 9, 4, 6, 0, 8, 1, 2]
+    frames = [
+        (2.0 * n, [Face((100, 50, 80, 80), 1.0, float(s), lambda: vector)])
+        for n, s in enumerate(sharpness)
+    ]
+    tracker = FaceTracker(FaceConfig(sharpest=3), cuts=[])
+    for n, (time, faces) in enumerate(frames):
+        tracker.add(time, faces)
+        (track,) = tracker.tracks
+        holding = [m for m, (_, face) in enumerate(track.sightings) if has_chip(face)]
+        # the 3 sharpest so far (ties: the earlier) and the latest
+        sharpest = sorted(range(n + 1), key=lambda m: (-sharpness[m], m))[:3]
+        assert holding == sorted({*sharpest, n}), n
+    (track,) = tracker.finish()
+    assert len(track.sightings) == len(sharpness)
+    assert float(track.vector @ vector) > 0.999
 
 
 def test_schema_3_catalog_gains_the_faces_table_and_keeps_its_data(tmp_path):

@@ -111,47 +111,69 @@ def _merge(found: list[Face] | None, more: list[Face]) -> list[Face] | None:
     return found + [f for f in more if not any(_iou(f.box, o.box) >= IOU_LINK for o in found)]
 
 
-def track_faces(
-    frames: Iterable[tuple[float, list[Face]]],
-    config: FaceConfig,
-    cuts: Sequence[float] | None = None,
-) -> list[FaceTrack]:
-    """Link the faces of consecutive sampled frames into tracks (greedy, best match first):
-    by their boxes alone within one shot of the sorted ``cuts`` (None: not known) where a box
-    has barely moved, else by their descriptors too; then each track's descriptor."""
-    step = 1.0 / config.frame_rate
-    tracks: list[FaceTrack] = []
-    open_tracks: list[FaceTrack] = []
-    for time, faces in frames:
-        open_tracks = [t for t in open_tracks if time - t.end <= 1.5 * step]
+class FaceTracker:
+    """Links the faces of consecutive sampled frames into tracks as they come (``add``; greedy,
+    best match first): by their boxes alone within one shot of the sorted ``cuts`` (None: not
+    known) where a box has barely moved, else by their descriptors too. ``finish`` gives each
+    track's descriptor. A sighting that is neither its track's last nor among its ``sharpest``
+    drops its chip as it goes (no later step needs its descriptor), so an hour of faces in
+    sight holds a few chips, not thousands."""
+
+    def __init__(self, config: FaceConfig, cuts: Sequence[float] | None = None):
+        self.config = config
+        self.cuts = cuts
+        self.tracks: list[FaceTrack] = []
+        self._open: list[FaceTrack] = []
+        self._chips: dict[FaceTrack, list[int]] = {}  # sightings still holding chips, per track
+
+    def add(self, time: float, faces: Sequence[Face]) -> None:
+        step = 1.0 / self.config.frame_rate
+        self._open = [t for t in self._open if time - t.end <= 1.5 * step]
         pairs = []
         for n, face in enumerate(faces):
-            for m, track in enumerate(open_tracks):
+            for m, track in enumerate(self._open):
                 seen, last = track.sightings[-1]
                 overlap = _iou(face.box, last.box)
-                if overlap >= IOU_STILL and same_shot(cuts, seen, time):
+                if overlap >= IOU_STILL and same_shot(self.cuts, seen, time):
                     pairs.append((1.0 + overlap, n, m))  # before any link by descriptor
                 elif overlap >= IOU_LINK:
                     pairs.append((float(face.vector @ last.vector), n, m))
         taken_faces, taken_tracks = set(), set()
         for similarity, n, m in sorted(pairs, reverse=True):
-            if similarity < config.same_face or n in taken_faces or m in taken_tracks:
+            if similarity < self.config.same_face or n in taken_faces or m in taken_tracks:
                 continue
             taken_faces.add(n)
             taken_tracks.add(m)
-            track = open_tracks[m]
+            track = self._open[m]
             track.sightings.append((time, faces[n]))
             track.end = time + step
+            self._chips.setdefault(track, [0]).append(len(track.sightings) - 1)
+            self._release_chips(track)
         for n, face in enumerate(faces):
             if n not in taken_faces:
                 track = FaceTrack(time, time + step, [(time, face)])
-                tracks.append(track)
-                open_tracks.append(track)
-    for track in tracks:
-        best = sorted(track.sightings, key=lambda s: s[1].sharpness, reverse=True)
-        sharpest = [face.vector for _, face in best[: config.sharpest]]
-        track.vector = mean_direction(np.stack(sharpest))
-    return tracks
+                self.tracks.append(track)
+                self._open.append(track)
+
+    def _release_chips(self, track: FaceTrack) -> None:
+        """Only the track's last sighting and its ``sharpest`` sharpest so far keep their chips:
+        a sighting out of them never gets back in (sharpness is fixed; as sharp ones come first
+        by time, as in ``finish``'s stable sort)."""
+        holding = self._chips.setdefault(track, [0])
+        last = len(track.sightings) - 1
+        ranked = sorted(holding, key=lambda i: (-track.sightings[i][1].sharpness, i))
+        keep = {*ranked[: self.config.sharpest], last}
+        for i in set(holding) - keep:
+            seen, face = track.sightings[i]
+            track.sightings[i] = (seen, face.without_chip())
+        self._chips[track] = sorted(keep)
+
+    def finish(self) -> list[FaceTrack]:
+        for track in self.tracks:
+            best = sorted(track.sightings, key=lambda s: s[1].sharpness, reverse=True)
+            sharpest = [face.vector for _, face in best[: self.config.sharpest]]
+            track.vector = mean_direction(np.stack(sharpest))
+        return self.tracks
 
 
 def clip_faces(tracks: Sequence[FaceTrack], windows: Sequence[HasTime]) -> list[FaceTrack | None]:
