@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +54,7 @@ from mmretrieval.filters import ClipFilter
 from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
+from mmretrieval.store.postings import Postings, tokenize
 
 MIN_FUZZY_LENGTH = 5  # shorter words have too many near neighbours to fuzz usefully
 MIN_SUBSTRING_LENGTH = 4  # shortest query word looked for inside run-together screen text
@@ -90,15 +90,6 @@ def spelling_key(word: str) -> str:
     """One key for a token's umlaut spellings: ä/ae/a, ö/oe/o, ü/ue/u, ø/oe/o, æ/ae/a,
     ß/ss (``muller``, ``mueller`` -> ``muller``; ``straße``, ``strasse`` -> ``strasse``)."""
     return _UMLAUT_DIGRAPH.sub(r"\1", word.translate(_SPELLED_OUT))
-
-
-def tokenize(text: str) -> list[str]:
-    """Words as FTS5's ``unicode61 remove_diacritics`` tokenizer sees them."""
-    if text.isascii():  # the common case, ten times faster than decomposing
-        return re.findall(r"[^\W_]+", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.findall(r"[^\W_]+", plain)
 
 
 @lru_cache(maxsize=4096)
@@ -167,11 +158,13 @@ class NearPhrase:
 
 
 class LexicalSearch:
-    """BM25 candidates from FTS5, rescored by IDF-weighted query coverage."""
+    """BM25 candidates (``Postings``; FTS5 for quoted phrases), rescored by IDF-weighted
+    query coverage."""
 
     def __init__(self, catalog: Catalog, min_similarity: float):
         self.catalog = catalog
         self.min_similarity = min_similarity
+        self.postings = Postings()
         self._vocabulary: dict[str, int] = {}
         self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
         self._spellings: dict[str, list[str]] | None = None  # spelling key -> indexed words
@@ -189,15 +182,17 @@ class LexicalSearch:
             return LexicalScores({}, set())
         self._refresh_vocabulary()
         variants = self.variants(query.terms)
-        expression = _fts_expression(query, variants, self._vocabulary, self.idf)
-        candidates = dict.fromkeys(
-            self.catalog.match(expression, limit, clip_filter=clip_filter) if expression else []
-        )
+        allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
+        if query.phrases:  # all required
+            expression = " AND ".join(_quote(" ".join(p)) for p in query.phrases)
+            found = self.catalog.match(expression, limit, clip_filter)
+        else:
+            words = _proposing(variants, self._vocabulary, self.idf)
+            found = self.postings.rank(words, limit, allowed)
+        candidates = dict.fromkeys(found)
         long_terms = [t for t in query.terms if len(t) >= MIN_SUBSTRING_LENGTH]
         if long_terms:
-            expression = " OR ".join(_quote(t) for t in long_terms)
-            screen = self.catalog.match(expression, limit, "clip_screen", clip_filter)
-            candidates.update(dict.fromkeys(screen))
+            candidates.update(dict.fromkeys(self.postings.screen(long_terms, limit, allowed)))
         rows = self.catalog.clips(candidates)
         in_order = InOrder.of(query.sequence, variants)
         scores, exact = {}, set()
@@ -245,8 +240,9 @@ class LexicalSearch:
         """Reload indexed words and their clip counts when the catalog changed."""
         generation = self.catalog.generation
         if generation != self._vocabulary_generation:
-            self._vocabulary = self.catalog.term_document_counts()
-            self._documents = max(1, self.catalog.clip_count())
+            self.postings.refresh(self.catalog)
+            self._vocabulary = self.postings.document_counts()
+            self._documents = max(1, self.postings.clip_count())
             self._vocabulary_generation = generation
             self._sounds = self._spellings = None
             self._idf = {}
@@ -486,19 +482,13 @@ def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int)
     return False
 
 
-def _fts_expression(
-    query: LexicalQuery,
-    variants: dict[str, dict[str, float]],
-    counts: dict[str, int],
-    idf: Callable[[str], float],
-) -> str:
-    """Quoted phrases, all required; else any of the words (query words and their variants),
-    those worth most to a score (IDF times credit) first, while they are in at most
+def _proposing(
+    variants: dict[str, dict[str, float]], counts: dict[str, int], idf: Callable[[str], float]
+) -> list[str]:
+    """The words (query words and their variants) whose clips are ranked for candidates: those
+    worth most to a score (IDF times credit) first, while they are in at most
     ``POSTINGS_BUDGET`` clips together (one at least): bounded work for "the news today" over
     a million clips."""
-    phrases = [_quote(" ".join(p)) for p in query.phrases]
-    if phrases:
-        return " AND ".join(phrases)
     credit: dict[str, float] = {}
     for found in variants.values():
         for word, similarity in found.items():
@@ -510,7 +500,7 @@ def _fts_expression(
         if kept and clips > POSTINGS_BUDGET:
             break
         kept.add(word)
-    return " OR ".join(_quote(word) for word in words if word in kept)
+    return [word for word in words if word in kept]
 
 
 def _quote(text: str) -> str:
