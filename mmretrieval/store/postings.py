@@ -188,8 +188,8 @@ class Postings:
         self, substrings: Sequence[str], limit: int, allowed: np.ndarray | None = None
     ) -> list[int]:
         """Ids of the best ``limit`` clips whose screen text holds any of ``substrings``
-        (letters and digits, lower case), anywhere in a word: FTS5's trigram ``MATCH``,
-        ordered by ``bm25(clip_screen)``."""
+        (3 or more letters and digits, lower case), anywhere in a word: FTS5's trigram
+        ``MATCH``, ordered by ``bm25(clip_screen)``."""
         runs, starts = self._runs_joined()
         phrases = []
         for substring in substrings:
