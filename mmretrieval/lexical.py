@@ -134,6 +134,54 @@ class InOrder:
         return cls(accepted, {token: tuple(places) for token, places in where.items()})
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """The query's words, each with its IDF weight, whether it is looked for inside screen
+    text too, and the indexed words that count as it: built once a query, read per clip."""
+
+    terms: tuple[tuple[str, float, bool, tuple[tuple[str, float], ...]], ...]
+    phrases: tuple[tuple[str, ...], ...]
+    phrase_weights: tuple[float, ...]
+    total: float
+
+    @classmethod
+    def of(
+        cls,
+        query: LexicalQuery,
+        variants: dict[str, dict[str, float]],
+        idf: Callable[[str], float],
+    ) -> Coverage:
+        terms = tuple(
+            (term, idf(term), len(term) >= MIN_SUBSTRING_LENGTH, tuple(variants[term].items()))
+            for term in query.terms
+        )
+        phrase_weights = tuple(sum(idf(word) for word in phrase) for phrase in query.phrases)
+        total = 0.0
+        for weight in (*(t[1] for t in terms), *phrase_weights):  # as ``share`` adds them up
+            total += weight
+        return cls(terms, query.phrases, phrase_weights, total)
+
+    def share(self, row: ClipRow, misheard: dict[str, float]) -> float:
+        """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
+        words a near phrase heard in place of others, with their credit."""
+        tokens = _tokens(row.speech) + _tokens(row.ocr)
+        for phrase in self.phrases:
+            if not _contains_sequence(tokens, phrase):
+                return 0.0
+        present = set(tokens)
+        screen = "".join(_tokens(row.ocr))
+        matched = 0.0
+        for term, weight, inside, counted in self.terms:
+            if inside and term in screen:
+                matched += weight
+                continue
+            found = (s for word, s in counted if word in present)
+            matched += weight * max(FUZZY_CREDIT * misheard.get(term, 0.0), *found, 0.0)
+        for weight in self.phrase_weights:
+            matched += weight
+        return matched / self.total if self.total else 0.0
+
+
 class LexicalScores(dict[int, float]):
     """Clip id -> lexical score, and which clips hold the query as an exact phrase."""
 
@@ -195,6 +243,7 @@ class LexicalSearch:
             candidates.update(dict.fromkeys(self.postings.screen(long_terms, limit, allowed)))
         rows = self.catalog.clips(candidates)
         in_order = InOrder.of(query.sequence, variants)
+        coverage = Coverage.of(query, variants, self.idf)
         scores, exact = {}, set()
         for clip_id in candidates:
             row = rows.get(clip_id)
@@ -205,9 +254,9 @@ class LexicalSearch:
             if order < 1.0:
                 near = near.best(misheard_phrase(query, row, in_order))
                 order = max(order, near.order)
-            if (coverage := self.coverage(query, variants, row, near.misheard)) <= 0:
+            if (share := coverage.share(row, near.misheard)) <= 0:
                 continue
-            scores[clip_id] = coverage * (1.0 - PHRASE_SHARE * (1.0 - order))
+            scores[clip_id] = share * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
         return LexicalScores(scores, exact)
@@ -328,37 +377,6 @@ class LexicalSearch:
                     tokens = [plain] if plain.isalnum() and plain.isascii() else tokenize(plain)
                     heard.extend((token, doubt) for token in tokens)
         return heard
-
-    def coverage(
-        self,
-        query: LexicalQuery,
-        variants: dict[str, dict[str, float]],
-        row: ClipRow,
-        misheard: dict[str, float] | None = None,
-    ) -> float:
-        """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
-        words a near phrase heard in place of others, with their credit."""
-        misheard = misheard or {}
-        tokens = _tokens(row.speech) + _tokens(row.ocr)
-        present = set(tokens)
-        screen = "".join(_tokens(row.ocr))
-        for phrase in query.phrases:
-            if not _contains_sequence(tokens, phrase):
-                return 0.0
-        total = matched = 0.0
-        for term in query.terms:
-            weight = self.idf(term)
-            total += weight
-            if len(term) >= MIN_SUBSTRING_LENGTH and term in screen:
-                matched += weight
-                continue
-            found = (s for word, s in variants.get(term, {}).items() if word in present)
-            matched += weight * max(FUZZY_CREDIT * misheard.get(term, 0.0), *found, 0.0)
-        for phrase in query.phrases:
-            weight = sum(self.idf(word) for word in phrase)
-            total += weight
-            matched += weight
-        return matched / total if total else 0.0
 
     def idf(self, term: str) -> float:
         if (known := self._idf.get(term)) is None:
