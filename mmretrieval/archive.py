@@ -14,8 +14,9 @@ Ids: shard ``s`` of ``n`` has its clip (and file) ``i`` seen as ``i * n + s``; h
 back with their shard's own ids and its folder in ``Hit.index``.
 
 Exactly as one index, given exact vector indexes (``auto`` up to 100k vectors per channel) and
-shards whose keyword matches for a query fit in ``search.candidates`` each; beyond that each
-shard picks its keyword candidates by its own BM25, and an approximate index its own neighbours.
+shards whose matches for a quoted phrase fit in ``search.candidates`` each (words are ranked
+over every shard's clips at once: ``store.postings``); beyond that each shard picks its phrase
+matches by its own BM25, and an approximate index its own neighbours.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ class ShardIds:
 
 class ShardCatalog:
     """The catalogs of the shards, read as one by ``Searcher`` and ``LexicalSearch`` (only the
-    reads they make): clips, texts, frames (CLIP, visual, faces), keyword matches and word
-    counts. Voices and faces are not labelled across shards (the ``Searcher`` is given no
-    ``same_person``)."""
+    reads they make): clips, texts, frames (CLIP, visual, faces), phrase matches and the clips'
+    texts for keyword postings. Voices and faces are not labelled across shards (the
+    ``Searcher`` is given no ``same_person``)."""
 
     def __init__(self, catalogs: Sequence[Catalog]):
         self.shards = list(catalogs)
@@ -315,8 +316,9 @@ class Archive:
         }
 
     def prepare(self) -> None:
-        """Open every shard and load what a text query needs now."""
-        self._get_searcher()
+        """Open every shard and load what a text query needs now (the models, the keyword
+        postings)."""
+        self._get_searcher().lexical.refresh()
         self.libraries[0].encode_query(Query("warm up"))
 
     def close(self) -> None:

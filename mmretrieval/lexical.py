@@ -228,7 +228,7 @@ class LexicalSearch:
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
             return LexicalScores({}, set())
-        self._refresh_vocabulary()
+        self.refresh()
         variants = self.variants(query.terms)
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if query.phrases:  # all required
@@ -285,8 +285,9 @@ class LexicalSearch:
             result[term] = found
         return result
 
-    def _refresh_vocabulary(self) -> None:
-        """Reload indexed words and their clip counts when the catalog changed."""
+    def refresh(self) -> None:
+        """Bring the postings, the indexed words and their clip counts in step with the
+        catalog when it changed (the first time: all of it)."""
         generation = self.catalog.generation
         if generation != self._vocabulary_generation:
             self.postings.refresh(self.catalog)
