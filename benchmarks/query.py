@@ -11,8 +11,8 @@ vectors, which the first versions stored, have no clusters for IVF to use.
 Indexes are cached under the temp folder keyed by size (``--rebuild`` makes them anew), so a
 run at 1M clips builds once (8 min) and later runs reuse it. Beside wall times it reports CPU
 seconds per query (``time.process_time``: readable on a busy machine), the keyword side alone
-(wall and CPU),
-and the recall of the dense candidates against exact search (the same vectors scanned in full).
+(wall and CPU), and the recall of the dense candidates against exact search (the same vectors
+scanned in full).
 Usage:
 
     python benchmarks/query.py [--sizes 1000,10000,100000] [--queries 200] [--out PATH]

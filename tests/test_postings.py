@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from mmretrieval.store import postings
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 from mmretrieval.store.postings import Postings
 
@@ -39,43 +41,48 @@ def fts(catalog: Catalog, table: str, words: list[str], limit: int) -> list[int]
     return [r[0] for r in rows]
 
 
-def assert_as_fts5(catalog: Catalog, postings: Postings) -> None:
+def assert_as_fts5(catalog: Catalog, keywords: Postings) -> None:
     for words in (["the"], ["budget"], ["tuesday", "rain"], ["valley", "storm", "mayor"]):
         for limit in (2, 5, 100):  # ties at the limit go by clip id, as FTS5's do
-            assert postings.rank(words, limit) == fts(catalog, "clip_text", words, limit)
+            assert keywords.rank(words, limit) == fts(catalog, "clip_text", words, limit)
     for words in (["muller"], ["cafe"], ["mul"], ["council"]):
-        assert postings.rank(words, 100) == fts(catalog, "clip_text", words, 100)
+        assert keywords.rank(words, 100) == fts(catalog, "clip_text", words, 100)
     for substrings in (["warning"], ["vote", "meeting"], ["valley"], ["café"], ["ller"]):
         for limit in (1, 100):
             found = fts(catalog, "clip_screen", substrings, limit)
-            assert postings.screen(substrings, limit) == found
+            assert keywords.screen(substrings, limit) == found
     terms = dict(catalog.db.execute("SELECT term, doc FROM clip_terms"))
-    assert postings.document_counts() == terms
-    assert list(postings.document_counts()) == list(terms)  # near misses are taken in this order
-    assert postings.clip_count() == catalog.clip_count()
+    assert keywords.document_counts() == terms
+    assert list(keywords.document_counts()) == list(terms)  # near misses are taken in this order
+    assert keywords.clip_count() == catalog.clip_count()
 
 
-def test_rankings_are_fts5s_and_follow_the_catalog(tmp_path):
+@pytest.mark.parametrize("segments", [1, postings.MAX_SEGMENTS])
+def test_rankings_are_fts5s_and_follow_the_catalog(tmp_path, monkeypatch, segments):
+    monkeypatch.setattr(postings, "MAX_SEGMENTS", segments)  # 1: merged at every change
     catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
     for n in range(3):
         put(catalog, f"file{n}", list(zip(SPEECH, SCREEN, strict=True))[n::3] * (n + 1))
-    postings = Postings()
-    postings.refresh(catalog)
-    assert_as_fts5(catalog, postings)
+    keywords = Postings()
+    keywords.refresh(catalog)
+    assert_as_fts5(catalog, keywords)
 
     put(catalog, "file1", [(SPEECH[0], "COUNCILVOTE")])  # indexed again: old clips go
     put(catalog, "file9", [("budget budget valley", "VALLEYVIEW")])
     catalog.remove_file("/media/file2.mp4")
-    postings.refresh(catalog)
-    assert len(postings.segments) == 2
-    assert_as_fts5(catalog, postings)
+    keywords.refresh(catalog)
+    assert len(keywords.segments) == min(2, segments)
+    assert_as_fts5(catalog, keywords)
+    put(catalog, "file2", [("the storm passed", "STORM OVER")])
+    keywords.refresh(catalog)
+    assert_as_fts5(catalog, keywords)
 
 
 def test_filtered_ranking_keeps_the_whole_archives_word_weights(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
     put(catalog, "a", [(s, o) for s, o in zip(SPEECH, SCREEN, strict=True)])
-    postings = Postings()
-    postings.refresh(catalog)
+    keywords = Postings()
+    keywords.refresh(catalog)
     allowed = np.array([1, 3, 5], np.int64)
-    ranked = postings.rank(["the", "budget"], 100, allowed)
+    ranked = keywords.rank(["the", "budget"], 100, allowed)
     assert ranked == [i for i in fts(catalog, "clip_text", ["the", "budget"], 100) if i in allowed]

@@ -10,9 +10,10 @@ searched by substring (OCR runs words together: "VISITSREADING") over the distin
 letters and digits in it, with FTS5's trigram counts for the lengths.
 
 The catalog stays the source of truth: the postings are built from its clips on first use
-(about 10 s a million clips) and follow its changes (``refresh``): clip ids are never reused,
-so new clips are read and tokenized alone, into a segment of their own, and removed ones are
-masked out. Quoted phrases, which need word positions, still go to FTS5.
+(5 CPU s for 250k clips on a busy machine) and follow its changes (``refresh``): clip ids are
+never reused, so new clips are read and tokenized alone, into a segment of their own, removed
+ones are masked out, and past ``MAX_SEGMENTS`` the segments are merged without them. Quoted
+phrases, which need word positions, still go to FTS5.
 """
 
 from __future__ import annotations
@@ -74,12 +75,14 @@ class _Field:
         return matrix.indices[start:end], matrix.data[start:end]
 
     @classmethod
-    def merged(cls, parts: Sequence[_Field], terms: int) -> _Field:
-        """Segments' fields as one, their clips one after another."""
+    def merged(cls, parts: Sequence[_Field], kept: Sequence[np.ndarray], terms: int) -> _Field:
+        """Segments' fields as one, the ``kept`` clips of each one after another."""
         for part in parts:
             part.matrix.resize((terms, part.matrix.shape[1]))
-        matrix = sparse.hstack([p.matrix for p in parts], format="csr", dtype=np.int32)
-        return cls(matrix, np.concatenate([p.lengths for p in parts]))
+        matrices = [p.matrix[:, keep] for p, keep in zip(parts, kept, strict=True)]
+        matrix = sparse.hstack(matrices, format="csr", dtype=np.int32)
+        lengths = [p.lengths[keep] for p, keep in zip(parts, kept, strict=True)]
+        return cls(matrix, np.concatenate(lengths))
 
 
 @dataclass
@@ -142,13 +145,15 @@ class Postings:
         )
 
     def _merge(self) -> None:
-        segments = self.segments
+        """The segments as one, without the clips removed since."""
+        segments, kept = self.segments, [s.alive for s in self.segments]
+        ids = np.concatenate([s.ids[s.alive] for s in segments])
         self.segments = [
             _Segment(
-                np.concatenate([s.ids for s in segments]),
-                np.concatenate([s.alive for s in segments]),
-                _Field.merged([s.words for s in segments], len(self.words)),
-                _Field.merged([s.screen for s in segments], len(self.runs)),
+                ids,
+                np.ones(len(ids), bool),
+                _Field.merged([s.words for s in segments], kept, len(self.words)),
+                _Field.merged([s.screen for s in segments], kept, len(self.runs)),
             )
         ]
 
