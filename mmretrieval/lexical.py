@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -213,6 +214,7 @@ class LexicalSearch:
         self.catalog = catalog
         self.min_similarity = min_similarity
         self.postings = Postings()
+        self._refreshing = threading.Lock()
         self._vocabulary: dict[str, int] = {}
         self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
         self._spellings: dict[str, list[str]] | None = None  # spelling key -> indexed words
@@ -289,13 +291,17 @@ class LexicalSearch:
         """Bring the postings, the indexed words and their clip counts in step with the
         catalog when it changed (the first time: all of it)."""
         generation = self.catalog.generation
-        if generation != self._vocabulary_generation:
+        if generation == self._vocabulary_generation:
+            return
+        with self._refreshing:  # searches on several threads (the server) refresh once
+            if generation == self._vocabulary_generation:
+                return
             self.postings.refresh(self.catalog)
             self._vocabulary = self.postings.document_counts()
             self._documents = max(1, self.postings.clip_count())
-            self._vocabulary_generation = generation
             self._sounds = self._spellings = None
             self._idf = {}
+            self._vocabulary_generation = generation
 
     def _spelled_alike(self, term: str) -> list[str]:
         """Indexed words with ``term``'s spelling key, other than it. One of the two must be
