@@ -1,4 +1,4 @@
-"""Keyword search over transcripts and on-screen text: SQLite FTS5 with near-miss spellings.
+"""Keyword search over transcripts and on-screen text: BM25 candidates with near-miss spellings.
 
 Exact names, numbers and "quoted phrases" are what dense vectors miss, and speech recognition
 misspells rare words ("Kowalczyk" -> "Kowalchik"). So each query word is also matched against
@@ -74,8 +74,8 @@ SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's plac
 MISHEARD_PHRASE = 75  # rapidfuzz ratio at which a stretch of speech is the query's words misheard
 PHRASE_SLACK = 1  # words a misheard phrase may hold more or fewer than the query
 MISHEARD_STRETCHES = 3  # most alike stretches of a clip whose differences are compared
-# clips BM25 ranks for the keyword candidates (FTS5 reads each one's length: ~2 us a clip);
-# past it the commonest query words propose none, though they still count in every score
+# clips BM25 ranks for the keyword candidates (work grows with them); past it the commonest
+# query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
