@@ -14,15 +14,16 @@ Ids: shard ``s`` of ``n`` has its clip (and file) ``i`` seen as ``i * n + s``; h
 back with their shard's own ids and its folder in ``Hit.index``.
 
 Exactly as one index, given exact vector indexes (``auto`` up to 100k vectors per channel) and
-shards whose keyword matches for a query fit in ``search.candidates`` each; beyond that each
-shard picks its keyword candidates by its own BM25, and an approximate index its own neighbours.
+shards whose matches for a quoted phrase fit in ``search.candidates`` each (words are ranked
+over every shard's clips at once: ``store.postings``); beyond that each shard picks its phrase
+matches by its own BM25, and an approximate index its own neighbours.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +67,9 @@ class ShardIds:
 
 class ShardCatalog:
     """The catalogs of the shards, read as one by ``Searcher`` and ``LexicalSearch`` (only the
-    reads they make): clips, texts, frames (CLIP, visual, faces), keyword matches and word
-    counts. Voices and faces are not labelled across shards (the ``Searcher`` is given no
-    ``same_person``)."""
+    reads they make): clips, texts, frames (CLIP, visual, faces), phrase matches and the clips'
+    texts for keyword postings. Voices and faces are not labelled across shards (the
+    ``Searcher`` is given no ``same_person``)."""
 
     def __init__(self, catalogs: Sequence[Catalog]):
         self.shards = list(catalogs)
@@ -110,17 +111,13 @@ class ShardCatalog:
         return self.shards[shard], local
 
     def match(
-        self,
-        expression: str,
-        limit: int,
-        table: str = "clip_text",
-        clip_filter: ClipFilter | None = None,
+        self, expression: str, limit: int, clip_filter: ClipFilter | None = None
     ) -> list[int]:
         """Each shard's best ``limit`` matches by its own BM25 (all of them are rescored)."""
         return [
             i
             for shard, catalog in enumerate(self.shards)
-            for i in self.ids.join(shard, catalog.match(expression, limit, table, clip_filter))
+            for i in self.ids.join(shard, catalog.match(expression, limit, clip_filter))
         ]
 
     def clip_ids(self, clip_filter: ClipFilter) -> np.ndarray:
@@ -130,15 +127,16 @@ class ShardCatalog:
         ]
         return np.sort(np.array([i for ids in joined for i in ids], dtype=np.int64))
 
-    def term_document_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for catalog in self.shards:
-            for term, count in catalog.term_document_counts().items():
-                counts[term] = counts.get(term, 0) + count
-        return counts
+    def all_clip_ids(self) -> np.ndarray:
+        joined = [c.all_clip_ids() * self.ids.n + shard for shard, c in enumerate(self.shards)]
+        return np.sort(np.concatenate(joined))
 
-    def clip_count(self) -> int:
-        return sum(c.clip_count() for c in self.shards)
+    def clip_texts(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, str, str]]:
+        per_shard = dict.fromkeys(range(len(self.shards))) if ids is None else self.ids.split(ids)
+        for shard, local in per_shard.items():
+            chosen = None if local is None else np.array(local, np.int64)
+            for clip_id, speech, ocr in self.shards[shard].clip_texts(chosen):
+                yield clip_id * self.ids.n + shard, speech, ocr
 
 
 class ShardStore(VectorStore):
@@ -318,8 +316,9 @@ class Archive:
         }
 
     def prepare(self) -> None:
-        """Open every shard and load what a text query needs now."""
-        self._get_searcher()
+        """Open every shard and load what a text query needs now (the models, the keyword
+        postings)."""
+        self._get_searcher().lexical.refresh()
         self.libraries[0].encode_query(Query("warm up"))
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Keyword search over transcripts and on-screen text: SQLite FTS5 with near-miss spellings.
+"""Keyword search over transcripts and on-screen text: BM25 candidates with near-miss spellings.
 
 Exact names, numbers and "quoted phrases" are what dense vectors miss, and speech recognition
 misspells rare words ("Kowalczyk" -> "Kowalchik"). So each query word is also matched against
@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +55,7 @@ from mmretrieval.filters import ClipFilter
 from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
+from mmretrieval.store.postings import Postings, tokenize
 
 MIN_FUZZY_LENGTH = 5  # shorter words have too many near neighbours to fuzz usefully
 MIN_SUBSTRING_LENGTH = 4  # shortest query word looked for inside run-together screen text
@@ -73,8 +74,8 @@ SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's plac
 MISHEARD_PHRASE = 75  # rapidfuzz ratio at which a stretch of speech is the query's words misheard
 PHRASE_SLACK = 1  # words a misheard phrase may hold more or fewer than the query
 MISHEARD_STRETCHES = 3  # most alike stretches of a clip whose differences are compared
-# clips BM25 ranks for the keyword candidates (FTS5 reads each one's length: ~2 us a clip);
-# past it the commonest query words propose none, though they still count in every score
+# clips BM25 ranks for the keyword candidates (work grows with them); past it the commonest
+# query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -90,15 +91,6 @@ def spelling_key(word: str) -> str:
     """One key for a token's umlaut spellings: ä/ae/a, ö/oe/o, ü/ue/u, ø/oe/o, æ/ae/a,
     ß/ss (``muller``, ``mueller`` -> ``muller``; ``straße``, ``strasse`` -> ``strasse``)."""
     return _UMLAUT_DIGRAPH.sub(r"\1", word.translate(_SPELLED_OUT))
-
-
-def tokenize(text: str) -> list[str]:
-    """Words as FTS5's ``unicode61 remove_diacritics`` tokenizer sees them."""
-    if text.isascii():  # the common case, ten times faster than decomposing
-        return re.findall(r"[^\W_]+", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.findall(r"[^\W_]+", plain)
 
 
 @lru_cache(maxsize=4096)
@@ -143,6 +135,54 @@ class InOrder:
         return cls(accepted, {token: tuple(places) for token, places in where.items()})
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """The query's words, each with its IDF weight, whether it is looked for inside screen
+    text too, and the indexed words that count as it: built once a query, read per clip."""
+
+    terms: tuple[tuple[str, float, bool, tuple[tuple[str, float], ...]], ...]
+    phrases: tuple[tuple[str, ...], ...]
+    phrase_weights: tuple[float, ...]
+    total: float
+
+    @classmethod
+    def of(
+        cls,
+        query: LexicalQuery,
+        variants: dict[str, dict[str, float]],
+        idf: Callable[[str], float],
+    ) -> Coverage:
+        terms = tuple(
+            (term, idf(term), len(term) >= MIN_SUBSTRING_LENGTH, tuple(variants[term].items()))
+            for term in query.terms
+        )
+        phrase_weights = tuple(sum(idf(word) for word in phrase) for phrase in query.phrases)
+        total = 0.0
+        for weight in (*(t[1] for t in terms), *phrase_weights):  # as ``share`` adds them up
+            total += weight
+        return cls(terms, query.phrases, phrase_weights, total)
+
+    def share(self, row: ClipRow, misheard: dict[str, float]) -> float:
+        """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
+        words a near phrase heard in place of others, with their credit."""
+        tokens = _tokens(row.speech) + _tokens(row.ocr)
+        for phrase in self.phrases:
+            if not _contains_sequence(tokens, phrase):
+                return 0.0
+        present = set(tokens)
+        screen = "".join(_tokens(row.ocr))
+        matched = 0.0
+        for term, weight, inside, counted in self.terms:
+            if inside and term in screen:
+                matched += weight
+                continue
+            found = (s for word, s in counted if word in present)
+            matched += weight * max(FUZZY_CREDIT * misheard.get(term, 0.0), *found, 0.0)
+        for weight in self.phrase_weights:
+            matched += weight
+        return matched / self.total if self.total else 0.0
+
+
 class LexicalScores(dict[int, float]):
     """Clip id -> lexical score, and which clips hold the query as an exact phrase."""
 
@@ -167,11 +207,14 @@ class NearPhrase:
 
 
 class LexicalSearch:
-    """BM25 candidates from FTS5, rescored by IDF-weighted query coverage."""
+    """BM25 candidates (``Postings``; FTS5 for quoted phrases), rescored by IDF-weighted
+    query coverage."""
 
     def __init__(self, catalog: Catalog, min_similarity: float):
         self.catalog = catalog
         self.min_similarity = min_similarity
+        self.postings = Postings()
+        self._refreshing = threading.Lock()
         self._vocabulary: dict[str, int] = {}
         self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
         self._spellings: dict[str, list[str]] | None = None  # spelling key -> indexed words
@@ -187,19 +230,22 @@ class LexicalSearch:
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
             return LexicalScores({}, set())
-        self._refresh_vocabulary()
+        self.refresh()
         variants = self.variants(query.terms)
-        expression = _fts_expression(query, variants, self._vocabulary, self.idf)
-        candidates = dict.fromkeys(
-            self.catalog.match(expression, limit, clip_filter=clip_filter) if expression else []
-        )
+        allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
+        if query.phrases:  # all required
+            expression = " AND ".join(_quote(" ".join(p)) for p in query.phrases)
+            found = self.catalog.match(expression, limit, clip_filter)
+        else:
+            words = _proposing(variants, self._vocabulary, self.idf)
+            found = self.postings.rank(words, limit, allowed)
+        candidates = dict.fromkeys(found)
         long_terms = [t for t in query.terms if len(t) >= MIN_SUBSTRING_LENGTH]
         if long_terms:
-            expression = " OR ".join(_quote(t) for t in long_terms)
-            screen = self.catalog.match(expression, limit, "clip_screen", clip_filter)
-            candidates.update(dict.fromkeys(screen))
+            candidates.update(dict.fromkeys(self.postings.screen(long_terms, limit, allowed)))
         rows = self.catalog.clips(candidates)
         in_order = InOrder.of(query.sequence, variants)
+        coverage = Coverage.of(query, variants, self.idf)
         scores, exact = {}, set()
         for clip_id in candidates:
             row = rows.get(clip_id)
@@ -210,9 +256,9 @@ class LexicalSearch:
             if order < 1.0:
                 near = near.best(misheard_phrase(query, row, in_order))
                 order = max(order, near.order)
-            if (coverage := self.coverage(query, variants, row, near.misheard)) <= 0:
+            if (share := coverage.share(row, near.misheard)) <= 0:
                 continue
-            scores[clip_id] = coverage * (1.0 - PHRASE_SHARE * (1.0 - order))
+            scores[clip_id] = share * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
         return LexicalScores(scores, exact)
@@ -241,15 +287,21 @@ class LexicalSearch:
             result[term] = found
         return result
 
-    def _refresh_vocabulary(self) -> None:
-        """Reload indexed words and their clip counts when the catalog changed."""
+    def refresh(self) -> None:
+        """Bring the postings, the indexed words and their clip counts in step with the
+        catalog when it changed (the first time: all of it)."""
         generation = self.catalog.generation
-        if generation != self._vocabulary_generation:
-            self._vocabulary = self.catalog.term_document_counts()
-            self._documents = max(1, self.catalog.clip_count())
-            self._vocabulary_generation = generation
+        if generation == self._vocabulary_generation:
+            return
+        with self._refreshing:  # searches on several threads (the server) refresh once
+            if generation == self._vocabulary_generation:
+                return
+            self.postings.refresh(self.catalog)
+            self._vocabulary = self.postings.document_counts()
+            self._documents = max(1, self.postings.clip_count())
             self._sounds = self._spellings = None
             self._idf = {}
+            self._vocabulary_generation = generation
 
     def _spelled_alike(self, term: str) -> list[str]:
         """Indexed words with ``term``'s spelling key, other than it. One of the two must be
@@ -332,37 +384,6 @@ class LexicalSearch:
                     tokens = [plain] if plain.isalnum() and plain.isascii() else tokenize(plain)
                     heard.extend((token, doubt) for token in tokens)
         return heard
-
-    def coverage(
-        self,
-        query: LexicalQuery,
-        variants: dict[str, dict[str, float]],
-        row: ClipRow,
-        misheard: dict[str, float] | None = None,
-    ) -> float:
-        """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
-        words a near phrase heard in place of others, with their credit."""
-        misheard = misheard or {}
-        tokens = _tokens(row.speech) + _tokens(row.ocr)
-        present = set(tokens)
-        screen = "".join(_tokens(row.ocr))
-        for phrase in query.phrases:
-            if not _contains_sequence(tokens, phrase):
-                return 0.0
-        total = matched = 0.0
-        for term in query.terms:
-            weight = self.idf(term)
-            total += weight
-            if len(term) >= MIN_SUBSTRING_LENGTH and term in screen:
-                matched += weight
-                continue
-            found = (s for word, s in variants.get(term, {}).items() if word in present)
-            matched += weight * max(FUZZY_CREDIT * misheard.get(term, 0.0), *found, 0.0)
-        for phrase in query.phrases:
-            weight = sum(self.idf(word) for word in phrase)
-            total += weight
-            matched += weight
-        return matched / total if total else 0.0
 
     def idf(self, term: str) -> float:
         if (known := self._idf.get(term)) is None:
@@ -486,19 +507,13 @@ def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int)
     return False
 
 
-def _fts_expression(
-    query: LexicalQuery,
-    variants: dict[str, dict[str, float]],
-    counts: dict[str, int],
-    idf: Callable[[str], float],
-) -> str:
-    """Quoted phrases, all required; else any of the words (query words and their variants),
-    those worth most to a score (IDF times credit) first, while they are in at most
+def _proposing(
+    variants: dict[str, dict[str, float]], counts: dict[str, int], idf: Callable[[str], float]
+) -> list[str]:
+    """The words (query words and their variants) whose clips are ranked for candidates: those
+    worth most to a score (IDF times credit) first, while they are in at most
     ``POSTINGS_BUDGET`` clips together (one at least): bounded work for "the news today" over
     a million clips."""
-    phrases = [_quote(" ".join(p)) for p in query.phrases]
-    if phrases:
-        return " AND ".join(phrases)
     credit: dict[str, float] = {}
     for found in variants.values():
         for word, similarity in found.items():
@@ -510,7 +525,7 @@ def _fts_expression(
         if kept and clips > POSTINGS_BUDGET:
             break
         kept.add(word)
-    return " OR ".join(_quote(word) for word in words if word in kept)
+    return [word for word in words if word in kept]
 
 
 def _quote(text: str) -> str:

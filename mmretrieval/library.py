@@ -174,8 +174,9 @@ class Library:
         return run_eval(self, manifest, media_root, directions, format, progress)
 
     def prepare(self) -> None:
-        """Open the index and load what a text query needs now, so the first search is quick."""
-        self._get_searcher()
+        """Open the index and load what a text query needs now (the models, the keyword
+        postings), so the first search is quick."""
+        self._get_searcher().lexical.refresh()
         self.encode_query(Query("warm up"))
 
     @property

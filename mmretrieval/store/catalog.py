@@ -615,31 +615,23 @@ class Catalog:
     # -- lexical search -------------------------------------------------------------------------
 
     def match(
-        self,
-        expression: str,
-        limit: int,
-        table: str = "clip_text",
-        clip_filter: ClipFilter | None = None,
+        self, expression: str, limit: int, clip_filter: ClipFilter | None = None
     ) -> list[int]:
-        """Clip ids matching an FTS5 expression, best BM25 first, only those that pass
-        ``clip_filter`` (the filter applies before the limit).
-
-        ``table`` is ``clip_text`` (words of speech and screen text) or ``clip_screen``
-        (trigrams of screen text, for substring matches).
-        """
-        if table not in ("clip_text", "clip_screen"):
-            raise ValueError(f"no full-text table {table}")
+        """Clip ids matching an FTS5 expression over the words of speech and screen text
+        (quoted phrases: ``postings.Postings`` ranks single words), best BM25 first, only
+        those that pass ``clip_filter`` (the filter applies before the limit)."""
         if not clip_filter:
             rows = self.db.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?",
+                "SELECT rowid FROM clip_text WHERE clip_text MATCH ? "
+                "ORDER BY bm25(clip_text) LIMIT ?",
                 (expression, limit),
             )
             return [int(rowid) for (rowid,) in rows]
         where, params = _filter_sql(clip_filter)
         rows = self.db.execute(
-            f"SELECT {table}.rowid FROM {table} JOIN clips c ON c.id = {table}.rowid "
-            f"JOIN files f ON f.id = c.file_id WHERE {table} MATCH ? AND {where} "
-            f"ORDER BY bm25({table}) LIMIT ?",
+            "SELECT clip_text.rowid FROM clip_text JOIN clips c ON c.id = clip_text.rowid "
+            f"JOIN files f ON f.id = c.file_id WHERE clip_text MATCH ? AND {where} "
+            "ORDER BY bm25(clip_text) LIMIT ?",
             (expression, *params, limit),
         )
         return [int(rowid) for (rowid,) in rows]
@@ -656,9 +648,21 @@ class Catalog:
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def term_document_counts(self) -> dict[str, int]:
-        """Every indexed term with the number of clips containing it."""
-        return dict(self.db.execute("SELECT term, doc FROM clip_terms"))
+    def all_clip_ids(self) -> np.ndarray:
+        """Every clip's id, ascending."""
+        rows = self.db.execute("SELECT id FROM clips ORDER BY id")
+        return np.fromiter((r[0] for r in rows), np.int64)
+
+    def clip_texts(self, ids: np.ndarray | None = None) -> Iterator[tuple[int, str, str]]:
+        """(id, speech, screen text) of these clips (None: all of them, by id)."""
+        if ids is None:
+            yield from self.db.execute("SELECT id, speech, ocr FROM clips ORDER BY id")
+            return
+        for chunk in _chunks(ids.tolist(), 500):
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                f"SELECT id, speech, ocr FROM clips WHERE id IN ({marks}) ORDER BY id", chunk
+            )
 
     def clip_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM clips").fetchone()[0]
