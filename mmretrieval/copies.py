@@ -16,12 +16,15 @@ What broadcast does to footage is met frame by frame: black borders (letterbox, 
 cut off before describing; each query frame is described as it is and mirrored, the better one
 counting; with ``REGIONS`` on, each frame also gets descriptors of the squares of its feature
 map (about 4/7 of the frame, from the same pass through the CNN), so that footage shown inside
-another picture (picture-in-picture) matches one of them; descriptors are centred on the
-archive's mean, so that what every picture shares does not make two unrelated frames alike.
+another picture (picture-in-picture) or cropped matches one of them; descriptors are centred on
+the archive's mean, so that what every picture shares does not make two unrelated frames alike.
 What copies are not made of: frames with little to see (black, white, flat, fades, colour
-bars: ``informative``) never match, and archive frames that
-recur in many files (a studio background, the station's intro: ``common``), and the rest of
-the shot each lies in, are ignored.
+bars: ``informative``) never match; archive frames that recur in many files (a studio
+background, the station's intro: ``common``), and the rest of the shot each lies in, are
+ignored; and so are query frames that look like stored frames of many files (their document
+frequency, as IDF discounts a word every document has: ``WIDESPREAD``). The last is needed as
+well because a stored frame is described centre-cropped (as indexing does), a query frame
+squeezed whole: the same intro frame is only about 0.6 alike across the two, short of ``COMMON``.
 """
 
 from __future__ import annotations
@@ -217,6 +220,12 @@ class Archive:
     def common_vectors(self) -> np.ndarray:
         return self.vectors[self.common]
 
+    def widespread(self, sims: np.ndarray) -> np.ndarray:
+        """Which of some frames (rows of ``sims``, their centred cosines with every stored
+        frame) look like pictures of many files (``_in_many_files`` at ``WIDESPREAD``)."""
+        column = np.unique(self.file_ids, return_inverse=True)[1]
+        return _in_many_files(sims >= WIDESPREAD, column)
+
 
 def _common(file_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Which stored frames show a picture found in many files (``_in_many_files``). Frames x
@@ -371,9 +380,7 @@ class CopyFinder:
         sims = np.maximum(
             query.vectors @ self.archive.vectors.T, query.mirrored @ self.archive.vectors.T
         )
-        column = np.unique(self.archive.file_ids, return_inverse=True)[1]
-        shared = _in_many_files(sims >= WIDESPREAD, column)
-        query = replace(query, informative=query.informative & ~shared)
+        query = replace(query, informative=query.informative & ~self.archive.widespread(sims))
         usable = _usable(query, self.archive.common_vectors)
         if not usable.any():
             log.info("the query has no frame with enough picture to match")
@@ -398,15 +405,18 @@ class CopyFinder:
         pairs = shared_frames(self.archive)
         found = []
         span = 2 * self.margin
-        described: dict[tuple[int, Span], Frames] = {}  # a window of a file meets many files
-        for (file_a, file_b), times_ab in pairs.items():
+        described: dict[Span, Frames] = {}  # a window of file a meets many files b ...
+        current = None
+        for (file_a, file_b), times_ab in sorted(pairs.items()):
+            if file_a != current:  # ... and is kept while a is the query (squares take memory)
+                current, described = file_a, {}
             row_a = self._paths[file_a]
             for window in merge(Span(max(ta - span, 0.0), ta + span) for ta, _ in times_ab):
-                if (file_a, window) not in described:
-                    described[file_a, window] = self._without_common(
+                if window not in described:
+                    described[window] = self._without_common(
                         self.describer.frames(Path(row_a.path), window, mirror=True), file_a
                     )
-                query = described[file_a, window]
+                query = described[window]
                 near = [tb for ta, tb in times_ab if window.contains(ta)]
                 targets = merge(
                     Span(max(tb - 2 * span, 0.0), tb + 2 * span, file_b) for tb in near
