@@ -51,8 +51,8 @@ MATCH = 0.62  # centred cosine from which two frames show the same picture (benc
 COMMON = 0.8  # ... and from which they show it barely changed (a shared intro, a background)
 CANDIDATE = 0.45  # centred cosine from which a stored frame opens a candidate window
 WIDESPREAD = 0.5  # ... and from which a query frame shows a stored file's picture, for counting
-#                   in how many files it is (benchmarks/reuse_dev.py: the station's intro in
-#                   the query reaches every file at 0.5, footage reused in 8 files no more)
+#                   in how many files it is (dev split of benchmarks/reuse.py: the station's
+#                   intro in a query reaches all 36 files at 0.5, footage reused in 8 no more)
 MAX_GAP_SECONDS = 1.0  # a run of matches survives this long a stretch without one (a fade)
 MIN_MATCHES = 3  # frames in order that make a copy
 COMMON_FRACTION = 0.3  # a picture in at least this share of the files is "common" ...
@@ -62,11 +62,12 @@ MIN_EDGE = 1.0  # mean grey step between neighbouring pixels, down and across, u
 #                 frame has no structure in that direction (colour bars have none downwards)
 MIN_ENTROPY = 2.0  # bits of a 32-bin grey histogram under which a frame is a few flat tones
 #                    (colour bars 1.7; a drawn scene's plain gradient 2.2: 2.5 left half of one
-#                    dev source unmatched, reuse_dev.py)
+#                    dev source unmatched, results/reuse_dev.txt)
 BORDER_LEVEL = 24  # a row or column darker than this, and flat, is letterbox / pillarbox
 REGIONS = True  # also match frames by their feature-map squares (picture-in-picture, crops):
 #                 once query frames that reach many files (WIDESPREAD) stopped matching, dev
-#                 precision 0.966 with them as without, recall 0.875 against 0.844 (reuse_dev.py)
+#                 precision 0.966 with them, 1.0 without, both over the 0.95 target; recall
+#                 0.875 against 0.844 (results/reuse_dev.txt)
 REGION_COUNT = (7 - REGION_CELLS + 1) ** 2  # squares a frame has (adapters/visual.py)
 REGION_AGREEMENT = 0.9  # share of a run's square matches that must keep to one place (chosen
 #                          on reuse.py --dev: 0.75 let a wandering look-alike through)
