@@ -27,7 +27,7 @@ with the archive (``copies.Archive.from_frames``: centring and common pictures;
 and half; the alignment pass (decoding and describing each candidate window) is counted in
 windows and priced by the encoder's measured seconds a frame. No video is written.
 
-Usage: python benchmarks/reuse.py [--frame-rate 1.0] [--out PATH]
+Usage: python benchmarks/reuse.py [--frame-rate 1.0] [--no-regions] [--dev] [--out PATH]
        python benchmarks/reuse.py --all-cost 10 [--out PATH]
 """
 
@@ -257,8 +257,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frame-rate", type=float, default=1.0,
                         help="visual frames stored a second within a shot at index time")
-    parser.add_argument("--regions", action="store_true",
-                        help="also match by feature-map squares (copies.REGIONS)")
+    parser.add_argument("--no-regions", action="store_true",
+                        help="match whole frames only, not their feature-map squares "
+                        "(copies.REGIONS off)")
     parser.add_argument("--all-cost", type=float, metavar="HOURS",
                         help="measure copies --all on this many hours of stored frames instead")
     parser.add_argument("--dev", action="store_true",
@@ -271,7 +272,7 @@ def main() -> None:
         out = args.out or Path(__file__).parent / "results" / "reuse_all_cost.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
         return
-    copies.REGIONS = args.regions
+    copies.REGIONS = not args.no_regions
     args.out = args.out or Path(__file__).parent / "results" / "reuse.json"
     base = load_profile("offline")
     visual = base.adapters.visual.model_copy(update={"frame_rate": args.frame_rate})

@@ -1,7 +1,7 @@
 """Choose copy-matching settings on the dev split of ``benchmarks/reuse.py`` (other sources and
 fillers than the benchmark's): index it once, describe each window once (feature-map squares
-included), then score each setting of ``copies.REGIONS`` / ``copies.REGION_AGREEMENT`` from
-those descriptions, listing every wrong stretch.
+included), then score each setting of ``copies`` (squares, the document-frequency rule, the
+entropy floor) from those descriptions, listing every wrong stretch and every missed one.
 
 Usage: python benchmarks/reuse_dev.py [--work DIR] > benchmarks/results/reuse_dev.txt
 """
@@ -16,26 +16,41 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import reuse
 
 from mmretrieval import copies
 from mmretrieval.config import AdaptersConfig, load_profile
 from mmretrieval.library import Library
+from mmretrieval.media.decode import iter_frames
 
-SETTINGS = [("off", False, 0.0), ("on, any place", True, 0.0), ("on, 0.75", True, 0.75),
-            ("on, 0.9", True, 0.9)]
+# name -> copies settings changed from the defaults; WIDESPREAD 2 (a cosine never reaches it)
+# turns the document-frequency rule off
+SETTINGS = {
+    "default": {},
+    "no squares": {"REGIONS": False},
+    "no document frequency": {"WIDESPREAD": 2.0},
+    "no squares, no document frequency": {"REGIONS": False, "WIDESPREAD": 2.0},
+    "entropy floor 2.5": {"MIN_ENTROPY": 2.5},
+    "entropy floor 2.5, no squares": {"MIN_ENTROPY": 2.5, "REGIONS": False},
+}
 
 
 def cached_frames(describe):
-    """``Describer.frames`` computed once per window with squares; without them when
-    ``copies.REGIONS`` is off."""
+    """``Describer.frames`` computed once per window with squares (left out when
+    ``copies.REGIONS`` is off); which frames are ``informative`` is decided again each time,
+    as the setting says."""
     cache = {}
 
     def frames(self, path, span, mirror=False):
         key = (str(path), span.start, span.end, span.file_id, mirror)
         if key not in cache:
+            regions, copies.REGIONS = copies.REGIONS, True
             cache[key] = describe(self, path, span, mirror)
+            copies.REGIONS = regions
         found = cache[key]
+        decoded = iter_frames(path, copies.DENSE_RATE, span.start, span.end, short_side=360)
+        found = replace(found, informative=np.array([copies.informative(f) for _, f in decoded]))
         return found if copies.REGIONS else replace(found, parts=found.parts[:, :0])
 
     return frames
@@ -54,11 +69,13 @@ def main() -> None:
     profile = base.model_copy(
         update={"name": "visual-only", "adapters": AdaptersConfig(visual=visual)}
     )
+    defaults = {name: getattr(copies, name) for change in SETTINGS.values() for name in change}
     copies.Describer.frames = cached_frames(copies.Describer.frames)
     with Library(root / "idx", profile=profile) as library:
         library.add([root / "archive"])
-        for name, regions, agreement in [SETTINGS[1], *SETTINGS]:  # the first fills the cache
-            copies.REGIONS, copies.REGION_AGREEMENT = regions, agreement
+        for name, change in SETTINGS.items():
+            for attribute, value in {**defaults, **change}.items():
+                setattr(copies, attribute, value)
             clock = time.perf_counter()
             found = {key: library.copies(query) for key, query in queries.items()}
             seconds = round(time.perf_counter() - clock)
@@ -71,6 +88,11 @@ def main() -> None:
                         print(f"   wrong: query {key} -> {Path(h.path).name} {h.start:.2f}-"
                               f"{h.end:.2f} (query {h.query_start:.2f}-{h.query_end:.2f}) "
                               f"score {h.score:.3f}")
+                for path, span, transform in truth[key]:
+                    if max((h.iou(span) for h in hits if h.path == path), default=0.0) < (
+                        reuse.MIN_IOU
+                    ):
+                        print(f"   missed: query {key} {transform} ({Path(path).name})")
 
 
 if __name__ == "__main__":

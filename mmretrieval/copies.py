@@ -16,12 +16,15 @@ What broadcast does to footage is met frame by frame: black borders (letterbox, 
 cut off before describing; each query frame is described as it is and mirrored, the better one
 counting; with ``REGIONS`` on, each frame also gets descriptors of the squares of its feature
 map (about 4/7 of the frame, from the same pass through the CNN), so that footage shown inside
-another picture (picture-in-picture) matches one of them; descriptors are centred on the
-archive's mean, so that what every picture shares does not make two unrelated frames alike.
+another picture (picture-in-picture) or cropped matches one of them; descriptors are centred on
+the archive's mean, so that what every picture shares does not make two unrelated frames alike.
 What copies are not made of: frames with little to see (black, white, flat, fades, colour
-bars: ``informative``) never match, and archive frames that
-recur in many files (a studio background, the station's intro: ``common``), and the rest of
-the shot each lies in, are ignored.
+bars: ``informative``) never match; archive frames that recur in many files (a studio
+background, the station's intro: ``common``), and the rest of the shot each lies in, are
+ignored; and so are query frames that look like stored frames of many files (their document
+frequency, as IDF discounts a word every document has: ``WIDESPREAD``). The last is needed as
+well because a stored frame is described centre-cropped (as indexing does), a query frame
+squeezed whole: the same intro frame is only about 0.6 alike across the two, short of ``COMMON``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ MATCH = 0.62  # centred cosine from which two frames show the same picture (benc
 #               0.55 finds half the picture-in-picture copies, but drawn scenes alike match too)
 COMMON = 0.8  # ... and from which they show it barely changed (a shared intro, a background)
 CANDIDATE = 0.45  # centred cosine from which a stored frame opens a candidate window
+WIDESPREAD = 0.5  # ... and from which a query frame shows a stored file's picture, for counting
+#                   in how many files it is (dev split of benchmarks/reuse.py: the station's
+#                   intro in a query reaches all 36 files at 0.5, footage reused in 8 no more)
 MAX_GAP_SECONDS = 1.0  # a run of matches survives this long a stretch without one (a fade)
 MIN_MATCHES = 3  # frames in order that make a copy
 COMMON_FRACTION = 0.3  # a picture in at least this share of the files is "common" ...
@@ -54,11 +60,14 @@ MIN_COMMON_FILES = 3  # ... and in at least this many
 MIN_STD = 10.0  # grey-level spread (0-255) under which a frame is flat
 MIN_EDGE = 1.0  # mean grey step between neighbouring pixels, down and across, under which a
 #                 frame has no structure in that direction (colour bars have none downwards)
-MIN_ENTROPY = 2.5  # bits of a 32-bin grey histogram under which a frame is a few flat tones
+MIN_ENTROPY = 2.0  # bits of a 32-bin grey histogram under which a frame is a few flat tones
+#                    (colour bars 1.7; a drawn scene's plain gradient 2.2: 2.5 left half of one
+#                    dev source unmatched, results/reuse_dev.txt)
 BORDER_LEVEL = 24  # a row or column darker than this, and flat, is letterbox / pillarbox
-REGIONS = False  # also match frames by their feature-map squares (picture-in-picture): off, as
-#                  benchmarks/reuse.py measured recall 0.875 -> 0.938 but precision 0.966 -> 0.938
-#                  (also with REGION_AGREEMENT 0.9)
+REGIONS = True  # also match frames by their feature-map squares (picture-in-picture, crops):
+#                 once query frames that reach many files (WIDESPREAD) stopped matching, dev
+#                 precision 0.966 with them, 1.0 without, both over the 0.95 target; recall
+#                 0.875 against 0.844 (results/reuse_dev.txt)
 REGION_COUNT = (7 - REGION_CELLS + 1) ** 2  # squares a frame has (adapters/visual.py)
 REGION_AGREEMENT = 0.9  # share of a run's square matches that must keep to one place (chosen
 #                          on reuse.py --dev: 0.75 let a wandering look-alike through)
@@ -212,24 +221,35 @@ class Archive:
     def common_vectors(self) -> np.ndarray:
         return self.vectors[self.common]
 
+    def widespread(self, sims: np.ndarray) -> np.ndarray:
+        """Which of some frames (rows of ``sims``, their centred cosines with every stored
+        frame) look like pictures of many files (``_in_many_files`` at ``WIDESPREAD``)."""
+        column = np.unique(self.file_ids, return_inverse=True)[1]
+        return _in_many_files(sims >= WIDESPREAD, column)
+
 
 def _common(file_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Which stored frames show a picture found in many files (at least ``MIN_COMMON_FILES``
-    and ``COMMON_FRACTION`` of them). Frames x frames in blocks: quadratic in the archive,
-    about 9,000 frames for 10 h of footage (see README for larger archives)."""
-    files = np.unique(file_ids)
-    needed = max(MIN_COMMON_FILES, int(np.ceil(COMMON_FRACTION * len(files))))
+    """Which stored frames show a picture found in many files (``_in_many_files``). Frames x
+    frames in blocks: quadratic in the archive, about 9,000 frames for 10 h of footage (see
+    README for larger archives)."""
+    column = np.unique(file_ids, return_inverse=True)[1]
     common = np.zeros(len(vectors), bool)
-    if len(files) < needed:
-        return common
-    column = np.searchsorted(files, file_ids)
     for start in range(0, len(vectors), 1024):
         close = vectors[start : start + 1024] @ vectors.T >= COMMON  # (b, n)
-        per_file = np.zeros((close.shape[0], len(files)), bool)
-        rows, cols = np.nonzero(close)
-        per_file[rows, column[cols]] = True
-        common[start : start + 1024] = per_file.sum(axis=1) >= needed
+        common[start : start + 1024] = _in_many_files(close, column)
     return common
+
+
+def _in_many_files(close: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """(b,) whether each row of ``close`` ((b, n) bool over the stored frames; ``column``:
+    0, 1, ... the file of each) touches at least ``MIN_COMMON_FILES`` files and
+    ``COMMON_FRACTION`` of them: a picture's document frequency, as IDF weighs a word."""
+    files = int(column.max()) + 1 if len(column) else 0
+    needed = max(MIN_COMMON_FILES, int(np.ceil(COMMON_FRACTION * files)))
+    per_file = np.zeros((close.shape[0], files), bool)
+    rows, cols = np.nonzero(close)
+    per_file[rows, column[cols]] = True
+    return per_file.sum(axis=1) >= needed
 
 
 def _usable(frames: Frames, common: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
@@ -358,16 +378,16 @@ class CopyFinder:
     ) -> list[Copy]:
         """Every stretch of the archive that shows [start, end) of ``video``, best first."""
         query = self.describer.frames(video, Span(start, end if end is not None else 1e9), True)
+        sims = np.maximum(
+            query.vectors @ self.archive.vectors.T, query.mirrored @ self.archive.vectors.T
+        )
+        query = replace(query, informative=query.informative & ~self.archive.widespread(sims))
         usable = _usable(query, self.archive.common_vectors)
         if not usable.any():
             log.info("the query has no frame with enough picture to match")
             return []
         length = query.times[-1] - query.times[0] + 1 / DENSE_RATE
-        sims = np.maximum(
-            query.vectors[usable] @ self.archive.vectors.T,
-            query.mirrored[usable] @ self.archive.vectors.T,
-        ).max(axis=0)
-        close = (sims >= CANDIDATE) & ~self.archive.common
+        close = (sims[usable].max(axis=0) >= CANDIDATE) & ~self.archive.common
         windows = merge(
             Span(max(t - length - self.margin, 0.0), t + length + self.margin, int(f))
             for f, t in zip(self.archive.file_ids[close], self.archive.times[close], strict=True)
@@ -386,15 +406,18 @@ class CopyFinder:
         pairs = shared_frames(self.archive)
         found = []
         span = 2 * self.margin
-        described: dict[tuple[int, Span], Frames] = {}  # a window of a file meets many files
-        for (file_a, file_b), times_ab in pairs.items():
+        described: dict[Span, Frames] = {}  # a window of file a meets many files b ...
+        current = None
+        for (file_a, file_b), times_ab in sorted(pairs.items()):
+            if file_a != current:  # ... and is kept while a is the query (squares take memory)
+                current, described = file_a, {}
             row_a = self._paths[file_a]
             for window in merge(Span(max(ta - span, 0.0), ta + span) for ta, _ in times_ab):
-                if (file_a, window) not in described:
-                    described[file_a, window] = self.describer.frames(
-                        Path(row_a.path), window, mirror=True
+                if window not in described:
+                    described[window] = self._without_common(
+                        self.describer.frames(Path(row_a.path), window, mirror=True), file_a
                     )
-                query = described[file_a, window]
+                query = described[window]
                 near = [tb for ta, tb in times_ab if window.contains(ta)]
                 targets = merge(
                     Span(max(tb - 2 * span, 0.0), tb + 2 * span, file_b) for tb in near
@@ -403,12 +426,16 @@ class CopyFinder:
                     found += self._copies(query, target, _min_frames(min_seconds), row_a.path)
         return sorted(found, key=lambda c: c.score, reverse=True)
 
+    def _without_common(self, frames: Frames, file_id: int) -> Frames:
+        """The frames of an indexed file, those in its shots that show a common picture
+        marked as not to be matched."""
+        shared = self.archive.common_shots.get(file_id, [])
+        in_common = np.array([any(s.contains(t) for s in shared) for t in frames.times], bool)
+        return replace(frames, informative=frames.informative & ~in_common)
+
     def _copies(self, query: Frames, window: Span, min_frames: int, query_path: str) -> list[Copy]:
         row = self._paths[window.file_id]
-        target = self.describer.frames(Path(row.path), window)
-        shared = self.archive.common_shots.get(row.id, [])
-        in_common = np.array([any(s.contains(t) for s in shared) for t in target.times], bool)
-        target = replace(target, informative=target.informative & ~in_common)
+        target = self._without_common(self.describer.frames(Path(row.path), window), row.id)
         sims, where = similarity(query, target, self.archive.common_vectors)
         clips = self.catalog.file_clips(row.id)
         step = 1 / DENSE_RATE

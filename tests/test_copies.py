@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from mmretrieval.config import AdaptersConfig, load_profile
-from mmretrieval.copies import REGION_COUNT, Archive, align, informative, shared_frames
+from mmretrieval.copies import (
+    COMMON,
+    REGION_COUNT,
+    Archive,
+    align,
+    informative,
+    shared_frames,
+)
 from mmretrieval.library import Library
 from mmretrieval.spans import Span
 from mmretrieval.testing import footage
@@ -42,6 +49,7 @@ def archive(tmp_path_factory):
         footage.write(root / "archive" / f"{name}.mp4", frames)
     footage.write(root / "query.mp4", source)
     footage.write(root / "opening.mp4", opening + footage.colour_bars(1))
+    footage.write(root / "opened.mp4", opening + source)
     library = Library(root / "idx", profile=_visual_profile())
     assert library.add([root / "archive"]).count("indexed") == 4
     yield library, root
@@ -64,6 +72,43 @@ def test_finds_the_reused_shot_and_its_mirror_image(archive):
 def test_shared_intro_black_and_bars_are_no_copy(archive):
     library, root = archive
     assert library.copies(root / "opening.mp4") == []
+
+
+@pytest.mark.slow  # indexes four videos, decodes and describes at query time
+def test_a_query_opening_with_the_intro_finds_only_the_reused_shot(archive):
+    library, root = archive
+    found = library.copies(root / "opened.mp4")
+    assert sorted(c.path[-5:] for c in found) == ["a.mp4", "b.mp4"]
+    assert all(c.query_start >= 4.0 - 0.3 for c in found)  # after the intro and black
+
+
+def _stored_frames(rng, files: int):
+    """Stored descriptors (64-d) of ``files`` files, ids from 1: each opens with the same intro
+    (at 0 s), then shows four pictures of its own; files 1 and 2 also share one (at 20 s and
+    8.5 s). Returns the intro, the shared picture, and file ids, times and descriptors."""
+    intro, shared = rng.normal(size=64), rng.normal(size=64)
+    rows = []  # (file id, time, descriptor)
+    for file_id in range(1, files + 1):
+        rows.append((file_id, 0.0, intro + 0.05 * rng.normal(size=64)))
+        rows += [(file_id, 4.0 * k, rng.normal(size=64)) for k in range(1, 5)]
+    rows += [(1, 20.0, shared), (2, 8.5, shared + 0.1 * rng.normal(size=64))]
+    ids, times, raw = (np.array(column) for column in zip(*rows, strict=True))
+    return intro, shared, ids, times, raw
+
+
+def test_query_frames_alike_to_many_files_are_widespread():
+    """A query frame that looks like a picture every file shows (the intro, described at query
+    time less alike to its stored frames than ``COMMON``) is widespread; one alike to a
+    picture two files share (reused footage) is not."""
+    rng = np.random.default_rng(1)
+    intro, shared, ids, times, raw = _stored_frames(rng, files=6)
+    archive = Archive.from_frames(ids, times, raw, lambda _: [])
+    query = np.stack([intro + 1.3 * rng.normal(size=64), shared + 1.3 * rng.normal(size=64)])
+    query = query - archive.mean
+    query /= np.linalg.norm(query, axis=1, keepdims=True)
+    sims = query @ archive.vectors.T
+    assert archive.common.sum() == 6 and sims.max() < COMMON  # the common rule misses it
+    assert archive.widespread(sims).tolist() == [True, False]
 
 
 def test_low_information_frames():
@@ -98,14 +143,7 @@ def test_a_run_of_square_matches_must_keep_to_one_place():
 def test_shared_frames_pair_files_by_alike_frames_and_skip_common_pictures():
     """The candidate stage of ``copies --all`` on stored descriptors: files 1 and 2 share a
     picture; every file shows the same intro (common, so no pair comes of it)."""
-    rng = np.random.default_rng(0)
-    intro, shared = rng.normal(size=64), rng.normal(size=64)
-    rows = []  # (file id, time, descriptor)
-    for file_id in range(1, 6):
-        rows.append((file_id, 0.0, intro + 0.05 * rng.normal(size=64)))
-        rows += [(file_id, 4.0 * k, rng.normal(size=64)) for k in range(1, 5)]
-    rows += [(1, 20.0, shared), (2, 8.5, shared + 0.1 * rng.normal(size=64))]
-    ids, times, raw = (np.array(column) for column in zip(*rows, strict=True))
+    _, _, ids, times, raw = _stored_frames(np.random.default_rng(0), files=5)
     archive = Archive.from_frames(ids, times, raw, lambda _: [Span(0.0, 2.0)])
     assert archive.common[times == 0.0].all() and archive.common.sum() == 5
     assert archive.common_shots == {f: [Span(0.0, 2.0)] for f in range(1, 6)}
