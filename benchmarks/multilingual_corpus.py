@@ -326,3 +326,208 @@ ITEMS: tuple[Item, ...] = (
         },
     ),
 )
+
+# The dev split (``multilingual.py --dev``): eight other news items on other topics, written the
+# same way, to choose settings on; the benchmark's ITEMS are never tuned on.
+DEV_ITEMS: tuple[Item, ...] = (
+    Item(
+        "wildfire",
+        {
+            "en": "A forest fire near Marseille forced three villages to evacuate overnight, and "
+            "firefighters are still fighting the flames.",
+            "de": "Ein Waldbrand bei Marseille hat in der Nacht drei Dörfer zur Evakuierung "
+            "gezwungen, und die Feuerwehr kämpft noch immer gegen die Flammen.",
+            "fr": "Un incendie de forêt près de Marseille a forcé trois villages à évacuer "
+            "pendant la nuit, et les pompiers luttent encore contre les flammes.",
+            "es": "Un incendio forestal cerca de Marsella obligó a evacuar tres pueblos durante "
+            "la noche, y los bomberos siguen luchando contra las llamas.",
+            "it": "Un incendio boschivo vicino a Marsiglia ha costretto tre paesi a evacuare "
+            "durante la notte, e i vigili del fuoco combattono ancora contro le fiamme.",
+            "nl": "Een bosbrand bij Marseille dwong vannacht drie dorpen tot evacuatie, en de "
+            "brandweer vecht nog steeds tegen de vlammen.",
+        },
+        {
+            "en": "villages evacuated as the forest burns, firefighters battle the blaze",
+            "de": "Waldbrände zwingen Dörfer zur Räumung, Feuerwehrleute kämpfen weiter",
+            "fr": "villages évacués à cause du feu de forêt, les pompiers combattent l'incendie",
+            "es": "pueblos evacuados por el fuego en el bosque, bomberos luchan contra el incendio",
+            "it": "paesi evacuati per il rogo nel bosco, i pompieri lottano contro l'incendio",
+            "nl": "dorpen geëvacueerd door brandende bossen, brandweerlieden bestrijden het vuur",
+        },
+    ),
+    Item(
+        "rents",
+        {
+            "en": "Rents in the capital rose by eight percent last year, and many young families "
+            "can no longer find an affordable flat.",
+            "de": "Die Mieten in der Hauptstadt sind im vergangenen Jahr um acht Prozent "
+            "gestiegen, und viele junge Familien finden keine bezahlbare Wohnung mehr.",
+            "fr": "Les loyers dans la capitale ont augmenté de huit pour cent l'an dernier, et "
+            "beaucoup de jeunes familles ne trouvent plus de logement abordable.",
+            "es": "Los alquileres en la capital subieron un ocho por ciento el año pasado, y "
+            "muchas familias jóvenes ya no encuentran un piso asequible.",
+            "it": "Gli affitti nella capitale sono aumentati dell'otto per cento l'anno scorso, "
+            "e molte giovani famiglie non trovano più un appartamento accessibile.",
+            "nl": "De huren in de hoofdstad zijn vorig jaar met acht procent gestegen, en veel "
+            "jonge gezinnen vinden geen betaalbare woning meer.",
+        },
+        {
+            "en": "housing costs climb, young families priced out of apartments",
+            "de": "steigende Miete, junge Familie ohne bezahlbare Wohnungen",
+            "fr": "hausse du loyer, les familles jeunes sans logements abordables",
+            "es": "sube el alquiler, familias jóvenes sin pisos asequibles",
+            "it": "aumento dell'affitto, famiglie giovani senza appartamenti accessibili",
+            "nl": "stijgende huur, jong gezin zonder betaalbare woningen",
+        },
+    ),
+    Item(
+        "zoo",
+        {
+            "en": "The city zoo celebrates the birth of two baby elephants, the first in its "
+            "hundred-year history.",
+            "de": "Der Zoo der Stadt feiert die Geburt von zwei Elefantenbabys, die ersten in "
+            "seiner hundertjährigen Geschichte.",
+            "fr": "Le zoo de la ville célèbre la naissance de deux bébés éléphants, les premiers "
+            "de son histoire centenaire.",
+            "es": "El zoológico de la ciudad celebra el nacimiento de dos crías de elefante, las "
+            "primeras en sus cien años de historia.",
+            "it": "Lo zoo della città festeggia la nascita di due cuccioli di elefante, i primi "
+            "nella sua storia centenaria.",
+            "nl": "De dierentuin van de stad viert de geboorte van twee olifantenbaby's, de "
+            "eerste in zijn honderdjarige geschiedenis.",
+        },
+        {
+            "en": "two elephant calves born at the zoo",
+            "de": "zwei kleine Elefanten im städtischen Zoo geboren",
+            "fr": "deux éléphanteaux nés au zoo de la ville",
+            "es": "nacen dos elefantes en el zoo de la ciudad",
+            "it": "nati due elefanti nello zoo cittadino",
+            "nl": "twee jonge olifanten geboren in de dierentuin",
+        },
+    ),
+    Item(
+        "fishing",
+        {
+            "en": "Fishermen protested in the harbour against the new quotas, which halve the "
+            "catch of cod next year.",
+            "de": "Fischer haben im Hafen gegen die neuen Fangquoten protestiert, die den "
+            "Kabeljaufang im nächsten Jahr halbieren.",
+            "fr": "Les pêcheurs ont manifesté dans le port contre les nouveaux quotas, qui "
+            "réduisent de moitié la pêche de la morue l'an prochain.",
+            "es": "Los pescadores protestaron en el puerto contra las nuevas cuotas, que "
+            "reducen a la mitad la captura de bacalao el próximo año.",
+            "it": "I pescatori hanno protestato nel porto contro le nuove quote, che dimezzano "
+            "la pesca del merluzzo il prossimo anno.",
+            "nl": "Vissers protesteerden in de haven tegen de nieuwe quota, die de vangst van "
+            "kabeljauw volgend jaar halveren.",
+        },
+        {
+            "en": "fishing crews angry over cod limits",
+            "de": "Protest der Fischer gegen halbierte Kabeljauquote",
+            "fr": "manifestation de pêcheurs contre le quota de morue",
+            "es": "protesta de pescadores por la cuota de bacalao",
+            "it": "protesta dei pescatori contro la quota del merluzzo",
+            "nl": "visser protesteert tegen halvering van kabeljauwquotum",
+        },
+    ),
+    Item(
+        "bridge",
+        {
+            "en": "The old railway bridge over the river reopens on Saturday after two years of "
+            "repairs.",
+            "de": "Die alte Eisenbahnbrücke über den Fluss wird am Samstag nach zwei Jahren "
+            "Reparatur wieder geöffnet.",
+            "fr": "Le vieux pont ferroviaire sur le fleuve rouvre samedi après deux ans de "
+            "réparations.",
+            "es": "El viejo puente ferroviario sobre el río reabre el sábado tras dos años de "
+            "reparaciones.",
+            "it": "Il vecchio ponte ferroviario sul fiume riapre sabato dopo due anni di "
+            "riparazioni.",
+            "nl": "De oude spoorbrug over de rivier gaat zaterdag weer open na twee jaar "
+            "herstelwerk.",
+        },
+        {
+            "en": "rail bridge open again after repair work",
+            "de": "Brücke für Züge nach langer Reparatur wieder offen",
+            "fr": "réouverture du pont de chemin de fer réparé",
+            "es": "reapertura del puente del tren tras la reparación",
+            "it": "riapertura del ponte della ferrovia riparato",
+            "nl": "brug voor treinen na herstel weer geopend",
+        },
+    ),
+    Item(
+        "snow",
+        {
+            "en": "Heavy snowfall cut off several mountain villages, and the army delivered food "
+            "by helicopter.",
+            "de": "Heftiger Schneefall hat mehrere Bergdörfer von der Außenwelt abgeschnitten, "
+            "und die Armee hat Lebensmittel mit dem Hubschrauber geliefert.",
+            "fr": "De fortes chutes de neige ont isolé plusieurs villages de montagne, et "
+            "l'armée a livré de la nourriture par hélicoptère.",
+            "es": "Las fuertes nevadas dejaron aislados varios pueblos de montaña, y el ejército "
+            "llevó comida en helicóptero.",
+            "it": "Le forti nevicate hanno isolato diversi paesi di montagna, e l'esercito ha "
+            "portato cibo in elicottero.",
+            "nl": "Zware sneeuwval heeft verschillende bergdorpen afgesloten, en het leger "
+            "bracht voedsel per helikopter.",
+        },
+        {
+            "en": "snow isolates mountain villages, soldiers fly in supplies",
+            "de": "Schnee schneidet Dorf in den Bergen ab, Soldaten bringen Essen per Helikopter",
+            "fr": "village de montagne coupé par la neige, l'armée apporte des vivres",
+            "es": "la nieve aísla un pueblo de montaña, soldados llevan alimentos",
+            "it": "paese di montagna isolato dalla neve, soldati portano viveri",
+            "nl": "bergdorp ingesneeuwd, soldaten brengen eten met helikopters",
+        },
+    ),
+    Item(
+        "nurses",
+        {
+            "en": "Nurses at the university hospital demand more staff and better pay for night "
+            "shifts.",
+            "de": "Die Pflegekräfte der Universitätsklinik fordern mehr Personal und eine "
+            "bessere Bezahlung für Nachtschichten.",
+            "fr": "Les infirmières du centre hospitalier universitaire réclament plus de "
+            "personnel et un meilleur salaire pour le travail de nuit.",
+            "es": "Las enfermeras del hospital universitario exigen más personal y un mejor "
+            "sueldo por los turnos de noche.",
+            "it": "Gli infermieri del policlinico universitario chiedono più personale e una "
+            "paga migliore per i turni di notte.",
+            "nl": "De verpleegkundigen van het academisch ziekenhuis eisen meer personeel en een "
+            "betere beloning voor nachtdiensten.",
+        },
+        {
+            "en": "hospital nursing staff want higher wages for night work",
+            "de": "Krankenpfleger verlangen höhere Löhne für die Nachtschicht",
+            "fr": "infirmier réclame une hausse de salaire pour les nuits",
+            "es": "enfermeros piden mejor salario por el turno nocturno",
+            "it": "infermiere chiedono stipendi migliori per il turno notturno",
+            "nl": "verpleegkundige wil hoger loon voor nachtdienst",
+        },
+    ),
+    Item(
+        "festival",
+        {
+            "en": "More than fifty thousand visitors came to the jazz festival, which ended on "
+            "Sunday with a concert in the park.",
+            "de": "Mehr als fünfzigtausend Besucher kamen zum Jazzfestival, das am Sonntag mit "
+            "einem Konzert im Park zu Ende ging.",
+            "fr": "Plus de cinquante mille visiteurs sont venus au festival de jazz, qui s'est "
+            "terminé dimanche par un concert dans le parc.",
+            "es": "Más de cincuenta mil visitantes acudieron al festival de jazz, que terminó el "
+            "domingo con un concierto en el parque.",
+            "it": "Più di cinquantamila visitatori sono venuti al festival jazz, che si è "
+            "concluso domenica con un concerto nel parco.",
+            "nl": "Meer dan vijftigduizend bezoekers kwamen naar het jazzfestival, dat zondag "
+            "eindigde met een concert in het park.",
+        },
+        {
+            "en": "record crowd at jazz event closes with open-air concert",
+            "de": "Jazzfest endet mit Parkkonzert vor Zehntausenden Besuchern",
+            "fr": "foule de visiteurs au festival, concert de clôture au parc",
+            "es": "miles de personas en el festival de jazz, concierto final en el parque",
+            "it": "migliaia di persone al festival, concerto finale al parco",
+            "nl": "festival met jazz sluit af met concerten in het park",
+        },
+    ),
+)

@@ -30,6 +30,7 @@ from mmretrieval.language import (
     spread,
     vote,
     windows,
+    written,
 )
 from mmretrieval.media.files import file_digest
 from mmretrieval.media.subtitles import find_sidecar, read_subtitles
@@ -180,12 +181,40 @@ def test_a_sure_wrong_detection_does_not_outweigh_a_likelier_decode():
 
 def test_the_race_compares_decodes_in_one_script():
     """Gibberish in Thai or Japanese byte tokens outscores Latin text per token, so the race
-    keeps only the decodes written like the likeliest language's."""
+    keeps only the decodes written in the script most of them are in (the likeliest
+    language's on a tie): a Thai decode of Dutch speech detected as Thai does not decide."""
     assert script("De brug over de rivier") == script("Köln und Bonn") == "LATIN"
     assert script("เมียวมาตรดริงกัน") == "THAI"
     assert script("Докиском из-за") == "CYRILLIC"
     assert script("施根根根") == "CJK"
     assert script("... 1,5") is None
+    dutch = {"th": ("เมียวมาตรดริงกัน", -0.2), "en": ("Viser's protested", -1.1),
+             "nl": ("Vissers protesteerden", -0.9)}  # fmt: skip
+    assert written(dutch, set()) == {"en": -1.1, "nl": -0.9}
+    assert written(dutch, {"th"}) == {"en": -1.1, "nl": -0.9}  # a Thai loop: no part either
+    thai = {"th": ("เมียวมาตรดริงกัน", -0.2), "en": ("the way", -1.1)}
+    assert written(thai, set()) == {"th": -0.2}  # a tie: the likeliest language's script
+    assert written({"en": ("... 1,5", -0.5), "de": ("Köln", -0.9)}, set()) == {"de": -0.9}
+    assert written({}, set()) == {}
+
+
+def test_a_decode_that_loops_counts_as_the_least_likely():
+    """Whisper loops now and then in the right language too ("ein Hattin, ein Hattin, ..." on
+    espeak's German), and a loop's tokens are easily predicted: so a loop is neither trusted
+    nor left out, it takes the lowest score of the others and the detection decides between
+    it and them; a rival decoded likelier than the rest still wins."""
+    prior = {"de": 0.64, "en": 0.35}
+    german = {"de": ("Ein Waldbrand, ein Hattin, ein Hattin, ein Hattin", -0.3),
+              "en": ("A mild heart in their act by death", -1.0)}  # fmt: skip
+    scores = written(german, {"de"})
+    assert scores == {"de": -1.0, "en": -1.0}
+    posterior = combine(prior, scores)
+    assert max(posterior, key=posterior.__getitem__) == "de"
+    french = {"en": ("the national team, the national team", -0.4),
+              "fr": ("Le front de neige isole le village", -0.8),
+              "de": ("Die Fortschritte der Nacht", -1.1)}  # fmt: skip
+    posterior = combine({"en": 0.57, "fr": 0.36, "de": 0.02}, written(french, {"en"}))
+    assert max(posterior, key=posterior.__getitem__) == "fr"
 
 
 def test_a_sidecar_names_its_language(tmp_path):

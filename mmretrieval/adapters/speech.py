@@ -35,10 +35,10 @@ from mmretrieval.language import (
     restrict,
     rivals,
     runs,
-    script,
     spread,
     vote,
     windows,
+    written,
 )
 from mmretrieval.media.timeline import TimedText, Word
 from mmretrieval.models import hub_id, resolve
@@ -234,10 +234,9 @@ class WhisperTranscriber:
         """The language probabilities among ``pinned`` (any when empty) of a window's log-mel
         ``features``: Whisper's detection, then the race of its likeliest languages
         (``rivals``; none when the detection is certain) on the same encoded window (decoded
-        in each at the profile's beam size, in one batch; one that loops, or is written in
-        another script than the likeliest language's, takes no part), combined. When the
-        likeliest language's own decode loops the race tells nothing and the detection
-        stands."""
+        in each at the profile's beam size, in one batch; one written in another script than
+        most takes no part, one that loops counts as the least likely: ``written``), combined.
+        When every decode loops the race tells nothing and the detection stands."""
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
@@ -262,16 +261,11 @@ class WhisperTranscriber:
             code: (self.model.hf_tokenizer.decode(result.sequences_ids[0]), result.scores[0])
             for code, result in zip(prompts, results, strict=True)
         }
-        likeliest = next(iter(decoded.values()))[0]
-        if repeats(likeliest):  # music or noise: Whisper loops in any language there
-            log.debug("language race void: the likeliest language's decode loops")
+        looped = {code for code, (text, _) in decoded.items() if repeats(text)}
+        if len(looped) == len(decoded):  # music or noise: Whisper loops in any language there
+            log.debug("language race void: every decode loops")
             return prior
-        scores = {
-            code: score
-            for code, (text, score) in decoded.items()
-            if script(text) == script(likeliest) and not repeats(text)
-        }
-        return combine(prior, scores)
+        return combine(prior, written(decoded, looped))
 
     def _prompt(self, code: str) -> list[int] | None:
         """Whisper's start of a transcript in language ``code`` without timestamps (None for
