@@ -157,9 +157,7 @@ class Coverage:
             for term in query.terms
         )
         phrase_weights = tuple(sum(idf(word) for word in phrase) for phrase in query.phrases)
-        total = 0.0
-        for weight in (*(t[1] for t in terms), *phrase_weights):  # as ``share`` adds them up
-            total += weight
+        total = sum((*(t[1] for t in terms), *phrase_weights))  # in ``share``'s order
         return cls(terms, query.phrases, phrase_weights, total)
 
     def share(self, row: ClipRow, misheard: dict[str, float]) -> float:

@@ -159,7 +159,7 @@ class FaceTracker:
         """Only the track's last sighting and its ``sharpest`` sharpest so far keep their chips:
         a sighting out of them never gets back in (sharpness is fixed; as sharp ones come first
         by time, as in ``finish``'s stable sort)."""
-        holding = self._chips.setdefault(track, [0])
+        holding = self._chips[track]
         last = len(track.sightings) - 1
         ranked = sorted(holding, key=lambda i: (-track.sightings[i][1].sharpness, i))
         keep = {*ranked[: self.config.sharpest], last}
