@@ -248,10 +248,9 @@ class MediaAnalyzer:
             return []
         start, end = _bounds(span)
         config = self.profile.adapters.speech
-        pinned = config.pinned
-        if config.subtitles and (sidecar := find_sidecar(path, pinned)):
+        if config.subtitles and (sidecar := find_sidecar(path, config.pinned)):
             within = span or Span(0.0, info.duration)
-            plain = pinned[0] if len(pinned) == 1 else None  # a plain sidecar's language
+            plain = transcriber.fixed_language  # a plain sidecar's language
             cues = [c for c in read_subtitles(sidecar, plain) if c.overlaps(within)]
             if cues:
                 return cues

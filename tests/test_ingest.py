@@ -214,6 +214,7 @@ def test_sidecar_replaces_speech_recognition_and_adding_one_reindexes(tmp_path):
     hit = library.search(text="antique carousel restored by volunteers", k=3)[0]
     assert hit.path == str(video)
     assert "carousel" in hit.text.lower()
+    assert hit.language == "en"  # a plain sidecar is in the English-only recogniser's language
     assert hit.evidence["speech"] > 0.3
     assert _paths(library.search(text="carousel pier", spaces=["lexical"])) == {str(video)}
     assert not library.search(text="dinosaur gallery", spaces=["lexical"])

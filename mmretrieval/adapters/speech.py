@@ -155,6 +155,16 @@ class WhisperTranscriber:
         self.multilingual = self.model.model.is_multilingual
         self.notes = SpeechNotes()  # of the latest transcribe() call
 
+    @property
+    def fixed_language(self) -> str | None:
+        """The one language every transcript is in, known before hearing any: English for an
+        English-only model, else the one pinned language (None: detected per window). A plain
+        subtitle sidecar (``clip.srt``) read in place of speech takes it too."""
+        if not self.multilingual:
+            return "en"
+        pinned = self.config.pinned
+        return pinned[0] if len(pinned) == 1 else None
+
     def transcribe(self, audio: np.ndarray) -> list[TimedText]:
         """Segments with word timestamps and language from mono float32 audio at 16 kHz."""
         self.notes = SpeechNotes()
