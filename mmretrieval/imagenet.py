@@ -24,7 +24,7 @@ from importlib import resources
 
 import numpy as np
 
-from mmretrieval.models import cache_dir
+from mmretrieval.models import cache_dir, cache_name
 
 CLASSES = 1000
 DIM = CLASSES + 1  # the label vector's extra component: probability left unlabelled
@@ -170,8 +170,7 @@ class LabelQuery:
         ``$MMR_CACHE/labels`` (a thousand texts take seconds on a CPU; a query must not)."""
         if self._names is not None:
             return self._names
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.encoder.model_id).strip("-.")[-80:]
-        path = cache_dir("labels") / f"imagenet__{slug}.npy"
+        path = cache_dir("labels") / f"imagenet__{cache_name(self.encoder.model_id)}.npy"
         if path.exists():
             self._names = np.load(path)
         else:

@@ -106,6 +106,12 @@ def cache_dir(kind: str) -> Path:
     return Path(os.environ.get("MMR_CACHE") or "~/.cache/mmretrieval").expanduser() / kind
 
 
+def cache_name(model_id: str) -> str:
+    """A model id as part of a cache file's name (``org/name`` -> ``org-name``): safe on every
+    file system, at most 80 characters (the end of the id, where a model's own name is)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", model_id).strip("-.")[-80:] or "model"
+
+
 def hub_id(adapter: str, spec: str) -> str:
     """The hub repository a spec names (faster-whisper size names such as ``small`` map to one)."""
     if adapter == "speech":

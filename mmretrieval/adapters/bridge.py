@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mmretrieval.errors import ConfigError
-from mmretrieval.models import cache_dir
+from mmretrieval.models import cache_dir, cache_name
 
 log = logging.getLogger(__name__)
 
@@ -388,12 +387,7 @@ def default_bridge_path(source_model: str, target_model: str) -> Path:
     ``$MMR_CACHE/bridges/<source>__<target>.npz`` (``~/.cache/mmretrieval`` without
     ``MMR_CACHE``): keyed by the models, so a profile with other models never picks it up.
     """
-    return cache_dir("bridges") / f"{_slug(source_model)}__{_slug(target_model)}.npz"
-
-
-def _slug(model_id: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_id).strip("-.")
-    return slug[-80:] or "model"
+    return cache_dir("bridges") / f"{cache_name(source_model)}__{cache_name(target_model)}.npz"
 
 
 def bridge_corpus() -> list[str]:
