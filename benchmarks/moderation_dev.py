@@ -15,6 +15,12 @@ templates make) and what was heard of them are left out of training as well, and
 is reported as written and as heard: how the heads do on sentences unlike any they were trained
 on, as the benchmark's are.
 
+The default policy's strong scores are chosen here (``chosen_strong``, printed for the shipped
+word weight): per category, of the steps at or above the corpus calibration of the shipped
+heads, those at which that head alone flags at most ``HEARD_ORDINARY`` heard ordinary line, the
+highest that keeps the most heard harmful lines. The profanity model's strong score is the
+corpus calibration of its scores on the corpus's ordinary sentences (``heads.strong_score``).
+
     python benchmarks/moderation_dev.py [--written]    # results/moderation_dev[_written].json
 """
 
@@ -32,19 +38,24 @@ from moderation_heard import HEARD
 
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import load_profile
+from mmretrieval.moderation.detectors import ProfanityModel
 from mmretrieval.moderation.heads import (
     CORPUS,
     FOLDS,
     HEAD_CATEGORIES,
+    NGRAM_WEIGHT,
     Heads,
     Words,
     calibrated_strong,
     fit,
+    heads_for,
     read_corpus,
+    strong_score,
 )
 
 RESULTS = Path(__file__).parent / "results"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # the word heads' shares compared
+HEARD_ORDINARY = 1  # heard ordinary lines (of 264) one head may flag alone at its strong score
 
 
 def folds(corpus: list) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -104,6 +115,23 @@ def measure(scores: np.ndarray, corpus: list, heard: np.ndarray, unseen: np.ndar
     return out
 
 
+def chosen_strong(
+    scores: np.ndarray, corpus: list, heard: np.ndarray, lowest: dict[str, float]
+) -> dict[str, float]:
+    """Per category, of the 0.05 steps from ``lowest`` (the shipped heads' corpus calibration)
+    up, those at which the category's held-out ``scores`` flag at most ``HEARD_ORDINARY`` heard
+    ordinary lines; of them, the highest with the best recall of heard harmful lines."""
+    ordinary = np.array([not s.categories for s in corpus]) & heard
+    out = {}
+    for k, category in enumerate(HEAD_CATEGORIES):
+        positive = np.array([category in s.categories for s in corpus]) & heard
+        steps = np.arange(round(lowest[category] * 20), 20) / 20
+        kept = [(float((scores[positive, k] >= t).mean()), t) for t in steps
+                if (scores[ordinary, k] >= t).sum() <= HEARD_ORDINARY]
+        out[category] = float(max(kept)[1])
+    return out
+
+
 _EMPTY = Heads("dev", "", HEAD_CATEGORIES, *[np.zeros(1)] * 3, Words(*[np.zeros(1)] * 2, 0.0),
                *[np.zeros(1)] * 2)
 
@@ -130,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
                if args.written else "")
             for k, r in rows.items() if k in HEAD_CATEGORIES),
             f"  heard ordinary flagged {rows['heard_ordinary_flagged']}", flush=True)
+    shipped = (1 - NGRAM_WEIGHT) * embedded + NGRAM_WEIGHT * worded
+    lowest = calibrated_strong(heads_for(encoder), read_corpus())
+    result["chosen_strong"] = chosen_strong(shipped.round(3), corpus, heard, lowest)
+    ordinary = [s.text for s in read_corpus() if not s.categories]
+    result["chosen_strong"]["profanity_check"] = strong_score(ProfanityModel().score(ordinary))
+    print(f"strong scores for the default policy: {result['chosen_strong']}")
     result["machine"] = describe(("scikit-learn", "sentence-transformers"))
     out = RESULTS / f"moderation_dev{'_written' if args.written else ''}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

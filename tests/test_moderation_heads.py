@@ -26,11 +26,14 @@ from mmretrieval.moderation.detectors import ProfanityModel
 from mmretrieval.moderation.heads import (
     CORPUS,
     HEAD_CATEGORIES,
+    STRONG_FLOOR,
+    Sentence,
     cache_path,
     calibrated_strong,
     corpus_digest,
     heads_for,
     read_corpus,
+    strong_score,
     train,
     write_heads,
 )
@@ -187,19 +190,55 @@ def test_heads_keep_quotes_under_and_threats_over_the_strong_scores(encoder):
 
 
 def test_default_policy_strong_scores_are_calibrated_on_the_corpus(encoder):
-    """The default policy's strong scores are the held-out corpus calibration, each category's
-    own: no more than 0.2% of the corpus's ordinary sentences reach them out of fold."""
+    """The default policy's strong scores are at least the held-out corpus calibration, each
+    category's own (the dev set may raise one): no more than 0.2% of the corpus's ordinary
+    sentences reach them out of fold. The profanity model's is its corpus calibration."""
     heads = heads_for(encoder)
     corpus = read_corpus()
     calibrated = calibrated_strong(heads, corpus)
     policy = load_policy()
     strong = {c: s.strong for c, s in policy.signals() if isinstance(s, ClassifierSignal)}
-    assert strong == calibrated
+    assert set(strong) == set(calibrated)
     ordinary = np.array([not s.categories for s in corpus])
-    for category, limit in calibrated.items():
+    for category, limit in strong.items():
+        assert limit >= calibrated[category] >= STRONG_FLOOR, category
         flagged = heads.held_out[ordinary, heads.column(category)] >= limit
-        assert flagged.mean() <= 0.002 and limit >= 0.5, (category, flagged.mean())
-    assert len(set(calibrated.values())) > 1  # not one number for every category
+        assert flagged.mean() <= 0.002, (category, flagged.mean())
+    assert len(set(strong.values())) > 1  # not one number for every category
+    profane = ProfanityModel().score([s.text for s in corpus if not s.categories])
+    assert policy.signal("profanity", "profanity_check").strong == strong_score(profane)
+
+
+def test_strong_score_is_the_lowest_step_that_keeps_ordinary_scores_within_the_budget():
+    scores = np.array([0.93, 0.91, 0.62, *[0.1] * 997])  # 1000: 0.2% lets 2 reach it
+    assert strong_score(scores) == 0.65  # the third score, 0.62, stays under it
+    assert strong_score(scores, budget=0.003) == 0.4  # the floor: 0.1 would flag nearly all
+    assert strong_score(np.array([0.5] * 10)) == 0.55  # a score on a step is over its budget
+
+
+def test_dev_set_choice_keeps_recall_and_at_most_one_heard_ordinary_line(monkeypatch):
+    """The dev rule of the default strong scores: from the corpus calibration up, the highest
+    step with the best heard recall among those where one head flags at most one heard
+    ordinary line; written lines do not count."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    dev = _load(BENCHMARKS / "moderation_dev.py")
+    harmful = frozenset(HEAD_CATEGORIES)  # every head scores these rows alike: one column
+    rows = [(frozenset(), "heard-news", 0.52), (frozenset(), "heard-news", 0.51),
+            (frozenset(), "heard-news", 0.3), (frozenset(), "news", 0.99),
+            (harmful, "heard-threats", 0.8), (harmful, "heard-threats", 0.56),
+            (harmful, "heard-threats", 0.53), (harmful, "heard-threats", 0.2),
+            (harmful, "threats", 0.1)]
+    corpus = [Sentence("x", g, c, "x") for c, g, _ in rows]
+    scores = np.repeat([[v] for *_, v in rows], len(HEAD_CATEGORIES), axis=1)
+    heard = np.array([g.startswith("heard-") for _, g, _ in rows])
+    # 0.5 flags two heard news lines (the written one does not count); 0.55 keeps 0.8 and 0.56
+    chosen = dev.chosen_strong(scores, corpus, heard, dict.fromkeys(HEAD_CATEGORIES, 0.5))
+    assert chosen == dict.fromkeys(HEAD_CATEGORIES, 0.55)
+    lower = dev.chosen_strong(scores, corpus, heard, dict.fromkeys(HEAD_CATEGORIES, 0.4))
+    assert lower == chosen  # 0.4 and 0.45 flag the heard news lines too
+    higher = dev.chosen_strong(scores, corpus, heard, dict.fromkeys(HEAD_CATEGORIES, 0.6))
+    assert higher == dict.fromkeys(HEAD_CATEGORIES, 0.8)  # never under the calibration; the
+    # highest of the steps that keep as many (0.6-0.8 keep one)
 
 
 def test_corpus_rates_report_every_classifier_at_threshold_and_strong(encoder):

@@ -53,6 +53,10 @@ FOLDS = 5
 # issue's 2% of clips spread over ~3 scored texts a clip and 5 heads is ~0.13% a text; the
 # corpus's hard negatives are harder than ordinary speech, so 0.2% of them.
 HARD_NEGATIVE_BUDGET = 0.002
+# A strong score is never under this, however few ordinary sentences score high: a head that
+# flags alone needs some confidence (0.4 lets hate speech, whose ordinary sentences score lowest,
+# keep the heard dev lines that score 0.4-0.5; no head's corpus calibration goes lower).
+STRONG_FLOOR = 0.4
 C = 4.0  # inverse regularisation; of 0.25-16, 4 separated the benchmark's sentences best
 NGRAM_WEIGHT = 0.6  # the word heads' share of the averaged probability (chosen on the dev set)
 NGRAM_COLUMNS = 2**20  # hashed columns of word unigrams, bigrams and character n-grams
@@ -215,18 +219,26 @@ def fit(
 def calibrated_strong(
     heads: Heads, corpus: Sequence[Sentence], budget: float = HARD_NEGATIVE_BUDGET
 ) -> dict[str, float]:
-    """Per category, the lowest score (in steps of 0.05, at least 0.5) at which at most
-    ``budget`` of the corpus's hard negatives score on held-out folds: the ``strong`` score of
-    the category's classifier in the default policy. Set on the corpus, never on a benchmark;
-    each category gets its own, since a head's scores on ordinary speech differ by category."""
+    """Per category, ``strong_score`` of the held-out scores of the corpus's hard negatives: the
+    lowest ``strong`` score the default policy may give the category's classifier (the dev set,
+    ``benchmarks/moderation_dev.py``, may choose a higher one). Set on the corpus, never on a
+    benchmark; each category gets its own, since a head's scores on ordinary speech differ by
+    category."""
     ordinary = np.array([not s.categories for s in corpus])
-    out = {}
-    for k, category in enumerate(heads.categories):
-        scores = np.sort(heads.held_out[ordinary, k])[::-1]
-        allowed = int(budget * len(scores))  # hard negatives that may score at or above it
-        above = scores[allowed] if allowed < len(scores) else 0.0
-        out[category] = max(0.5, math.floor(above * 20 + 1) / 20)
-    return out
+    return {
+        category: strong_score(heads.held_out[ordinary, k], budget)
+        for k, category in enumerate(heads.categories)
+    }
+
+
+def strong_score(ordinary: np.ndarray, budget: float = HARD_NEGATIVE_BUDGET) -> float:
+    """The lowest score (in steps of 0.05, at least ``STRONG_FLOOR``) that at most ``budget`` of
+    the ``ordinary`` sentences' scores reach: a classifier's strong score by the corpus (the
+    heads' held-out scores, or the profanity model's, which never saw the corpus)."""
+    scores = np.sort(np.asarray(ordinary, np.float64))[::-1]
+    allowed = int(budget * len(scores))  # ordinary sentences that may score at or above it
+    above = scores[allowed] if allowed < len(scores) else 0.0
+    return max(STRONG_FLOOR, math.floor(above * 20 + 1) / 20)
 
 
 def heads_for(encoder) -> Heads:
