@@ -34,14 +34,13 @@ import dataclasses
 import hashlib
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mmretrieval.models import cache_dir
+from mmretrieval.models import cache_dir, cache_name
 from mmretrieval.moderation.wordlist import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -262,7 +261,8 @@ def heads_for(encoder) -> Heads:
 
 
 def cache_path(model_id: str, digest: str) -> Path:
-    return cache_dir("moderation") / f"heads{FORMAT}_{_slug(model_id)}_{digest}.txt"
+    name = cache_name(model_id.removeprefix("bundled:"))
+    return cache_dir("moderation") / f"heads{FORMAT}_{name}_{digest}.txt"
 
 
 def write_heads(heads: Heads, path: Path) -> Heads:
@@ -342,10 +342,6 @@ def _hashed(texts: Sequence[str]):
     words = HashingVectorizer(ngram_range=(1, 2), **options)
     pieces = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), **options)
     return (words.transform(texts) + pieces.transform(texts)).tocsr()
-
-
-def _slug(model_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", model_id.removeprefix("bundled:")).strip("-.")
 
 
 def main() -> None:
