@@ -17,7 +17,7 @@ language.
 Whisper's language token alone is a weak guide on some voices (espeak's Dutch is heard as
 English or German at 0.8-0.96, Dutch third or lower), but a transcript tells: Whisper made to
 write the wrong language finds the audio less likely than in the right one. So each detected
-window is also decoded (to its end, at most ``budget`` tokens, at the profile's beam size)
+window is also decoded (to its end, at most ``RACE_LIMIT`` tokens, at the profile's beam size)
 in each of its ``RIVALS`` likeliest languages, and its probabilities become the posterior
 ``combine`` gives: the detection, flattened (``PRIOR_WEIGHT``), as prior, times the likelihood
 of the decoded text in each language. A decode written in another script than most of the
@@ -35,20 +35,11 @@ text only echoes the choice.
 
 Each rival's decode costs more than encoding the window (the speech adapter encodes only the
 speech of a short window and 3 s of its padding), so the race runs only where it can change the
-answer: a detection at ``CERTAIN`` or above is not raced, a language under ``RIVAL_SHARE`` of
-the likeliest one's probability is not decoded, only the ``RIVALS`` likeliest are, and the
-rivals are decoded as one batch. A rival's decode is cut at ``budget`` tokens, about twice what
-speech of the window's length takes (Latin-script decodes of the dev split: at most 6 tokens a
-second; Thai text read by espeak-ng: 7.5): a decode that runs past it is a runaway (a loop, or
-Thai or Japanese byte-token gibberish at 11-14 a second) and counts as a loop does. Before the
-cut, such runaways were most of the race's cost: up to 114 tokens each where a decode that ends
-takes 20-55 on an 8 s window. (Tenth round, chosen on the dev split's recorded race inputs,
-every file decoded in its 5 likeliest languages: the race as it was, 4 rivals from 0.003 and
-certain at 0.97, got 33 of 40 files right; 3 rivals from 0.01, certain at 0.99 and the budget
-get 34, a French file heard as Thai at 0.974 now raced and French, for two thirds of the decoded
-tokens; 19 of the 23 files of 8 s or more either way. Earlier, on 42 sentences apart from the
-benchmark, the race overturned detections up to 0.92 and Dutch won from 0.009 of English's
-probability, never from less.)
+answer: a detection at ``CERTAIN`` or above is not raced (on those 42
+sentences the race overturned detections up to 0.92, never one above; 15 were at 0.97 or
+more), a language under ``RIVAL_SHARE`` of the likeliest one's probability is not decoded
+(Dutch won from 0.009 of English's, never from less; 37 right either way), and the rivals are
+decoded as one batch.
 """
 
 from __future__ import annotations
@@ -66,12 +57,10 @@ from mmretrieval.spans import HasTime, Span
 WINDOW = 15.0  # seconds of speech per detection (Whisper sees 30 s at once, padded)
 SURE = 0.5  # a window detected below this probability takes the file's language
 SAMPLED = 4  # windows detected first; the rest only when these disagree
-RIVALS = 3  # a window's likeliest languages decoded in the race
-CERTAIN = 0.99  # a detection this sure is not raced
-RIVAL_SHARE = 0.01  # nor is a language under this share of the likeliest one's probability
-RACE_RATE = 10.0  # a rival's decode is cut at this many tokens per second of the window
-RACE_SLACK = 10  # plus these (a sentence's start and end)
-RACE_LIMIT = 112  # and at this many whatever the window (a 15 s window takes about 80)
+RIVALS = 4  # a window's likeliest languages decoded in the race
+CERTAIN = 0.97  # a detection this sure is not raced
+RIVAL_SHARE = 0.003  # nor is a language under this share of the likeliest one's probability
+RACE_LIMIT = 224  # tokens decoded at most per rival (a 15 s window takes about 80)
 RACE_TOKENS = 40  # the decodes' mean log probabilities are weighed over this many tokens
 PRIOR_WEIGHT = 0.25  # the detection's probabilities raised to this power in the race
 _TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)?$", re.IGNORECASE)  # de, pt-BR, zh_TW
@@ -170,16 +159,10 @@ def written(decodes: dict[str, tuple[str, float]], looped: set[str]) -> dict[str
     return {code: scores.get(code, floor) for code in kept}
 
 
-def budget(seconds: float) -> int:
-    """Tokens a rival's decode of a window of ``seconds`` may take: one that runs past them is
-    a runaway (a loop, or gibberish in byte tokens) and counts as a loop."""
-    return min(RACE_LIMIT, round(RACE_RATE * seconds) + RACE_SLACK)
-
-
 def rivals(probabilities: dict[str, float], most: int = RIVALS) -> list[str]:
     """The languages to race, likeliest first: the ``most`` likeliest, less those under
     ``RIVAL_SHARE`` of the likeliest one's probability; the likeliest alone when it is
-    ``CERTAIN`` (no race: each decode costs more than encoding the window)."""
+    ``CERTAIN`` (no race: each decode costs about half the encoding of the window)."""
     order = sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:most]
     if not order:
         return []

@@ -157,36 +157,15 @@ def test_the_race_outweighs_a_confident_wrong_detection():
 
 
 def test_a_certain_detection_is_not_raced_and_far_rivals_are_left_out():
-    """A detection at ``CERTAIN`` or above is not raced (on the dev split espeak's Dutch was
-    heard as English at 0.92 at most, and French as Thai at 0.974); a language under
-    ``RIVAL_SHARE`` of the likeliest one's probability is not decoded (Dutch from 0.02 of
-    English's on the dev split), nor any past the ``RIVALS`` likeliest."""
-    assert rivals({"it": 0.995, "es": 0.004, "en": 0.001}) == ["it"]
-    assert rivals({"th": 0.974, "fr": 0.02, "en": 0.005}) == ["th", "fr"]
-    assert rivals({"en": 0.92, "de": 0.04, "nl": 0.02, "ar": 0.005}) == ["en", "de", "nl"]
-    assert rivals({"en": 0.5, "de": 0.3, "nl": 0.1, "fr": 0.06}) == ["en", "de", "nl"]
+    """A detection at ``CERTAIN`` or above is not raced (on the dev set espeak's Dutch was heard
+    as English at 0.92 at most, and the race put it right); a language under ``RIVAL_SHARE`` of
+    the likeliest one's probability is not decoded (Dutch won from 0.009 of English's)."""
+    assert rivals({"it": 0.98, "es": 0.015, "en": 0.005}) == ["it"]
+    assert rivals({"en": 0.92, "de": 0.04, "nl": 0.008, "ar": 0.002}) == ["en", "de", "nl"]
+    assert rivals({"en": 0.5, "de": 0.3, "nl": 0.1, "fr": 0.06, "it": 0.04}) == [
+        "en", "de", "nl", "fr"
+    ]
     assert rivals({}) == []
-
-
-def test_the_race_budget_leaves_room_for_speech_in_every_script(whisper_base):
-    """A rival's decode past ``budget`` tokens counts as a loop, so the budget must hold what
-    the window's speech takes when written: twice the tokens of these sentences (news read at
-    155 words a minute, the pace of espeak-ng's voices here), Thai's and Japanese's many byte
-    tokens included. Gibberish of byte tokens at 12 a second (Whisper writing espeak's French
-    as Thai) runs past it."""
-    said = {
-        "de": SPOKEN["de"],
-        "nl": SPOKEN["nl"],
-        "en": SPOKEN["en"],
-        "th": "น้ำท่วมทำให้ถนนสายหลักปิดตลอดทั้งคืน เจ้าหน้าที่ดับเพลิงทำงานไม่หยุด",
-        "ru": "Наводнение закрыло шоссе на всю ночь. Пожарные работают без перерыва.",
-    }
-    for code, text in said.items():
-        seconds = speak(text, code if code != "en" else "en-us", speed=155).size / 16000
-        tokens = len(whisper_base.model.hf_tokenizer.encode(" " + text).ids)
-        assert 1.5 * tokens <= language.budget(seconds), (code, tokens, seconds)
-    assert language.budget(7.4) < 92  # the 7.4 s of French written as 92 Thai tokens
-    assert language.budget(60.0) == language.RACE_LIMIT
 
 
 def test_a_sure_wrong_detection_does_not_outweigh_a_likelier_decode():
@@ -312,7 +291,6 @@ def test_a_short_file_is_encoded_once(spoken, monkeypatch, raced):
     the encoder runs once for both."""
     if raced:
         monkeypatch.setattr(language, "CERTAIN", 1.01)
-        monkeypatch.setattr(language, "RIVAL_SHARE", 0.0)
     whisper = _transcriber()  # its own: the model hands back the window it encoded last
     audio = spoken["de"]
     assert len(windows(whisper._speech(audio, Span(0, audio.size / 16000)))) == 1
@@ -321,25 +299,6 @@ def test_a_short_file_is_encoded_once(spoken, monkeypatch, raced):
     assert {t.language for t in said} == {"de"} and all(t.words for t in said)
     assert "Bürgermeister" in " ".join(t.text for t in said)
     assert whisper.model.encoded == 1
-
-
-def test_a_race_of_runaway_decodes_leaves_the_detection(spoken, monkeypatch):
-    """Raced (no detection counts as certain nor any rival as too far here), a window's
-    probabilities are the race's, over the languages raced; with a budget no decode ends
-    within, every decode is a runaway, the race tells nothing and Whisper's detection stands,
-    over every language."""
-    monkeypatch.setattr(language, "CERTAIN", 1.01)
-    monkeypatch.setattr(language, "RIVAL_SHARE", 0.0)
-    whisper = _transcriber()
-    audio = spoken["de"]
-    span = windows(whisper._speech(audio, Span(0, audio.size / 16000)))[0]
-    pinned = whisper.config.pinned
-    raced = whisper._detect(whisper._first_window(audio), pinned, span)
-    assert len(raced) == language.RIVALS and max(raced, key=raced.__getitem__) == "de"
-    monkeypatch.setattr(language, "RACE_RATE", 0.0)
-    monkeypatch.setattr(language, "RACE_SLACK", 3)
-    detected = whisper._detect(whisper._first_window(audio), pinned, span)
-    assert set(detected) == set(pinned) and abs(sum(detected.values()) - 1.0) < 1e-6
 
 
 def test_the_encoder_sees_the_audio_and_three_seconds_of_padding(whisper_base, spoken):

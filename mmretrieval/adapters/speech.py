@@ -27,10 +27,10 @@ import numpy as np
 from mmretrieval.config import SpeechConfig
 from mmretrieval.devices import ctranslate2_device, side_threads
 from mmretrieval.language import (
+    RACE_LIMIT,
     SAMPLED,
     SURE,
     Detection,
-    budget,
     combine,
     restrict,
     rivals,
@@ -184,13 +184,13 @@ class WhisperTranscriber:
             return []
 
         if len(spans) == 1:  # detected on the window the transcription then encodes, once
-            found = Detection(spans[0], self._detect(self._first_window(audio), pinned, spans[0]))
+            found = Detection(spans[0], self._detect(self._first_window(audio), pinned))
             self.notes.language, self.notes.confidence = found.best
             return [(whole, self.notes.language)]
 
         def detect(i: int) -> Detection:
             features = self.model.feature_extractor(self._cut(audio, spans[i]))
-            return Detection(spans[i], self._detect(features, pinned, spans[i]))
+            return Detection(spans[i], self._detect(features, pinned))
 
         # A few windows spread over the file first; only when they disagree, or one is unsure,
         # is every window detected (a long file in one language costs SAMPLED detections).
@@ -230,14 +230,13 @@ class WhisperTranscriber:
         features = self.model.feature_extractor(audio)
         return pad_or_trim(features[:, : features.shape[-1] - 1])
 
-    def _detect(self, features: np.ndarray, pinned: Sequence[str], span: Span) -> dict[str, float]:
-        """The language probabilities among ``pinned`` (any when empty) of the log-mel
-        ``features`` of the window ``span``: Whisper's detection, then the race of its likeliest
-        languages (``rivals``; none when the detection is certain) on the same encoded window
-        (decoded in each at the profile's beam size, in one batch, at most ``budget`` tokens;
-        one written in another script than most takes no part, one that loops or runs past the
-        budget counts as the least likely: ``written``), combined. When every decode loops the
-        race tells nothing and the detection stands."""
+    def _detect(self, features: np.ndarray, pinned: Sequence[str]) -> dict[str, float]:
+        """The language probabilities among ``pinned`` (any when empty) of a window's log-mel
+        ``features``: Whisper's detection, then the race of its likeliest languages
+        (``rivals``; none when the detection is certain) on the same encoded window (decoded
+        in each at the profile's beam size, in one batch; one written in another script than
+        most takes no part, one that loops counts as the least likely: ``written``), combined.
+        When every decode loops the race tells nothing and the detection stands."""
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
@@ -251,23 +250,18 @@ class WhisperTranscriber:
             return prior
         # One copy of the encoded window per rival: a batch of decodes costs less than each alone.
         copies = np.repeat(np.asarray(encoded.to_device(ctranslate2.Device.cpu)), len(prompts), 0)
-        tokens = budget(span.duration)
         results = self.model.model.generate(
             ctranslate2.StorageView.from_array(copies),
             list(prompts.values()),
             beam_size=self.config.beam_size,
-            max_length=2 * tokens,  # ctranslate2's Whisper gives back half of max_length at most
+            max_length=4 + RACE_LIMIT,  # the prompt's 4 tokens and the text
             return_scores=True,
         )
         decoded = {  # language -> (text, mean log probability per token)
             code: (self.model.hf_tokenizer.decode(result.sequences_ids[0]), result.scores[0])
             for code, result in zip(prompts, results, strict=True)
         }
-        looped = {  # a loop, or a runaway: a decode cut at the budget
-            code
-            for (code, (text, _)), result in zip(decoded.items(), results, strict=True)
-            if repeats(text) or len(result.sequences_ids[0]) >= tokens
-        }
+        looped = {code for code, (text, _) in decoded.items() if repeats(text)}
         if len(looped) == len(decoded):  # music or noise: Whisper loops in any language there
             log.debug("language race void: every decode loops")
             return prior
