@@ -48,6 +48,7 @@ COLOUR_BINS = 4  # levels per RGB channel of the colour-layout histograms (4^3 j
 COLOUR_BANDS = 3  # horizontal bands (top, middle, bottom) each with its own histogram
 COLOUR_DIM = COLOUR_BANDS * COLOUR_BINS**3
 ONNX_AGREEMENT = 0.9999  # least cosine between the export's pooled features and torch's
+EXPORT_FORMAT = "uint8-nhwc-features-1"  # in the export's cache key: bump when _network changes
 REGION_CELLS = 4  # side of the feature-map squares ``regions`` pools (of 7: about 4/7 of the frame)
 # (repeats, kernel, stride, expansion, input channels, output channels) of EfficientNet-Lite0
 STAGES = [
@@ -205,7 +206,9 @@ class VisualEncoder:
 
         probes = np.stack([_input(image) for image in _probe_pictures()])
         try:
-            path = cached_export("efficientnet-lite0-features", [file_key(weights)], export)
+            path = cached_export(
+                "efficientnet-lite0-features", [file_key(weights), EXPORT_FORMAT], export
+            )
             session = one_thread_session(path)
             exported = session.run(None, {"pixels": probes})[0].mean(axis=(2, 3))
         except Exception as exc:  # no onnx package, an exporter that cannot trace...
