@@ -22,7 +22,7 @@ folder), in the suite's standard directions, with the ``default`` profile (CLIP 
 models published numbers exist for) unless ``--profile`` says otherwise. Usage:
 
     python benchmarks/retrieval.py offline [--clips N] [--seed S] [--profile offline]
-    python benchmarks/retrieval.py news [--clips 40] [--seed 0] [--split dev]
+    python benchmarks/retrieval.py news [--clips 40] [--seed 0] [--split dev] [--kinds typed ...]
     python benchmarks/retrieval.py msrvtt --manifest FILE --media-root DIR [--index DIR]
     python benchmarks/retrieval.py jsonl --manifest FILE --media-root DIR --directions t2v v2t
 """
@@ -567,7 +567,7 @@ def run_news(args: argparse.Namespace) -> dict:
         index_seconds = time.perf_counter() - started
         if report.failures:
             raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
-        for kind in NEWS_KINDS:
+        for kind in args.kinds:
             queries = [
                 (
                     j,
@@ -686,6 +686,13 @@ def main() -> None:
         choices=tuple(news_corpus.SPLITS),
         default="test",
         help="news: the benchmark's quotations (test) or others to choose settings on (dev)",
+    )
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=NEWS_KINDS,
+        default=NEWS_KINDS,
+        help="news: the query kinds to run (default: all; spoken queries take the longest)",
     )
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
     args = parser.parse_args()

@@ -64,6 +64,24 @@ def test_the_packaged_weights_name_real_photographs(encoder):
         assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
 
 
+def test_on_a_cpu_the_onnx_export_describes_frames_as_torch_does(encoder):
+    """The network runs as its ONNX export on a CPU; descriptors, class probabilities and
+    region squares agree with torch's own pass on real photographs, in batches of any size."""
+    assert encoder._onnx is not None, "the visual CNN should run through its ONNX export on a CPU"
+    pictures = [photo(name) for name in SHOWN]
+    exported, squares = encoder.describe(pictures), encoder.regions(pictures)
+    session, encoder._onnx = encoder._onnx, None
+    try:
+        own, own_squares = encoder.describe(pictures), encoder.regions(pictures)
+    finally:
+        encoder._onnx = session
+    assert np.sum(exported.descriptors * own.descriptors, axis=1).min() > 0.9999
+    np.testing.assert_allclose(exported.probabilities, own.probabilities, atol=1e-4)
+    np.testing.assert_allclose(squares, own_squares, atol=1e-4)
+    single = encoder.describe(pictures[:1])  # a batch of one through the same export
+    np.testing.assert_allclose(single.descriptors, exported.descriptors[:1], atol=1e-5)
+
+
 def test_descriptors_survive_mirroring_and_tell_pictures_apart(encoder):
     coffee, palace = photo("espresso"), photo("palace")
     vectors = encoder.embed_images([coffee, np.ascontiguousarray(coffee[:, ::-1]), palace])

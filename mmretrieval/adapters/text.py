@@ -3,18 +3,14 @@
 A query (one text) on the CPU runs through an ONNX export of the same weights in onnxruntime,
 which takes about 2.5x less CPU than torch's eager pass on a short input (``benchmarks/README.md``,
 "At a million clips"). The export is made once, at the first query, into
-``$MMR_CACHE/onnx`` (``~/.cache/mmretrieval``), and used only when its vectors agree with
+``$MMR_CACHE/onnx`` (``adapters.exported``), and used only when its vectors agree with
 torch's (cosine >= ``ONNX_AGREEMENT``), so an index built by torch keeps answering alike;
 otherwise, or when exporting fails, torch encodes the query as it does every batch.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import re
-import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
@@ -23,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mmretrieval.adapters.exported import cached_export, file_key, one_thread_session
 from mmretrieval.config import TextConfig
 from mmretrieval.devices import torch_device
-from mmretrieval.models import cache_dir, resolve
+from mmretrieval.models import resolve
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +105,7 @@ class OnnxQueryModel:
     tokenizer, mean pooling and unit length: the numbers ``SentenceTransformer.encode`` gives."""
 
     def __init__(self, path: Path, tokenizer, max_length: int):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1  # as torch's queries
-        self.session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = one_thread_session(path)  # one thread, as torch's queries
         self.inputs = [node.name for node in self.session.get_inputs()]
         self.tokenizer = tokenizer
         self.max_length = max_length
@@ -142,19 +133,9 @@ class OnnxQueryModel:
 def export_onnx(model, folder: Path, name: str) -> Path:
     """The ONNX file of ``model``'s transformer (``name``, loaded from ``folder``), exported on
     first use into the cache, keyed by the weight files and the torch version that traced them."""
-    key = hashlib.sha1(str(folder.resolve()).encode())
-    for file in sorted(p for p in folder.iterdir() if p.is_file()):
-        stat = file.stat()
-        key.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     import torch
 
-    key.update(torch.__version__.encode())
-    cache = cache_dir("onnx")
-    stem = re.sub(r"[^\w.-]+", "_", name)
-    path = cache / f"{stem}-{key.hexdigest()[:16]}.onnx"
-    if path.exists():
-        return path
-    cache.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in folder.iterdir() if p.is_file())
     probe = model.tokenizer([PROBES[0]], return_tensors="pt")
     names = list(probe.keys())
 
@@ -166,23 +147,20 @@ def export_onnx(model, folder: Path, name: str) -> Path:
         def forward(self, *inputs):
             return self.transformer(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
-    hidden = LastHidden(model[0].auto_model).eval()
-    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
-    log.info("exporting %s to ONNX for queries (once): %s", name, path)
-    with tempfile.TemporaryDirectory(dir=cache) as scratch:  # another process may export too
-        written = Path(scratch) / path.name
+    def export(path: Path) -> None:
+        hidden = LastHidden(model[0].auto_model).eval()
+        axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on shapes it fixes: not ours
             torch.onnx.export(
                 hidden,
                 tuple(probe[name] for name in names),
-                str(written),
+                str(path),
                 input_names=names,
                 output_names=["last_hidden_state"],
                 dynamic_axes=axes,
                 opset_version=17,
                 dynamo=False,
             )
-        os.replace(written, path)
-    return path
 
+    return cached_export(name, [str(folder.resolve()), *map(file_key, files)], export)

@@ -14,17 +14,25 @@ Each frame gives two things:
 
 Inputs as the Lite models were trained: RGB resized (shortest side) to 224 and centre-cropped,
 scaled to [-1, 1] ((x - 127) / 128, upstream's ``MEAN_RGB = 127``, ``STDDEV_RGB = 128``).
+
+On a CPU the network runs as an ONNX export in onnxruntime (``adapters.exported``): half the
+CPU of torch's eager pass (depthwise convolutions, "same" padding), and it runs beside speech
+recognition at ingest. It is used only when its pooled features agree with torch's on probe
+pictures (cosine >= ``ONNX_AGREEMENT``), so descriptors differ from torch's by float rounding.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from mmretrieval.adapters.exported import cached_export, file_key, one_thread_session
 from mmretrieval.config import VisualConfig
 from mmretrieval.devices import one_cpu_thread
 from mmretrieval.errors import ModelMissingError
@@ -39,6 +47,8 @@ DIM = 1280
 COLOUR_BINS = 4  # levels per RGB channel of the colour-layout histograms (4^3 joint bins)
 COLOUR_BANDS = 3  # horizontal bands (top, middle, bottom) each with its own histogram
 COLOUR_DIM = COLOUR_BANDS * COLOUR_BINS**3
+ONNX_AGREEMENT = 0.9999  # least cosine between the export's pooled features and torch's
+EXPORT_FORMAT = "uint8-nhwc-features-1"  # in the export's cache key: bump when _network changes
 REGION_CELLS = 4  # side of the feature-map squares ``regions`` pools (of 7: about 4/7 of the frame)
 # (repeats, kernel, stride, expansion, input channels, output channels) of EfficientNet-Lite0
 STAGES = [
@@ -140,6 +150,10 @@ def _network():
             """Pooled features (n, 1280) -> ImageNet class logits (n, 1000)."""
             return self._fc(pooled)
 
+        def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+            """uint8 RGB pixels (n, 224, 224, 3) -> the last feature map (what is exported)."""
+            return self.features((pixels.permute(0, 3, 1, 2).float() - 127.0) / 128.0)
+
     return EfficientNetLite0()
 
 
@@ -158,7 +172,8 @@ class VisualEncoder:
         self.batch_size = config.batch_size
         self.colour = config.colour
         self.device = torch_device(config.device)
-        state = torch.load(weights_path(), map_location="cpu", weights_only=True)
+        weights = weights_path()
+        state = torch.load(weights, map_location="cpu", weights_only=True)
         self.model = _network()
         try:
             self.model.load_state_dict(state)
@@ -169,6 +184,45 @@ class VisualEncoder:
             ) from exc
         _fold_batch_norm(self.model.eval())
         self.model.to(self.device)
+        self._onnx = self._load_onnx(Path(weights)) if self.device == "cpu" else None
+
+    def _load_onnx(self, weights: Path):
+        """The network's ONNX export in onnxruntime, if it agrees with torch (None: torch runs)."""
+        import torch
+
+        def export(path: Path) -> None:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the tracer's notes on shapes it fixes
+                torch.onnx.export(
+                    self.model,
+                    (torch.zeros((1, INPUT_SIDE, INPUT_SIDE, 3), dtype=torch.uint8),),
+                    str(path),
+                    input_names=["pixels"],
+                    output_names=["features"],
+                    dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}},
+                    opset_version=17,
+                    dynamo=False,
+                )
+
+        probes = np.stack([_input(image) for image in _probe_pictures()])
+        try:
+            path = cached_export(
+                "efficientnet-lite0-features", [file_key(weights), EXPORT_FORMAT], export
+            )
+            session = one_thread_session(path)
+            exported = session.run(None, {"pixels": probes})[0].mean(axis=(2, 3))
+        except Exception as exc:  # no onnx package, an exporter that cannot trace...
+            log.info("the visual CNN runs in torch: no ONNX export (%s)", exc)
+            return None
+        with torch.inference_mode(), one_cpu_thread(self.device):
+            own = self.model(torch.from_numpy(probes)).mean(dim=(2, 3)).numpy()
+        cosines = np.sum(exported * own, axis=1) / (
+            np.linalg.norm(exported, axis=1) * np.linalg.norm(own, axis=1)
+        )
+        if cosines.min() < ONNX_AGREEMENT:
+            log.info("the visual CNN runs in torch: its export agrees to %.6f", cosines.min())
+            return None
+        return session
 
     @property
     def dim(self) -> int:
@@ -234,8 +288,18 @@ class VisualEncoder:
             for start in range(0, len(images), self.batch_size):
                 chunk = images[start : start + self.batch_size]
                 batch = np.stack([_input(image) for image in chunk])
-                pixels = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2)
-                yield self.model.features((pixels.float() - 127.0) / 128.0)
+                if self._onnx is not None:
+                    yield torch.from_numpy(self._onnx.run(None, {"pixels": batch})[0])
+                else:
+                    yield self.model(torch.from_numpy(batch).to(self.device))
+
+
+def _probe_pictures() -> list[np.ndarray]:
+    """Two pictures to compare the export with torch on: a colour gradient and seeded noise."""
+    ramp = np.linspace(0, 255, INPUT_SIDE, dtype=np.float32)
+    gradient = np.stack(np.broadcast_arrays(ramp[:, None], ramp[None, :], 255 - ramp[:, None]), -1)
+    noise = np.random.default_rng(0).integers(0, 256, (INPUT_SIDE, INPUT_SIDE, 3))
+    return [gradient.astype(np.uint8), noise.astype(np.uint8)]
 
 
 def cnn_part(descriptors: np.ndarray) -> np.ndarray:

@@ -1,0 +1,59 @@
+"""Models exported once to ONNX and run by onnxruntime on one CPU thread.
+
+A small network's eager torch pass on a CPU costs two to three times what onnxruntime takes for
+the same graph (the sentence encoder's queries, the visual CNN at ingest: benchmarks/README.md).
+Each export is made at first use into ``$MMR_CACHE/onnx``, under a key of what it was made from
+and the torch version that traced it; its caller checks it against torch before using it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from mmretrieval.models import cache_dir
+
+log = logging.getLogger(__name__)
+
+
+def cached_export(name: str, key: Iterable[str], export: Callable[[Path], None]) -> Path:
+    """The ONNX file of ``name``: made by ``export(path)`` the first time, then found again by
+    ``key`` (what the model was made from: weight files, sizes) and the torch version."""
+    import torch
+
+    digest = hashlib.sha1()
+    for part in [*key, torch.__version__]:
+        digest.update(f"{part};".encode())
+    cache = cache_dir("onnx")
+    stem = re.sub(r"[^\w.-]+", "_", name)
+    path = cache / f"{stem}-{digest.hexdigest()[:16]}.onnx"
+    if path.exists():
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    log.info("exporting %s to ONNX (once): %s", name, path)
+    with tempfile.TemporaryDirectory(dir=cache) as scratch:  # another process may export too
+        written = Path(scratch) / path.name
+        export(written)
+        os.replace(written, path)
+    return path
+
+
+def file_key(path: Path) -> str:
+    """A weight file as part of a ``cached_export`` key: where it is, its size and its time."""
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def one_thread_session(path: Path):
+    """An onnxruntime CPU session on one thread: the model runs beside other stages (or is a
+    query), and one thread gives the same sums whatever the process's thread count."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
