@@ -218,7 +218,7 @@ class Candidates:
         def coded(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
             if all(text.isascii() and _BREAK not in text for text in texts):
                 # one pass of the expression over all of them, as ``tokenize`` splits each
-                flat = _RUNS_OR_BREAK.findall(_BREAK + _BREAK.join(texts).lower())
+                flat = _RUNS_OR_BREAK.findall("".join(_BREAK + t for t in texts).lower())
             else:
                 tokens = zip(repeat((_BREAK,)), map(_tokens, texts))
                 flat = list(chain.from_iterable(chain.from_iterable(tokens)))

@@ -98,6 +98,10 @@ def test_common_words_propose_no_candidates_past_the_postings_budget(catalog, mo
     assert bounded[name] == pytest.approx(full[name])
 
 
+def test_a_query_no_clip_holds_finds_nothing(catalog):
+    assert LexicalSearch(catalog, 80.0).search("zebra crossings", 100) == {}
+
+
 def test_one_word_query_scores_as_before(catalog):
     scores = LexicalSearch(catalog, 80.0).search("never", 100)
     assert set(scores.values()) == {1.0}
