@@ -442,8 +442,9 @@ def main() -> None:
         "--index",
         default="",
         metavar="SPEC",
-        help="the store index to measure (default: the profile's); a cached index on another "
-        "is migrated to it first (``Library.migrate``)",
+        help="the store index to measure (default: the cached index's); a cached index on "
+        "another is migrated to it first (``Library.migrate``) and keeps it (``--index auto``: "
+        "back)",
     )
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "query.json"
