@@ -48,7 +48,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, repeat
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from mmretrieval.filters import ClipFilter
@@ -77,6 +79,9 @@ MISHEARD_STRETCHES = 3  # most alike stretches of a clip whose differences are c
 # clips BM25 ranks for the keyword candidates (work grows with them); past it the commonest
 # query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
+_BREAK = "\x00"  # before each candidate's tokens (``Candidates``)
+_RUNS_OR_BREAK = re.compile(r"[^\W_]+|\x00")  # ``tokenize``'s words of ASCII text, and breaks
+_NOT_ALNUM = dict.fromkeys(c for c in range(128) if not chr(c).isalnum())  # ASCII: deleted
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
 
@@ -91,6 +96,13 @@ def spelling_key(word: str) -> str:
     """One key for a token's umlaut spellings: ä/ae/a, ö/oe/o, ü/ue/u, ø/oe/o, æ/ae/a,
     ß/ss (``muller``, ``mueller`` -> ``muller``; ``straße``, ``strasse`` -> ``strasse``)."""
     return _UMLAUT_DIGRAPH.sub(r"\1", word.translate(_SPELLED_OUT))
+
+
+def _run_together(text: str) -> str:
+    """The text's tokens run together ("VISITS READING" -> "visitsreading")."""
+    if text.isascii():  # letters and digits, lower case: what ``tokenize`` keeps of it
+        return text.lower().translate(_NOT_ALNUM)
+    return "".join(_tokens(text))
 
 
 @lru_cache(maxsize=4096)
@@ -160,33 +172,94 @@ class Coverage:
         total = sum((*(t[1] for t in terms), *phrase_weights))  # in ``share``'s order
         return cls(terms, query.phrases, phrase_weights, total)
 
-    def share(self, row: ClipRow, misheard: dict[str, float]) -> float:
-        """The share of the query's IDF-weighted words the clip holds; ``misheard``: query
-        words a near phrase heard in place of others, with their credit."""
-        tokens = _tokens(row.speech) + _tokens(row.ocr)
-        for phrase in self.phrases:
-            if not _contains_sequence(tokens, phrase):
-                return 0.0
-        present = set(tokens)
-        screen = "".join(_tokens(row.ocr))
-        matched = 0.0
+    def shares(self, batch: Candidates, misheard: list[dict[str, float]]) -> np.ndarray:
+        """Per candidate, the share of the query's IDF-weighted words it holds; ``misheard``:
+        per candidate, query words a near phrase heard in place of others, with their credit."""
+        matched = np.zeros(len(batch.rows))
+        present = batch.present()
         for term, weight, inside, counted in self.terms:
-            if inside and term in screen:
-                matched += weight
-                continue
-            found = (s for word, s in counted if word in present)
-            matched += weight * max(FUZZY_CREDIT * misheard.get(term, 0.0), *found, 0.0)
+            best = np.zeros(len(batch.rows))
+            for word, similarity in counted:
+                best = np.maximum(best, np.where(present[:, batch.code[word]], similarity, 0.0))
+            for n, heard in enumerate(misheard):
+                if term in heard:
+                    best[n] = max(best[n], FUZZY_CREDIT * heard[term])
+            on_screen = [inside and term in screen for screen in batch.screens]
+            matched = matched + np.where(on_screen, weight, weight * best)
         for weight in self.phrase_weights:
-            matched += weight
-        return matched / self.total if self.total else 0.0
+            matched = matched + weight
+        shares = matched / self.total if self.total else np.zeros(len(batch.rows))
+        for n, row in enumerate(batch.rows if self.phrases else ()):  # quoted: required
+            tokens = _tokens(row.speech) + _tokens(row.ocr)
+            if not all(_contains_sequence(tokens, phrase) for phrase in self.phrases):
+                shares[n] = 0.0
+        return shares
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One query's candidate clips, their speech and screen tokens one after another as
+    numbers (``code``: 0 for a word that is none of the query's words or variants, -1 before
+    each clip's tokens), so each score is computed for every candidate at once."""
+
+    rows: list[ClipRow]
+    code: dict[str, int]
+    speech: np.ndarray  # codes of every candidate's speech, each clip's after a -1
+    screen: np.ndarray  # the same of their screen text
+    speech_starts: np.ndarray  # where each clip's -1 is in ``speech``
+    screen_starts: np.ndarray
+    screens: list[str]  # each clip's screen text run together ("VISITSREADING")
+
+    @classmethod
+    def of(cls, rows: list[ClipRow], words: Sequence[str]) -> Candidates:
+        code = {word: n for n, word in enumerate(dict.fromkeys(words), start=1)}
+        numbered = {**code, _BREAK: -1}  # tokens are letters and digits: never the break
+
+        def coded(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+            if all(text.isascii() and _BREAK not in text for text in texts):
+                # one pass of the expression over all of them, as ``tokenize`` splits each
+                flat = _RUNS_OR_BREAK.findall("".join(_BREAK + t for t in texts).lower())
+            else:
+                tokens = zip(repeat((_BREAK,)), map(_tokens, texts))
+                flat = list(chain.from_iterable(chain.from_iterable(tokens)))
+            codes = np.fromiter(map(numbered.get, flat, repeat(0)), np.int32, len(flat))
+            return codes, np.flatnonzero(codes == -1)
+
+        speech, speech_starts = coded([row.speech for row in rows])
+        screen, screen_starts = coded([row.ocr for row in rows])
+        screens = [_run_together(row.ocr) for row in rows]
+        return cls(rows, code, speech, screen, speech_starts, screen_starts, screens)
+
+    def owners(self, starts: np.ndarray, size: int) -> np.ndarray:
+        """The candidate each position of a coded text belongs to."""
+        return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, size)))
+
+    def present(self) -> np.ndarray:
+        """Candidates x codes: whether the clip's speech or screen text holds the word."""
+        found = np.zeros((len(self.rows), len(self.code) + 2), bool)  # column -1: the breaks
+        for codes, starts in ((self.speech, self.speech_starts), (self.screen, self.screen_starts)):
+            found[self.owners(starts, len(codes)), codes] = True
+        found[:, 0] = found[:, -1] = False
+        return found
+
+    def accepts(self, codes: np.ndarray, in_order: InOrder) -> list[np.ndarray]:
+        """Per query place, whether each position holds a word that counts as its word."""
+        places = []
+        for words in in_order.accepted:
+            table = np.zeros(len(self.code) + 2, bool)
+            table[[self.code[w] for w in words if w in self.code]] = True
+            places.append(table[codes])
+        return places
 
 
 class LexicalScores(dict[int, float]):
-    """Clip id -> lexical score, and which clips hold the query as an exact phrase."""
+    """Clip id -> lexical score, which clips hold the query as an exact phrase, and the
+    catalog rows of the candidates it read (the searcher reads no row twice)."""
 
-    def __init__(self, scores: dict[int, float], exact: set[int]):
+    def __init__(self, scores: dict[int, float], exact: set[int], rows: dict[int, ClipRow]):
         super().__init__(scores)
         self.exact = exact
+        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -206,7 +279,9 @@ class NearPhrase:
 
 class LexicalSearch:
     """BM25 candidates (``Postings``; FTS5 for quoted phrases), rescored by IDF-weighted
-    query coverage."""
+    query coverage. The coverage and word-order scores of a query's ~300 candidates are
+    computed together over their tokens as numbers (``Candidates``); only the clips where a
+    near phrase can be are read word by word (``near_phrase``)."""
 
     def __init__(self, catalog: Catalog, min_similarity: float):
         self.catalog = catalog
@@ -227,7 +302,7 @@ class LexicalSearch:
         that pass ``clip_filter``; and the clips that hold it as an exact phrase."""
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
-            return LexicalScores({}, set())
+            return LexicalScores({}, set(), {})
         self.refresh()
         variants = self.variants(query.terms)
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
@@ -244,22 +319,32 @@ class LexicalSearch:
         rows = self.catalog.clips(candidates)
         in_order = InOrder.of(query.sequence, variants)
         coverage = Coverage.of(query, variants, self.idf)
-        scores, exact = {}, set()
-        for clip_id in candidates:
-            row = rows.get(clip_id)
-            if row is None:
-                continue
-            near = self.near_phrase(query, variants, row, in_order)
-            order = max(proximity(query, variants, row, in_order), near.order)
+        ids = [clip_id for clip_id in candidates if clip_id in rows]
+        words = [w for accepted in in_order.accepted for w in accepted]
+        words += [w for _, _, _, counted in coverage.terms for w, _ in counted]
+        batch = Candidates.of([rows[clip_id] for clip_id in ids], words)
+        orders = proximities(query, batch, in_order)
+        near_at = set(_near_candidates(batch, in_order)) if len(query.sequence) >= 3 else set()
+        misheard = []
+        for n, row in enumerate(batch.rows):
+            near = NearPhrase()
+            if n in near_at:
+                near = self.near_phrase(query, variants, row, in_order)
+            order = max(float(orders[n]), near.order)
             if order < 1.0:
                 near = near.best(misheard_phrase(query, row, in_order))
                 order = max(order, near.order)
-            if (share := coverage.share(row, near.misheard)) <= 0:
+            orders[n] = order
+            misheard.append(near.misheard)
+        shares = coverage.shares(batch, misheard)
+        scores, exact = {}, set()
+        for clip_id, share, order in zip(ids, shares.tolist(), orders.tolist(), strict=True):
+            if share <= 0:
                 continue
             scores[clip_id] = share * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
-        return LexicalScores(scores, exact)
+        return LexicalScores(scores, exact, rows)
 
     def variants(self, terms: Sequence[str]) -> dict[str, dict[str, float]]:
         """For each query word, the indexed words that count as it, with their similarity:
@@ -391,30 +476,72 @@ class LexicalSearch:
         return known
 
 
-def proximity(
-    query: LexicalQuery,
-    variants: dict[str, dict[str, float]],
-    row: ClipRow,
-    in_order: InOrder | None = None,
-) -> float:
-    """How closely the clip's speech or screen text holds the query's words in order: 1 exact
-    phrase, ``WINDOW_CREDIT`` in order within a short window, up to ``RUN_CREDIT`` for the
-    longest adjacent run, 0 for scattered words. 1 for a one-word query (no order to check)."""
+def proximities(query: LexicalQuery, batch: Candidates, in_order: InOrder) -> np.ndarray:
+    """Per candidate, how closely its speech or screen text holds the query's words in order:
+    1 exact phrase, ``WINDOW_CREDIT`` in order within a short window, up to ``RUN_CREDIT`` for
+    the longest adjacent run, 0 for scattered words. 1 for a one-word query (no order)."""
     sequence = query.sequence
     n = len(sequence)
     if n < 2:
-        return 1.0
-    if len(joined := "".join(sequence)) >= 2 * MIN_SUBSTRING_LENGTH and joined in "".join(
-        _tokens(row.ocr)
-    ):
-        return 1.0  # the phrase run together on screen ("IWASNEVERSO")
-    in_order = in_order or InOrder.of(sequence, variants)
-    best = 0.0
-    for tokens in (_tokens(row.speech), _tokens(row.ocr)):
-        best = max(best, _order_score(in_order, tokens))
-        if best == 1.0:
-            break
+        return np.ones(len(batch.rows))
+    best = np.maximum(
+        _order_scores(batch, batch.speech, batch.speech_starts, in_order, "speech"),
+        _order_scores(batch, batch.screen, batch.screen_starts, in_order, "ocr"),
+    )
+    if len(joined := "".join(sequence)) >= 2 * MIN_SUBSTRING_LENGTH:
+        run_together = [joined in screen for screen in batch.screens]  # "IWASNEVERSO"
+        best[run_together] = 1.0
     return best
+
+
+def _order_scores(
+    batch: Candidates, codes: np.ndarray, starts: np.ndarray, in_order: InOrder, field: str
+) -> np.ndarray:
+    """``proximity`` of one text of every candidate. The longest adjacent run of the query's
+    words in order: a position holding the query's word ``i`` ends a run one longer than the
+    run ending just before it with word ``i - 1`` (the -1 before each clip ends every run)."""
+    n = len(in_order.accepted)
+    accepts = batch.accepts(codes, in_order)
+    run = np.zeros(len(codes), np.int64)
+    longest = np.zeros(len(codes), np.int64)
+    said = np.zeros(len(codes), bool)  # a position holding any of the query's words
+    for place in accepts:
+        before = np.concatenate([[0], run[:-1]])
+        run = np.where(place, before + 1, 0)
+        longest = np.maximum(longest, run)
+        said |= place
+    longest = np.maximum.reduceat(longest, starts) if len(starts) else longest[:0]
+    said_count = np.add.reduceat(said.astype(np.int64), starts) if len(starts) else longest
+    scores = np.where(longest > 1, RUN_CREDIT * (longest - 1) / (n - 1), 0.0)
+    for c in np.flatnonzero((said_count >= n) & (longest < n)).tolist():
+        tokens = _tokens(getattr(batch.rows[c], field))
+        if _in_window(in_order.accepted, tokens, n + WINDOW_SLACK):
+            scores[c] = WINDOW_CREDIT
+    scores[longest == n] = 1.0
+    return scores
+
+
+def _near_candidates(batch: Candidates, in_order: InOrder) -> list[int]:
+    """The candidates whose speech has a stretch holding at least ``MIN_ANCHORS`` of the
+    query's words (half of them, rounded up) each in its place, but not all of them: those a
+    near phrase can be found in (``_places`` of each)."""
+    n = len(in_order.accepted)
+    needed = max(MIN_ANCHORS, (n + 1) // 2)
+    codes, starts = batch.speech, batch.speech_starts
+    owner = batch.owners(starts, len(codes))
+    offset = np.arange(len(codes)) - starts[owner] - 1  # the token's place in its clip
+    length = np.diff(np.append(starts, len(codes))) - 1
+    found = []
+    for i, place in enumerate(batch.accepts(codes, in_order)):
+        at = np.flatnonzero(place)
+        start = offset[at] - i
+        keep = (start >= 0) & (start <= length[owner[at]] - n)
+        found.append(owner[at][keep] * (np.int64(len(codes)) + 1) + start[keep])
+    if not found:
+        return []
+    stretches, counts = np.unique(np.concatenate(found), return_counts=True)
+    near = stretches[(counts >= needed) & (counts < n)] // (len(codes) + 1)
+    return np.unique(near).tolist()
 
 
 def misheard_phrase(
@@ -465,29 +592,6 @@ def misheard_phrase(
         if alike and order > best.order:
             best = NearPhrase(order, dict.fromkeys(lacking, alike))
     return best
-
-
-_NO_RUN: dict[int, int] = {}  # never written to
-
-
-def _order_score(in_order: InOrder, tokens: Sequence[str]) -> float:
-    accepted, where = in_order.accepted, in_order.where
-    n = len(accepted)
-    longest = said = 0  # said: tokens that count as one of the query's words
-    previous: dict[int, int] = {}  # i + 1 -> adjacent run ending at the last token, as word i
-    for token in tokens:
-        if (places := where.get(token)) is None:
-            previous = _NO_RUN  # most tokens: no query word, no run
-            continue
-        said += 1
-        current = {i + 1: previous.get(i, 0) + 1 for i in places}
-        longest = max(longest, *current.values())
-        if longest == n:
-            return 1.0
-        previous = current
-    if said >= n and _in_window(accepted, tokens, n + WINDOW_SLACK):  # a window holds n of them
-        return WINDOW_CREDIT
-    return RUN_CREDIT * (longest - 1) / (n - 1) if longest > 1 else 0.0
 
 
 def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int) -> bool:

@@ -84,6 +84,49 @@ class EncodedQuery:
     notes: tuple[str, ...] = ()  # said on every hit: e.g. the query was cut for a model
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The candidates' scores per channel: clip ids in the order the channels proposed them
+    (equal fused scores keep it) and a column of scores per channel, NaN where a channel has
+    none for a clip. Fusion reads the columns whole; a clip's scores are made a dict (its
+    evidence) only for the clips that become hits."""
+
+    ids: np.ndarray
+    channels: tuple[str, ...]
+    scores: np.ndarray  # (clips, channels)
+    exact: set[int]  # clips holding the query as an exact phrase (``PHRASE``)
+
+    @classmethod
+    def of(cls, per_channel: dict[str, dict[int, float]], exact: set[int]) -> Evidence:
+        ids = list(dict.fromkeys(i for scores in per_channel.values() for i in scores))
+        row = {clip_id: n for n, clip_id in enumerate(ids)}
+        scores = np.full((len(ids), len(per_channel)), np.nan)
+        for column, found in enumerate(per_channel.values()):
+            scores[[row[i] for i in found], column] = list(found.values())
+        return cls(np.asarray(ids, np.int64), tuple(per_channel), scores, exact)
+
+    def space_scores(self) -> dict[str, np.ndarray]:
+        """Per space, each clip's best score among the space's channels (0: none)."""
+        best: dict[str, np.ndarray] = {}
+        for column, channel in enumerate(self.channels):
+            space = channels.CHANNEL_SPACE.get(channel, channel)
+            found = np.nan_to_num(self.scores[:, column], nan=0.0)
+            best[space] = np.maximum(best[space], found) if space in best else found
+        return best
+
+    def of_clips(self, clip_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+        """Clip id -> channel -> score of these clips, with ``PHRASE`` for exact phrases."""
+        row = {clip_id: n for n, clip_id in enumerate(self.ids.tolist())}
+        result = {}
+        for clip_id in clip_ids:
+            values = self.scores[row[clip_id]].tolist()
+            found = {c: v for c, v in zip(self.channels, values, strict=True) if v == v}
+            if clip_id in self.exact:  # not a space: fusion ignores it, the user sees it
+                found[PHRASE] = 1.0
+            result[clip_id] = found
+        return result
+
+
 class Searcher:
     def __init__(
         self,
@@ -126,17 +169,19 @@ class Searcher:
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if allowed is not None and len(allowed) == 0:
             return []
-        evidence, reached = self._evidence(
+        evidence, reached, lexical = self._evidence(
             query, spaces, clip_filter, allowed, candidates, keywords
         )
-        if not evidence:
+        if not len(evidence.ids):
             return []
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
-        ranked = sorted(fused, key=fused.get, reverse=True)
-        rows = self.catalog.clips(ranked[:candidates])
+        best = evidence.ids[np.argsort(-fused, kind="stable")[:candidates]].tolist()
+        rows = {c: lexical.rows[c] for c in best if c in lexical.rows}  # read once
+        rows.update(self.catalog.clips([c for c in best if c not in rows]))
+        scores = dict(zip(evidence.ids.tolist(), fused.tolist(), strict=True))
         # equal scores by file and time: an order whichever index (or shards) holds the clips
-        ranked = sorted(rows, key=lambda c: (-fused[c], rows[c].path, rows[c].start))
-        hits = _merge_spans(ranked, rows, fused, evidence, k)
+        ranked = sorted(rows, key=lambda c: (-scores[c], rows[c].path, rows[c].start))
+        hits = _merge_spans(ranked, rows, scores, evidence.of_clips(ranked), k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)
         for hit in hits:
@@ -215,13 +260,13 @@ class Searcher:
         allowed: np.ndarray | None,
         candidates: int,
         keywords: LexicalScores | None,
-    ) -> tuple[dict[int, dict[str, float]], set[str]]:
-        """Clip id -> channel -> score in [0, 1] for every candidate (among ``allowed`` clips,
-        those of the files passing ``clip_filter``; None: all); and the spaces searched."""
+    ) -> tuple[Evidence, set[str], LexicalScores]:
+        """Every candidate's scores in [0, 1] per channel (among ``allowed`` clips, those of
+        the files passing ``clip_filter``; None: all); the spaces searched; the keyword side."""
         wanted = set(spaces) if spaces else None
         per_channel: dict[str, dict[int, float]] = {}
         reached = set()
-        lexical = LexicalScores({}, set())
+        lexical = LexicalScores({}, set(), {})
         vector_channels = []
         for channel in self.store.channels():
             space = channels.CHANNEL_SPACE.get(channel)
@@ -247,34 +292,26 @@ class Searcher:
                 per_channel[channel].update(
                     zip(found.tolist(), np.clip(scores, 0.0, 1.0).tolist(), strict=True)
                 )
-        evidence: dict[int, dict[str, float]] = defaultdict(dict)
-        for channel, scores in per_channel.items():
-            for clip_id, score in scores.items():
-                evidence[clip_id][channel] = score
-        for clip_id in lexical.exact:  # not a space: fusion ignores it, the user sees it
-            evidence[clip_id][PHRASE] = 1.0
-        return evidence, reached
+        return Evidence.of(per_channel, lexical.exact), reached, lexical
 
-    def _fuse(
-        self, evidence: dict[int, dict[str, float]], weights: dict[str, float]
-    ) -> dict[int, float]:
-        per_space = {clip_id: _space_scores(scores) for clip_id, scores in evidence.items()}
-        total = sum(weights.values()) or 1.0
+    def _fuse(self, evidence: Evidence, weights: dict[str, float]) -> np.ndarray:
+        """Each candidate's fused score, in ``evidence.ids``' order."""
+        per_space = evidence.space_scores()
         if self.config.fusion == "weighted":
-            return {
-                clip_id: sum(w * spaces.get(s, 0.0) for s, w in weights.items()) / total
-                for clip_id, spaces in per_space.items()
-            }
-        fused: dict[int, float] = defaultdict(float)
+            fused = np.zeros(len(evidence.ids))
+            for space, weight in weights.items():  # summed in this order, as floats add
+                if space in per_space:
+                    fused = fused + weight * per_space[space]
+            return fused / (sum(weights.values()) or 1.0)
+        fused = np.zeros(len(evidence.ids))
         for space, weight in weights.items():
-            ranked = sorted(
-                (c for c in per_space if per_space[c].get(space, 0.0) > 0),
-                key=lambda c: per_space[c][space],
-                reverse=True,
-            )
-            for rank, clip_id in enumerate(ranked, start=1):
-                fused[clip_id] += weight / (self.config.rrf_k + rank)
-        return {c: fused.get(c, 0.0) for c in per_space}
+            scores = per_space.get(space)
+            if scores is None:
+                continue
+            scored = np.flatnonzero(scores > 0)
+            ranked = scored[np.argsort(-scores[scored], kind="stable")]  # equal: as proposed
+            fused[ranked] += weight / (self.config.rrf_k + np.arange(1, len(ranked) + 1))
+        return fused
 
     def _snippet(self, hit: Hit, query_tokens: set[str]) -> tuple[str, float | None]:
         """The transcript or on-screen line in the span that shares most words with the query,
@@ -301,15 +338,6 @@ class Searcher:
             text = " ".join(block.values())
         text = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
         return text, max(best.start, hit.start)
-
-
-def _space_scores(channel_scores: dict[str, float]) -> dict[str, float]:
-    """A clip's score per space: the best of that space's channels."""
-    spaces: dict[str, float] = {}
-    for channel, score in channel_scores.items():
-        space = channels.CHANNEL_SPACE.get(channel, channel)
-        spaces[space] = max(spaces.get(space, 0.0), score)
-    return spaces
 
 
 def _merge_spans(

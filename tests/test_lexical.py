@@ -98,6 +98,10 @@ def test_common_words_propose_no_candidates_past_the_postings_budget(catalog, mo
     assert bounded[name] == pytest.approx(full[name])
 
 
+def test_a_query_no_clip_holds_finds_nothing(catalog):
+    assert LexicalSearch(catalog, 80.0).search("zebra crossings", 100) == {}
+
+
 def test_one_word_query_scores_as_before(catalog):
     scores = LexicalSearch(catalog, 80.0).search("never", 100)
     assert set(scores.values()) == {1.0}
@@ -253,3 +257,19 @@ def test_misheard_phrase_credits_the_words_its_stretch_lacks(misheard_catalog):
     assert set(near.misheard) == {"there", "is", "a"}  # "already" was said
     assert all(0.6 <= credit < 1.0 for credit in near.misheard.values())  # "theyre" ~ "thereisa"
     assert lexical.misheard_phrase(query, by_name["scattered"]) == lexical.NearPhrase()
+
+
+def test_runs_of_query_words_do_not_cross_from_one_candidate_into_the_next(tmp_path):
+    # the candidates are scored together, one clip's words after another's: "i was" ending
+    # one clip and "never so" opening the next are two runs of two, not the phrase
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    for number, speech in enumerate(("we knew i was", "never so glad", "the cat saw the dog")):
+        put_clip(catalog, number, f"clip{number}", speech, "")
+    scores = LexicalSearch(catalog, 80.0).search("i was never so", 100)
+    assert len(scores) == 2
+    assert scores.exact == set()
+    assert len(set(scores.values())) == 1  # alike: half the words, in a run of two each
+    # a word the query says twice ("the") is in its place wherever it stands
+    repeated = LexicalSearch(catalog, 80.0).search("the cat saw the dog", 100)
+    assert set(repeated.values()) == {1.0}
+    assert len(repeated.exact) == 1

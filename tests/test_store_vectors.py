@@ -110,12 +110,15 @@ def test_crossing_the_threshold_keeps_every_id(tmp_path):
 
 
 def test_trained_factory_waits_for_enough_vectors(tmp_path):
-    store = FaissStore(tmp_path, "IVF64,Flat")
+    store = FaissStore(tmp_path, "IVF64,Flat|nprobe=8")
     data, ids = clustered(12_000, seed=2), clip_ids(12_000)
     store.add("speech", ids[:30], data[:30])  # one small file: too few to train on
-    assert store.describe("speech") == "Flat"
+    assert store.describe("speech") == "Flat"  # its search parameters wait for it too
+    store.save(1)
+    assert FaissStore(tmp_path, "IVF64,Flat|nprobe=8").search("speech", data[3], 1)[0][0] == ids[3]
     store.add("speech", ids[30:], data[30:])
     assert store.describe("speech") == "IVF64,Flat"
+    assert faiss.extract_index_ivf(store.indexes["speech"]).nprobe == 8
     assert store.search("speech", data[10], 1)[0][0] == ids[10]
 
 

@@ -368,7 +368,7 @@ class FaissStore(VectorStore):
         inner = _inner(index)
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efSearch = policy.HNSW_EF_SEARCH
-        if self.search_params:
+        if self.search_params and not isinstance(inner, faiss.IndexFlat):  # Flat: a stand-in
             faiss.ParameterSpace().set_index_parameters(index, self.search_params)
 
     # -- loading, mapping, GPU copies -----------------------------------------------------------
