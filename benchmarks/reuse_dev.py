@@ -1,7 +1,8 @@
 """Choose copy-matching settings on the dev split of ``benchmarks/reuse.py`` (other sources and
 fillers than the benchmark's): index it once, describe each window once (feature-map squares
-included), then score each setting of ``copies`` (squares, the document-frequency rule, the
-entropy floor) from those descriptions, listing every wrong stretch and every missed one.
+included), then score each setting of ``copies`` (squares, matches on a run's own diagonal, the
+document-frequency rule, the entropy floor) from those descriptions, listing every wrong stretch
+and every missed one.
 
 Usage: python benchmarks/reuse_dev.py [--work DIR] > benchmarks/results/reuse_dev.txt
 """
@@ -29,10 +30,11 @@ from mmretrieval.media.decode import iter_frames
 SETTINGS = {
     "default": {},
     "no squares": {"REGIONS": False},
+    "3 on the diagonal": {"ON_DIAGONAL": 3},
+    "any diagonal": {"ON_DIAGONAL": 0},
+    "any diagonal, no squares": {"ON_DIAGONAL": 0, "REGIONS": False},
     "no document frequency": {"WIDESPREAD": 2.0},
-    "no squares, no document frequency": {"REGIONS": False, "WIDESPREAD": 2.0},
     "entropy floor 2.5": {"MIN_ENTROPY": 2.5},
-    "entropy floor 2.5, no squares": {"MIN_ENTROPY": 2.5, "REGIONS": False},
 }
 
 

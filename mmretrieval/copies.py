@@ -54,7 +54,12 @@ WIDESPREAD = 0.5  # ... and from which a query frame shows a stored file's pictu
 #                   in how many files it is (dev split of benchmarks/reuse.py: the station's
 #                   intro in a query reaches all 36 files at 0.5, footage reused in 8 no more)
 MAX_GAP_SECONDS = 1.0  # a run of matches survives this long a stretch without one (a fade)
-MIN_MATCHES = 3  # frames in order that make a copy
+MIN_MATCHES = 3  # frames in order that make a copy ...
+ON_DIAGONAL = 4  # ... and of them, how many on the run's own diagonal (more than half of a 2 s
+#                  stretch): a frame of slack either side meets footage played at a slightly
+#                  other rate, but a run hopping between diagonals is a look-alike (reuse_dev.py:
+#                  a drawn scene matched another on 5 frames, 1 on its diagonal, then at the next
+#                  lag on 4, 3 on it; every true run had 5 or more)
 COMMON_FRACTION = 0.3  # a picture in at least this share of the files is "common" ...
 MIN_COMMON_FILES = 3  # ... and in at least this many
 MIN_STD = 10.0  # grey-level spread (0-255) under which a frame is flat
@@ -314,7 +319,8 @@ class Run:
 def align(sims: np.ndarray, min_frames: int, where: np.ndarray | None = None) -> list[Run]:
     """Runs of matching frames in order: along each diagonal of ``sims`` (a frame's slack
     either side), matches no further apart than ``MAX_GAP_SECONDS``, at least
-    ``MIN_MATCHES`` of them spanning at least ``min_frames``. A run most of whose matches
+    ``MIN_MATCHES`` of them spanning at least ``min_frames``, ``ON_DIAGONAL`` of them on the
+    diagonal itself (no slack: the footage in order). A run most of whose matches
     came from squares (``where``, from ``similarity``) must keep to one place
     (``_one_place``). Runs that pair overlapping query and target stretches are one copy at
     different lags (a slow pan matches itself a second later): the one whose frames match
@@ -346,7 +352,12 @@ def align(sims: np.ndarray, min_frames: int, where: np.ndarray | None = None) ->
             squares = squares[squares >= 0]
             if 2 * len(squares) > len(group) and not _one_place(squares):
                 continue
-            if len(group) >= MIN_MATCHES and last - first + 1 >= min_frames:
+            on_diagonal = int((exact[group] >= MATCH).sum())
+            if (
+                len(group) >= MIN_MATCHES
+                and on_diagonal >= ON_DIAGONAL
+                and last - first + 1 >= min_frames
+            ):
                 runs.append(Run(first, last, offset, len(group), float(exact[group].mean())))
     runs.sort(key=lambda r: (r.matches, r.score), reverse=True)
     kept: list[Run] = []

@@ -140,6 +140,19 @@ def test_a_run_of_square_matches_must_keep_to_one_place():
     assert len(align(sims, 8)) == 1
 
 
+def test_a_run_must_keep_to_its_diagonal():
+    """Eight query frames in order that match target frames a frame early, on time and a frame
+    late by turns (what the slack lets through, as a look-alike scene does) are no copy: no
+    diagonal holds ``ON_DIAGONAL`` of them. The same eight on one diagonal are one copy."""
+    rows = np.arange(8)
+    hopping = np.full((8, 30), -1.0)
+    hopping[rows, rows + 10 + rows % 3 - 1] = 0.8
+    assert align(hopping, 7) == []
+    steady = np.full((8, 30), -1.0)
+    steady[rows, rows + 10] = 0.8
+    assert [(r.first, r.last, r.offset, r.matches) for r in align(steady, 7)] == [(0, 7, 10, 8)]
+
+
 def test_shared_frames_pair_files_by_alike_frames_and_skip_common_pictures():
     """The candidate stage of ``copies --all`` on stored descriptors: files 1 and 2 share a
     picture; every file shows the same intro (common, so no pair comes of it)."""
