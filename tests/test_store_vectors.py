@@ -137,11 +137,15 @@ def test_search_parameters(tmp_path):
 
 
 def test_another_index_type_asks_for_a_rebuild(tmp_path):
-    store = FaissStore(tmp_path)
-    store.add("speech", clip_ids(10), clustered(10))
+    store = FaissStore(tmp_path, exact_limit=1_000)
+    store.add("speech", clip_ids(5_000), clustered(5_000, seed=3))
+    assert store.describe("speech").startswith("IVF")
     store.save(5)
-    assert FaissStore(tmp_path).generation == 5
+    assert FaissStore(tmp_path, exact_limit=1_000).generation == 5
     assert FaissStore(tmp_path, "HNSW16,Flat").generation == -1
+    # the IVF files wait for their rebuild unread: the new type's parameters do not fit them
+    refined = FaissStore(tmp_path, "PQ16x4fs,RFlat|k_factor_rf=8")
+    assert refined.generation == -1 and refined.channels() == []
 
 
 def test_files_saved_after_the_state_was_read_count_as_stale(tmp_path):

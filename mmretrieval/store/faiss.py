@@ -111,10 +111,13 @@ class FaissStore(VectorStore):
         if state_path.exists():
             state = json.loads(state_path.read_text())
             saved = policy.split_spec(state.get("index", AUTO))[0]
-            # another index type: report a stale generation so the owner rebuilds every channel
-            self.generation = state["generation"] if saved == self.factory else -1
             if saved != self.factory:
+                # another index type: a stale generation makes the owner rebuild every channel
+                # from the catalog, so the files are not read (this type's search parameters
+                # would not even fit them)
                 log.info("store index %r is now %r: channels need a rebuild", saved, self.factory)
+                return
+            self.generation = state["generation"]
             files = state.get("files", {})
             consistent = True
             for channel in state["channels"]:
