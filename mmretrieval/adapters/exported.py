@@ -11,14 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mmretrieval.models import cache_dir
+import numpy as np
+
+from mmretrieval.models import cache_dir, cache_name
 
 log = logging.getLogger(__name__)
+
+ONNX_AGREEMENT = 0.9999  # least cosine between an export's output and torch's on probe inputs
 
 
 def cached_export(name: str, key: Iterable[str], export: Callable[[Path], None]) -> Path:
@@ -30,8 +33,7 @@ def cached_export(name: str, key: Iterable[str], export: Callable[[Path], None])
     for part in [*key, torch.__version__]:
         digest.update(f"{part};".encode())
     cache = cache_dir("onnx")
-    stem = re.sub(r"[^\w.-]+", "_", name)
-    path = cache / f"{stem}-{digest.hexdigest()[:16]}.onnx"
+    path = cache / f"{cache_name(name)}-{digest.hexdigest()[:16]}.onnx"
     if path.exists():
         return path
     cache.mkdir(parents=True, exist_ok=True)
@@ -57,3 +59,12 @@ def one_thread_session(path: Path):
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def least_cosine(exported: np.ndarray, own: np.ndarray) -> float:
+    """The lowest cosine between an export's output rows and torch's for the same probe inputs
+    (an export is used when it reaches ``ONNX_AGREEMENT``)."""
+    products = np.sum(exported * own, axis=1)
+    return float(
+        np.min(products / (np.linalg.norm(exported, axis=1) * np.linalg.norm(own, axis=1)))
+    )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval.devices import one_cpu_thread
-from mmretrieval.models import cache_dir
+from mmretrieval.models import cache_dir, cache_name
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +177,7 @@ def cache_path(model: Path) -> Path:
     key = f"{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{dlib.__version__}"
     digest = hashlib.sha1(f"{key}:{torch.__version__}".encode()).hexdigest()[:16]
     cache = cache_dir("faces")
-    stem = re.sub(r"[^\w.-]+", "_", model.stem)
-    return cache / f"{stem}-{digest}.npz"
+    return cache / f"{cache_name(model.stem)}-{digest}.npz"
 
 
 def save(weights: Weights, path: Path) -> None:

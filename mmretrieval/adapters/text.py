@@ -19,7 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mmretrieval.adapters.exported import cached_export, file_key, one_thread_session
+from mmretrieval.adapters.exported import (
+    ONNX_AGREEMENT,
+    cached_export,
+    file_key,
+    least_cosine,
+    one_thread_session,
+)
 from mmretrieval.config import TextConfig
 from mmretrieval.devices import torch_device
 from mmretrieval.models import resolve
@@ -27,7 +33,6 @@ from mmretrieval.models import resolve
 log = logging.getLogger(__name__)
 
 QUERY_CACHE = 256  # single texts (queries) whose vectors are kept: one query asks for it twice
-ONNX_AGREEMENT = 0.9999  # least cosine between the export's and torch's vector of a probe text
 PROBES = ("storm damage at the harbour", "Wer hat das gesagt? 42 Menschen, 3. Mai")
 
 
@@ -75,7 +80,7 @@ class SentenceEncoder:
         try:
             path = export_onnx(self.model, self.folder, self.model_id)
             onnx = OnnxQueryModel(path, self.model.tokenizer, self.model.max_seq_length)
-            agreement = float(np.min(np.sum(onnx.encode(PROBES) * self._encode(PROBES), axis=1)))
+            agreement = least_cosine(onnx.encode(PROBES), self._encode(PROBES))
         except Exception as exc:  # no onnx package, an architecture the exporter cannot trace...
             log.info("queries to %s are encoded by torch: no ONNX export (%s)", self.model_id, exc)
             return None

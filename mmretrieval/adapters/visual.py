@@ -32,7 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mmretrieval.adapters.exported import cached_export, file_key, one_thread_session
+from mmretrieval.adapters.exported import (
+    ONNX_AGREEMENT,
+    cached_export,
+    file_key,
+    least_cosine,
+    one_thread_session,
+)
 from mmretrieval.config import VisualConfig
 from mmretrieval.devices import one_cpu_thread
 from mmretrieval.errors import ModelMissingError
@@ -47,7 +53,6 @@ DIM = 1280
 COLOUR_BINS = 4  # levels per RGB channel of the colour-layout histograms (4^3 joint bins)
 COLOUR_BANDS = 3  # horizontal bands (top, middle, bottom) each with its own histogram
 COLOUR_DIM = COLOUR_BANDS * COLOUR_BINS**3
-ONNX_AGREEMENT = 0.9999  # least cosine between the export's pooled features and torch's
 EXPORT_FORMAT = "uint8-nhwc-features-1"  # in the export's cache key: bump when _network changes
 REGION_CELLS = 4  # side of the feature-map squares ``regions`` pools (of 7: about 4/7 of the frame)
 # (repeats, kernel, stride, expansion, input channels, output channels) of EfficientNet-Lite0
@@ -216,11 +221,8 @@ class VisualEncoder:
             return None
         with torch.inference_mode(), one_cpu_thread(self.device):
             own = self.model(torch.from_numpy(probes)).mean(dim=(2, 3)).numpy()
-        cosines = np.sum(exported * own, axis=1) / (
-            np.linalg.norm(exported, axis=1) * np.linalg.norm(own, axis=1)
-        )
-        if cosines.min() < ONNX_AGREEMENT:
-            log.info("the visual CNN runs in torch: its export agrees to %.6f", cosines.min())
+        if (agreement := least_cosine(exported, own)) < ONNX_AGREEMENT:
+            log.info("the visual CNN runs in torch: its export agrees to %.6f", agreement)
             return None
         return session
 
