@@ -15,6 +15,11 @@ Both rank the clips of the clip's language (the archive of that language; a path
 the ground truth decides, not the language the index detected). ``en -> any`` ranks every clip
 of every language for each English query, any translation of the item counting as found.
 
+Each miss of a ``same`` or ``en`` query is put down to its cause (``causes``): ``recognition``
+when its file would have come first in the text space had it been transcribed as said, and its
+transcript did not (only better recognition helps), ``ranking`` otherwise (fusion or matching:
+lexical weights, normalisation), with the transcript's word error rate and language.
+
 Language identification reads what the index stored: a file's language is the language of most
 of its clips' time, compared with the voice's language, over the files of ``MIN_LID_SECONDS`` or
 more. Ingest speed is footage seconds per wall-clock second of ``Library.add`` into a new index (one
@@ -50,12 +55,14 @@ from pathlib import Path
 import multilingual_corpus as corpus
 import numpy as np
 from machine import describe
+from speech_models import word_errors
 
 from mmretrieval import ClipFilter
 from mmretrieval.config import load_profile
 from mmretrieval.errors import MMRError
 from mmretrieval.evaluate import first_rank, rank_metrics, ranked_relevance
 from mmretrieval.library import Library
+from mmretrieval.media.timeline import TRANSCRIPT_SOURCES, TimedText
 from mmretrieval.testing.synth import Scene, make_video
 
 RESULTS = Path(__file__).parent / "results"
@@ -123,17 +130,31 @@ def cached_corpus(
 # -- ranking -------------------------------------------------------------------------------------
 
 
-def rank(
-    library: Library, query: str, pool: list[Clip], relevant: set[str], media: Path, k: int
-) -> int:
-    """1-based rank of the first relevant clip among ``pool`` (whole files, best hit each)."""
+def file_scores(
+    library: Library,
+    query: str,
+    pool: list[Clip],
+    media: Path,
+    k: int,
+    spaces: list[str] | None = None,
+) -> list[float]:
+    """Each ``pool`` file's best hit's score (-inf: none) for ``query``, in ``spaces``."""
     folders = sorted({f"{c.language}/" for c in pool})
-    hits = library.search(text=query, k=k, candidates=k, filter=ClipFilter(paths=folders))
+    hits = library.search(
+        text=query, k=k, candidates=k, filter=ClipFilter(paths=folders), spaces=spaces
+    )
     best: dict[Path, float] = {}
     for hit in hits:
         key = Path(hit.path).resolve()
         best[key] = max(best.get(key, -np.inf), hit.score)
-    scores = [best.get((media / c.media).resolve(), -np.inf) for c in pool]
+    return [best.get((media / c.media).resolve(), -np.inf) for c in pool]
+
+
+def rank(
+    library: Library, query: str, pool: list[Clip], relevant: set[str], media: Path, k: int
+) -> int:
+    """1-based rank of the first relevant clip among ``pool`` (whole files, best hit each)."""
+    scores = file_scores(library, query, pool, media, k)
     return first_rank(ranked_relevance(scores, [c.id in relevant for c in pool]))
 
 
@@ -142,14 +163,25 @@ def metrics(ranks: list[int]) -> dict:
     return {**{m: found[m] for m in ("R@1", "R@5", "MeanR")}, "queries": len(ranks)}
 
 
+@dataclass(frozen=True)
+class Miss:
+    """A same-language or English query whose clip's file did not come first."""
+
+    clip: Clip
+    direction: str  # same | en
+    query: str
+    rank: int
+
+
 def retrieval(
     library: Library, items: tuple[corpus.Item, ...], clips: list[Clip], media: Path
-) -> dict[str, dict]:
+) -> tuple[dict[str, dict], list[Miss]]:
     k = max(1, library.stats()["clips"])
     by_language: dict[str, list[Clip]] = defaultdict(list)
     for clip in clips:
         by_language[clip.language].append(clip)
     ranks: dict[str, list[int]] = defaultdict(list)
+    missed = []
     for clip in clips:
         item = items[clip.item]
         pool = by_language[clip.language]
@@ -157,6 +189,8 @@ def retrieval(
             found = rank(library, query, pool, {clip.id}, media, k)
             ranks[f"{direction} {clip.language}"].append(found)
             ranks[direction].append(found)
+            if found > 1:
+                missed.append(Miss(clip, direction, query, found))
     for item in sorted({c.item for c in clips}):
         translations = {c.id for c in clips if c.item == item}
         ranks["en -> any"].append(
@@ -164,7 +198,61 @@ def retrieval(
         )
     order = [f"{d} {language}" for language in corpus.SPOKEN for d in ("same", "en")]
     order += ["same", "en", "en -> any"]
-    return {name: metrics(ranks[name]) for name in order if ranks[name]}
+    return {name: metrics(ranks[name]) for name in order if ranks[name]}, missed
+
+
+def heard(library: Library, clip: Clip, media: Path) -> list[TimedText]:
+    """What the index heard in ``clip``'s file, line by line."""
+    row = library.catalog.file(str((media / clip.media).absolute()))
+    if row is None:
+        return []
+    lines = library.catalog.texts(row.id, 0.0, row.duration or np.inf)
+    return [line for line in lines if line.source in TRANSCRIPT_SOURCES]
+
+
+def causes(
+    library: Library,
+    items: tuple[corpus.Item, ...],
+    clips: list[Clip],
+    media: Path,
+    missed: list[Miss],
+) -> dict:
+    """Why each miss missed: the word error rate of its file's transcript against the
+    sentence said, its file's rank in the text space alone, and the rank it would take there
+    were its transcript the sentence said (the other files as indexed). ``recognition``: the
+    sentence said would come first and the transcript does not, so only better recognition
+    helps; ``ranking``: the rest (fusion or matching lost a file the text space found, or
+    even the sentence said is outranked)."""
+    k = max(1, library.stats()["clips"])
+    encode = library.adapters.get("text").embed_text
+    found, counts = [], Counter()
+    for miss in missed:
+        pool = [c for c in clips if c.language == miss.clip.language]
+        said = items[miss.clip.item].sentence[miss.clip.language]
+        lines = heard(library, miss.clip, media)
+        edits, words = word_errors(said, " ".join(line.text for line in lines))
+        scores = file_scores(library, miss.query, pool, media, k, spaces=["text"])
+        own = pool.index(miss.clip)
+        others = scores[:own] + scores[own + 1 :]
+        query, sentence = encode([miss.query, said])
+        if_said = min(1.0, max(0.0, float(query @ sentence)))
+        text_rank = 1 + sum(s > scores[own] for s in others)
+        said_rank = 1 + sum(s > if_said for s in others)
+        cause = "recognition" if text_rank > 1 and said_rank == 1 else "ranking"
+        counts[cause] += 1
+        found.append(
+            {
+                "clip": miss.clip.id,
+                "query": miss.direction,
+                "rank": miss.rank,
+                "wer": edits / words,
+                "heard_in": sorted({line.language or "unknown" for line in lines}),
+                "text_rank": text_rank,
+                "text_rank_if_said": said_rank,
+                "cause": cause,
+            }
+        )
+    return {"counts": dict(counts), "misses": found}
 
 
 def language_id(library: Library, clips: list[Clip], media: Path) -> dict:
@@ -238,8 +326,9 @@ def run(args: argparse.Namespace) -> dict:
             raise SystemExit("indexing failed: " + "; ".join(f.error for f in report.failures))
         footage = sum(f.duration or 0.0 for f in library.catalog.files("indexed"))
         started = time.perf_counter()
-        results = retrieval(library, items, clips, media)
+        results, missed = retrieval(library, items, clips, media)
         search_seconds = time.perf_counter() - started
+        why = causes(library, items, clips, media, missed)
         identified = language_id(library, clips, media)
         hours = library.stats()["languages"]
     body = {
@@ -255,6 +344,7 @@ def run(args: argparse.Namespace) -> dict:
             "footage_seconds": footage,
         },
         "results": results,
+        "misses": why,
         "language_id": identified,
         "hours_per_language": hours,
         "ingest": {
@@ -282,6 +372,14 @@ def print_report(result: dict) -> None:
     for name, found in result["results"].items():
         row = f"{found['R@1']:>8.1f}{found['R@5']:>8.1f}{found['MeanR']:>8.2f}"
         print(f"{name:<14}{row}{found['queries']:>6}")
+    why = result["misses"]
+    print(f"\nmisses by cause: {why['counts'] or 'none'}")
+    for miss in why["misses"]:
+        print(
+            f"  {miss['clip']} {miss['query']:<5}rank {miss['rank']:<3}{miss['cause']:<12}"
+            f"WER {miss['wer']:.0%}, heard in {','.join(miss['heard_in'])}; text rank "
+            f"{miss['text_rank']}, {miss['text_rank_if_said']} with the sentence said"
+        )
     identified = result["language_id"]
     accuracy = identified["accuracy"]
     shown = "n/a" if accuracy is None else f"{accuracy:.1f} %"
