@@ -55,6 +55,7 @@ from rapidfuzz import fuzz, process
 
 from mmretrieval.filters import ClipFilter
 from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
+from mmretrieval.numerals import number_forms
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
 from mmretrieval.store.postings import Postings, tokenize
@@ -305,6 +306,10 @@ class LexicalSearch:
             return LexicalScores({}, set(), {})
         self.refresh()
         variants = self.variants(query.terms)
+        for word, forms in number_forms(query.sequence).items():  # "sixty" finds "60"
+            if word in variants:
+                indexed = [form for form in forms if form in self._vocabulary]
+                variants[word] = {**dict.fromkeys(indexed, 1.0), **variants[word]}
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if query.phrases:  # all required
             expression = " AND ".join(_quote(" ".join(p)) for p in query.phrases)
