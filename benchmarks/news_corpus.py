@@ -669,6 +669,11 @@ class NewsClip:
     layout: str
 
     @property
+    def named(self) -> str:
+        """The spoken query's words typed: names and numbers as said ("more than sixty")."""
+        return self.spoken
+
+    @property
     def caption_lines(self) -> list[str]:
         parts = self.caption.split("|")
         return parts if self.layout == "two lines" else [" ".join(parts)]
