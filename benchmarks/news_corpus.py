@@ -49,6 +49,28 @@ RATE = 48000
 LEAD = 0.6  # seconds before the speech starts
 TAIL = 1.0
 SOUND_SNR_DB = 15.0
+SPEEDS = (140, 155, 170)
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """How the clips are spoken and heard: voices, speeds (wpm), background sound level."""
+
+    voices: tuple[str, ...]
+    speeds: tuple[int, ...]
+    snr_db: float
+
+
+# "hard" is for a dev split that still has typed misses to learn from: voices no clip or query
+# of the other conditions uses, faster speech and louder background sound.
+CONDITIONS = {
+    "standard": Conditions(CLIP_VOICES, SPEEDS, SOUND_SNR_DB),
+    "hard": Conditions(
+        ("en-gb-x-gbcwmd", "en-us+m3", "en-gb-scotland+f2", "en-029+f4", "en-gb-x-rp+m5"),
+        (190, 205, 220),
+        6.0,
+    ),
+}
 
 # (quotation, typed words, spoken words, caption, caption words). The caption's second line
 # (after "|") is used by the two-line layout; the other layouts show the caption in one line.
@@ -641,9 +663,15 @@ class NewsClip:
     screen: str
     voice: str
     speed: int
+    snr_db: float  # speech to background sound
     query_voice: str
     font: str
     layout: str
+
+    @property
+    def named(self) -> str:
+        """The spoken query's words typed: names and numbers as said ("more than sixty")."""
+        return self.spoken
 
     @property
     def caption_lines(self) -> list[str]:
@@ -651,10 +679,14 @@ class NewsClip:
         return parts if self.layout == "two lines" else [" ".join(parts)]
 
 
-def plan(clips: int, seed: int, split: str = "test") -> list[NewsClip]:
+def plan(
+    clips: int, seed: int, split: str = "test", conditions: str = "standard"
+) -> list[NewsClip]:
     """Which item, voice, font and layout each clip gets (fonts and layouts cycle); ``split``:
-    ``test`` (the benchmark's quotations) or ``dev`` (others, for choosing settings)."""
+    ``test`` (the benchmark's quotations) or ``dev`` (others, for choosing settings);
+    ``conditions``: a key of ``CONDITIONS``."""
     items = SPLITS[split]
+    heard = CONDITIONS[conditions]
     if not 1 <= clips <= len(items):
         raise SystemExit(f"--clips must be between 1 and {len(items)} for news, got {clips}")
     rng = random.Random(seed)
@@ -676,8 +708,9 @@ def plan(clips: int, seed: int, split: str = "test") -> list[NewsClip]:
                 spoken=spoken,
                 caption=caption,
                 screen=screen,
-                voice=CLIP_VOICES[i % len(CLIP_VOICES)],
-                speed=rng.choice((140, 155, 170)),
+                voice=heard.voices[i % len(heard.voices)],
+                speed=rng.choice(heard.speeds),
+                snr_db=heard.snr_db,
                 query_voice=QUERY_VOICES[i % len(QUERY_VOICES)],
                 font=FONTS[i % len(FONTS)],
                 layout=layout,
@@ -698,7 +731,7 @@ def render(path: Path, clip: NewsClip, seed: int) -> None:
     voice = np.zeros(samples, np.float32)
     voice[start : start + len(speech)] = speech[: samples - start]
     power = float(np.mean(np.square(speech, dtype=np.float64)))
-    track *= np.sqrt(power / 10 ** (SOUND_SNR_DB / 10) / float(np.mean(np.square(track))))
+    track *= np.sqrt(power / 10 ** (clip.snr_db / 10) / float(np.mean(np.square(track))))
     audio = np.clip(voice + track, -1.0, 1.0).astype(np.float32)
     pictures = moving_pictures(frames, clip, rng)
     path.parent.mkdir(parents=True, exist_ok=True)

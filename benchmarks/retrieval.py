@@ -23,6 +23,7 @@ models published numbers exist for) unless ``--profile`` says otherwise. Usage:
 
     python benchmarks/retrieval.py offline [--clips N] [--seed S] [--profile offline]
     python benchmarks/retrieval.py news [--clips 40] [--seed 0] [--split dev] [--kinds typed ...]
+        [--conditions hard]
     python benchmarks/retrieval.py msrvtt --manifest FILE --media-root DIR [--index DIR]
     python benchmarks/retrieval.py jsonl --manifest FILE --media-root DIR --directions t2v v2t
 """
@@ -542,12 +543,14 @@ def run_offline(args: argparse.Namespace) -> dict:
 
 
 NEWS_KINDS = ("typed", "spoken", "screen")
+NAMED = "named"  # the spoken query's words typed (names, numbers): only when asked for
 
 
 def run_news(args: argparse.Namespace) -> dict:
     """Index the news corpus and rank every clip for each query, per query kind."""
-    clips = news_corpus.plan(args.clips, args.seed, args.split)
+    clips = news_corpus.plan(args.clips, args.seed, args.split, args.conditions)
     split = "" if args.split == "test" else f"-{args.split}"
+    split += "" if args.conditions == "standard" else f"-{args.conditions}"
     folder = Path(tempfile.gettempdir()) / (
         f"mmr-bench-news{split}-n{args.clips}-s{args.seed}-v{news_corpus.FORMAT}"
     )
@@ -596,12 +599,14 @@ def run_news(args: argparse.Namespace) -> dict:
             "clips": len(clips),
             "seed": args.seed,
             "split": args.split,
-            "clip_voices": list(news_corpus.CLIP_VOICES),
+            "conditions": args.conditions,
+            "clip_voices": list(news_corpus.CONDITIONS[args.conditions].voices),
+            "speeds": list(news_corpus.CONDITIONS[args.conditions].speeds),
             "query_voices": list(news_corpus.QUERY_VOICES),
             "fonts": list(news_corpus.FONTS),
             "layouts": list(news_corpus.LAYOUTS),
             "size": list(news_corpus.SIZE),
-            "background_sound_snr_db": news_corpus.SOUND_SNR_DB,
+            "background_sound_snr_db": news_corpus.CONDITIONS[args.conditions].snr_db,
         },
         "index": str(index),
         "profile": profile.name,
@@ -688,18 +693,29 @@ def main() -> None:
         help="news: the benchmark's quotations (test) or others to choose settings on (dev)",
     )
     parser.add_argument(
+        "--conditions",
+        choices=tuple(news_corpus.CONDITIONS),
+        default="standard",
+        help="news: how the clips are spoken and heard (hard: other voices, faster, louder "
+        "background sound; a dev split with misses to learn from)",
+    )
+    parser.add_argument(
         "--kinds",
         nargs="+",
-        choices=NEWS_KINDS,
+        choices=(*NEWS_KINDS, NAMED),
         default=NEWS_KINDS,
-        help="news: the query kinds to run (default: all; spoken queries take the longest)",
+        help="news: the query kinds to run (default: typed spoken screen; spoken queries take "
+        f"the longest; {NAMED}: the spoken query's words typed, names and numbers as said)",
     )
     parser.add_argument("--out", type=Path, default=None, help="JSON file to write")
     args = parser.parse_args()
     if args.directions:
         args.directions = parse_directions(",".join(args.directions))
     args.profile = args.profile or ("offline" if args.suite in ("offline", "news") else "default")
-    split = f"_{args.split}" if args.suite == "news" and args.split != "test" else ""
+    split = ""
+    if args.suite == "news":
+        split += "" if args.split == "test" else f"_{args.split}"
+        split += "" if args.conditions == "standard" else f"_{args.conditions}"
     out = args.out or RESULTS / f"retrieval_{args.suite}{split}.json"
 
     load_start = os.getloadavg()

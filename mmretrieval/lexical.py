@@ -55,6 +55,7 @@ from rapidfuzz import fuzz, process
 
 from mmretrieval.filters import ClipFilter
 from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
+from mmretrieval.numerals import number_forms
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
 from mmretrieval.store.postings import Postings, tokenize
@@ -305,6 +306,10 @@ class LexicalSearch:
             return LexicalScores({}, set(), {})
         self.refresh()
         variants = self.variants(query.terms)
+        for word, forms in number_forms(query.sequence).items():  # "sixty" finds "60"
+            if word in variants:
+                indexed = [form for form in forms if form in self._vocabulary]
+                variants[word] = {**dict.fromkeys(indexed, 1.0), **variants[word]}
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if query.phrases:  # all required
             expression = " AND ".join(_quote(" ".join(p)) for p in query.phrases)
@@ -576,13 +581,7 @@ def misheard_phrase(
                     spans.add((max(0, start), max(0, start) + length))
     stretches = [tokens[start:end] for start, end in spans]
     best = NearPhrase()
-    for _, similarity, index in process.extract(
-        phrase,
-        [" ".join(stretch) for stretch in stretches],
-        scorer=fuzz.ratio,
-        score_cutoff=MISHEARD_PHRASE,
-        limit=MISHEARD_STRETCHES,
-    ):
+    for _, similarity, index in _alike_stretches(sequence, stretches):
         said = set(stretches[index])
         accepted = zip(sequence, in_order.accepted, strict=True)
         lacking = [word for word, words in accepted if not words & said]
@@ -592,6 +591,36 @@ def misheard_phrase(
         if alike and order > best.order:
             best = NearPhrase(order, dict.fromkeys(lacking, alike))
     return best
+
+
+def _alike_stretches(
+    sequence: Sequence[str], stretches: Sequence[Sequence[str]]
+) -> list[tuple[str, float, int]]:
+    """The stretches most alike the query, by letters and by sound (``sound_key`` of each
+    word: "may detect" sounds nearer "made it back" than it is spelled), each scored by the
+    nearer of the two from ``MISHEARD_PHRASE`` on."""
+    found = {}
+    for spell in (" ".join, _sounded):
+        for text, similarity, index in process.extract(
+            spell(sequence),
+            [spell(stretch) for stretch in stretches],
+            scorer=fuzz.ratio,
+            score_cutoff=MISHEARD_PHRASE,
+            limit=MISHEARD_STRETCHES,
+        ):
+            if similarity > found.get(index, ("", 0.0))[1]:
+                found[index] = (text, similarity, index)
+    return sorted(found.values(), key=lambda item: -item[1])
+
+
+def _sounded(tokens: Sequence[str]) -> str:
+    """The words' sound keys, a word itself where it has none (digits)."""
+    return " ".join(_sound(token) or token for token in tokens)
+
+
+@lru_cache(maxsize=65536)
+def _sound(token: str) -> str:
+    return sound_key(token)
 
 
 def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int) -> bool:

@@ -259,6 +259,31 @@ def test_misheard_phrase_credits_the_words_its_stretch_lacks(misheard_catalog):
     assert lexical.misheard_phrase(query, by_name["scattered"]) == lexical.NearPhrase()
 
 
+def test_a_stretch_that_sounds_like_the_query_is_a_misheard_phrase(tmp_path):
+    # "made it back just in" heard as "may detect just in": spelled too far apart (ratio 74),
+    # but their words' sound keys are near ("MD AT BK JST AN" / "M DTKT JST AN", 79)
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    put_clip(catalog, 0, "sounded", "we may detect just in time before the storm hit", "")
+    put_clip(catalog, 1, "scattered", "she said it was just in case they came back", "")
+    by_name = {r.path.rsplit("/", 1)[1][:-4]: r for r in catalog.clips(range(1, 3)).values()}
+    query = LexicalQuery.parse("made it back just in")
+    near = lexical.misheard_phrase(query, by_name["sounded"])
+    assert 0.0 < near.order < 1.0
+    assert set(near.misheard) == {"made", "it", "back"}
+    assert lexical.misheard_phrase(query, by_name["scattered"]) == lexical.NearPhrase()
+
+
+def test_typed_number_words_find_the_digits_the_recogniser_wrote(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    put_clip(catalog, 0, "digits", "you can hear more than 60 of them at night", "")
+    put_clip(catalog, 1, "words", "more than a few of them came at night", "")
+    scores = LexicalSearch(catalog, 80.0).search("more than sixty of them", 100)
+    rows = catalog.clips(scores)
+    by_name = {rows[c].path.rsplit("/", 1)[1][:-4]: c for c in scores}
+    assert scores.exact == {by_name["digits"]}
+    assert scores[by_name["digits"]] == 1.0 > scores[by_name["words"]]
+
+
 def test_runs_of_query_words_do_not_cross_from_one_candidate_into_the_next(tmp_path):
     # the candidates are scored together, one clip's words after another's: "i was" ending
     # one clip and "never so" opening the next are two runs of two, not the phrase
