@@ -162,17 +162,24 @@ def curves(planned: list[dict], report, folder: Path, categories: list[str]) -> 
     return out
 
 
-def profanity_side_by_side(planned: list[dict], report, folder: Path) -> dict:
+def profanity_side_by_side(planned: list[dict], report, folder: Path, policy: Policy) -> dict:
+    """The profanity word list and model alone and as the policy combines them (its model
+    threshold and strong score)."""
     best = {
         str(Path(f.path).relative_to(folder).with_suffix("")): f.max_scores for f in report.files
     }
+    model = policy.signal("profanity", "profanity_check")
+    low, strong = model.threshold, model.strong
+
+    def scored(s: dict) -> float:
+        return s.get("profanity/profanity_check", 0)
+
     rules = {
         "word list alone (any listed word)": lambda s: s.get("profanity/wordlist", 0) >= 1,
-        "model alone >= 0.5": lambda s: s.get("profanity/profanity_check", 0) >= 0.5,
-        "model alone >= 0.9": lambda s: s.get("profanity/profanity_check", 0) >= 0.9,
-        "policy (model >= 0.9, or model >= 0.5 and a listed word)": lambda s: (
-            s.get("profanity/profanity_check", 0) >= 0.9
-            or (s.get("profanity/profanity_check", 0) >= 0.5 and s.get("profanity/wordlist", 0))
+        f"model alone >= {low:g}": lambda s: scored(s) >= low,
+        f"model alone >= {strong:g}": lambda s: scored(s) >= strong,
+        f"policy (model >= {strong:g}, or model >= {low:g} and a listed word)": lambda s: (
+            scored(s) >= strong or (scored(s) >= low and s.get("profanity/wordlist", 0))
         ),
     }
     out = {}
@@ -272,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "default_policy": ours,
         "baseline_prompts_only": {k: v for k, v in before.items() if k != "benign_findings"}
         | {"benign_findings": before["benign_findings"][:10]},
-        "profanity_side_by_side": profanity_side_by_side(planned, report, folder),
+        "profanity_side_by_side": profanity_side_by_side(planned, report, folder, policy),
         "pr_curves": {c: {"signal": v["signal"], "points": [[round(x, 4) for x in p]
                                                             for p in v["points"]]}
                       for c, v in pr.items()},

@@ -15,6 +15,11 @@ templates make) and what was heard of them are left out of training as well, and
 is reported as written and as heard: how the heads do on sentences unlike any they were trained
 on, as the benchmark's are.
 
+The default policy's text rule is measured here too (``policy_on_lines``): each dev line
+alone through the policy's classifier, transcript prompt, word-list and profanity signals
+(held-out head scores at the shipped word weight) and its ``agree``/``strong`` rule, so a
+signal that flags ordinary lines and keeps no harmful one shows (``policy`` in the JSON).
+
 The default policy's strong scores are chosen here (``chosen_strong``, printed for the shipped
 word weight): per category, of the steps at or above the corpus calibration of the shipped
 heads, those at which that head alone flags at most ``HEARD_ORDINARY`` heard ordinary line, the
@@ -38,7 +43,8 @@ from moderation_heard import HEARD
 
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import load_profile
-from mmretrieval.moderation.detectors import ProfanityModel
+from mmretrieval.media.timeline import TimedText
+from mmretrieval.moderation.detectors import ProfanityModel, zero_shot
 from mmretrieval.moderation.heads import (
     CORPUS,
     FOLDS,
@@ -52,6 +58,15 @@ from mmretrieval.moderation.heads import (
     read_corpus,
     strong_score,
 )
+from mmretrieval.moderation.policy import (
+    ClassifierSignal,
+    Policy,
+    ProfanitySignal,
+    WordListSignal,
+    ZeroShotSignal,
+    load_policy,
+)
+from mmretrieval.moderation.scan import Evidence, fired_signals, word_matcher
 
 RESULTS = Path(__file__).parent / "results"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # the word heads' shares compared
@@ -132,6 +147,53 @@ def chosen_strong(
     return out
 
 
+def policy_on_lines(
+    policy: Policy, corpus: list, scores: np.ndarray, x: np.ndarray, encoder, heard: np.ndarray
+) -> dict:
+    """Per category, the recall of heard harmful lines and the ordinary lines (heard, written)
+    that ``policy``'s rule flags, each line scored alone by its text signals (``scores``: the
+    held-out head scores; ``x``: the lines' vectors); signals that read pictures or sound are
+    left out, as they have nothing to read here."""
+    texts = [s.text for s in corpus]
+    profane = None
+    columns: dict[tuple[str, str], np.ndarray] = {}
+    for category, signal in policy.signals():
+        key = (category, signal.key)
+        if isinstance(signal, ClassifierSignal):
+            columns[key] = scores[:, HEAD_CATEGORIES.index(signal.head or category)]
+        elif isinstance(signal, ZeroShotSignal) and signal.type == "transcript":
+            prompts = encoder.embed_text([*signal.positive, *signal.negative])
+            scale = signal.softmax_scale(encoder)
+            columns[key] = zero_shot(x, prompts, len(signal.positive), scale)
+        elif isinstance(signal, WordListSignal):
+            matcher = word_matcher(signal, f"{category}/{signal.key}")
+            lines = ([TimedText(0.0, 1.0, t, "speech")] for t in texts)
+            columns[key] = np.array([len(matcher.find(line)) for line in lines])
+        elif isinstance(signal, ProfanitySignal):
+            profane = ProfanityModel().score(texts) if profane is None else profane
+            columns[key] = profane
+    ordinary = np.array([not s.categories for s in corpus])
+    flagged = np.zeros((len(corpus), len(policy.categories)), bool)
+    for i in range(len(corpus)):
+        evidence = {key: Evidence(float(v[i])) for key, v in columns.items()}
+        flagged[i] = [bool(fired_signals(evidence, c, policy)) for c in policy.categories]
+    out: dict = {}
+    for k, category in enumerate(policy.categories):
+        positive = np.array([category in s.categories for s in corpus]) & heard
+        if not (positive.any() or flagged[ordinary, k].any()):
+            continue
+        out[category] = {
+            "recall_heard": round(float(flagged[positive, k].mean()), 3) if positive.any()
+            else None,
+            "ordinary_heard_flagged": int(flagged[ordinary & heard, k].sum()),
+            "ordinary_written_flagged": int(flagged[ordinary & ~heard, k].sum()),
+        }
+    out["ordinary flagged (any category), heard / written"] = [
+        int(flagged[ordinary & heard].any(1).sum()), int(flagged[ordinary & ~heard].any(1).sum())
+    ]
+    return out
+
+
 _EMPTY = Heads("dev", "", HEAD_CATEGORIES, *[np.zeros(1)] * 3, Words(*[np.zeros(1)] * 2, 0.0),
                *[np.zeros(1)] * 2)
 
@@ -164,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ordinary = [s.text for s in read_corpus() if not s.categories]
     result["chosen_strong"]["profanity_check"] = strong_score(ProfanityModel().score(ordinary))
     print(f"strong scores for the default policy: {result['chosen_strong']}")
+    result["policy"] = policy_on_lines(load_policy(), corpus, shipped.round(3), x, encoder, heard)
+    plain = np.array([not s.categories for s in corpus])
+    print("default policy on the dev lines (recall of heard harmful lines; ordinary lines "
+          f"flagged, heard of {int((heard & plain).sum())} / written of "
+          f"{int((~heard & plain).sum())}):")
+    for category, row in result["policy"].items():
+        print(f"  {category}: {row}")
     result["machine"] = describe(("scikit-learn", "sentence-transformers"))
     out = RESULTS / f"moderation_dev{'_written' if args.written else ''}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

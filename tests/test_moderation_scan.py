@@ -641,3 +641,25 @@ def test_mmr_moderate_writes_an_html_report_without_a_policy(mixed, tmp_path):
     page = out.read_text()
     assert "strong: classifier" in page and "on screen: " in page
     assert {f.category for f in read_findings(out)} == {"violence", "drugs"}
+
+
+DRUG_NEWS = (
+    "Detectives say the gang was selling cocaine to students.",
+    "Customs officers seized heroin worth two million pounds at the airport.",
+)
+DRUG_OFFER = "I can sell you a bag of cocaine tonight, meet me behind the pub."
+
+
+def test_default_policy_leaves_news_about_drugs_and_flags_a_drug_offer(tmp_path):
+    """A drug's name and a prompt about drugs both fire on news about drugs; the default policy
+    flags drugs only where its classifier agrees (a subtitle sidecar: no recognition errors)."""
+    for n, text in enumerate([*DRUG_NEWS, DRUG_OFFER]):
+        spans = make_audio(tmp_path / f"line{n}.wav", [Scene(speech=text)])
+        write_subtitles(tmp_path / f"line{n}.srt", spans)
+    report = moderate([tmp_path])
+    assert not report.failures
+    flagged = {Path(f.path).name: f for f in report.findings if f.category == "drugs"}
+    assert set(flagged) == {"line2.wav"}, report.findings
+    assert {h.kind for h in flagged["line2.wav"].signals} >= {"classifier", "wordlist"}
+    for n in range(len(DRUG_NEWS)):  # the word list did fire on the news
+        assert _file(report, f"line{n}.wav").max_scores["drugs/wordlist"] == 1

@@ -248,10 +248,7 @@ class Scanner:
             if signal.model not in self._open_nsfw:
                 self._open_nsfw[signal.model] = OpenNsfw(signal.model)
         elif isinstance(signal, WordListSignal):
-            entries = parse_entries(signal.words, where=f"{name} words")
-            for file in signal.files:
-                entries += read_word_list(word_list_path(file))
-            self._matchers[key] = WordMatcher(entries)
+            self._matchers[key] = word_matcher(signal, name)
         elif isinstance(signal, ClassifierSignal) and self.heads is None:
             self.heads = heads_for(self.analyzer.adapters.get("text"))
         elif isinstance(signal, ProfanitySignal) and self._profanity is None:
@@ -485,6 +482,14 @@ class Scanner:
         prompts = self._prompts[(category, signal.key)]
         scale = signal.softmax_scale(self.analyzer.adapters.get(ENCODER_OF[signal.type]))
         return zero_shot(vectors, prompts, len(signal.positive), scale)
+
+
+def word_matcher(signal: WordListSignal, name: str) -> WordMatcher:
+    """The matcher of a word-list signal's entries: its ``words``, then its ``files``."""
+    entries = parse_entries(signal.words, where=f"{name} words")
+    for file in signal.files:
+        entries += read_word_list(word_list_path(file))
+    return WordMatcher(entries)
 
 
 def texts_to_score(lines: list[TimedText]) -> list[TimedText]:
