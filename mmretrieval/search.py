@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -32,6 +32,7 @@ from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalScores, LexicalSear
 from mmretrieval.people.archive import ArchivePeople
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
+from mmretrieval.store.postings import SavedPostings
 from mmretrieval.store.protocol import VectorStore
 
 SNIPPET_CHARS = 240
@@ -134,13 +135,15 @@ class Searcher:
         store: VectorStore,
         config: SearchConfig,
         same_person: dict[str, float] | None = None,
+        saved: SavedPostings | None = None,
     ):
         """``same_person``: per biometric channel (voice, face), the cosine above which two
-        clips show one person; hits of an index with those channels say who is in them."""
+        clips show one person; hits of an index with those channels say who is in them.
+        ``saved``: where the index keeps its keyword postings between opens."""
         self.catalog = catalog
         self.store = store
         self.config = config
-        self.lexical = LexicalSearch(catalog, config.fuzzy_min_similarity)
+        self.lexical = LexicalSearch(catalog, config.fuzzy_min_similarity, saved)
         self.people = ArchivePeople(catalog, same_person or {})
 
     def search(
@@ -151,12 +154,61 @@ class Searcher:
         weights: dict[str, float] | None = None,
         clip_filter: ClipFilter | None = None,
         candidates: int | None = None,
-        keywords: LexicalScores | None = None,
     ) -> list[Hit]:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
-        the profile's ``search.candidates``): clips no channel proposes are not ranked.
-        ``keywords``: the keyword side of ``query.text``, when already looked up
-        (``search_while_encoding``)."""
+        the profile's ``search.candidates``): clips no channel proposes are not ranked. The
+        keyword side runs on a thread of its own beside the vector channels (SQLite, numpy and
+        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
+            keywords = self._keywords(beside, query.text, spaces, clip_filter, candidates)
+            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
+
+    def search_while_encoding(
+        self,
+        text: str,
+        encode: Callable[[], EncodedQuery],
+        k: int = 10,
+        spaces: Sequence[str] | None = None,
+        weights: dict[str, float] | None = None,
+        clip_filter: ClipFilter | None = None,
+        candidates: int | None = None,
+    ) -> list[Hit]:
+        """``search`` for a text query that ``encode`` turns into vectors: its keyword side
+        needs no vector, so it starts before the models encode the text."""
+        with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
+            keywords = self._keywords(beside, text.strip(), spaces, clip_filter, candidates)
+            query = encode()
+            if query.text != text.strip():  # not the text looked up: search looks its own up
+                keywords = None
+            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
+
+    def _keywords(
+        self,
+        beside: ThreadPoolExecutor,
+        text: str | None,
+        spaces: Sequence[str] | None,
+        clip_filter: ClipFilter | None,
+        candidates: int | None,
+    ) -> Future[LexicalScores] | None:
+        """The keyword side of ``text``, looked up on the ``beside`` thread (None: no text, or
+        the lexical space is not searched)."""
+        if not text or (spaces and channels.LEXICAL not in spaces):
+            return None
+        limit = candidates or self.config.candidates
+        return beside.submit(self.lexical.search, text, limit, clip_filter)
+
+    def _search(
+        self,
+        query: EncodedQuery,
+        k: int,
+        spaces: Sequence[str] | None,
+        weights: dict[str, float] | None,
+        clip_filter: ClipFilter | None,
+        candidates: int | None,
+        keywords: Future[LexicalScores] | None,
+    ) -> list[Hit]:
+        """``search``, with ``keywords`` (the keyword side of ``query.text``) already started
+        (None: looked up here, after the vector channels)."""
         candidates = candidates or self.config.candidates
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
@@ -197,32 +249,6 @@ class Searcher:
             hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
 
-    def search_while_encoding(
-        self,
-        text: str,
-        encode: Callable[[], EncodedQuery],
-        k: int = 10,
-        spaces: Sequence[str] | None = None,
-        weights: dict[str, float] | None = None,
-        clip_filter: ClipFilter | None = None,
-        candidates: int | None = None,
-    ) -> list[Hit]:
-        """``search`` for a text query that ``encode`` turns into vectors: its keyword side
-        needs no vector, so the catalog looks the words up on this thread while the models
-        encode on another (the model and SQLite let go of the GIL; at 1M clips the keyword
-        side takes longer than the encoding)."""
-        keywords = None
-        with ThreadPoolExecutor(1, thread_name_prefix="mmr-encode") as pool:
-            encoding = pool.submit(encode)
-            if text.strip() and (not spaces or channels.LEXICAL in spaces):
-                keywords = self.lexical.search(
-                    text.strip(), candidates or self.config.candidates, clip_filter
-                )
-            query = encoding.result()
-        if query.text != text.strip():  # not the text looked up: search looks its own up
-            keywords = None
-        return self.search(query, k, spaces, weights, clip_filter, candidates, keywords)
-
     def _best_visual_frame(self, hit: Hit, query: EncodedQuery) -> float | None:
         """When the hit's best frame through the visual CNN appeared: by descriptor for a
         picture query, by labels for a text query (None: no visual frames, or no such query)."""
@@ -259,7 +285,7 @@ class Searcher:
         clip_filter: ClipFilter | None,
         allowed: np.ndarray | None,
         candidates: int,
-        keywords: LexicalScores | None,
+        keywords: Future[LexicalScores] | None,
     ) -> tuple[Evidence, set[str], LexicalScores]:
         """Every candidate's scores in [0, 1] per channel (among ``allowed`` clips, those of
         the files passing ``clip_filter``; None: all); the spaces searched; the keyword side."""
@@ -277,8 +303,10 @@ class Searcher:
                 hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
                 per_channel[channel] = {i: min(1.0, max(0.0, s)) for i, s in hits}
         if query.text and (wanted is None or channels.LEXICAL in wanted):
-            if (lexical := keywords) is None:
+            if keywords is None:
                 lexical = self.lexical.search(query.text, candidates, clip_filter)
+            else:
+                lexical = keywords.result()
             per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
         candidates = {i for scores in per_channel.values() for i in scores}
