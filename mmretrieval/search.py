@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -218,6 +218,10 @@ class Searcher:
                 f"expected {', '.join(sorted(known))}"
             )
         weights = {**self.config.weights, **(weights or {})}
+        if clip_filter and keywords is not None:
+            # a filter's path globs are a Python function SQLite calls back holding the
+            # connection: this thread must not wait for the connection meanwhile (a deadlock)
+            wait([keywords])
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if allowed is not None and len(allowed) == 0:
             return []
