@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import chain
 from typing import Annotated
 
 import numpy as np
@@ -99,7 +100,7 @@ class Evidence:
 
     @classmethod
     def of(cls, per_channel: dict[str, dict[int, float]], exact: set[int]) -> Evidence:
-        ids = list(dict.fromkeys(i for scores in per_channel.values() for i in scores))
+        ids = list(dict.fromkeys(chain.from_iterable(per_channel.values())))
         row = {clip_id: n for n, clip_id in enumerate(ids)}
         scores = np.full((len(ids), len(per_channel)), np.nan)
         for column, found in enumerate(per_channel.values()):
@@ -305,7 +306,9 @@ class Searcher:
                 vector_channels.append(channel)
                 reached.add(space)
                 hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
-                per_channel[channel] = {i: min(1.0, max(0.0, s)) for i, s in hits}
+                found = [i for i, _ in hits]
+                scores = np.clip([s for _, s in hits], 0.0, 1.0).tolist()
+                per_channel[channel] = dict(zip(found, scores, strict=True))
         if query.text and (wanted is None or channels.LEXICAL in wanted):
             if keywords is None:
                 lexical = self.lexical.search(query.text, candidates, clip_filter)
@@ -313,11 +316,10 @@ class Searcher:
                 lexical = keywords.result()
             per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
-        candidates = {i for scores in per_channel.values() for i in scores}
+        proposed = np.fromiter({i for scores in per_channel.values() for i in scores}, np.int64)
         for channel in vector_channels:  # score candidates another channel found, exactly
-            missing = np.fromiter(
-                (i for i in candidates if i not in per_channel[channel]), np.int64
-            )
+            scored = np.fromiter(per_channel[channel], np.int64, len(per_channel[channel]))
+            missing = proposed[~np.isin(proposed, scored)]
             found, stored = self.store.vectors(channel, missing)
             if len(found):
                 scores = stored @ query.vectors[channels.query_key(channel)].reshape(-1)
