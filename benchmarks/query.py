@@ -32,6 +32,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from mmretrieval.library import Library
 from mmretrieval.media.timeline import TimedText
 from mmretrieval.models import resolve
 from mmretrieval.query import Query
-from mmretrieval.store.backends import FAISS_DIR
+from mmretrieval.store.backends import FAISS_DIR, INDEX_ID
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
 from mmretrieval.store.faiss import FaissStore
 from mmretrieval.store.folder import CATALOG_FILE
@@ -187,6 +188,7 @@ def build_index(
     (folder / STAND_INS_FILE).write_text(json.dumps(checked) + "\n")
     catalog = Catalog(folder / CATALOG_FILE, create=True)
     catalog.set_meta("profile", load_profile(profile).model_dump_json())
+    catalog.set_meta(INDEX_ID, uuid.uuid4().hex)  # as ``Library`` names a new index
     store = FaissStore(folder / FAISS_DIR, load_profile(profile).store.index)
     for number, first in enumerate(range(0, size, per_file)):
         clips = min(per_file, size - first)

@@ -42,6 +42,7 @@ longer or shorter than the query that is spelled, letter by letter, nearly like 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -58,7 +59,9 @@ from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.numerals import number_forms
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
-from mmretrieval.store.postings import Postings, tokenize
+from mmretrieval.store.postings import Postings, SavedPostings, tokenize
+
+log = logging.getLogger(__name__)
 
 MIN_FUZZY_LENGTH = 5  # shorter words have too many near neighbours to fuzz usefully
 MIN_SUBSTRING_LENGTH = 4  # shortest query word looked for inside run-together screen text
@@ -77,6 +80,7 @@ SLOT_SIMILARITY = 60  # rapidfuzz ratio at which the word in a query word's plac
 MISHEARD_PHRASE = 75  # rapidfuzz ratio at which a stretch of speech is the query's words misheard
 PHRASE_SLACK = 1  # words a misheard phrase may hold more or fewer than the query
 MISHEARD_STRETCHES = 3  # most alike stretches of a clip whose differences are compared
+SAVE_AFTER = 10_000  # clips read into the postings since they were saved: saved again
 # clips BM25 ranks for the keyword candidates (work grows with them); past it the commonest
 # query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
@@ -284,10 +288,15 @@ class LexicalSearch:
     computed together over their tokens as numbers (``Candidates``); only the clips where a
     near phrase can be are read word by word (``near_phrase``)."""
 
-    def __init__(self, catalog: Catalog, min_similarity: float):
+    def __init__(
+        self, catalog: Catalog, min_similarity: float, saved: SavedPostings | None = None
+    ):
+        """``saved``: where the index keeps the postings between opens (None: built anew)."""
         self.catalog = catalog
         self.min_similarity = min_similarity
+        self.saved = saved
         self.postings = Postings()
+        self._unsaved = 0  # clips read into the postings since they were saved
         self._refreshing = threading.Lock()
         self._vocabulary: dict[str, int] = {}
         self._sounds: dict[str, list[str]] | None = None  # sound key -> indexed words
@@ -384,12 +393,26 @@ class LexicalSearch:
         with self._refreshing:  # searches on several threads (the server) refresh once
             if generation == self._vocabulary_generation:
                 return
-            self.postings.refresh(self.catalog)
+            if self._vocabulary_generation == -1 and self.saved is not None:
+                self.postings = Postings.load(self.saved, generation) or self.postings
+            self._unsaved += self.postings.refresh(self.catalog)
+            if self.saved is not None and self._unsaved >= SAVE_AFTER:
+                self._save(generation)
             self._vocabulary = self.postings.document_counts()
             self._documents = max(1, self.postings.clip_count())
             self._sounds = self._spellings = None
             self._idf = {}
             self._vocabulary_generation = generation
+
+    def _save(self, generation: int) -> None:
+        """Keep the postings for the next open; an index that cannot be written to (read
+        only) builds them at each open instead."""
+        try:
+            self.postings.save(self.saved, generation)
+        except OSError as exc:
+            log.info("keyword postings not saved to %s: %s", self.saved.path, exc)
+            return
+        self._unsaved = 0
 
     def _spelled_alike(self, term: str) -> list[str]:
         """Indexed words with ``term``'s spelling key, other than it. One of the two must be

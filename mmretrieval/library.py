@@ -35,6 +35,7 @@ from mmretrieval.store import backends, folder
 from mmretrieval.store.backends import INDEX_ID
 from mmretrieval.store.catalog import Catalog
 from mmretrieval.store.lock import LOCK_FILE, write_lock
+from mmretrieval.store.postings import SavedPostings
 from mmretrieval.store.protocol import VectorStore
 from mmretrieval.workers import WorkerPool
 
@@ -382,8 +383,11 @@ class Library:
 
     def _get_searcher(self) -> Searcher:
         if self._searcher is None:
+            catalog = self._open_catalog()
+            owner = catalog.get_meta(INDEX_ID)  # None: an index made before ids (not kept)
+            saved = SavedPostings(self.index_dir / folder.POSTINGS_FILE, owner) if owner else None
             self._searcher = Searcher(
-                self._open_catalog(), self._open_store(), self.profile.search, self._same_person()
+                catalog, self._open_store(), self.profile.search, self._same_person(), saved
             )
         return self._searcher
 

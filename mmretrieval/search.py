@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import chain
 from typing import Annotated
 
 import numpy as np
@@ -32,6 +33,7 @@ from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalScores, LexicalSear
 from mmretrieval.people.archive import ArchivePeople
 from mmretrieval.spans import Timed
 from mmretrieval.store.catalog import Catalog, ClipRow
+from mmretrieval.store.postings import SavedPostings
 from mmretrieval.store.protocol import VectorStore
 
 SNIPPET_CHARS = 240
@@ -98,7 +100,7 @@ class Evidence:
 
     @classmethod
     def of(cls, per_channel: dict[str, dict[int, float]], exact: set[int]) -> Evidence:
-        ids = list(dict.fromkeys(i for scores in per_channel.values() for i in scores))
+        ids = list(dict.fromkeys(chain.from_iterable(per_channel.values())))
         row = {clip_id: n for n, clip_id in enumerate(ids)}
         scores = np.full((len(ids), len(per_channel)), np.nan)
         for column, found in enumerate(per_channel.values()):
@@ -134,13 +136,15 @@ class Searcher:
         store: VectorStore,
         config: SearchConfig,
         same_person: dict[str, float] | None = None,
+        saved: SavedPostings | None = None,
     ):
         """``same_person``: per biometric channel (voice, face), the cosine above which two
-        clips show one person; hits of an index with those channels say who is in them."""
+        clips show one person; hits of an index with those channels say who is in them.
+        ``saved``: where the index keeps its keyword postings between opens."""
         self.catalog = catalog
         self.store = store
         self.config = config
-        self.lexical = LexicalSearch(catalog, config.fuzzy_min_similarity)
+        self.lexical = LexicalSearch(catalog, config.fuzzy_min_similarity, saved)
         self.people = ArchivePeople(catalog, same_person or {})
 
     def search(
@@ -151,12 +155,61 @@ class Searcher:
         weights: dict[str, float] | None = None,
         clip_filter: ClipFilter | None = None,
         candidates: int | None = None,
-        keywords: LexicalScores | None = None,
     ) -> list[Hit]:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
-        the profile's ``search.candidates``): clips no channel proposes are not ranked.
-        ``keywords``: the keyword side of ``query.text``, when already looked up
-        (``search_while_encoding``)."""
+        the profile's ``search.candidates``): clips no channel proposes are not ranked. The
+        keyword side runs on a thread of its own beside the vector channels (SQLite, numpy and
+        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
+            keywords = self._keywords(beside, query.text, spaces, clip_filter, candidates)
+            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
+
+    def search_while_encoding(
+        self,
+        text: str,
+        encode: Callable[[], EncodedQuery],
+        k: int = 10,
+        spaces: Sequence[str] | None = None,
+        weights: dict[str, float] | None = None,
+        clip_filter: ClipFilter | None = None,
+        candidates: int | None = None,
+    ) -> list[Hit]:
+        """``search`` for a text query that ``encode`` turns into vectors: its keyword side
+        needs no vector, so it starts before the models encode the text."""
+        with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
+            keywords = self._keywords(beside, text.strip(), spaces, clip_filter, candidates)
+            query = encode()
+            if query.text != text.strip():  # not the text looked up: search looks its own up
+                keywords = None
+            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
+
+    def _keywords(
+        self,
+        beside: ThreadPoolExecutor,
+        text: str | None,
+        spaces: Sequence[str] | None,
+        clip_filter: ClipFilter | None,
+        candidates: int | None,
+    ) -> Future[LexicalScores] | None:
+        """The keyword side of ``text``, looked up on the ``beside`` thread (None: no text, or
+        the lexical space is not searched)."""
+        if not text or (spaces and channels.LEXICAL not in spaces):
+            return None
+        limit = candidates or self.config.candidates
+        return beside.submit(self.lexical.search, text, limit, clip_filter)
+
+    def _search(
+        self,
+        query: EncodedQuery,
+        k: int,
+        spaces: Sequence[str] | None,
+        weights: dict[str, float] | None,
+        clip_filter: ClipFilter | None,
+        candidates: int | None,
+        keywords: Future[LexicalScores] | None,
+    ) -> list[Hit]:
+        """``search``, with ``keywords`` (the keyword side of ``query.text``) already started
+        (None: looked up here, after the vector channels)."""
         candidates = candidates or self.config.candidates
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
@@ -166,6 +219,10 @@ class Searcher:
                 f"expected {', '.join(sorted(known))}"
             )
         weights = {**self.config.weights, **(weights or {})}
+        if clip_filter and keywords is not None:
+            # a filter's path globs are a Python function SQLite calls back holding the
+            # connection: this thread must not wait for the connection meanwhile (a deadlock)
+            wait([keywords])
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if allowed is not None and len(allowed) == 0:
             return []
@@ -196,32 +253,6 @@ class Searcher:
             hit.speaker = self.people.label(channels.VOICE, hit.clip_id)
             hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
-
-    def search_while_encoding(
-        self,
-        text: str,
-        encode: Callable[[], EncodedQuery],
-        k: int = 10,
-        spaces: Sequence[str] | None = None,
-        weights: dict[str, float] | None = None,
-        clip_filter: ClipFilter | None = None,
-        candidates: int | None = None,
-    ) -> list[Hit]:
-        """``search`` for a text query that ``encode`` turns into vectors: its keyword side
-        needs no vector, so the catalog looks the words up on this thread while the models
-        encode on another (the model and SQLite let go of the GIL; at 1M clips the keyword
-        side takes longer than the encoding)."""
-        keywords = None
-        with ThreadPoolExecutor(1, thread_name_prefix="mmr-encode") as pool:
-            encoding = pool.submit(encode)
-            if text.strip() and (not spaces or channels.LEXICAL in spaces):
-                keywords = self.lexical.search(
-                    text.strip(), candidates or self.config.candidates, clip_filter
-                )
-            query = encoding.result()
-        if query.text != text.strip():  # not the text looked up: search looks its own up
-            keywords = None
-        return self.search(query, k, spaces, weights, clip_filter, candidates, keywords)
 
     def _best_visual_frame(self, hit: Hit, query: EncodedQuery) -> float | None:
         """When the hit's best frame through the visual CNN appeared: by descriptor for a
@@ -259,7 +290,7 @@ class Searcher:
         clip_filter: ClipFilter | None,
         allowed: np.ndarray | None,
         candidates: int,
-        keywords: LexicalScores | None,
+        keywords: Future[LexicalScores] | None,
     ) -> tuple[Evidence, set[str], LexicalScores]:
         """Every candidate's scores in [0, 1] per channel (among ``allowed`` clips, those of
         the files passing ``clip_filter``; None: all); the spaces searched; the keyword side."""
@@ -275,17 +306,20 @@ class Searcher:
                 vector_channels.append(channel)
                 reached.add(space)
                 hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
-                per_channel[channel] = {i: min(1.0, max(0.0, s)) for i, s in hits}
+                found = [i for i, _ in hits]
+                scores = np.clip([s for _, s in hits], 0.0, 1.0).tolist()
+                per_channel[channel] = dict(zip(found, scores, strict=True))
         if query.text and (wanted is None or channels.LEXICAL in wanted):
-            if (lexical := keywords) is None:
+            if keywords is None:
                 lexical = self.lexical.search(query.text, candidates, clip_filter)
+            else:
+                lexical = keywords.result()
             per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
-        candidates = {i for scores in per_channel.values() for i in scores}
+        proposed = np.fromiter({i for scores in per_channel.values() for i in scores}, np.int64)
         for channel in vector_channels:  # score candidates another channel found, exactly
-            missing = np.fromiter(
-                (i for i in candidates if i not in per_channel[channel]), np.int64
-            )
+            scored = np.fromiter(per_channel[channel], np.int64, len(per_channel[channel]))
+            missing = proposed[~np.isin(proposed, scored)]
             found, stored = self.store.vectors(channel, missing)
             if len(found):
                 scores = stored @ query.vectors[channels.query_key(channel)].reshape(-1)

@@ -3,6 +3,8 @@ each space's best channel, reciprocal ranks, and evidence only where a channel s
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,25 @@ def test_search_reads_each_candidates_row_once(searchable):
     )
     assert len(hits) == len(CLIPS)
     assert sorted(counting.read) == sorted({h.clip_id for h in hits})  # all, none twice
+
+
+def test_the_keyword_side_is_looked_up_beside_the_vector_channels(searchable, monkeypatch):
+    catalog, store, vector = searchable
+    searcher = Searcher(catalog, store, SearchConfig(candidates=10))
+    started = threading.Event()
+    waited = []
+    look_up, search = searcher.lexical.search, store.search
+
+    def keywords(*args):
+        started.set()
+        return look_up(*args)
+
+    def vectors(*args, **kwargs):  # one after the other, it would wait in vain
+        waited.append(started.wait(timeout=60))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(searcher.lexical, "search", keywords)
+    monkeypatch.setattr(store, "search", vectors)
+    hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}, "ferry cancelled"), k=10)
+    assert waited == [True, True]  # speech and ocr, each while the keywords were looked up
+    assert len(hits) == len(CLIPS)

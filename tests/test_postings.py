@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mmretrieval import lexical
+from mmretrieval.lexical import LexicalSearch
 from mmretrieval.store import postings
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
-from mmretrieval.store.postings import Postings
+from mmretrieval.store.postings import Postings, SavedPostings
 
 # words of differing frequency, repeated words, accents (folded like FTS5's) and screen text
 # run together as OCR reads bold captions
@@ -41,6 +43,15 @@ def fts(catalog: Catalog, table: str, words: list[str], limit: int) -> list[int]
     return [r[0] for r in rows]
 
 
+def screen_fts(catalog: Catalog, substrings: list[str], limit: int) -> list[int]:
+    """FTS5's own substring ranking of the clips' screen text: its trigram tokenizer over a
+    table made for the test (the catalog keeps none)."""
+    catalog.db.execute("DROP TABLE IF EXISTS temp.screen")
+    catalog.db.execute("CREATE VIRTUAL TABLE temp.screen USING fts5(ocr, tokenize='trigram')")
+    catalog.db.execute("INSERT INTO temp.screen(rowid, ocr) SELECT id, ocr FROM clips")
+    return fts(catalog, "screen", substrings, limit)
+
+
 def assert_as_fts5(catalog: Catalog, keywords: Postings) -> None:
     for words in (["the"], ["budget"], ["tuesday", "rain"], ["valley", "storm", "mayor"]):
         for limit in (2, 5, 100):  # ties at the limit go by clip id, as FTS5's do
@@ -49,7 +60,7 @@ def assert_as_fts5(catalog: Catalog, keywords: Postings) -> None:
         assert keywords.rank(words, 100) == fts(catalog, "clip_text", words, 100)
     for substrings in (["warning"], ["vote", "meeting"], ["valley"], ["café"], ["ller"]):
         for limit in (1, 100):
-            found = fts(catalog, "clip_screen", substrings, limit)
+            found = screen_fts(catalog, substrings, limit)
             assert keywords.screen(substrings, limit) == found
     terms = dict(catalog.db.execute("SELECT term, doc FROM clip_terms"))
     assert keywords.document_counts() == terms
@@ -86,3 +97,56 @@ def test_filtered_ranking_keeps_the_whole_archives_word_weights(tmp_path):
     allowed = np.array([1, 3, 5], np.int64)
     ranked = keywords.rank(["the", "budget"], 100, allowed)
     assert ranked == [i for i in fts(catalog, "clip_text", ["the", "budget"], 100) if i in allowed]
+
+
+def test_saved_postings_are_read_back_and_brought_in_step(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    for n in range(3):
+        put(catalog, f"file{n}", list(zip(SPEECH, SCREEN, strict=True))[n::2])
+    catalog.remove_file("/media/file1.mp4")  # saved without its clips
+    built = Postings()
+    built.refresh(catalog)
+    saved = SavedPostings(tmp_path / "keywords.npz", owner="this index")
+    built.save(saved, catalog.generation)
+    assert Postings.load(SavedPostings(saved.path, "another index"), catalog.generation) is None
+    assert Postings.load(saved, catalog.generation - 1) is None  # a catalog put back from a copy
+
+    put(catalog, "file0", [("the storm passed", "STORMWARNING")])  # indexed again
+    put(catalog, "file9", [("budget budget valley", "VALLEYVIEW")])
+    loaded = Postings.load(saved, catalog.generation)
+    read = loaded.refresh(catalog)
+    assert read == 2  # only the clips added since it was saved
+    assert_as_fts5(catalog, loaded)
+
+
+class TextsCounting(Catalog):
+    """The real catalog, counting the clip texts read for postings."""
+
+    read = 0
+
+    def clip_texts(self, ids=None):
+        for row in super().clip_texts(ids):
+            self.read += 1
+            yield row
+
+
+def test_an_index_keeps_its_postings_between_opens(tmp_path, monkeypatch):
+    monkeypatch.setattr(lexical, "SAVE_AFTER", 1)
+    path = tmp_path / "catalog.sqlite"
+    catalog = Catalog(path, create=True)
+    for n in range(3):
+        put(catalog, f"file{n}", list(zip(SPEECH, SCREEN, strict=True))[n::2])
+    saved = SavedPostings(tmp_path / "keywords.npz", owner="this index")
+    query = "council budget tuesday"
+    first = LexicalSearch(catalog, 80.0, saved).search(query, 100)
+
+    reopened = TextsCounting(path)
+    assert LexicalSearch(reopened, 80.0, saved).search(query, 100) == first
+    assert reopened.read == 0
+
+    catalog.remove_file("/media/file1.mp4")
+    put(catalog, "file9", [("the budget vote on tuesday", "BUDGETVOTE")])
+    reopened = TextsCounting(path)
+    found = LexicalSearch(reopened, 80.0, saved).search(query, 100)
+    assert found == LexicalSearch(catalog, 80.0).search(query, 100)  # as if built anew
+    assert reopened.read == 1  # the added clip alone

@@ -129,20 +129,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS clip_text USING fts5(
     speech, ocr, content='clips', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS clip_terms USING fts5vocab(clip_text, 'row');
--- OCR often drops the space between words ("VISITSREADING"): substrings find those.
-CREATE VIRTUAL TABLE IF NOT EXISTS clip_screen USING fts5(
-    ocr, content='clips', content_rowid='id', tokenize='trigram'
-);
-CREATE TRIGGER IF NOT EXISTS clips_fts_insert AFTER INSERT ON clips BEGIN
+"""
+# what keeps ``clip_text`` in step with ``clips``
+_TEXT_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS clips_fts_insert AFTER INSERT ON clips BEGIN
     INSERT INTO clip_text(rowid, speech, ocr) VALUES (new.id, new.speech, new.ocr);
-    INSERT INTO clip_screen(rowid, ocr) VALUES (new.id, new.ocr);
-END;
-CREATE TRIGGER IF NOT EXISTS clips_fts_delete AFTER DELETE ON clips BEGIN
+END""",
+    """CREATE TRIGGER IF NOT EXISTS clips_fts_delete AFTER DELETE ON clips BEGIN
     INSERT INTO clip_text(clip_text, rowid, speech, ocr)
     VALUES ('delete', old.id, old.speech, old.ocr);
-    INSERT INTO clip_screen(clip_screen, rowid, ocr) VALUES ('delete', old.id, old.ocr);
-END;
-"""
+END""",
+)
+SCHEMA += "".join(f"{trigger};\n" for trigger in _TEXT_TRIGGERS)
 
 
 _CLIP_COLUMNS = "c.id, c.file_id, f.path, c.start, c.end, c.speech, c.ocr, c.language"  # ClipRow
@@ -228,6 +226,24 @@ class Catalog:
                 f"index at {path.parent} has catalog schema {version}, this mmretrieval reads "
                 f"{SCHEMA_VERSION}: re-index into a new folder"
             )
+        self._drop_screen_trigrams()
+
+    def _drop_screen_trigrams(self) -> None:
+        """Catalogs made before also kept the screen text in an FTS5 trigram table
+        (``clip_screen``) that nothing reads since ``store.postings`` searches screen text: it is
+        dropped, with the triggers that filled it (a catalog that cannot be written to now keeps
+        it until next time; a version that still makes it makes it empty, and reads none)."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'clip_screen'").fetchone():
+            return
+        try:
+            with self._transaction():
+                for trigger in ("clips_fts_insert", "clips_fts_delete"):
+                    self.db.execute(f"DROP TRIGGER {trigger}")
+                self.db.execute("DROP TABLE clip_screen")
+                for trigger in _TEXT_TRIGGERS:
+                    self.db.execute(trigger)
+        except sqlite3.OperationalError as exc:  # read only, or an ingest writing for long
+            log.info("catalog %s keeps its unread clip_screen table for now: %s", self.path, exc)
 
     def _upgrade(self, version: int) -> None:
         """Schema 1 -> 2: the files' date and metadata columns; 2 -> 3: the clips' and texts'

@@ -17,6 +17,7 @@ from mmretrieval.store.catalog import Catalog
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.sqlite"
+POSTINGS_FILE = "keywords.npz"  # the keyword postings, kept between opens (``store.postings``)
 PROFILE_KEY = "profile"  # catalog meta: the profile's JSON
 
 
