@@ -29,7 +29,7 @@ from mmretrieval.media.files import collect_media
 from mmretrieval.people.archive import Person
 from mmretrieval.query import Query, QueryEncoder
 from mmretrieval.ray_pool import RayPool
-from mmretrieval.search import EncodedQuery, Hit, Searcher
+from mmretrieval.search import EncodedQuery, Hit, Searcher, UnencodedText
 from mmretrieval.shotlist import Shot, shot_list
 from mmretrieval.store import backends, folder
 from mmretrieval.store.backends import INDEX_ID
@@ -157,7 +157,7 @@ class Library:
         }  # fmt: skip
         if query.text is not None:  # its keywords are looked up while the models encode it
             encode = functools.partial(self.encode_query, query)
-            return searcher.search_while_encoding(query.text, encode, **options)
+            return searcher.search(UnencodedText(query.text.strip(), encode), **options)
         encoded = self._named(person) if person is not None else self.encode_query(query)
         return searcher.search(encoded, **options)
 

@@ -87,6 +87,15 @@ class EncodedQuery:
 
 
 @dataclass(frozen=True)
+class UnencodedText:
+    """A text query the models have yet to encode (``encode``): its keyword side needs no
+    vector, so ``Searcher.search`` looks its words up while the models encode it."""
+
+    text: str
+    encode: Callable[[], EncodedQuery]
+
+
+@dataclass(frozen=True)
 class Evidence:
     """The candidates' scores per channel: clip ids in the order the channels proposed them
     (equal fused scores keep it) and a column of scores per channel, NaN where a channel has
@@ -149,7 +158,7 @@ class Searcher:
 
     def search(
         self,
-        query: EncodedQuery,
+        query: EncodedQuery | UnencodedText,
         k: int = 10,
         spaces: Sequence[str] | None = None,
         weights: dict[str, float] | None = None,
@@ -159,28 +168,15 @@ class Searcher:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
         the profile's ``search.candidates``): clips no channel proposes are not ranked. The
         keyword side runs on a thread of its own beside the vector channels (SQLite, numpy and
-        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms)."""
+        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms), and beside the
+        models when ``query`` is text still to encode."""
         with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
-            keywords = self._keywords(beside, query.text, spaces, clip_filter, candidates)
-            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
-
-    def search_while_encoding(
-        self,
-        text: str,
-        encode: Callable[[], EncodedQuery],
-        k: int = 10,
-        spaces: Sequence[str] | None = None,
-        weights: dict[str, float] | None = None,
-        clip_filter: ClipFilter | None = None,
-        candidates: int | None = None,
-    ) -> list[Hit]:
-        """``search`` for a text query that ``encode`` turns into vectors: its keyword side
-        needs no vector, so it starts before the models encode the text."""
-        with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
-            keywords = self._keywords(beside, text.strip(), spaces, clip_filter, candidates)
-            query = encode()
-            if query.text != text.strip():  # not the text looked up: search looks its own up
-                keywords = None
+            text = query.text
+            keywords = self._keywords(beside, text, spaces, clip_filter, candidates)
+            if isinstance(query, UnencodedText):
+                query = query.encode()
+                if query.text != text:  # not the text looked up: _search looks its own up
+                    keywords = None
             return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
 
     def _keywords(
