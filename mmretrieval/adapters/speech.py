@@ -58,7 +58,7 @@ REPEATS = 4  # the same 1..8 words this many times in a row is a loop
 LOOP_COPIES, LOOP_WINDOW = 3, 6  # a segment's words in 3 of 6 segments in a row: a loop too
 PAD = 0.2  # seconds of context around a segment decoded again
 # Ingest recognises two files at once (``ingest.InProcess``): two CTranslate2 replicas of the
-# model, one per file, sharing its weights (~85 MB more at the peak for tiny.en; the same words).
+# model, one per file, sharing its weights (~0.1 GB more at the peak for tiny.en; the same words).
 RECOGNISERS = 2
 _WORDS = re.compile(r"\w+")
 
