@@ -10,6 +10,9 @@ profile's speech, OCR and text models: it measures what those stages cost apart 
 models themselves (decoding, resizing, windowing, pooling, the bridge), not real CLIP or CLAP
 inference.
 
+With one worker the process analyses two files at once (``ingest.InProcess``), so stage seconds
+are summed over both files' threads as well as over speech beside pictures.
+
 ``--workers 1 2 4`` measures parallel ingest at each worker count in turn (a fresh index each
 time) and writes the scaling curve to ``ingest_workers.json``. With more than one worker: stage
 seconds are summed over the workers (worker-seconds); OCR frames are not counted; peak RSS is

@@ -119,13 +119,22 @@ class SpanAnalysis:
 
 class MediaAnalyzer:
     """Describes media with the profile's adapters: a file as clips (``analyse_file``), a span
-    as one piece (``analyse_span``), or any one part of either."""
+    as one piece (``analyse_span``), or any one part of either.
 
-    def __init__(self, profile: Profile, adapters: AdapterSet):
+    Analysers that share one ``AdapterSet`` and one ``turns`` lock may each analyse a file at
+    the same time, on their own threads (``ingest.InProcess``): the files' speech recognition
+    runs side by side (the recogniser has a replica for each), everything else takes turns.
+    rapidocr keeps per-call state, and a file's picture stages keep a core busy alone.
+    """
+
+    def __init__(
+        self, profile: Profile, adapters: AdapterSet, turns: threading.Lock | None = None
+    ):
         self.profile = profile
         self.adapters = adapters
         self.timer = StageTimer()
         self.speech_notes: SpeechNotes | None = None  # of the latest speech recognition
+        self._turns = turns or threading.Lock()
 
     def probe(self, path: Path) -> MediaInfo:
         with self.timer("decode"):
@@ -140,12 +149,25 @@ class MediaAnalyzer:
         # release the GIL, and neither side keeps two cores busy alone (benchmarks/README.md).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr") as beside:
             heard = beside.submit(self.transcript, path, info)
-            detector = self._shot_detector(info)
-            whole = self.analyse_span(
-                path, info, transcript=False, audio=False, visual=True, shots=detector
-            )
-            shots = detector.shots(info.duration) if detector else self.shots(path, info)
+            with self._turns:
+                detector = self._shot_detector(info)
+                whole = self.analyse_span(
+                    path, info, transcript=False, audio=False, visual=True, shots=detector
+                )
+                shots = detector.shots(info.duration) if detector else self.shots(path, info)
             transcript = heard.result()
+        with self._turns:
+            return self._assemble(path, info, transcript, whole, shots)
+
+    def _assemble(
+        self,
+        path: Path,
+        info: MediaInfo,
+        transcript: list[TimedText],
+        whole: SpanAnalysis,
+        shots: list[Span],
+    ) -> FileAnalysis:
+        """The file's clips and every channel's vectors, from what was heard and seen."""
         screen = self._screen_lines_at_cuts(whole.screen, shots)
         clips = [
             ClipText(

@@ -5,8 +5,8 @@ and vectors): which files changed, where they are analysed, and committing the r
 
 Each file is processed completely in memory and then committed in one catalog transaction, so
 a kill at any moment loses at most the files in progress and never leaves half of one behind.
-Files are processed here or by worker processes (``mmretrieval.workers``); either way this
-process alone writes, in input order.
+Files are processed here, two at a time on threads (``InProcess``), or by worker processes
+(``mmretrieval.workers``); either way this process alone writes, in input order.
 Vector indexes are saved every ``SAVE_EVERY_SECONDS`` and at the end; if a kill leaves them
 behind the catalog, the next open rebuilds them from the catalog's vectors.
 """
@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import traceback
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.analyze import MediaAnalyzer, StageTimer
+from mmretrieval.config import Profile
 from mmretrieval.errors import MediaError
 from mmretrieval.filters import read_metadata
 from mmretrieval.media.files import file_digest, stat_key
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SAVE_EVERY_SECONDS = 60.0
 REORDER_PER_SLOT = 4  # finished files held back per worker while an earlier one runs
+FILES_AT_ONCE = 2  # files one process analyses at a time (``InProcess``)
 
 
 @dataclass(frozen=True)
@@ -151,23 +156,48 @@ class Runner(Protocol):
 
 
 class InProcess:
-    """Runs each task in this process as soon as it is submitted (``workers=1``)."""
+    """Runs tasks in this process (``workers=1``), ``FILES_AT_ONCE`` at a time on threads that
+    share the models; use as a context manager.
 
-    slots = 1
+    One file keeps 2 cores busy only while its speech recognition and its picture stages both
+    run, and they rarely take as long as each other: with two files at once, the recognition
+    of one runs on while the pictures of the other are read (``MediaAnalyzer``: their picture
+    stages take turns), so the cores stay busy up to the last file (benchmarks/README.md,
+    ingest). Each thread has its own analyser, whose timer charges its file alone.
+    """
 
-    def __init__(self, analyzer: MediaAnalyzer):
-        self.analyzer = analyzer
-        self._done: list[tuple[int, Processed]] = []
+    def __init__(self, profile: Profile, adapters: AdapterSet, at_once: int = FILES_AT_ONCE):
+        turns = threading.Lock()
+        self.slots = at_once
+        self._free = [MediaAnalyzer(profile, adapters, turns) for _ in range(at_once)]
+        self._pool = ThreadPoolExecutor(at_once, thread_name_prefix="ingest")
+        self._running: dict[Future[Processed], tuple[int, MediaAnalyzer]] = {}
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Waits for the files in progress (a thread cannot be stopped); their results are
+        dropped when the run did not finish."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def idle(self) -> bool:
-        return True
+        return bool(self._free)
 
     def submit(self, key: int, task: Task) -> None:
-        self._done.append((key, process_task(self.analyzer, task)))
+        analyzer = self._free.pop()
+        self._running[self._pool.submit(process_task, analyzer, task)] = (key, analyzer)
 
     def results(self, block: bool) -> list[tuple[int, Processed]]:
-        done, self._done = self._done, []
-        return done
+        if not self._running:
+            return []
+        done, _ = wait(self._running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        finished = []
+        for future in done:
+            key, analyzer = self._running.pop(future)
+            self._free.append(analyzer)
+            finished.append((key, future.result()))
+        return finished
 
 
 class Ingestor:
@@ -179,17 +209,10 @@ class Ingestor:
     included, comes out the same for any number of workers.
     """
 
-    def __init__(
-        self,
-        catalog: Catalog,
-        store: VectorStore,
-        analyzer: MediaAnalyzer,
-        runner: Runner | None = None,
-    ):
+    def __init__(self, catalog: Catalog, store: VectorStore, runner: Runner):
         self.catalog = catalog
         self.store = store
-        self.analyzer = analyzer
-        self.runner = runner or InProcess(analyzer)
+        self.runner = runner
         self.timer = StageTimer()  # the writer's own time (store)
 
     def run(

@@ -98,10 +98,12 @@ class Library:
 
         ``on_start(total)`` hears how many media files were found before any model loads (to
         size a progress bar), ``on_file`` each file's outcome as it is done. ``files`` may
-        pass an exact list of media files instead of ``paths``. ``workers`` > 1 processes files
-        in that many worker processes, each loading the models once; this process stays the
-        only writer, and the index comes out the same as with one worker. The workers are
-        spawned, so a script calling this needs the ``if __name__ == "__main__":`` guard.
+        pass an exact list of media files instead of ``paths``. With one worker this process
+        analyses two files at once, on threads sharing the models (``ingest.InProcess``).
+        ``workers`` > 1 processes files in that many worker processes, each loading the models
+        once; this process stays the only writer, and the index comes out the same as with one
+        worker. The workers are spawned, so a script calling this needs the
+        ``if __name__ == "__main__":`` guard.
         ``executor="ray"`` runs ``workers`` Ray actors instead, on this machine's Ray or the
         cluster at ``ray_address`` (``auto``, ``ray://head:10001``; README, "Scaling out").
         """
@@ -119,7 +121,7 @@ class Library:
             with write_lock(self.index_dir / LOCK_FILE):
                 catalog = self._open_catalog(create=True)
                 store = self._open_store(save_if_rebuilt=True)
-                ingestor = Ingestor(catalog, store, self._analyzer, runner)
+                ingestor = Ingestor(catalog, store, runner)
                 return ingestor.run(files, prune=prune, on_file=on_file)
 
     def search(
@@ -347,7 +349,8 @@ class Library:
             for name in REGISTRY:
                 self.adapters.get(name)
             self.adapters.bridge()
-            yield InProcess(self._analyzer)
+            with InProcess(self.profile, self.adapters) as runner:
+                yield runner
             return
         if self.profile.adapters.clip is not None and self.profile.adapters.clap is not None:
             self.adapters.bridge()  # fitted here once if missing, not by every worker at once

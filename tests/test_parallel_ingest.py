@@ -1,6 +1,7 @@
-"""Parallel ingest (``workers`` > 1) writes exactly the catalog serial ingest writes, records bad
-files as failures, reports a dead worker clearly, and leaves a resumable index after Ctrl-C.
-Real media, real models in real worker processes."""
+"""Parallel ingest (``workers`` > 1, and one process's two files at once) writes exactly the
+catalog one file at a time writes, records bad files as failures, reports a dead worker
+clearly, and leaves a resumable index after Ctrl-C. Real media, real models in real worker
+processes and threads."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mmretrieval import Library, MMRError, ModelMissingError, load_profile
-from mmretrieval.ingest import FileOutcome
+from mmretrieval import library as library_module
+from mmretrieval.ingest import FileOutcome, InProcess
 from mmretrieval.store.backends import INDEX_ID
 from mmretrieval.store.folder import CATALOG_FILE
 from mmretrieval.testing.synth import Scene, make_audio, make_video
@@ -72,6 +76,24 @@ def _outcomes(outcomes: list[FileOutcome]) -> list[tuple]:
 
 def _workers() -> list[multiprocessing.Process]:
     return [p for p in multiprocessing.active_children() if p.name.startswith("mmr-ingest")]
+
+
+def _ingest_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("ingest")]
+
+
+def test_two_files_at_once_write_the_catalog_one_at_a_time_writes(
+    indexed, corpus_dir, tmp_path, monkeypatch
+):
+    """``Library.add`` analyses two files at once on threads sharing the models (one file's
+    speech recognition beside the other's pictures); one file at a time writes the same rows."""
+    together, together_report = indexed
+    monkeypatch.setattr(library_module, "InProcess", partial(InProcess, at_once=1))
+    with Library(tmp_path / "idx", profile="offline") as alone:
+        report = alone.add([corpus_dir])
+    assert _outcomes(together_report.outcomes) == _outcomes(report.outcomes)
+    _assert_same_catalog(together.index_dir, alone.index_dir)
+    assert _ingest_threads() == []
 
 
 def test_two_workers_write_the_same_catalog_as_one(indexed, corpus_dir, tmp_path):
@@ -172,6 +194,29 @@ def test_a_dead_worker_is_an_error_and_ctrl_c_stops_cleanly_both_resumable(
     assert len(crashed) < len(interrupted) < len(serial_outcomes)
 
     with Library(index, profile="offline") as library:  # resumed, here serially
+        report = library.add([mixed])
+    assert report.count("unchanged") == sum(row[5] == "indexed" for row in interrupted)
+    _assert_same_catalog(index, serial_index)
+
+
+def test_ctrl_c_in_one_process_waits_for_its_files_and_resumes(mixed, mixed_serial, tmp_path):
+    """Ctrl-C while two files are analysed on threads: the run stops with every file it had
+    committed, no thread left running, and the next run completes the catalog."""
+    serial_index, serial_outcomes = mixed_serial
+    index = tmp_path / "idx"
+
+    def ctrl_c(outcome: FileOutcome) -> None:
+        if outcome.status == "indexed":
+            raise KeyboardInterrupt
+
+    with Library(index, profile="offline") as library:
+        with pytest.raises(KeyboardInterrupt):
+            library.add([mixed], on_file=ctrl_c)
+    assert _ingest_threads() == []
+    interrupted = _tables(index)["files"]
+    assert 1 <= len(interrupted) < len(serial_outcomes)
+
+    with Library(index, profile="offline") as library:
         report = library.add([mixed])
     assert report.count("unchanged") == sum(row[5] == "indexed" for row in interrupted)
     _assert_same_catalog(index, serial_index)

@@ -10,10 +10,13 @@ encoder's cost; benchmarks/README.md, multilingual suite).
 
 The speech adapter encodes the window of a short file once to detect its language and again to
 transcribe it (faster-whisper's ``transcribe`` encodes its own windows), so the latest encoded
-window is kept and handed back when the same features come again.
+window is kept and handed back when the same features come again (per thread: ingest hears two
+files at once).
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from faster_whisper import WhisperModel
@@ -23,23 +26,23 @@ FRAMES_PER_SECOND = 100  # Whisper's log-mel frames (10 ms hop)
 
 class WindowedWhisper(WhisperModel):
     """``WhisperModel`` whose ``encode`` sees ``padding`` seconds of a window's zero padding
-    (None: all of it, Whisper's own 30 s) and remembers the latest window it encoded."""
+    (None: all of it, Whisper's own 30 s) and remembers the latest window each thread encoded."""
 
     def __init__(self, *args, padding: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.padding = padding
         self.encoded = 0  # windows run through the encoder (what the sharing saves is counted)
-        self._latest: tuple[np.ndarray, object] | None = None
+        self._latest = threading.local()  # .window: (features, encoder output)
 
     def encode(self, features: np.ndarray):
         """The encoder's output for ``features`` (one window, as faster-whisper pads it),
-        without running the encoder again for the window it encoded last."""
-        latest = self._latest  # one read: another thread may replace it meanwhile
+        without running the encoder again for the window this thread encoded last."""
+        latest = getattr(self._latest, "window", None)
         if latest is not None and np.array_equal(latest[0], features):
             return latest[1]
         output = super().encode(self.trimmed(features))
         self.encoded += 1
-        self._latest = (features, output)
+        self._latest.window = (features, output)
         return output
 
     def trimmed(self, features: np.ndarray) -> np.ndarray:
