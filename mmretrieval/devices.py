@@ -3,7 +3,9 @@ how many CPU threads a process's models may use."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,9 +45,21 @@ def side_threads() -> int:
 def torch_device(setting: str) -> str:
     if setting != "auto":
         return setting
+    if _cpu_only_torch():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _cpu_only_torch() -> bool:
+    """Whether the installed torch is a CPU-only build (PyTorch's ``+cpu`` wheels): then there
+    is no CUDA to look for, and a query process that runs no torch model need not spend ~2 s
+    importing torch to learn so."""
+    try:
+        return importlib.metadata.version("torch").endswith("+cpu")
+    except importlib.metadata.PackageNotFoundError:
+        return False  # importing it says what is missing
 
 
 def ctranslate2_device(setting: str) -> str:
@@ -75,3 +89,17 @@ def one_cpu_thread(device: str) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+@contextmanager
+def query_threads() -> Iterator[None]:
+    """A query's encoders on one torch thread (``one_cpu_thread``), when torch is loaded. A query
+    whose encoders need no torch (the offline profile's text runs in onnxruntime) so never
+    imports it: ~2 s of a one-off ``mmr search``. A torch model that first loads inside the
+    block answers that one query on torch's default threads: its speed differs, not its values
+    (queries are not stored)."""
+    if "torch" not in sys.modules:
+        yield
+        return
+    with one_cpu_thread("cpu"):
+        yield

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mmretrieval import channels
 from mmretrieval.analyze import MediaAnalyzer
-from mmretrieval.devices import one_cpu_thread
+from mmretrieval.devices import query_threads
 from mmretrieval.embed import mean_direction
 from mmretrieval.errors import ConfigError, MMRError
 from mmretrieval.imagenet import LabelQuery
@@ -85,7 +85,7 @@ class QueryEncoder:
         # one short text: a second torch thread gains nothing and, on busy cores, makes the
         # two wait for each other (at load 15: 800 ms wall and 240 ms CPU a query on two
         # threads, 60 ms and 20 ms on one; benchmarks/README.md, "At a million clips")
-        with one_cpu_thread("cpu"):
+        with query_threads():
             for name in ("text", "clip", "clap"):
                 if (encoder := self.adapters.get(name)) is not None:
                     vectors[encoder.space] = encoder.embed_text([text])[0]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import subprocess
+import sys
+
 import numpy as np
+import onnxruntime
 import pytest
 
+from mmretrieval.adapters.exported import recorded_check
 from mmretrieval.adapters.text import SentenceEncoder
 from mmretrieval.config import load_profile
 from mmretrieval.filters import ClipFilter
@@ -40,6 +47,57 @@ def test_a_query_runs_through_the_onnx_export_with_the_vectors_torch_gives():
     cosines = np.sum(queries * torch_vectors, axis=1)
     assert cosines.min() >= 0.9999, cosines
     assert np.allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.skipif(
+    not importlib.metadata.version("torch").endswith("+cpu"),
+    reason="a CUDA build of torch is imported to look for a GPU",
+)
+def test_a_query_process_with_a_checked_export_loads_neither_torch_nor_its_model(indexed):
+    """A one-off query (``mmr search``) answers through the checked ONNX export alone, with the
+    hits a process that loaded torch gives: importing torch and sentence-transformers cost
+    ~5 s of such a process's ~7 s."""
+    library, _ = indexed
+    text = "ferries cancelled by the wind"
+    expected = [hit.to_dict() for hit in library.search(text=text, k=5)]  # checks the export
+    program = (
+        "import json, sys\n"
+        "from mmretrieval import Library\n"
+        f"with Library({str(library.index_dir)!r}) as library:\n"
+        f"    hits = [hit.to_dict() for hit in library.search(text={text!r}, k=5)]\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers')\n"
+        "print(json.dumps({'hits': hits, 'loaded': [m for m in heavy if m in sys.modules]}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["loaded"] == []
+    assert answer["hits"] == json.loads(json.dumps(expected))
+
+
+def test_an_exports_check_is_made_once_per_onnxruntime_version(tmp_path):
+    export = tmp_path / "model.onnx"
+    export.write_bytes(b"")
+    checks = []
+
+    def check() -> dict:
+        checks.append(1)
+        return {"least_cosine": 0.99995}
+
+    assert recorded_check(export, check)["least_cosine"] == 0.99995
+    assert recorded_check(export, check)["least_cosine"] == 0.99995
+    assert len(checks) == 1
+    record = export.with_suffix(".json")
+    record.write_text(json.dumps({"least_cosine": 0.5, "onnxruntime": "0.0.1"}))
+    assert recorded_check(export, check) == {
+        "least_cosine": 0.99995,
+        "onnxruntime": onnxruntime.__version__,
+    }
+    assert len(checks) == 2  # checked again under another onnxruntime
+    record.write_text('{"least_cosine": 0.9')  # a process stopped while writing it
+    assert recorded_check(export, check)["least_cosine"] == 0.99995
+    assert len(checks) == 3
 
 
 @pytest.mark.parametrize(

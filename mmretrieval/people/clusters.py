@@ -4,13 +4,14 @@ the archive (the ``voice:N`` / ``face:N`` labels hits carry)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 
 def agglomerate(vectors: np.ndarray, same: float) -> np.ndarray:
     """Labels 0..k-1 (in order of first appearance) from average-linkage clustering, cut
     where the mean cosine similarity between two groups falls below ``same``. For the few
     dozen vectors of one file; every pair is compared."""
+    from scipy.cluster.hierarchy import fcluster, linkage  # ~0.4 s: not at every `mmr` start
+
     if len(vectors) < 2:
         return np.zeros(len(vectors), dtype=np.int64)
     tree = linkage(vectors, method="average", metric="cosine")
