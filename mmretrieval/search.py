@@ -167,20 +167,17 @@ class Searcher:
     ) -> list[Hit]:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
         the profile's ``search.candidates``): clips no channel proposes are not ranked. The
-        keyword side runs on a thread of its own beside the vector channels, and beside the
-        models when ``query`` is text still to encode; the vector channels but the first run
-        on another thread beside this one's (SQLite, numpy and FAISS let go of the GIL; at a
-        million clips the keyword side takes ~15 CPU ms, the speech channel ~9, ocr ~5)."""
-        with ThreadPoolExecutor(2, thread_name_prefix="mmr-beside") as beside:
+        keyword side runs on a thread of its own beside the vector channels (SQLite, numpy and
+        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms), and beside the
+        models when ``query`` is text still to encode."""
+        with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
             text = query.text
             keywords = self._keywords(beside, text, spaces, clip_filter, candidates)
             if isinstance(query, UnencodedText):
                 query = query.encode()
                 if query.text != text:  # not the text looked up: _search looks its own up
                     keywords = None
-            return self._search(
-                query, k, spaces, weights, clip_filter, candidates, keywords, beside
-            )
+            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
 
     def _keywords(
         self,
@@ -206,11 +203,9 @@ class Searcher:
         clip_filter: ClipFilter | None,
         candidates: int | None,
         keywords: Future[LexicalScores] | None,
-        beside: ThreadPoolExecutor,
     ) -> list[Hit]:
         """``search``, with ``keywords`` (the keyword side of ``query.text``) already started
-        (None: looked up here, after the vector channels) and ``beside`` to search vector
-        channels on."""
+        (None: looked up here, after the vector channels)."""
         candidates = candidates or self.config.candidates
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
@@ -228,7 +223,7 @@ class Searcher:
         if allowed is not None and len(allowed) == 0:
             return []
         evidence, reached, lexical = self._evidence(
-            query, spaces, clip_filter, allowed, candidates, keywords, beside
+            query, spaces, clip_filter, allowed, candidates, keywords
         )
         if not len(evidence.ids):
             return []
@@ -320,34 +315,24 @@ class Searcher:
         allowed: np.ndarray | None,
         candidates: int,
         keywords: Future[LexicalScores] | None,
-        beside: ThreadPoolExecutor,
     ) -> tuple[Evidence, set[str], LexicalScores]:
         """Every candidate's scores in [0, 1] per channel (among ``allowed`` clips, those of
-        the files passing ``clip_filter``; None: all); the spaces searched; the keyword side.
-        The vector channels but the first are searched on ``beside``."""
+        the files passing ``clip_filter``; None: all); the spaces searched; the keyword side."""
         wanted = set(spaces) if spaces else None
         per_channel: dict[str, dict[int, float]] = {}
         reached = set()
         lexical = LexicalScores({}, set(), {})
-        vectors = {}  # the vector channels to search, with the query's vector for each
+        vector_channels = []
         for channel in self.store.channels():
             space = channels.CHANNEL_SPACE.get(channel)
             key = channels.query_key(channel) if space else None
             if key in query.vectors and (wanted is None or space in wanted):
-                vectors[channel] = query.vectors[key]
+                vector_channels.append(channel)
                 reached.add(space)
-        later = {
-            channel: beside.submit(self.store.search, channel, vector, candidates, ids=allowed)
-            for channel, vector in list(vectors.items())[1:]
-        }
-        for channel, vector in vectors.items():
-            if channel in later:
-                hits = later[channel].result()
-            else:
-                hits = self.store.search(channel, vector, candidates, ids=allowed)
-            found = [i for i, _ in hits]
-            scores = np.clip([s for _, s in hits], 0.0, 1.0).tolist()
-            per_channel[channel] = dict(zip(found, scores, strict=True))
+                hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
+                found = [i for i, _ in hits]
+                scores = np.clip([s for _, s in hits], 0.0, 1.0).tolist()
+                per_channel[channel] = dict(zip(found, scores, strict=True))
         if query.text and (wanted is None or channels.LEXICAL in wanted):
             if keywords is None:
                 lexical = self.lexical.search(query.text, candidates, clip_filter)
@@ -356,12 +341,12 @@ class Searcher:
             per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
         proposed = np.fromiter({i for scores in per_channel.values() for i in scores}, np.int64)
-        for channel, vector in vectors.items():  # score candidates another channel found
+        for channel in vector_channels:  # score candidates another channel found, exactly
             scored = np.fromiter(per_channel[channel], np.int64, len(per_channel[channel]))
             missing = proposed[~np.isin(proposed, scored)]
             found, stored = self.store.vectors(channel, missing)
             if len(found):
-                scores = stored @ vector.reshape(-1)
+                scores = stored @ query.vectors[channels.query_key(channel)].reshape(-1)
                 per_channel[channel].update(
                     zip(found.tolist(), np.clip(scores, 0.0, 1.0).tolist(), strict=True)
                 )

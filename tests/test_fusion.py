@@ -136,24 +136,6 @@ def test_the_keyword_side_is_looked_up_beside_the_vector_channels(searchable, mo
     assert len(hits) == len(CLIPS)
 
 
-def test_the_vector_channels_are_searched_side_by_side(searchable, monkeypatch):
-    catalog, store, vector = searchable
-    searcher = Searcher(catalog, store, SearchConfig(candidates=10))
-    started = {channel: threading.Event() for channel in store.channels()}
-    waited = []
-    search = store.search
-
-    def vectors(channel, *args, **kwargs):  # each waits for the other: in turn, in vain
-        started[channel].set()
-        waited.append(all(event.wait(timeout=60) for event in started.values()))
-        return search(channel, *args, **kwargs)
-
-    monkeypatch.setattr(store, "search", vectors)
-    hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}), k=10)
-    assert waited == [True, True]  # speech and ocr
-    assert len(hits) == len(CLIPS)
-
-
 def put_files(tmp_path, vectors_of) -> tuple[Catalog, object]:
     """Files b.mp4 then a.mp4 (so b's clips have the lower ids), six clips each, side by side
     (no two overlap), their speech vectors ``vectors_of(n)``; the catalog and its FAISS store."""
