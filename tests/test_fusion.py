@@ -136,6 +136,54 @@ def test_the_keyword_side_is_looked_up_beside_the_vector_channels(searchable, mo
     assert len(hits) == len(CLIPS)
 
 
+def test_a_free_keyword_thread_takes_a_smaller_vector_channel(searchable, monkeypatch):
+    catalog, store, vector = searchable
+    searcher = Searcher(catalog, store, SearchConfig(candidates=10))
+    ocr_started = threading.Event()
+    threads, waited = {}, []
+    search = store.search
+
+    def vectors(channel, *args, **kwargs):
+        threads[channel] = threading.get_ident()
+        if channel == channels.OCR:
+            ocr_started.set()
+        else:  # speech, the largest, searched first here: one after the other, in vain
+            waited.append(ocr_started.wait(timeout=60))
+        return search(channel, *args, **kwargs)
+
+    monkeypatch.setattr(store, "search", vectors)
+    hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}), k=10)  # no keywords
+    assert waited == [True]
+    assert threads[channels.OCR] != threads[channels.SPEECH] == threading.get_ident()
+    assert len(hits) == len(CLIPS)
+
+
+def test_a_busy_keyword_thread_leaves_every_vector_channel_to_the_searching_thread(
+    searchable, monkeypatch
+):
+    catalog, store, vector = searchable
+    searcher = Searcher(catalog, store, SearchConfig(candidates=10))
+    searched = threading.Event()
+    threads = {}
+    look_up, search = searcher.lexical.search, store.search
+
+    def keywords(*args):  # busy until both vector channels are searched
+        searched.wait(timeout=60)
+        return look_up(*args)
+
+    def vectors(channel, *args, **kwargs):
+        threads[channel] = threading.get_ident()
+        if len(threads) == 2:
+            searched.set()
+        return search(channel, *args, **kwargs)
+
+    monkeypatch.setattr(searcher.lexical, "search", keywords)
+    monkeypatch.setattr(store, "search", vectors)
+    hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}, "ferry"), k=10)
+    assert set(threads.values()) == {threading.get_ident()}
+    assert len(hits) == len(CLIPS)
+
+
 def put_files(tmp_path, vectors_of) -> tuple[Catalog, object]:
     """Files b.mp4 then a.mp4 (so b's clips have the lower ids), six clips each, side by side
     (no two overlap), their speech vectors ``vectors_of(n)``; the catalog and its FAISS store."""
