@@ -168,7 +168,7 @@ class Searcher:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
         the profile's ``search.candidates``): clips no channel proposes are not ranked. The
         keyword side runs on a thread of its own beside the vector channels (SQLite, numpy and
-        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms), and beside the
+        FAISS let go of the GIL; at a million clips each side takes ~12 CPU ms), and beside the
         models when ``query`` is text still to encode."""
         with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
             text = query.text
