@@ -168,7 +168,7 @@ class Searcher:
         """Best ``k`` spans; each channel proposes ``candidates`` clips before fusion (default
         the profile's ``search.candidates``): clips no channel proposes are not ranked. The
         keyword side runs on a thread of its own beside the vector channels (SQLite, numpy and
-        FAISS let go of the GIL; at a million clips each side takes ~20-30 ms), and beside the
+        FAISS let go of the GIL; at a million clips each side takes ~12 CPU ms), and beside the
         models when ``query`` is text still to encode."""
         with ThreadPoolExecutor(1, thread_name_prefix="mmr-keywords") as beside:
             text = query.text
@@ -177,7 +177,9 @@ class Searcher:
                 query = query.encode()
                 if query.text != text:  # not the text looked up: _search looks its own up
                     keywords = None
-            return self._search(query, k, spaces, weights, clip_filter, candidates, keywords)
+            return self._search(
+                query, k, spaces, weights, clip_filter, candidates, keywords, beside
+            )
 
     def _keywords(
         self,
@@ -203,9 +205,10 @@ class Searcher:
         clip_filter: ClipFilter | None,
         candidates: int | None,
         keywords: Future[LexicalScores] | None,
+        beside: ThreadPoolExecutor,
     ) -> list[Hit]:
         """``search``, with ``keywords`` (the keyword side of ``query.text``) already started
-        (None: looked up here, after the vector channels)."""
+        on ``beside`` (None: looked up here, after the vector channels)."""
         candidates = candidates or self.config.candidates
         known = {*channels.CHANNEL_SPACE.values(), channels.LEXICAL}
         unknown = (set(spaces or ()) | set(weights or ())) - known
@@ -223,18 +226,13 @@ class Searcher:
         if allowed is not None and len(allowed) == 0:
             return []
         evidence, reached, lexical = self._evidence(
-            query, spaces, clip_filter, allowed, candidates, keywords
+            query, spaces, clip_filter, allowed, candidates, keywords, beside
         )
         if not len(evidence.ids):
             return []
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
-        best = evidence.ids[np.argsort(-fused, kind="stable")[:candidates]].tolist()
-        rows = {c: lexical.rows[c] for c in best if c in lexical.rows}  # read once
-        rows.update(self.catalog.clips([c for c in best if c not in rows]))
-        scores = dict(zip(evidence.ids.tolist(), fused.tolist(), strict=True))
-        # equal scores by file and time: an order whichever index (or shards) holds the clips
-        ranked = sorted(rows, key=lambda c: (-scores[c], rows[c].path, rows[c].start))
-        hits = _merge_spans(ranked, rows, scores, evidence.of_clips(ranked), k)
+        best = np.argsort(-fused, kind="stable")[:candidates]
+        hits = self._spans(evidence, fused[best], best, lexical.rows, k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)
         for hit in hits:
@@ -249,6 +247,39 @@ class Searcher:
             hit.speaker = self.people.label(channels.VOICE, hit.clip_id)
             hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
+
+    def _spans(
+        self,
+        evidence: Evidence,
+        fused: np.ndarray,
+        best: np.ndarray,
+        known: dict[int, ClipRow],
+        k: int,
+    ) -> list[Hit]:
+        """The best ``k`` spans of the candidates at ``best`` (rows of ``evidence``, by fused
+        score, best first). Spans are made from the first ``2 * k`` candidates' rows, then from
+        twice as many until ``k`` are found (reading all 200 candidates' rows cost ~1.5 CPU ms
+        a query at 1M), each time through every candidate scored as the last one read: equal
+        scores rank by file and time, which only the rows hold, so the candidates read always
+        rank as the first of all the candidates would.
+        ``known``: rows the keyword side read (each row is read once)."""
+        ids = evidence.ids[best].tolist()
+        scores = dict(zip(ids, fused.tolist(), strict=True))
+        rows: dict[int, ClipRow] = {}
+        read = 0
+        while True:
+            end = min(len(ids), 2 * max(read, k))
+            while 0 < end < len(ids) and fused[end] == fused[end - 1]:
+                end += 1
+            new = ids[read:end]
+            rows.update((c, known[c]) for c in new if c in known)
+            rows.update(self.catalog.clips([c for c in new if c not in known]))
+            read = end
+            # equal scores by file and time: an order whichever index (or shards) holds them
+            ranked = sorted(rows, key=lambda c: (-scores[c], rows[c].path, rows[c].start))
+            hits = _merge_spans(ranked, rows, scores, evidence.of_clips(ranked), k)
+            if len(hits) == k or read == len(ids):
+                return hits
 
     def _best_visual_frame(self, hit: Hit, query: EncodedQuery) -> float | None:
         """When the hit's best frame through the visual CNN appeared: by descriptor for a
@@ -287,24 +318,46 @@ class Searcher:
         allowed: np.ndarray | None,
         candidates: int,
         keywords: Future[LexicalScores] | None,
+        beside: ThreadPoolExecutor,
     ) -> tuple[Evidence, set[str], LexicalScores]:
         """Every candidate's scores in [0, 1] per channel (among ``allowed`` clips, those of
-        the files passing ``clip_filter``; None: all); the spaces searched; the keyword side."""
+        the files passing ``clip_filter``; None: all); the spaces searched; the keyword side.
+
+        The vector channels are searched here, largest first; all but the largest are also
+        queued on ``beside`` (its one thread, after the keyword side): one its thread has
+        started by the time this thread comes to it is left to it, others are searched here.
+        So the keyword thread takes a channel only once it is free: three busy threads on two
+        cores slowed the keyword side (1M, load ~1: p95 30 -> 36 ms with a third thread)."""
         wanted = set(spaces) if spaces else None
         per_channel: dict[str, dict[int, float]] = {}
         reached = set()
         lexical = LexicalScores({}, set(), {})
-        vector_channels = []
+        vectors = {}  # the vector channels to search, with the query's vector for each
         for channel in self.store.channels():
             space = channels.CHANNEL_SPACE.get(channel)
             key = channels.query_key(channel) if space else None
             if key in query.vectors and (wanted is None or space in wanted):
-                vector_channels.append(channel)
+                vectors[channel] = query.vectors[key]
                 reached.add(space)
-                hits = self.store.search(channel, query.vectors[key], candidates, ids=allowed)
-                found = [i for i, _ in hits]
-                scores = np.clip([s for _, s in hits], 0.0, 1.0).tolist()
-                per_channel[channel] = dict(zip(found, scores, strict=True))
+        largest = sorted(vectors, key=self.store.count, reverse=True)
+        queued = {
+            c: beside.submit(self.store.search, c, vectors[c], candidates, ids=allowed)
+            for c in largest[1:]
+        }
+        found_by = {}
+        for channel in largest:
+            later = queued.get(channel)
+            if later is None or later.cancel():  # not started beside: searched here
+                found_by[channel] = self.store.search(
+                    channel, vectors[channel], candidates, ids=allowed
+                )
+            else:
+                found_by[channel] = later.result()
+        for channel in vectors:  # in the store's order: equal fused scores keep it
+            hits = found_by[channel]
+            found = [i for i, _ in hits]
+            scores = np.clip([s for _, s in hits], 0.0, 1.0).tolist()
+            per_channel[channel] = dict(zip(found, scores, strict=True))
         if query.text and (wanted is None or channels.LEXICAL in wanted):
             if keywords is None:
                 lexical = self.lexical.search(query.text, candidates, clip_filter)
@@ -313,12 +366,12 @@ class Searcher:
             per_channel[channels.LEXICAL] = lexical
             reached.add(channels.LEXICAL)
         proposed = np.fromiter({i for scores in per_channel.values() for i in scores}, np.int64)
-        for channel in vector_channels:  # score candidates another channel found, exactly
+        for channel, vector in vectors.items():  # score candidates another channel found
             scored = np.fromiter(per_channel[channel], np.int64, len(per_channel[channel]))
             missing = proposed[~np.isin(proposed, scored)]
             found, stored = self.store.vectors(channel, missing)
             if len(found):
-                scores = stored @ query.vectors[channels.query_key(channel)].reshape(-1)
+                scores = stored @ vector.reshape(-1)
                 per_channel[channel].update(
                     zip(found.tolist(), np.clip(scores, 0.0, 1.0).tolist(), strict=True)
                 )

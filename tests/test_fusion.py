@@ -134,3 +134,93 @@ def test_the_keyword_side_is_looked_up_beside_the_vector_channels(searchable, mo
     hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}, "ferry cancelled"), k=10)
     assert waited == [True, True]  # speech and ocr, each while the keywords were looked up
     assert len(hits) == len(CLIPS)
+
+
+def test_a_free_keyword_thread_takes_a_smaller_vector_channel(searchable, monkeypatch):
+    catalog, store, vector = searchable
+    searcher = Searcher(catalog, store, SearchConfig(candidates=10))
+    ocr_started = threading.Event()
+    threads, waited = {}, []
+    search = store.search
+
+    def vectors(channel, *args, **kwargs):
+        threads[channel] = threading.get_ident()
+        if channel == channels.OCR:
+            ocr_started.set()
+        else:  # speech, the largest, searched first here: one after the other, in vain
+            waited.append(ocr_started.wait(timeout=60))
+        return search(channel, *args, **kwargs)
+
+    monkeypatch.setattr(store, "search", vectors)
+    hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}), k=10)  # no keywords
+    assert waited == [True]
+    assert threads[channels.OCR] != threads[channels.SPEECH] == threading.get_ident()
+    assert len(hits) == len(CLIPS)
+
+
+def test_a_busy_keyword_thread_leaves_every_vector_channel_to_the_searching_thread(
+    searchable, monkeypatch
+):
+    catalog, store, vector = searchable
+    searcher = Searcher(catalog, store, SearchConfig(candidates=10))
+    searched = threading.Event()
+    threads = {}
+    look_up, search = searcher.lexical.search, store.search
+
+    def keywords(*args):  # busy until both vector channels are searched
+        searched.wait(timeout=60)
+        return look_up(*args)
+
+    def vectors(channel, *args, **kwargs):
+        threads[channel] = threading.get_ident()
+        if len(threads) == 2:
+            searched.set()
+        return search(channel, *args, **kwargs)
+
+    monkeypatch.setattr(searcher.lexical, "search", keywords)
+    monkeypatch.setattr(store, "search", vectors)
+    hits = searcher.search(EncodedQuery({channels.TEXT_SPACE: vector}, "ferry"), k=10)
+    assert set(threads.values()) == {threading.get_ident()}
+    assert len(hits) == len(CLIPS)
+
+
+def put_files(tmp_path, vectors_of) -> tuple[Catalog, object]:
+    """Files b.mp4 then a.mp4 (so b's clips have the lower ids), six clips each, side by side
+    (no two overlap), their speech vectors ``vectors_of(n)``; the catalog and its FAISS store."""
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    store = open_store(StoreConfig(), tmp_path / "index")
+    for name in ("b", "a"):
+        _, added = catalog.put_file(
+            IndexedFile(
+                path=f"/media/{name}.mp4", size=1, mtime_ns=1, hash=name, duration=60.0,
+                has_video=True, has_audio=True, texts=[],
+                clips=[ClipText(10.0 * i, 10.0 * i + 10, f"clip {i}", "") for i in range(6)],
+                vectors={channels.SPEECH: (list(range(6)), vectors_of(6))},
+            )
+        )  # fmt: skip
+        for channel, (ids, vectors) in added.items():
+            store.add(channel, np.asarray(ids, np.int64), vectors)
+    return catalog, store
+
+
+def test_spans_read_the_rows_of_the_first_candidates_only(tmp_path):
+    rng = np.random.default_rng(5)
+    catalog, store = put_files(tmp_path, lambda n: unit(rng, n))
+    query = EncodedQuery({channels.TEXT_SPACE: unit(rng, 1)[0]})
+    counting = ReadCounting(catalog.path)
+    searcher = Searcher(counting, store, SearchConfig(candidates=12))
+    every = searcher.search(query, k=12)
+    counting.read = []
+    first = searcher.search(query, k=2)
+    assert len(every) == 12
+    assert first == every[:2]
+    assert len(counting.read) == 4  # 2 * k: each clip is a span of its own
+
+
+def test_equal_scores_rank_by_file_and_time_whichever_rows_are_read_first(tmp_path):
+    same = unit(np.random.default_rng(6), 1)
+    catalog, store = put_files(tmp_path, lambda n: np.repeat(same, n, axis=0))
+    hits = Searcher(catalog, store, SearchConfig(candidates=12)).search(
+        EncodedQuery({channels.TEXT_SPACE: same[0]}), k=2
+    )
+    assert [(h.path, h.start) for h in hits] == [("/media/a.mp4", 0.0), ("/media/a.mp4", 10.0)]
