@@ -150,7 +150,7 @@ def test_the_race_outweighs_a_confident_wrong_detection():
     posterior = combine(prior, {"en": -1.0, "de": -1.1, "nl": -0.8})
     assert max(posterior, key=posterior.__getitem__) == "nl" and posterior["nl"] > 0.9
     assert abs(sum(posterior.values()) - 1.0) < 1e-9
-    close = combine(prior, {"en": -1.0, "nl": -1.0 + 0.5 / RACE_TOKENS})  # half a nat: prior
+    close = combine(prior, {"en": -1.0, "nl": -1.0 + 0.2 / RACE_TOKENS})  # a fifth of a nat
     assert max(close, key=close.__getitem__) == "en"
     assert set(combine(prior, {"en": -1.0, "de": -0.9})) == {"en", "de"}
     assert combine(prior, {}) == prior
@@ -158,9 +158,11 @@ def test_the_race_outweighs_a_confident_wrong_detection():
 
 def test_a_certain_detection_is_not_raced_and_far_rivals_are_left_out():
     """A detection at ``CERTAIN`` or above is not raced (on the dev set espeak's Dutch was heard
-    as English at 0.92 at most, and the race put it right); a language under ``RIVAL_SHARE`` of
-    the likeliest one's probability is not decoded (Dutch won from 0.009 of English's)."""
+    as English at 0.92 at most, and the race put it right; espeak's French heard as Thai at 0.974
+    is raced); a language under ``RIVAL_SHARE`` of the likeliest one's probability is not
+    decoded (Dutch won from 0.009 of English's)."""
     assert rivals({"it": 0.98, "es": 0.015, "en": 0.005}) == ["it"]
+    assert rivals({"th": 0.974, "fr": 0.02, "en": 0.005}) == ["th", "fr", "en"]
     assert rivals({"en": 0.92, "de": 0.04, "nl": 0.008, "ar": 0.002}) == ["en", "de", "nl"]
     assert rivals({"en": 0.5, "de": 0.3, "nl": 0.1, "fr": 0.06, "it": 0.04}) == [
         "en", "de", "nl", "fr"
@@ -177,6 +179,17 @@ def test_a_sure_wrong_detection_does_not_outweigh_a_likelier_decode():
     assert max(dutch, key=dutch.__getitem__) == "nl"
     english = combine(prior, {"en": -0.3, "de": -0.6, "nl": -0.5})
     assert max(english, key=english.__getitem__) == "en" and english["en"] > 0.99
+
+
+def test_a_decode_a_hair_likelier_outweighs_a_fair_detection():
+    """espeak's Dutch heard as English at 0.70, Dutch at 0.022, its Dutch decode a hair likelier
+    than the English one (the dev split's numbers): the detection is flat enough
+    (``PRIOR_WEIGHT``) for Dutch to win; an English decode clearly likelier keeps English."""
+    prior = {"en": 0.698, "de": 0.256, "nl": 0.022, "pl": 0.017}
+    dutch = combine(prior, {"en": -0.910, "de": -1.180, "nl": -0.898, "pl": -1.233})
+    assert max(dutch, key=dutch.__getitem__) == "nl"
+    english = combine(prior, {"en": -0.749, "de": -0.794, "nl": -0.956, "pl": -1.079})
+    assert max(english, key=english.__getitem__) == "en"
 
 
 def test_the_race_compares_decodes_in_one_script():
