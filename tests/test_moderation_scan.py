@@ -663,3 +663,24 @@ def test_default_policy_leaves_news_about_drugs_and_flags_a_drug_offer(tmp_path)
     assert {h.kind for h in flagged["line2.wav"].signals} >= {"classifier", "wordlist"}
     for n in range(len(DRUG_NEWS)):  # the word list did fire on the news
         assert _file(report, f"line{n}.wav").max_scores["drugs/wordlist"] == 1
+
+
+MILD_SWEARING = "Where's the damn remote control gone?"
+DONKEY = "The farmer loaded the ass with sacks of flour."
+
+
+def test_default_policy_flags_mild_swearing_and_leaves_the_donkey(tmp_path):
+    """The profanity model scores a mild swear word under 0.5 and an old plain word over it;
+    the default policy (chosen on the profanity dev lines) takes the listed word with the model
+    at 0.3 and no longer lists "ass" (subtitle sidecars: no recognition errors)."""
+    for n, text in enumerate([MILD_SWEARING, DONKEY]):
+        spans = make_audio(tmp_path / f"line{n}.wav", [Scene(speech=text)])
+        write_subtitles(tmp_path / f"line{n}.srt", spans)
+    report = moderate([tmp_path])
+    assert not report.failures
+    flagged = {Path(f.path).name: f for f in report.findings if f.category == "profanity"}
+    assert set(flagged) == {"line0.wav"}, report.findings
+    assert flagged["line0.wav"].rule.startswith("2 signals agree")
+    scores = {n: _file(report, f"line{n}.wav").max_scores for n in range(2)}
+    assert scores[0]["profanity/profanity_check"] < 0.5  # the word list needed the model at 0.3
+    assert scores[1]["profanity/profanity_check"] >= 0.5 and scores[1]["profanity/wordlist"] == 0
