@@ -23,8 +23,14 @@ signal that flags ordinary lines and keeps no harmful one shows (``policy`` in t
 The default policy's strong scores are chosen here (``chosen_strong``, printed for the shipped
 word weight): per category, of the steps at or above the corpus calibration of the shipped
 heads, those at which that head alone flags at most ``HEARD_ORDINARY`` heard ordinary line, the
-highest that keeps the most heard harmful lines. The profanity model's strong score is the
-corpus calibration of its scores on the corpus's ordinary sentences (``heads.strong_score``).
+highest that keeps the most heard harmful lines.
+
+Profanity has its own dev lines, since the corpus has no profanity label: swearing and clean
+hard negatives written by hand (``moderation_profanity.txt``) and what tiny.en heard of each
+(``moderation_profanity_heard.txt``, by ``moderation_heard.py --profanity``). On them the
+profanity model's strong score and threshold are chosen (``chosen_profanity``) and the default
+policy's whole text rule is measured (``policy_profanity``; shipped heads, since no head saw
+these lines).
 
     python benchmarks/moderation_dev.py [--written]    # results/moderation_dev[_written].json
 """
@@ -39,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 from machine import describe
-from moderation_heard import HEARD
+from moderation_heard import HEARD, PROFANITY, PROFANITY_HEARD
 
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import load_profile
@@ -51,6 +57,7 @@ from mmretrieval.moderation.heads import (
     HEAD_CATEGORIES,
     NGRAM_WEIGHT,
     Heads,
+    Sentence,
     Words,
     calibrated_strong,
     fit,
@@ -71,6 +78,8 @@ from mmretrieval.moderation.scan import Evidence, fired_signals, word_matcher
 RESULTS = Path(__file__).parent / "results"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # the word heads' shares compared
 HEARD_ORDINARY = 1  # heard ordinary lines (of 264) one head may flag alone at its strong score
+PROFANITY_STEPS = np.arange(20, 100, 5) / 100  # the profanity model thresholds compared
+PROFANITY_TOP = 0.99  # its highest strong score compared (its scores crowd near 1)
 
 
 def folds(corpus: list) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -141,9 +150,44 @@ def chosen_strong(
     for k, category in enumerate(HEAD_CATEGORIES):
         positive = np.array([category in s.categories for s in corpus]) & heard
         steps = np.arange(round(lowest[category] * 20), 20) / 20
-        kept = [(float((scores[positive, k] >= t).mean()), t) for t in steps
-                if (scores[ordinary, k] >= t).sum() <= HEARD_ORDINARY]
-        out[category] = float(max(kept)[1])
+        out[category] = strongest(scores[positive, k], scores[ordinary, k], steps)
+    return out
+
+
+def strongest(harmful: np.ndarray, ordinary: np.ndarray, steps: np.ndarray) -> float:
+    """Of the ``steps`` at which at most ``HEARD_ORDINARY`` of the ``ordinary`` scores reach,
+    the highest that keeps the most ``harmful`` scores."""
+    kept = [(int((harmful >= t).sum()), float(t)) for t in steps
+            if (ordinary >= t).sum() <= HEARD_ORDINARY]
+    return max(kept)[1]
+
+
+def chosen_profanity(
+    model: np.ndarray, words: np.ndarray, profane: np.ndarray, ordinary: np.ndarray,
+    lowest: float,
+) -> dict[str, float]:
+    """The profanity model's strong score and threshold from heard dev lines: ``model`` its
+    scores and ``words`` the word list's hits on each heard profanity dev line, ``profane``
+    which of them swear, ``ordinary`` its scores on heard clean lines (the profanity dev
+    lines' and the corpus's). Strong: ``strongest`` of the 0.01 steps from ``lowest`` (its
+    corpus calibration) to ``PROFANITY_TOP``, the model alone. Threshold: of
+    ``PROFANITY_STEPS`` under it, the highest that keeps the most swearing lines by the rule
+    (strong, or the threshold with a listed word)."""
+    top = strongest(model[profane], ordinary, np.arange(round(lowest * 100), 100) / 100)
+    kept = [(int(((model >= top) | ((model >= t) & (words > 0)))[profane].sum()), float(t))
+            for t in PROFANITY_STEPS if t < top]
+    return {"strong": round(top, 2), "threshold": max(kept)[1]}
+
+
+def read_profanity() -> list[Sentence]:
+    """The profanity dev lines as written, then as heard (group ``heard-*``)."""
+    out = []
+    for path in (PROFANITY, PROFANITY_HEARD):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                label, group, text, *spoken = line.split("\t")
+                labels = frozenset() if label == "-" else frozenset([label])
+                out.append(Sentence(text, group, labels, spoken[0] if spoken else text))
     return out
 
 
@@ -179,12 +223,15 @@ def policy_on_lines(
         flagged[i] = [bool(fired_signals(evidence, c, policy)) for c in policy.categories]
     out: dict = {}
     for k, category in enumerate(policy.categories):
-        positive = np.array([category in s.categories for s in corpus]) & heard
-        if not (positive.any() or flagged[ordinary, k].any()):
+        labelled = np.array([category in s.categories for s in corpus])
+        positive = labelled & heard
+        if not (labelled.any() or flagged[ordinary, k].any()):
             continue
         out[category] = {
             "recall_heard": round(float(flagged[positive, k].mean()), 3) if positive.any()
             else None,
+            "recall_written": round(float(flagged[labelled & ~heard, k].mean()), 3)
+            if (labelled & ~heard).any() else None,
             "ordinary_heard_flagged": int(flagged[ordinary & heard, k].sum()),
             "ordinary_written_flagged": int(flagged[ordinary & ~heard, k].sum()),
         }
@@ -192,6 +239,28 @@ def policy_on_lines(
         int(flagged[ordinary & heard].any(1).sum()), int(flagged[ordinary & ~heard].any(1).sum())
     ]
     return out
+
+
+def profanity_dev(policy: Policy, encoder, corpus: list, heard: np.ndarray) -> dict:
+    """On the profanity dev lines: ``chosen_profanity`` (its clean lines heard and the corpus's
+    heard ordinary ones are the ordinary scores) and ``policy_on_lines`` of ``policy``."""
+    lines = read_profanity()
+    said = [s.text for s in lines]
+    on_air = np.array([s.group.startswith("heard-") for s in lines])
+    swearing = np.array([bool(s.categories) for s in lines])
+    model = ProfanityModel()
+    scores = model.score(said)
+    matcher = word_matcher(policy.signal("profanity", "wordlist"), "profanity/wordlist")
+    words = np.array([len(matcher.find([TimedText(0.0, 1.0, t, "speech")])) for t in said])
+    plain = [s.text for s, h in zip(corpus, heard, strict=True) if h and not s.categories]
+    ordinary = np.concatenate([scores[on_air & ~swearing], model.score(plain)])
+    lowest = strong_score(model.score([s.text for s in read_corpus() if not s.categories]))
+    chosen = chosen_profanity(scores[on_air], words[on_air], swearing[on_air], ordinary, lowest)
+    x = np.asarray(encoder.embed_text(said), np.float64)
+    heads = heads_for(encoder)  # the shipped heads: no head saw these lines
+    rule = policy_on_lines(policy, lines, heads.score(x, said).round(3), x, encoder, on_air)
+    return {"chosen_profanity": chosen | {"corpus_calibration": lowest},
+            "policy_profanity": rule}
 
 
 _EMPTY = Heads("dev", "", HEAD_CATEGORIES, *[np.zeros(1)] * 3, Words(*[np.zeros(1)] * 2, 0.0),
@@ -223,16 +292,16 @@ def main(argv: list[str] | None = None) -> int:
     shipped = (1 - NGRAM_WEIGHT) * embedded + NGRAM_WEIGHT * worded
     lowest = calibrated_strong(heads_for(encoder), read_corpus())
     result["chosen_strong"] = chosen_strong(shipped.round(3), corpus, heard, lowest)
-    ordinary = [s.text for s in read_corpus() if not s.categories]
-    result["chosen_strong"]["profanity_check"] = strong_score(ProfanityModel().score(ordinary))
     print(f"strong scores for the default policy: {result['chosen_strong']}")
-    result["policy"] = policy_on_lines(load_policy(), corpus, shipped.round(3), x, encoder, heard)
-    plain = np.array([not s.categories for s in corpus])
-    print("default policy on the dev lines (recall of heard harmful lines; ordinary lines "
-          f"flagged, heard of {int((heard & plain).sum())} / written of "
-          f"{int((~heard & plain).sum())}):")
-    for category, row in result["policy"].items():
-        print(f"  {category}: {row}")
+    policy = load_policy()
+    result["policy"] = policy_on_lines(policy, corpus, shipped.round(3), x, encoder, heard)
+    result |= profanity_dev(policy, encoder, corpus, heard)
+    print(f"profanity model for the default policy: {result['chosen_profanity']}")
+    for name, rows in (("dev", "policy"), ("profanity dev", "policy_profanity")):
+        print(f"default policy on the {name} lines (recall of heard harmful lines; ordinary "
+              "lines flagged, heard / written):")
+        for category, row in result[rows].items():
+            print(f"  {category}: {row}")
     result["machine"] = describe(("scikit-learn", "sentence-transformers"))
     out = RESULTS / f"moderation_dev{'_written' if args.written else ''}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

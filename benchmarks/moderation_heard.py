@@ -1,6 +1,7 @@
 """Writes ``moderation_heard.txt``: the training corpus as speech recognition hears it.
 
     python benchmarks/moderation_heard.py     # CPU minutes; rewrites the file
+    python benchmarks/moderation_heard.py --profanity   # moderation_profanity_heard.txt
 
 The moderation heads score transcripts, and a transcript is not what was said: tiny.en writes
 "a nine millimetre" as "a high millimeter" and drops or splits words. So a random share of the
@@ -19,10 +20,15 @@ deserve rights" as "parents don't deserve rights") and still carry their label.
 Line format: ``categories<TAB>heard-GROUP<TAB>heard text<TAB>the sentence that was spoken``.
 Left out: a sentence heard exactly as written (or as another corpus line), and one that lost
 half its words. Deterministic for a given recogniser.
+
+With ``--profanity`` every line of ``moderation_profanity.txt`` (the hand-written profanity dev
+lines; the corpus has no profanity label) is heard the same way and kept, however it was heard:
+``moderation_profanity_heard.txt``, in the same format.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import random
 from pathlib import Path
@@ -35,6 +41,8 @@ from mmretrieval.moderation.heads import CORPUS
 from mmretrieval.testing.synth import speak
 
 HEARD = Path(__file__).resolve().parent / "moderation_heard.txt"
+PROFANITY = HEARD.with_name("moderation_profanity.txt")
+PROFANITY_HEARD = HEARD.with_name("moderation_profanity_heard.txt")
 SEED = 16
 PER_FILE = 24  # sentences per recording
 PAUSE = 0.8  # seconds of silence between two sentences
@@ -87,6 +95,19 @@ def hear(texts: list[str], rng: random.Random, transcriber) -> list[str]:
     return [" ".join(words).strip() for words in heard]
 
 
+def hear_all(texts: list[str], rng: random.Random, transcriber) -> list[str]:
+    """What was heard of each of ``texts``, in their order: shuffled (a recording mixes groups,
+    as speech does) and heard ``PER_FILE`` to a recording."""
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    heard: dict[int, str] = {}
+    for first in range(0, len(order), PER_FILE):
+        batch = order[first : first + PER_FILE]
+        heard.update(zip(batch, hear([texts[i] for i in batch], rng, transcriber), strict=True))
+        log.info("%d / %d sentences heard", len(heard), len(order))
+    return [heard[i] for i in range(len(texts))]
+
+
 def generate(rows: list[tuple[str, str, str]], transcriber) -> list[tuple[str, str, str, str]]:
     """(categories, heard-GROUP, heard text, sentence) for a ``SHARE`` of ``rows``, in their
     order."""
@@ -96,13 +117,8 @@ def generate(rows: list[tuple[str, str, str]], transcriber) -> list[tuple[str, s
         pool = [i for i, row in enumerate(rows) if (row[0] != "-") == (kind == "harmful")]
         chosen += rng.sample(pool, round(share * len(pool)))
     chosen.sort()
-    order = chosen.copy()
-    rng.shuffle(order)  # a recording mixes groups, as speech does
-    heard: dict[int, str] = {}
-    for first in range(0, len(order), PER_FILE):
-        batch = order[first : first + PER_FILE]
-        heard.update(zip(batch, hear([rows[i][2] for i in batch], rng, transcriber), strict=True))
-        log.info("%d / %d sentences heard", len(heard), len(order))
+    heard = hear_all([rows[i][2] for i in chosen], rng, transcriber)
+    heard = dict(zip(chosen, heard, strict=True))
     out, seen = [], {text for _, _, text in rows}
     for i in chosen:
         labels, group, text = rows[i]
@@ -114,18 +130,29 @@ def generate(rows: list[tuple[str, str, str]], transcriber) -> list[tuple[str, s
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profanity", action="store_true",
+                        help="hear every profanity dev line instead of a share of the corpus")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     transcriber = AdapterSet(load_profile("offline")).get("speech")
-    rows = generate(spoken_rows(), transcriber)
+    if args.profanity:
+        rows = spoken_rows(PROFANITY)
+        heard = hear_all([text for *_, text in rows], random.Random(SEED), transcriber)
+        out = [(labels, f"heard-{group}", said, text)
+               for (labels, group, text), said in zip(rows, heard, strict=True)]
+        path, what = PROFANITY_HEARD, "the profanity dev lines"
+    else:
+        out, path, what = generate(spoken_rows(), transcriber), HEARD, "the moderation corpus"
     header = [
-        "# The moderation corpus as speech recognition hears it, written by",
+        f"# {what} as speech recognition hears it, written by",
         "# benchmarks/moderation_heard.py (espeak-ng voices, the offline profile's tiny.en;",
         "# do not edit by hand). Apache-2.0, like the project.",
-        "# categories<TAB>group<TAB>heard text<TAB>the corpus sentence that was spoken.",
+        "# categories<TAB>group<TAB>heard text<TAB>the sentence that was spoken.",
     ]
-    HEARD.write_text("\n".join([*header, *("\t".join(r) for r in rows)]) + "\n", encoding="utf-8")
-    print(f"wrote {HEARD}: {len(rows)} sentences")
+    path.write_text("\n".join([*header, *("\t".join(r) for r in out)]) + "\n", encoding="utf-8")
+    print(f"wrote {path}: {len(out)} sentences")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import pytest
 
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import load_profile
+from mmretrieval.media.timeline import TimedText
 from mmretrieval.moderation.calibrate import corpus_rates
 from mmretrieval.moderation.detectors import ProfanityModel
 from mmretrieval.moderation.heads import (
@@ -38,6 +39,7 @@ from mmretrieval.moderation.heads import (
     write_heads,
 )
 from mmretrieval.moderation.policy import ClassifierSignal, load_policy
+from mmretrieval.moderation.scan import word_matcher
 
 QUOTES = [  # issue 16: 4 of 5 such clips were flagged by prompt similarity alone
     "Your eyes were dead and wonderful, but you spend too much time reading this sort of trash.",
@@ -57,6 +59,7 @@ BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 BENCHMARK_SENTENCES = BENCHMARKS / "moderation_corpus.py"
 HEARD_GENERATOR = BENCHMARKS / "moderation_heard.py"  # a dev set of what tiny.en hears
 HEARD = HEARD_GENERATOR.with_suffix(".txt")
+PROFANITY = [BENCHMARKS / "moderation_profanity.txt", BENCHMARKS / "moderation_profanity_heard.txt"]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +126,7 @@ def test_recording_is_split_back_into_its_sentences_by_timestamps():
 
 def test_no_benchmark_sentence_is_a_training_sentence(tmp_path):
     benchmark = _load(BENCHMARK_SENTENCES)
-    benchmark.check_unseen([CORPUS, HEARD])  # raises SystemExit naming any shared sentence
+    benchmark.check_unseen([CORPUS, HEARD, *PROFANITY])  # SystemExit naming any shared sentence
     leaked = tmp_path / "corpus.txt"  # and it does look: a benchmark sentence, recased, is caught
     sentence = benchmark.harmful_clips()[0][1]
     leaked.write_text(f"violence\theard-threats\t{sentence.upper()}\tsomething else\n")
@@ -192,7 +195,8 @@ def test_heads_keep_quotes_under_and_threats_over_the_strong_scores(encoder):
 def test_default_policy_strong_scores_are_calibrated_on_the_corpus(encoder):
     """The default policy's strong scores are at least the held-out corpus calibration, each
     category's own (the dev set may raise one): no more than 0.2% of the corpus's ordinary
-    sentences reach them out of fold. The profanity model's is its corpus calibration."""
+    sentences reach them out of fold. The profanity model's is at least its corpus
+    calibration."""
     heads = heads_for(encoder)
     corpus = read_corpus()
     calibrated = calibrated_strong(heads, corpus)
@@ -206,7 +210,59 @@ def test_default_policy_strong_scores_are_calibrated_on_the_corpus(encoder):
         assert flagged.mean() <= 0.002, (category, flagged.mean())
     assert len(set(strong.values())) > 1  # not one number for every category
     profane = ProfanityModel().score([s.text for s in corpus if not s.categories])
-    assert policy.signal("profanity", "profanity_check").strong == strong_score(profane)
+    assert policy.signal("profanity", "profanity_check").strong >= strong_score(profane)
+
+
+def test_default_profanity_rule_is_what_the_profanity_dev_lines_choose(monkeypatch):
+    """The policy's profanity model strong score and threshold are ``chosen_profanity`` of the
+    heard profanity dev lines, with the policy's own word list."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    dev = _load(BENCHMARKS / "moderation_dev.py")
+    policy = load_policy()
+    lines = [s for s in dev.read_profanity() if s.group.startswith("heard-")]
+    said = [s.text for s in lines]
+    model = ProfanityModel()
+    scores = model.score(said)
+    matcher = word_matcher(policy.signal("profanity", "wordlist"), "profanity/wordlist")
+    words = np.array([len(matcher.find([TimedText(0.0, 1.0, t, "speech")])) for t in said])
+    swearing = np.array([bool(s.categories) for s in lines])
+    plain = [s.text for s in read_corpus([HEARD]) if not s.categories]
+    ordinary = np.concatenate([scores[~swearing], model.score(plain)])
+    lowest = strong_score(model.score([s.text for s in read_corpus() if not s.categories]))
+    chosen = dev.chosen_profanity(scores, words, swearing, ordinary, lowest)
+    signal = policy.signal("profanity", "profanity_check")
+    assert (signal.strong, signal.threshold) == (chosen["strong"], chosen["threshold"])
+
+
+def test_profanity_choice_is_the_strong_step_that_flags_one_clean_line_then_the_threshold(
+    monkeypatch,
+):
+    """Strong: from the calibration up in 0.01 steps, the highest with the most swearing among
+    those where the model alone reaches at most one clean line; threshold: the highest 0.05 step
+    under it that keeps the most swearing with a listed word."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    dev = _load(BENCHMARKS / "moderation_dev.py")
+    model = np.array([1.0, 0.985, 0.6, 0.33, 0.31, 0.1])
+    words = np.array([0, 0, 1, 1, 0, 1])
+    profane = np.array([True] * 5 + [False])
+    ordinary = np.array([0.995, 0.97, 0.96, 0.2])  # 0.95-0.97 reach two clean lines
+    chosen = dev.chosen_profanity(model, words, profane, ordinary, 0.95)
+    # 0.98 keeps the two top swearing lines, 0.99 one; 0.3 keeps 0.33 with its listed word
+    assert chosen == {"strong": 0.98, "threshold": 0.3}
+
+
+def test_profanity_dev_lines_are_heard_from_the_written_ones(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    dev = _load(BENCHMARKS / "moderation_dev.py")
+    lines = dev.read_profanity()
+    written = {s.text: s for s in lines if not s.group.startswith("heard-")}
+    heard = [s for s in lines if s.group.startswith("heard-")]
+    assert len(heard) == len(written) and {s.source for s in heard} == set(written)
+    for sentence in heard:
+        assert sentence.categories == written[sentence.source].categories
+        assert sentence.group == f"heard-{written[sentence.source].group}"
+    swearing = sum(bool(s.categories) for s in written.values())
+    assert swearing >= 80 and len(written) - swearing >= 80
 
 
 def test_strong_score_is_the_lowest_step_that_keeps_ordinary_scores_within_the_budget():
