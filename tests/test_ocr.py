@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from mmretrieval.adapters.ocr import RapidOcrReader
+from mmretrieval.adapters.ocr import RapidOcrReader, _TabledInput
 from mmretrieval.config import OcrConfig, SearchConfig, load_profile
 from mmretrieval.lexical import LexicalSearch
 from mmretrieval.search import EncodedQuery, Searcher
@@ -43,6 +43,22 @@ def test_split_run_keeps_words_and_names():
 @pytest.fixture(scope="module")
 def reader() -> RapidOcrReader:
     return RapidOcrReader(OcrConfig())
+
+
+def test_the_detector_gets_the_tensor_rapidocr_would_make(reader):
+    """The detection input is normalised through a table (``_TabledInput``): bit for bit the
+    tensor rapidocr's own ``DetPreProcess`` computes, on drawn frames at both resize rules."""
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    assert isinstance(reader.engine.text_det.get_preprocess(352), _TabledInput)
+    for seed, caption in ((0, CAPTION), (1, None)):
+        bgr = np.ascontiguousarray(busy_frame(seed, caption)[:, :, ::-1])
+        for side, rule in ((352, "max"), (736, "min")):
+            expected = DetPreProcess(side, rule)(bgr)
+            got = _TabledInput(DetPreProcess(side, rule))(bgr)
+            assert got.dtype == expected.dtype == np.float32
+            assert got.shape == expected.shape
+            assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
 
 
 def test_run_together_caption_is_read_raw_and_with_words(reader):

@@ -64,6 +64,7 @@ class RapidOcrReader:
             det_limit_type="max",
             intra_op_num_threads=side_threads(),  # it runs beside speech recognition
         )
+        tabled_detection_input(self.engine.text_det)
         self.frames_read = 0  # how many frames went through OCR (the rest were unchanged)
         self.regions_read = 0  # text regions recognised
         self.regions_kept = 0  # text regions found unchanged since they were read: not re-read
@@ -113,7 +114,9 @@ class RapidOcrReader:
         """The text regions of one RGB frame; those that match a ``known`` region (same box,
         same pixels) keep its text instead of being recognised again."""
         self.frames_read += 1
-        bgr = np.ascontiguousarray(frame[:, :, ::-1])  # rapidocr wants BGR
+        # rapidocr wants BGR: a channel swap in OpenCV, not a reversed-stride copy (1.9 vs
+        # 0.07 ms a 360p frame; the same pixels)
+        bgr = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         quads = self.detect(bgr)
         found, unread = [], []
@@ -157,6 +160,40 @@ class RapidOcrReader:
             if region.score >= self.config.min_confidence and sum(c.isalnum() for c in text) >= 2:
                 lines.append((region.box[1], region.box[0], text))
         return [text for _top, _left, text in sorted(lines)]
+
+
+class _TabledInput:
+    """rapidocr's text detection input (``DetPreProcess``): its resize, then its normalisation
+    looked up per channel in a table of the 256 values its own arithmetic gives, instead of
+    computed in float64 over the whole frame (2 ms of 15 a frame at 352 px); the same float32
+    tensor, bit for bit."""
+
+    def __init__(self, preprocess):
+        self.preprocess = preprocess
+        levels = np.repeat(np.arange(256, dtype=np.uint8)[:, None, None], 3, axis=2)
+        self.table = np.ascontiguousarray(  # (channel, level), rapidocr's float32 values
+            preprocess.normalize(levels)[:, 0, :].astype(np.float32).T
+        )
+
+    def __call__(self, image: np.ndarray) -> np.ndarray | None:
+        resized = self.preprocess.resize(image)
+        if resized is None:
+            return None
+        tensor = np.empty((1, 3, *resized.shape[:2]), np.float32)
+        for channel in range(3):
+            np.take(self.table[channel], resized[:, :, channel], out=tensor[0, channel])
+        return tensor
+
+
+def tabled_detection_input(detector) -> None:
+    """Make rapidocr's ``TextDetector`` prepare its input through ``_TabledInput`` (it builds
+    a ``DetPreProcess`` per frame for the frame's size: the resize stays rapidocr's own)."""
+    build = detector.get_preprocess
+
+    def get_preprocess(max_side: int) -> _TabledInput:
+        return _TabledInput(build(max_side))
+
+    detector.get_preprocess = get_preprocess
 
 
 def _signature(grey: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
