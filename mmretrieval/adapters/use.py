@@ -7,9 +7,9 @@ weights inside the package), with the same interface as ``text.SentenceEncoder``
 
 Its matrix products run on one BLAS thread. Ingest encodes a few short texts per file, beside
 the other file's speech recognition, and OpenBLAS's second thread then mostly spins waiting for
-a core: on the multilingual dev transcripts, 120 calls of one text took 0.33 CPU s on one thread
-against 0.95 on two (idle cores) and 2.6 (busy ones), slower by the wall clock too; 1,000 texts
-in one call take 2.0 s against 1.4 s on two idle cores, 9.3 s on busy ones. One thread also
+a core: on the multilingual dev transcripts (2 cores at load 5-7), 120 calls of one text took
+0.33 CPU s on one thread against 0.95 and 2.6 on two (two tries), slower by the wall clock too;
+1,000 texts in one call took 2.0 s against 1.4 s and 9.3 s on two. One thread also
 gives the same sums wherever a file is indexed (two threads differ from one by ~1e-7), as
 ``devices.one_cpu_thread`` does for torch (benchmarks/README.md, multilingual, thirteenth round).
 """
