@@ -312,6 +312,25 @@ def test_a_short_file_is_encoded_once(spoken, monkeypatch, raced):
     assert {t.language for t in said} == {"de"} and all(t.words for t in said)
     assert "Bürgermeister" in " ".join(t.text for t in said)
     assert whisper.model.encoded == 1
+    assert whisper.model.heard == 1  # its speech found (VAD) once for detection and transcript
+
+
+def test_the_speech_found_once_is_transcribed_as_faster_whisper_would(whisper_base, spoken):
+    """``transcribe_speech`` (the speech found once, for the detection and the transcription)
+    gives faster-whisper's own ``transcribe(vad_filter=True)`` segments: the same text, times
+    and words, on a file with a pause inside (two chunks of speech, put back on its times)."""
+    model = whisper_base.model
+    pause = np.zeros(16000 * 3, dtype=np.float32)
+    audio = np.concatenate([pause, spoken["es"][: 16000 * 5], pause, spoken["es"][16000 * 5 :]])
+    options = {"language": "es", "word_timestamps": True, "condition_on_previous_text": False}
+    assert len(model.speech(audio)) == 2
+    ours = list(model.transcribe_speech(audio, **options))
+    model.forget()
+    theirs = list(model.transcribe(audio, vad_filter=True, **options)[0])
+    assert ours and [(s.start, s.end, s.text, s.words) for s in ours] == [
+        (s.start, s.end, s.text, s.words) for s in theirs
+    ]
+    assert ours[0].start > 2.5  # back on the file's times, after the pause
 
 
 def test_the_encoder_sees_the_audio_and_three_seconds_of_padding(whisper_base, spoken):

@@ -186,10 +186,13 @@ class WhisperTranscriber:
             self.notes.language = "en"
             return [self._timed(s, "en") for s in self._decode(audio, self.config.language)]
         result = []
-        for span, language in self._language_runs(audio):
-            piece = self._cut(audio, span)
-            kept = self._guarded(piece, self._decode(piece, language), language)
-            result.extend(t.shifted(span.start) for t in kept)
+        try:
+            for span, language in self._language_runs(audio):
+                piece = self._cut(audio, span)
+                kept = self._guarded(piece, self._decode(piece, language), language)
+                result.extend(t.shifted(span.start) for t in kept)
+        finally:
+            self.model.forget()
         if self.notes.warnings:
             log.info("speech guard: %s", self.notes.warnings)
         return result
@@ -242,13 +245,14 @@ class WhisperTranscriber:
     def _first_window(self, audio: np.ndarray) -> np.ndarray:
         """The features of the first window faster-whisper's ``transcribe`` encodes for
         ``audio``: its speech joined (VAD, with transcribe's own settings), up to the last full
-        frame, padded to 30 s."""
+        frame, padded to 30 s. The speech found and the features are the model's latest, which
+        the transcription of ``audio`` then takes again (``WindowedWhisper``)."""
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        from mmretrieval.adapters.whisper_window import joined
 
         if self.config.vad_filter:
-            chunks, _ = collect_chunks(audio, get_speech_timestamps(audio, VadOptions()))
-            audio = np.concatenate(chunks)
+            audio = joined(audio, self.model.speech(audio))
         features = self.model.feature_extractor(audio)
         return pad_or_trim(features[:, : features.shape[-1] - 1])
 
@@ -310,15 +314,17 @@ class WhisperTranscriber:
         else:
             # Greedy/beam only by default: the same file gives the same transcript every time.
             temperature = FALLBACK_TEMPERATURES if self.config.temperature_fallback else 0.0
-        segments, _info = self.model.transcribe(
-            audio,
-            language=language,
-            beam_size=self.config.beam_size,
-            temperature=temperature,
-            vad_filter=self.config.vad_filter,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-        )
+        options = {
+            "language": language,
+            "beam_size": self.config.beam_size,
+            "temperature": temperature,
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+        }
+        if self.config.vad_filter:  # where the speech is, found once with the detection's
+            segments = self.model.transcribe_speech(audio, **options)
+        else:
+            segments, _info = self.model.transcribe(audio, vad_filter=False, **options)
         return [s for s in segments if s.text.strip()]
 
     def _guarded(self, audio: np.ndarray, segments: list, language: str) -> list[TimedText]:

@@ -11,15 +11,23 @@ encoder's cost; benchmarks/README.md, multilingual suite).
 The speech adapter encodes the window of a short file once to detect its language and again to
 transcribe it (faster-whisper's ``transcribe`` encodes its own windows), so the latest encoded
 window is kept and handed back when the same features come again (per thread: ingest hears two
-files at once).
+files at once). So it is with what comes before the encoder: the detection of a short file finds
+its speech (VAD, ``transcribe``'s settings) and computes the log-mel features of that speech
+joined, and ``transcribe`` did both again on the same audio; now ``speech`` finds it once and
+``transcribe_speech`` transcribes what it found, and the latest features are handed back
+(the same numbers either way: only the work done twice is saved).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.feature_extractor import FeatureExtractor
+from faster_whisper.transcribe import Segment, restore_speech_timestamps
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 FRAMES_PER_SECOND = 100  # Whisper's log-mel frames (10 ms hop)
 
@@ -32,7 +40,37 @@ class WindowedWhisper(WhisperModel):
         super().__init__(*args, **kwargs)
         self.padding = padding
         self.encoded = 0  # windows run through the encoder (what the sharing saves is counted)
-        self._latest = threading.local()  # .window: (features, encoder output)
+        self.heard = 0  # VAD passes run by ``speech``
+        self._latest = threading.local()  # .window: (features, encoder output); .speech
+        self.feature_extractor = LatestFeatures(self.feature_extractor)
+
+    def speech(self, audio: np.ndarray) -> list[dict]:
+        """Where ``audio`` holds speech, as ``transcribe(vad_filter=True)`` finds it (its VAD
+        with the default settings: chunks of samples), found once for the latest audio of each
+        thread."""
+        latest = getattr(self._latest, "speech", None)
+        if latest is not None and _same(latest[0], audio):
+            return latest[1]
+        chunks = get_speech_timestamps(audio, VadOptions())
+        self.heard += 1
+        self._latest.speech = (audio, chunks)
+        return chunks
+
+    def transcribe_speech(self, audio: np.ndarray, **options) -> Iterable[Segment]:
+        """The segments of ``transcribe(audio, vad_filter=True, **options)``, the speech found
+        by ``speech``: the speech joined is transcribed and its times put back on ``audio``'s,
+        as ``transcribe`` does."""
+        chunks = self.speech(audio)
+        segments, _ = self.transcribe(joined(audio, chunks), vad_filter=False, **options)
+        if not chunks:
+            return segments
+        return restore_speech_timestamps(segments, chunks, self.feature_extractor.sampling_rate)
+
+    def forget(self) -> None:
+        """Let go of this thread's latest audio, its speech and features (a long file's are
+        large); the encoded window stays."""
+        self._latest.speech = None
+        self.feature_extractor.forget()
 
     def encode(self, features: np.ndarray):
         """The encoder's output for ``features`` (one window, as faster-whisper pads it),
@@ -56,3 +94,39 @@ class WindowedWhisper(WhisperModel):
         keep = min(features.shape[-1], max(2, keep + keep % 2))
         return features[..., :keep]
 
+
+def joined(audio: np.ndarray, chunks: Sequence[dict]) -> np.ndarray:
+    """The speech of ``audio`` in ``chunks`` (``speech``) joined, as faster-whisper's
+    ``collect_chunks`` joins it for ``transcribe`` (one copy instead of one per chunk)."""
+    if not chunks:
+        return np.array([], dtype=np.float32)
+    return np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
+
+
+class LatestFeatures:
+    """faster-whisper's log-mel ``FeatureExtractor``, handing back the features each thread
+    computed last when the same audio comes again (with the same settings)."""
+
+    def __init__(self, extractor: FeatureExtractor):
+        self.extractor = extractor
+        self._latest = threading.local()  # .features: (audio, padding, features)
+
+    def __getattr__(self, name: str):
+        return getattr(self.extractor, name)
+
+    def __call__(self, waveform: np.ndarray, padding: int = 160, chunk_length=None) -> np.ndarray:
+        if chunk_length is not None:  # it also changes the extractor's window: not remembered
+            return self.extractor(waveform, padding, chunk_length)
+        latest = getattr(self._latest, "features", None)
+        if latest is not None and latest[1] == padding and _same(latest[0], waveform):
+            return latest[2]
+        features = self.extractor(waveform, padding)
+        self._latest.features = (waveform, padding, features)
+        return features
+
+    def forget(self) -> None:
+        self._latest.features = None
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a is b or (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b))
