@@ -221,7 +221,7 @@ def test_default_profanity_rule_is_what_the_profanity_dev_lines_choose(monkeypat
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     dev = _load(BENCHMARKS / "moderation_dev.py")
     policy = load_policy()
-    lines = [s for s in dev.read_profanity() if s.group.startswith("heard-")]
+    lines = [s for s in dev.read_dev("profanity") if s.group.startswith("heard-")]
     said = [s.text for s in lines]
     model = ProfanityModel()
     scores = model.score(said)
@@ -253,10 +253,11 @@ def test_profanity_choice_is_the_strong_step_that_flags_one_clean_line_then_the_
     assert chosen == {"strong": 0.98, "threshold": 0.3}
 
 
-def test_profanity_dev_lines_are_heard_from_the_written_ones(monkeypatch):
+@pytest.mark.parametrize("name", ["profanity", "ordinary"])
+def test_dev_lines_are_heard_from_the_written_ones(monkeypatch, name):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     dev = _load(BENCHMARKS / "moderation_dev.py")
-    lines = dev.read_profanity()
+    lines = dev.read_dev(name)
     written = {s.text: s for s in lines if not s.group.startswith("heard-")}
     heard = [s for s in lines if s.group.startswith("heard-")]
     assert len(heard) == len(written) and {s.source for s in heard} == set(written)
@@ -264,7 +265,23 @@ def test_profanity_dev_lines_are_heard_from_the_written_ones(monkeypatch):
         assert sentence.categories == written[sentence.source].categories
         assert sentence.group == f"heard-{written[sentence.source].group}"
     swearing = sum(bool(s.categories) for s in written.values())
-    assert swearing >= 80 and len(written) - swearing >= 80
+    if name == "profanity":
+        assert swearing >= 80 and len(written) - swearing >= 80
+    else:
+        assert swearing == 0 and len(written) >= 280
+
+
+def test_ordinary_dev_lines_are_no_other_sentence_nor_near_one(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    dev = _load(BENCHMARKS / "moderation_dev.py")
+    dev.check_ordinary()  # SystemExit naming any line near another sentence
+    # and it does look: a benchmark sentence with one word changed is caught
+    near = tmp_path / "ordinary.txt"
+    sentence = _load(BENCHMARK_SENTENCES).BENIGN["news"][1].replace("several", "some")
+    near.write_text(f"-\tnews\tGood evening from the newsroom.\n-\tnews\t{sentence}\n")
+    monkeypatch.setitem(dev.DEV_LINES, "ordinary", (near, near))
+    with pytest.raises(SystemExit, match="near"):
+        dev.check_ordinary()
 
 
 def test_strong_score_is_the_lowest_step_that_keeps_ordinary_scores_within_the_budget():
