@@ -38,7 +38,7 @@ from pathlib import Path
 
 import moderation_corpus as corpus
 from machine import describe
-from moderation_heard import HEARD, PROFANITY, PROFANITY_HEARD
+from moderation_heard import DEV_LINES, HEARD
 
 from mmretrieval.library import Library
 from mmretrieval.moderation import Policy, load_policy, moderate
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-index", action="store_true", help="index the clips anew")
     args = parser.parse_args(argv)
     args.out = args.out or RESULTS / f"moderation{'_subtitles' if args.subtitles else ''}.json"
-    corpus.check_unseen([CORPUS, HEARD, PROFANITY, PROFANITY_HEARD])
+    corpus.check_unseen([CORPUS, HEARD, *(p for pair in DEV_LINES.values() for p in pair)])
     planned = clips(args.quick)
     folder = media(planned, args.subtitles)
     # The index is kept between runs (adding skips files already in it): a run after a policy

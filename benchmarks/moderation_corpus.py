@@ -354,17 +354,17 @@ def check_unseen(training: Sequence[Path]) -> None:
     """Fail when a benchmark sentence is also a training sentence, written or heard (compared
     without case and punctuation)."""
     seen = {
-        _plain(text)
+        plain(text)
         for path in training
         for line in path.read_text(encoding="utf-8").splitlines()
         if line and not line.startswith("#")
         for text in line.split("\t")[2:]  # the sentence (and in the heard corpus its source)
     }
     ours = [s for texts in (*BENIGN.values(), *HARMFUL.values()) for s in texts]
-    shared = [s for s in ours if _plain(s) in seen]
+    shared = [s for s in ours if plain(s) in seen]
     if shared:
         raise SystemExit(f"benchmark sentences also in the training corpus: {shared}")
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s']", " ", text.casefold()).split())

@@ -32,6 +32,15 @@ profanity model's strong score and threshold are chosen (``chosen_profanity``) a
 policy's whole text rule is measured (``policy_profanity``; shipped heads, since no head saw
 these lines).
 
+Precision has its own dev lines too, since the corpus's heard ordinary lines are few (264) and
+the default policy flags almost none of them: ~300 ordinary archive lines written by hand in the
+benchmark's genres (``moderation_ordinary.txt``; news about violence, drugs and weapons, "they
+killed it tonight", knives in kitchens) and what tiny.en heard of each
+(``moderation_ordinary_heard.txt``, by ``moderation_heard.py --ordinary``). The default
+policy's whole text rule runs on them (``policy_ordinary``: the lines it flags, as written and
+as heard, per category; shipped heads). ``check_ordinary`` fails when one of them is a
+benchmark, corpus or other dev sentence, or near one.
+
     python benchmarks/moderation_dev.py [--written]    # results/moderation_dev[_written].json
 """
 
@@ -43,9 +52,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import moderation_corpus
 import numpy as np
 from machine import describe
-from moderation_heard import HEARD, PROFANITY, PROFANITY_HEARD
+from moderation_heard import DEV_LINES, HEARD
+from rapidfuzz import fuzz, process
 
 from mmretrieval.adapters.base import AdapterSet
 from mmretrieval.config import load_profile
@@ -80,6 +91,7 @@ WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # the word heads' shares com
 HEARD_ORDINARY = 1  # heard ordinary lines (of 264) one head may flag alone at its strong score
 PROFANITY_STEPS = np.arange(20, 100, 5) / 100  # the profanity model thresholds compared
 PROFANITY_TOP = 0.99  # its highest strong score compared (its scores crowd near 1)
+NEAR = 85  # rapidfuzz ratio over which an ordinary dev line counts as the sentence it is near
 
 
 def folds(corpus: list) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -179,10 +191,10 @@ def chosen_profanity(
     return {"strong": round(top, 2), "threshold": max(kept)[1]}
 
 
-def read_profanity() -> list[Sentence]:
-    """The profanity dev lines as written, then as heard (group ``heard-*``)."""
+def read_dev(name: str) -> list[Sentence]:
+    """The ``name`` dev lines (``DEV_LINES``) as written, then as heard (group ``heard-*``)."""
     out = []
-    for path in (PROFANITY, PROFANITY_HEARD):
+    for path in DEV_LINES[name]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
                 label, group, text, *spoken = line.split("\t")
@@ -197,7 +209,7 @@ def policy_on_lines(
     """Per category, the recall of heard harmful lines and the ordinary lines (heard, written)
     that ``policy``'s rule flags, each line scored alone by its text signals (``scores``: the
     held-out head scores; ``x``: the lines' vectors); signals that read pictures or sound are
-    left out, as they have nothing to read here."""
+    left out, as they have nothing to read here. Also the text of each flagged ordinary line."""
     texts = [s.text for s in corpus]
     profane = None
     columns: dict[tuple[str, str], np.ndarray] = {}
@@ -238,13 +250,56 @@ def policy_on_lines(
     out["ordinary flagged (any category), heard / written"] = [
         int(flagged[ordinary & heard].any(1).sum()), int(flagged[ordinary & ~heard].any(1).sum())
     ]
+    out["ordinary lines flagged"] = {  # to read on dev, never on the benchmark
+        category: [f"(heard) {s.text}" if on_air else s.text
+                   for s, on_air, hit in zip(corpus, heard, flagged[:, k] & ordinary, strict=True)
+                   if hit]
+        for k, category in enumerate(policy.categories) if flagged[ordinary, k].any()
+    }
     return out
+
+
+def check_ordinary() -> None:
+    """Fail when an ordinary dev line is, or is near (rapidfuzz ratio over ``NEAR``, without
+    case and punctuation), another of them or a sentence of the benchmark, the training corpus,
+    its heard lines or the profanity dev lines."""
+    def sentences(path: Path) -> list[str]:  # the sentence (and in heard files its source)
+        return [moderation_corpus.plain(text)
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#") for text in line.split("\t")[2:]]
+
+    ours = sentences(DEV_LINES["ordinary"][0])
+    theirs = [moderation_corpus.plain(s) for texts in (*moderation_corpus.BENIGN.values(),
+                                                      *moderation_corpus.HARMFUL.values())
+              for s in texts]
+    for path in (CORPUS, HEARD, *DEV_LINES["profanity"]):
+        theirs += sentences(path)
+    theirs = sorted(set(theirs))
+    near = []
+    for i, line in enumerate(ours):
+        for other in (ours[:i], theirs):
+            match = process.extractOne(line, other, scorer=fuzz.ratio, score_cutoff=NEAR + 1e-9)
+            if match:
+                near.append(f"{line!r} ~ {match[0]!r} ({match[1]:.0f})")
+    if near:
+        raise SystemExit("ordinary dev lines that are (near) another sentence; rewrite them:\n"
+                         + "\n".join(near))
+
+
+def policy_on_dev(policy: Policy, encoder, lines: list[Sentence]) -> dict:
+    """``policy_on_lines`` of ``policy`` on hand-written dev ``lines`` (written and heard),
+    scored by the shipped heads: no head saw these lines."""
+    said = [s.text for s in lines]
+    on_air = np.array([s.group.startswith("heard-") for s in lines])
+    x = np.asarray(encoder.embed_text(said), np.float64)
+    heads = heads_for(encoder)
+    return policy_on_lines(policy, lines, heads.score(x, said).round(3), x, encoder, on_air)
 
 
 def profanity_dev(policy: Policy, encoder, corpus: list, heard: np.ndarray) -> dict:
     """On the profanity dev lines: ``chosen_profanity`` (its clean lines heard and the corpus's
-    heard ordinary ones are the ordinary scores) and ``policy_on_lines`` of ``policy``."""
-    lines = read_profanity()
+    heard ordinary ones are the ordinary scores) and ``policy_on_dev`` of ``policy``."""
+    lines = read_dev("profanity")
     said = [s.text for s in lines]
     on_air = np.array([s.group.startswith("heard-") for s in lines])
     swearing = np.array([bool(s.categories) for s in lines])
@@ -256,11 +311,8 @@ def profanity_dev(policy: Policy, encoder, corpus: list, heard: np.ndarray) -> d
     ordinary = np.concatenate([scores[on_air & ~swearing], model.score(plain)])
     lowest = strong_score(model.score([s.text for s in read_corpus() if not s.categories]))
     chosen = chosen_profanity(scores[on_air], words[on_air], swearing[on_air], ordinary, lowest)
-    x = np.asarray(encoder.embed_text(said), np.float64)
-    heads = heads_for(encoder)  # the shipped heads: no head saw these lines
-    rule = policy_on_lines(policy, lines, heads.score(x, said).round(3), x, encoder, on_air)
     return {"chosen_profanity": chosen | {"corpus_calibration": lowest},
-            "policy_profanity": rule}
+            "policy_profanity": policy_on_dev(policy, encoder, lines)}
 
 
 _EMPTY = Heads("dev", "", HEAD_CATEGORIES, *[np.zeros(1)] * 3, Words(*[np.zeros(1)] * 2, 0.0),
@@ -272,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--written", action="store_true",
                         help="hold the hand-written groups out of training too")
     args = parser.parse_args(argv)
+    check_ordinary()
     corpus = read_corpus([CORPUS, HEARD])
     encoder = AdapterSet(load_profile("offline")).get("text")
     x = np.asarray(encoder.embed_text([s.text for s in corpus]), np.float64)
@@ -296,8 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     policy = load_policy()
     result["policy"] = policy_on_lines(policy, corpus, shipped.round(3), x, encoder, heard)
     result |= profanity_dev(policy, encoder, corpus, heard)
+    result["policy_ordinary"] = policy_on_dev(policy, encoder, read_dev("ordinary"))
     print(f"profanity model for the default policy: {result['chosen_profanity']}")
-    for name, rows in (("dev", "policy"), ("profanity dev", "policy_profanity")):
+    for name, rows in (("dev", "policy"), ("profanity dev", "policy_profanity"),
+                       ("ordinary dev", "policy_ordinary")):
         print(f"default policy on the {name} lines (recall of heard harmful lines; ordinary "
               "lines flagged, heard / written):")
         for category, row in result[rows].items():

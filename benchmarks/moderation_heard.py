@@ -2,6 +2,7 @@
 
     python benchmarks/moderation_heard.py     # CPU minutes; rewrites the file
     python benchmarks/moderation_heard.py --profanity   # moderation_profanity_heard.txt
+    python benchmarks/moderation_heard.py --ordinary    # moderation_ordinary_heard.txt
 
 The moderation heads score transcripts, and a transcript is not what was said: tiny.en writes
 "a nine millimetre" as "a high millimeter" and drops or splits words. So a random share of the
@@ -23,7 +24,9 @@ half its words. Deterministic for a given recogniser.
 
 With ``--profanity`` every line of ``moderation_profanity.txt`` (the hand-written profanity dev
 lines; the corpus has no profanity label) is heard the same way and kept, however it was heard:
-``moderation_profanity_heard.txt``, in the same format.
+``moderation_profanity_heard.txt``, in the same format. ``--ordinary`` does the same for
+``moderation_ordinary.txt`` (hand-written ordinary archive lines, a precision dev set):
+``moderation_ordinary_heard.txt``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from mmretrieval.testing.synth import speak
 HEARD = Path(__file__).resolve().parent / "moderation_heard.txt"
 PROFANITY = HEARD.with_name("moderation_profanity.txt")
 PROFANITY_HEARD = HEARD.with_name("moderation_profanity_heard.txt")
+ORDINARY = HEARD.with_name("moderation_ordinary.txt")
+ORDINARY_HEARD = HEARD.with_name("moderation_ordinary_heard.txt")
+# hand-written dev lines, each heard in full: name -> (the lines, what was heard of them)
+DEV_LINES = {"profanity": (PROFANITY, PROFANITY_HEARD), "ordinary": (ORDINARY, ORDINARY_HEARD)}
 SEED = 16
 PER_FILE = 24  # sentences per recording
 PAUSE = 0.8  # seconds of silence between two sentences
@@ -132,17 +139,20 @@ def generate(rows: list[tuple[str, str, str]], transcriber) -> list[tuple[str, s
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profanity", action="store_true",
-                        help="hear every profanity dev line instead of a share of the corpus")
+    which = parser.add_mutually_exclusive_group()
+    for name in DEV_LINES:
+        which.add_argument(f"--{name}", dest="dev", action="store_const", const=name,
+                           help=f"hear every {name} dev line instead of a share of the corpus")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     transcriber = AdapterSet(load_profile("offline")).get("speech")
-    if args.profanity:
-        rows = spoken_rows(PROFANITY)
+    if args.dev:
+        written, path = DEV_LINES[args.dev]
+        rows = spoken_rows(written)
         heard = hear_all([text for *_, text in rows], random.Random(SEED), transcriber)
         out = [(labels, f"heard-{group}", said, text)
                for (labels, group, text), said in zip(rows, heard, strict=True)]
-        path, what = PROFANITY_HEARD, "the profanity dev lines"
+        what = f"the {args.dev} dev lines"
     else:
         out, path, what = generate(spoken_rows(), transcriber), HEARD, "the moderation corpus"
     header = [

@@ -59,7 +59,9 @@ BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 BENCHMARK_SENTENCES = BENCHMARKS / "moderation_corpus.py"
 HEARD_GENERATOR = BENCHMARKS / "moderation_heard.py"  # a dev set of what tiny.en hears
 HEARD = HEARD_GENERATOR.with_suffix(".txt")
-PROFANITY = [BENCHMARKS / "moderation_profanity.txt", BENCHMARKS / "moderation_profanity_heard.txt"]
+# hand-written dev lines and what tiny.en heard of them
+DEV_LINES = [BENCHMARKS / f"moderation_{name}{heard}.txt"
+             for name in ("profanity", "ordinary") for heard in ("", "_heard")]
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +128,7 @@ def test_recording_is_split_back_into_its_sentences_by_timestamps():
 
 def test_no_benchmark_sentence_is_a_training_sentence(tmp_path):
     benchmark = _load(BENCHMARK_SENTENCES)
-    benchmark.check_unseen([CORPUS, HEARD, *PROFANITY])  # SystemExit naming any shared sentence
+    benchmark.check_unseen([CORPUS, HEARD, *DEV_LINES])  # SystemExit naming any shared sentence
     leaked = tmp_path / "corpus.txt"  # and it does look: a benchmark sentence, recased, is caught
     sentence = benchmark.harmful_clips()[0][1]
     leaked.write_text(f"violence\theard-threats\t{sentence.upper()}\tsomething else\n")
@@ -219,7 +221,7 @@ def test_default_profanity_rule_is_what_the_profanity_dev_lines_choose(monkeypat
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     dev = _load(BENCHMARKS / "moderation_dev.py")
     policy = load_policy()
-    lines = [s for s in dev.read_profanity() if s.group.startswith("heard-")]
+    lines = [s for s in dev.read_dev("profanity") if s.group.startswith("heard-")]
     said = [s.text for s in lines]
     model = ProfanityModel()
     scores = model.score(said)
@@ -251,10 +253,11 @@ def test_profanity_choice_is_the_strong_step_that_flags_one_clean_line_then_the_
     assert chosen == {"strong": 0.98, "threshold": 0.3}
 
 
-def test_profanity_dev_lines_are_heard_from_the_written_ones(monkeypatch):
+@pytest.mark.parametrize("name", ["profanity", "ordinary"])
+def test_dev_lines_are_heard_from_the_written_ones(monkeypatch, name):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     dev = _load(BENCHMARKS / "moderation_dev.py")
-    lines = dev.read_profanity()
+    lines = dev.read_dev(name)
     written = {s.text: s for s in lines if not s.group.startswith("heard-")}
     heard = [s for s in lines if s.group.startswith("heard-")]
     assert len(heard) == len(written) and {s.source for s in heard} == set(written)
@@ -262,7 +265,23 @@ def test_profanity_dev_lines_are_heard_from_the_written_ones(monkeypatch):
         assert sentence.categories == written[sentence.source].categories
         assert sentence.group == f"heard-{written[sentence.source].group}"
     swearing = sum(bool(s.categories) for s in written.values())
-    assert swearing >= 80 and len(written) - swearing >= 80
+    if name == "profanity":
+        assert swearing >= 80 and len(written) - swearing >= 80
+    else:
+        assert swearing == 0 and len(written) >= 280
+
+
+def test_ordinary_dev_lines_are_no_other_sentence_nor_near_one(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    dev = _load(BENCHMARKS / "moderation_dev.py")
+    dev.check_ordinary()  # SystemExit naming any line near another sentence
+    # and it does look: a benchmark sentence with one word changed is caught
+    near = tmp_path / "ordinary.txt"
+    sentence = _load(BENCHMARK_SENTENCES).BENIGN["news"][1].replace("several", "some")
+    near.write_text(f"-\tnews\tGood evening from the newsroom.\n-\tnews\t{sentence}\n")
+    monkeypatch.setitem(dev.DEV_LINES, "ordinary", (near, near))
+    with pytest.raises(SystemExit, match="near"):
+        dev.check_ordinary()
 
 
 def test_strong_score_is_the_lowest_step_that_keeps_ordinary_scores_within_the_budget():
