@@ -192,15 +192,9 @@ def chosen_profanity(
 
 
 def read_dev(name: str) -> list[Sentence]:
-    """The ``name`` dev lines (``DEV_LINES``) as written, then as heard (group ``heard-*``)."""
-    out = []
-    for path in DEV_LINES[name]:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#"):
-                label, group, text, *spoken = line.split("\t")
-                labels = frozenset() if label == "-" else frozenset([label])
-                out.append(Sentence(text, group, labels, spoken[0] if spoken else text))
-    return out
+    """The ``name`` dev lines (``DEV_LINES``) as written, then as heard (group ``heard-*``);
+    the profanity lines carry a category no head has."""
+    return read_corpus(DEV_LINES[name], known=(*HEAD_CATEGORIES, "profanity"))
 
 
 def policy_on_lines(

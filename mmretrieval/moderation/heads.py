@@ -133,10 +133,12 @@ class Heads:
         return self.categories.index(category)
 
 
-def read_corpus(paths: Sequence[Path] = (CORPUS,)) -> list[Sentence]:
+def read_corpus(
+    paths: Sequence[Path] = (CORPUS,), known: Sequence[str] = HEAD_CATEGORIES
+) -> list[Sentence]:
     """The labelled sentences of corpus files, in order (formats in their generators'
     docstrings: ``categories<TAB>group<TAB>sentence``, and a fourth column, the sentence that
-    was spoken, in the heard corpus)."""
+    was spoken, in the heard corpus); a category not in ``known`` is an error."""
     sentences = []
     for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -150,7 +152,7 @@ def read_corpus(paths: Sequence[Path] = (CORPUS,)) -> list[Sentence]:
                 )
             labels, group, text = parts[:3]
             categories = frozenset() if labels == "-" else frozenset(labels.split(","))
-            unknown = categories - set(HEAD_CATEGORIES)
+            unknown = categories - set(known)
             if unknown:
                 raise ValueError(f"{path} line {number}: unknown category {', '.join(unknown)}")
             sentences.append(Sentence(text, group, categories, parts[-1]))
