@@ -41,19 +41,18 @@ class WindowedWhisper(WhisperModel):
         self.padding = padding
         self.encoded = 0  # windows run through the encoder (what the sharing saves is counted)
         self.heard = 0  # VAD passes run by ``speech``
-        self._latest = threading.local()  # .window: (features, encoder output); .speech
+        self._window = Latest()  # features -> the encoder's output
+        self._speech = Latest()  # audio -> its speech chunks
         self.feature_extractor = LatestFeatures(self.feature_extractor)
 
     def speech(self, audio: np.ndarray) -> list[dict]:
         """Where ``audio`` holds speech, as ``transcribe(vad_filter=True)`` finds it (its VAD
         with the default settings: chunks of samples), found once for the latest audio of each
         thread."""
-        latest = getattr(self._latest, "speech", None)
-        if latest is not None and _same(latest[0], audio):
-            return latest[1]
-        chunks = get_speech_timestamps(audio, VadOptions())
-        self.heard += 1
-        self._latest.speech = (audio, chunks)
+        chunks = self._speech.find(audio)
+        if chunks is None:
+            chunks = self._speech.keep(get_speech_timestamps(audio, VadOptions()), audio)
+            self.heard += 1
         return chunks
 
     def transcribe_speech(self, audio: np.ndarray, **options) -> Iterable[Segment]:
@@ -69,18 +68,16 @@ class WindowedWhisper(WhisperModel):
     def forget(self) -> None:
         """Let go of this thread's latest audio, its speech and features (a long file's are
         large); the encoded window stays."""
-        self._latest.speech = None
-        self.feature_extractor.forget()
+        self._speech.forget()
+        self.feature_extractor.latest.forget()
 
     def encode(self, features: np.ndarray):
         """The encoder's output for ``features`` (one window, as faster-whisper pads it),
         without running the encoder again for the window this thread encoded last."""
-        latest = getattr(self._latest, "window", None)
-        if latest is not None and np.array_equal(latest[0], features):
-            return latest[1]
-        output = super().encode(self.trimmed(features))
-        self.encoded += 1
-        self._latest.window = (features, output)
+        output = self._window.find(features)
+        if output is None:
+            output = self._window.keep(super().encode(self.trimmed(features)), features)
+            self.encoded += 1
         return output
 
     def trimmed(self, features: np.ndarray) -> np.ndarray:
@@ -109,7 +106,7 @@ class LatestFeatures:
 
     def __init__(self, extractor: FeatureExtractor):
         self.extractor = extractor
-        self._latest = threading.local()  # .features: (audio, padding, features)
+        self.latest = Latest()  # (audio, padding) -> features
 
     def __getattr__(self, name: str):
         return getattr(self.extractor, name)
@@ -117,16 +114,35 @@ class LatestFeatures:
     def __call__(self, waveform: np.ndarray, padding: int = 160, chunk_length=None) -> np.ndarray:
         if chunk_length is not None:  # it also changes the extractor's window: not remembered
             return self.extractor(waveform, padding, chunk_length)
-        latest = getattr(self._latest, "features", None)
-        if latest is not None and latest[1] == padding and _same(latest[0], waveform):
-            return latest[2]
-        features = self.extractor(waveform, padding)
-        self._latest.features = (waveform, padding, features)
+        features = self.latest.find(waveform, padding)
+        if features is None:
+            features = self.latest.keep(self.extractor(waveform, padding), waveform, padding)
         return features
 
+
+class Latest:
+    """What each thread computed last and from what (an array and any settings), handed back
+    when the same comes again: ingest hears two files at once, one on each thread."""
+
+    def __init__(self):
+        self._thread = threading.local()  # .kept: (array, settings, value)
+
+    def find(self, array: np.ndarray, *settings):
+        """The value kept for ``array`` and ``settings`` (None: another was kept last)."""
+        kept = getattr(self._thread, "kept", None)
+        if kept is None or kept[1] != settings:
+            return None
+        last = kept[0]
+        same = last is array or (
+            last.shape == array.shape and last.dtype == array.dtype and np.array_equal(last, array)
+        )
+        return kept[2] if same else None
+
+    def keep(self, value, array: np.ndarray, *settings):
+        """``value``, kept as this thread's latest for ``array`` and ``settings``."""
+        self._thread.kept = (array, settings, value)
+        return value
+
     def forget(self) -> None:
-        self._latest.features = None
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a is b or (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b))
+        """Let go of this thread's latest (a long file's arrays are large)."""
+        self._thread.kept = None
