@@ -1,5 +1,5 @@
 """Benchmark multilingual speech and cross-lingual search (issue 13): R@1/R@5 per language and
-query direction, file-level language identification, ingest speed.
+query direction, file-level language identification, word error rate, ingest speed.
 
 The corpus (``multilingual_corpus.py``): twelve news items written in six languages. Each item
 becomes one clip per spoken language (German, French, Spanish, Italian, Dutch), said by
@@ -18,7 +18,8 @@ of every language for each English query, any translation of the item counting a
 Each miss of a ``same`` or ``en`` query is put down to its cause (``causes``): ``recognition``
 when its file would have come first in the text space had it been transcribed as said, and its
 transcript did not (only better recognition helps), ``ranking`` otherwise (fusion or matching:
-lexical weights, normalisation), with the transcript's word error rate and language.
+lexical weights, normalisation), with the transcript's word error rate and language. The word
+error rate of every file's transcript against its sentence is reported per language too.
 
 Language identification reads what the index stored: a file's language is the language of most
 of its clips' time, compared with the voice's language, over the files of ``MIN_LID_SECONDS`` or
@@ -29,11 +30,14 @@ the given cores would reach with nothing else running.
 ``--english N`` also runs ``retrieval.py offline`` (N English clips) under this profile and the
 offline profile, for the "within 3 points" comparison. Targets (issue 13) are printed beside the
 results. ``--dev`` runs the same on the dev split (``corpus.DEV_ITEMS``: eight other items),
-the one to choose settings on. Media are cached under the temp folder; the index is rebuilt on
-every run. Usage:
+the one to choose settings on. ``--subtitles`` gives every clip a sidecar of its sentence in its
+language (``de-03.de.srt``, one cue over the whole clip: the speech and 0.3 s of silence either
+side), so no speech recognition runs: the same queries with exact transcripts, the ceiling of
+what better recognition can give (``sidecars.py``; results in ``multilingual_subtitles*.json``).
+Media are cached under the temp folder; the index is rebuilt on every run. Usage:
 
-    python benchmarks/multilingual.py [--dev] [--profile multilingual] [--per-language 12]
-        [--english 40]
+    python benchmarks/multilingual.py [--dev] [--subtitles] [--profile multilingual]
+        [--per-language 12] [--english 40]
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from pathlib import Path
 import multilingual_corpus as corpus
 import numpy as np
 from machine import describe
+from sidecars import Said, subtitled
 from speech_models import word_errors
 
 from mmretrieval import ClipFilter
@@ -62,6 +67,7 @@ from mmretrieval.config import load_profile
 from mmretrieval.errors import MMRError
 from mmretrieval.evaluate import first_rank, rank_metrics, ranked_relevance
 from mmretrieval.library import Library
+from mmretrieval.media.probe import probe
 from mmretrieval.media.timeline import TRANSCRIPT_SOURCES, TimedText
 from mmretrieval.testing.synth import Scene, make_video
 
@@ -210,6 +216,23 @@ def heard(library: Library, clip: Clip, media: Path) -> list[TimedText]:
     return [line for line in lines if line.source in TRANSCRIPT_SOURCES]
 
 
+def word_error_rates(
+    library: Library, items: tuple[corpus.Item, ...], clips: list[Clip], media: Path
+) -> dict[str, float]:
+    """Word error rate of what the index heard against the sentences said, per language and
+    over all (word edits over words said, pooled); 0 where sidecars were read."""
+    edits: Counter = Counter()
+    words: Counter = Counter()
+    for clip in clips:
+        said = items[clip.item].sentence[clip.language]
+        heard_text = " ".join(line.text for line in heard(library, clip, media))
+        found, total = word_errors(said, heard_text)
+        edits[clip.language] += found
+        words[clip.language] += total
+    rates = {language: edits[language] / words[language] for language in words}
+    return {**rates, "all": sum(edits.values()) / sum(words.values())}
+
+
 def causes(
     library: Library,
     items: tuple[corpus.Item, ...],
@@ -314,8 +337,16 @@ def run(args: argparse.Namespace) -> dict:
     items = corpus.DEV_ITEMS if args.dev else corpus.ITEMS
     folder, clips = cached_corpus(items, args.per_language, args.seed, "-dev" if args.dev else "")
     media = folder / "media"
+    if args.subtitles:  # one cue over the whole clip (its one scene), as make_video placed it
+        sentences = [items[c.item].sentence[c.language] for c in clips]
+        ends = [probe(media / c.media).duration for c in clips]
+        said = [
+            Said(c.media, sentence, 0.0, end, c.language)
+            for c, sentence, end in zip(clips, sentences, ends, strict=True)
+        ]
+        media = subtitled(media, said)
     profile = load_profile(args.profile)
-    index = folder / f"index-{profile.name}"
+    index = folder / f"index-{profile.name}{'-subtitles' if args.subtitles else ''}"
     shutil.rmtree(index, ignore_errors=True)  # a new index: ingest is timed on every file
     with Library(index, profile=profile) as library:
         started, cpu_started = time.perf_counter(), cpu_seconds()
@@ -329,11 +360,13 @@ def run(args: argparse.Namespace) -> dict:
         results, missed = retrieval(library, items, clips, media)
         search_seconds = time.perf_counter() - started
         why = causes(library, items, clips, media, missed)
+        wer = word_error_rates(library, items, clips, media)
         identified = language_id(library, clips, media)
         hours = library.stats()["languages"]
     body = {
         "profile": profile.name,
         "split": "dev" if args.dev else "test",
+        "transcripts": "subtitles" if args.subtitles else "asr",
         "corpus": {
             "folder": str(folder),
             "clips": len(clips),
@@ -344,6 +377,7 @@ def run(args: argparse.Namespace) -> dict:
             "footage_seconds": footage,
         },
         "results": results,
+        "wer": wer,
         "misses": why,
         "language_id": identified,
         "hours_per_language": hours,
@@ -372,8 +406,10 @@ def print_report(result: dict) -> None:
     for name, found in result["results"].items():
         row = f"{found['R@1']:>8.1f}{found['R@5']:>8.1f}{found['MeanR']:>8.2f}"
         print(f"{name:<14}{row}{found['queries']:>6}")
+    wer = ", ".join(f"{language} {rate:.0%}" for language, rate in result["wer"].items())
+    print(f"\nword error rate of the transcripts: {wer}")
     why = result["misses"]
-    print(f"\nmisses by cause: {why['counts'] or 'none'}")
+    print(f"misses by cause: {why['counts'] or 'none'}")
     for miss in why["misses"]:
         print(
             f"  {miss['clip']} {miss['query']:<5}rank {miss['rank']:<3}{miss['cause']:<12}"
@@ -416,13 +452,21 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (speaking rates)")
     parser.add_argument(
+        "--subtitles",
+        action="store_true",
+        help="give each clip a sidecar of its sentence: exact transcripts, no speech recognition",
+    )
+    parser.add_argument(
         "--english", type=int, default=0, help="also run the English offline suite: N clips"
     )
-    parser.add_argument("--out", type=Path, help="default results/multilingual[_dev].json")
+    parser.add_argument(
+        "--out", type=Path, help="default results/multilingual[_subtitles][_dev].json"
+    )
     args = parser.parse_args()
     if args.per_language is None:
         args.per_language = len(corpus.DEV_ITEMS if args.dev else corpus.ITEMS)
-    args.out = args.out or RESULTS / ("multilingual_dev.json" if args.dev else "multilingual.json")
+    name = "multilingual" + ("_subtitles" if args.subtitles else "") + ("_dev" if args.dev else "")
+    args.out = args.out or RESULTS / f"{name}.json"
     load_start = os.getloadavg()
     started = time.perf_counter()
     try:
