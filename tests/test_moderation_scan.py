@@ -678,6 +678,20 @@ def test_default_policy_flags_mild_swearing_and_leaves_the_donkey(tmp_path):
     assert scores[1]["profanity/profanity_check"] >= 0.5 and scores[1]["profanity/wordlist"] == 0
 
 
+BRITISH_SWEARING = "Sod off, I'm busy."
+
+
+def test_default_policy_flags_swearing_the_profanity_model_scores_low(tmp_path):
+    """"Sod off" is swearing in any sentence, but the profanity model scores the line far under
+    its threshold, so no two signals agree: the strong-words list flags it on its own."""
+    report = _moderated_lines(tmp_path, [BRITISH_SWEARING])
+    (finding,) = [f for f in report.findings if f.category == "profanity"]
+    assert finding.rule.startswith("strong"), finding.rule
+    assert {h.kind for h in finding.signals} == {"wordlist"}
+    scores = _file(report, "line0.wav").max_scores
+    assert scores["profanity/profanity_check"] < 0.3 and scores["profanity/strong_words"] == 1
+
+
 def _moderated_lines(folder: Path, texts: list[str]):
     """The default policy's report on ``lineN.wav``, one per text, each said by espeak-ng with a
     subtitle sidecar of it."""
