@@ -49,7 +49,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -59,7 +59,7 @@ from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.numerals import number_forms
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
-from mmretrieval.store.postings import Postings, SavedPostings, tokenize
+from mmretrieval.store.postings import BREAK, Postings, SavedPostings, split_joined, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,6 @@ SAVE_AFTER = 10_000  # clips read into the postings since they were saved: saved
 # clips BM25 ranks for the keyword candidates (work grows with them); past it the commonest
 # query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
-_BREAK = "\x00"  # before each candidate's tokens (``Candidates``)
-_RUNS_OR_BREAK = re.compile(r"[^\W_]+|\x00")  # ``tokenize``'s words of ASCII text, and breaks
-_NOT_ALNUM = dict.fromkeys(c for c in range(128) if not chr(c).isalnum())  # ASCII: deleted
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
 
@@ -101,20 +98,6 @@ def spelling_key(word: str) -> str:
     """One key for a token's umlaut spellings: ä/ae/a, ö/oe/o, ü/ue/u, ø/oe/o, æ/ae/a,
     ß/ss (``muller``, ``mueller`` -> ``muller``; ``straße``, ``strasse`` -> ``strasse``)."""
     return _UMLAUT_DIGRAPH.sub(r"\1", word.translate(_SPELLED_OUT))
-
-
-def _run_together(text: str) -> str:
-    """The text's tokens run together ("VISITS READING" -> "visitsreading")."""
-    if text.isascii():  # letters and digits, lower case: what ``tokenize`` keeps of it
-        return text.lower().translate(_NOT_ALNUM)
-    return "".join(_tokens(text))
-
-
-@lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
-    """``tokenize`` remembered: a candidate's speech and screen text are read by the coverage,
-    the proximity and the near-phrase scores of one query, and again by the next query."""
-    return tuple(tokenize(text))
 
 
 @dataclass(frozen=True)
@@ -194,8 +177,8 @@ class Coverage:
         for weight in self.phrase_weights:
             matched = matched + weight
         shares = matched / self.total if self.total else np.zeros(len(batch.rows))
-        for n, row in enumerate(batch.rows if self.phrases else ()):  # quoted: required
-            tokens = _tokens(row.speech) + _tokens(row.ocr)
+        for n in range(len(batch.rows) if self.phrases else 0):  # quoted: required
+            tokens = batch.speech_tokens(n) + batch.screen_tokens(n)
             if not all(_contains_sequence(tokens, phrase) for phrase in self.phrases):
                 shares[n] = 0.0
         return shares
@@ -203,37 +186,60 @@ class Coverage:
 
 @dataclass(frozen=True)
 class Candidates:
-    """One query's candidate clips, their speech and screen tokens one after another as
-    numbers (``code``: 0 for a word that is none of the query's words or variants, -1 before
-    each clip's tokens), so each score is computed for every candidate at once."""
+    """One query's candidate clips, their speech and screen tokens one after another, as
+    words and as numbers (``code``: 0 for a word that is none of the query's words or
+    variants, -1 for the ``BREAK`` before each clip's tokens), so each score is computed for
+    every candidate at once, and each clip's words are split once a query."""
 
     rows: list[ClipRow]
     code: dict[str, int]
-    speech: np.ndarray  # codes of every candidate's speech, each clip's after a -1
-    screen: np.ndarray  # the same of their screen text
-    speech_starts: np.ndarray  # where each clip's -1 is in ``speech``
+    speech_words: list[str]  # every candidate's speech tokens, each clip's after a break
+    screen_words: list[str]  # the same of their screen text
+    speech: np.ndarray  # codes of ``speech_words``
+    screen: np.ndarray
+    speech_starts: np.ndarray  # where each clip's break is in ``speech``
     screen_starts: np.ndarray
     screens: list[str]  # each clip's screen text run together ("VISITSREADING")
 
     @classmethod
     def of(cls, rows: list[ClipRow], words: Sequence[str]) -> Candidates:
         code = {word: n for n, word in enumerate(dict.fromkeys(words), start=1)}
-        numbered = {**code, _BREAK: -1}  # tokens are letters and digits: never the break
+        numbered = {**code, BREAK: -1}  # tokens are letters and digits: never the break
 
-        def coded(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            if all(text.isascii() and _BREAK not in text for text in texts):
-                # one pass of the expression over all of them, as ``tokenize`` splits each
-                flat = _RUNS_OR_BREAK.findall("".join(_BREAK + t for t in texts).lower())
-            else:
-                tokens = zip(repeat((_BREAK,)), map(_tokens, texts))
-                flat = list(chain.from_iterable(chain.from_iterable(tokens)))
+        def coded(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+            flat = split_joined(
+                [
+                    text.lower()
+                    if text.isascii() and BREAK not in text
+                    else " ".join(tokenize(text))
+                    for text in texts
+                ]
+            )
             codes = np.fromiter(map(numbered.get, flat, repeat(0)), np.int32, len(flat))
-            return codes, np.flatnonzero(codes == -1)
+            return flat, codes, np.flatnonzero(codes == -1)
 
-        speech, speech_starts = coded([row.speech for row in rows])
-        screen, screen_starts = coded([row.ocr for row in rows])
-        screens = [_run_together(row.ocr) for row in rows]
-        return cls(rows, code, speech, screen, speech_starts, screen_starts, screens)
+        speech_words, speech, speech_starts = coded([row.speech for row in rows])
+        screen_words, screen, screen_starts = coded([row.ocr for row in rows])
+        screens = ["".join(_clip_words(screen_words, screen_starts, n)) for n in range(len(rows))]
+        return cls(
+            rows,
+            code,
+            speech_words,
+            screen_words,
+            speech,
+            screen,
+            speech_starts,
+            screen_starts,
+            screens,
+        )
+
+    def speech_tokens(self, n: int) -> list[str]:
+        """Candidate ``n``'s speech, as ``tokenize`` splits it."""
+        return _clip_words(self.speech_words, self.speech_starts, n)
+
+    def screen_tokens(self, n: int) -> list[str]:
+        """Candidate ``n``'s screen text, as ``tokenize`` splits it."""
+        return _clip_words(self.screen_words, self.screen_starts, n)
 
     def owners(self, starts: np.ndarray, size: int) -> np.ndarray:
         """The candidate each position of a coded text belongs to."""
@@ -288,9 +294,7 @@ class LexicalSearch:
     computed together over their tokens as numbers (``Candidates``); only the clips where a
     near phrase can be are read word by word (``near_phrase``)."""
 
-    def __init__(
-        self, catalog: Catalog, min_similarity: float, saved: SavedPostings | None = None
-    ):
+    def __init__(self, catalog: Catalog, min_similarity: float, saved: SavedPostings | None = None):
         """``saved``: where the index keeps the postings between opens (None: built anew)."""
         self.catalog = catalog
         self.min_similarity = min_similarity
@@ -305,9 +309,7 @@ class LexicalSearch:
         self._documents = 1
         self._vocabulary_generation = -1
 
-    def search(
-        self, text: str, limit: int, clip_filter: ClipFilter | None = None
-    ) -> LexicalScores:
+    def search(self, text: str, limit: int, clip_filter: ClipFilter | None = None) -> LexicalScores:
         """Clip id -> score in (0, 1] for up to ``limit`` clips matching ``text``, of files
         that pass ``clip_filter``; and the clips that hold it as an exact phrase."""
         query = LexicalQuery.parse(text)
@@ -342,11 +344,12 @@ class LexicalSearch:
         misheard = []
         for n, row in enumerate(batch.rows):
             near = NearPhrase()
+            tokens = batch.speech_tokens(n)
             if n in near_at:
-                near = self.near_phrase(query, variants, row, in_order)
+                near = self.near_phrase(query, variants, row, tokens, in_order)
             order = max(float(orders[n]), near.order)
             if order < 1.0:
-                near = near.best(misheard_phrase(query, row, in_order))
+                near = near.best(misheard_phrase(query, tokens, in_order))
                 order = max(order, near.order)
             orders[n] = order
             misheard.append(near.misheard)
@@ -446,10 +449,12 @@ class LexicalSearch:
         query: LexicalQuery,
         variants: dict[str, dict[str, float]],
         row: ClipRow,
+        tokens: Sequence[str],
         in_order: InOrder | None = None,
     ) -> NearPhrase:
-        """The clip's best near phrase: the query's words in place in its speech, the other
-        places filled by words the recogniser may have misheard (see the module's notes)."""
+        """The clip's best near phrase: the query's words in place in its speech (``tokens``),
+        the other places filled by words the recogniser may have misheard (see the module's
+        notes)."""
         sequence = query.sequence
         n = len(sequence)
         if n < 3:
@@ -457,7 +462,7 @@ class LexicalSearch:
         needed = max(MIN_ANCHORS, (n + 1) // 2)
         in_order = in_order or InOrder.of(sequence, variants)
         accepted = in_order.accepted
-        if not _places(in_order, _tokens(row.speech), needed):
+        if not _places(in_order, tokens, needed):
             return NearPhrase()  # no stretch with enough words in place: no need to read words
         heard = self._heard(row)
         tokens = [token for token, _ in heard]
@@ -513,8 +518,8 @@ def proximities(query: LexicalQuery, batch: Candidates, in_order: InOrder) -> np
     if n < 2:
         return np.ones(len(batch.rows))
     best = np.maximum(
-        _order_scores(batch, batch.speech, batch.speech_starts, in_order, "speech"),
-        _order_scores(batch, batch.screen, batch.screen_starts, in_order, "ocr"),
+        _order_scores(batch, batch.speech, batch.speech_starts, in_order, batch.speech_words),
+        _order_scores(batch, batch.screen, batch.screen_starts, in_order, batch.screen_words),
     )
     if len(joined := "".join(sequence)) >= 2 * MIN_SUBSTRING_LENGTH:
         run_together = [joined in screen for screen in batch.screens]  # "IWASNEVERSO"
@@ -523,7 +528,11 @@ def proximities(query: LexicalQuery, batch: Candidates, in_order: InOrder) -> np
 
 
 def _order_scores(
-    batch: Candidates, codes: np.ndarray, starts: np.ndarray, in_order: InOrder, field: str
+    batch: Candidates,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    in_order: InOrder,
+    words: list[str],
 ) -> np.ndarray:
     """``proximity`` of one text of every candidate. The longest adjacent run of the query's
     words in order: a position holding the query's word ``i`` ends a run one longer than the
@@ -542,7 +551,7 @@ def _order_scores(
     said_count = np.add.reduceat(said.astype(np.int64), starts) if len(starts) else longest
     scores = np.where(longest > 1, RUN_CREDIT * (longest - 1) / (n - 1), 0.0)
     for c in np.flatnonzero((said_count >= n) & (longest < n)).tolist():
-        tokens = _tokens(getattr(batch.rows[c], field))
+        tokens = _clip_words(words, starts, c)
         if _in_window(in_order.accepted, tokens, n + WINDOW_SLACK):
             scores[c] = WINDOW_CREDIT
     scores[longest == n] = 1.0
@@ -573,9 +582,9 @@ def _near_candidates(batch: Candidates, in_order: InOrder) -> list[int]:
 
 
 def misheard_phrase(
-    query: LexicalQuery, row: ClipRow, in_order: InOrder | None = None
+    query: LexicalQuery, tokens: Sequence[str], in_order: InOrder | None = None
 ) -> NearPhrase:
-    """A stretch of the clip's speech that is the query's words with some split, joined,
+    """A stretch of a clip's speech (``tokens``) that is the query's words with some split, joined,
     dropped or misspelled by the recogniser ("they re already" for "there is already a").
 
     Stretches of the query's length (``PHRASE_SLACK`` words more or fewer) around each query
@@ -589,7 +598,6 @@ def misheard_phrase(
     n = len(sequence)
     if n < 3:
         return NearPhrase()
-    tokens = _tokens(row.speech)
     phrase = " ".join(sequence)
     # one pass over the letters first (most clips have no stretch near), with a little slack:
     # it compares stretches of the phrase's length only, the stretches below a word more or less
@@ -644,6 +652,12 @@ def _sounded(tokens: Sequence[str]) -> str:
 @lru_cache(maxsize=65536)
 def _sound(token: str) -> str:
     return sound_key(token)
+
+
+def _clip_words(words: list[str], starts: np.ndarray, n: int) -> list[str]:
+    """Clip ``n``'s words of ``words`` (every clip's, each clip's after a break at ``starts``)."""
+    end = int(starts[n + 1]) if n + 1 < len(starts) else len(words)
+    return words[int(starts[n]) + 1 : end]
 
 
 def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int) -> bool:
