@@ -340,20 +340,10 @@ class LexicalSearch:
         words += [w for _, _, _, counted in coverage.terms for w, _ in counted]
         batch = Candidates.of([rows[clip_id] for clip_id in ids], words)
         orders = proximities(query, batch, in_order)
-        near_at = set(_near_candidates(batch, in_order)) if len(query.sequence) >= 3 else set()
-        misheard = []
-        for n, row in enumerate(batch.rows):
-            near = NearPhrase()
-            tokens = batch.speech_tokens(n)
-            if n in near_at:
-                near = self.near_phrase(query, variants, row, tokens, in_order)
-            order = max(float(orders[n]), near.order)
-            if order < 1.0:
-                near = near.best(misheard_phrase(query, tokens, in_order))
-                order = max(order, near.order)
-            orders[n] = order
-            misheard.append(near.misheard)
-        shares = coverage.shares(batch, misheard)
+        nears = self._nears(query, variants, batch, in_order, orders)
+        shares = coverage.shares(
+            batch, [nears.get(n, NearPhrase()).misheard for n in range(len(ids))]
+        )
         scores, exact = {}, set()
         for clip_id, share, order in zip(ids, shares.tolist(), orders.tolist(), strict=True):
             if share <= 0:
@@ -362,6 +352,35 @@ class LexicalSearch:
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
         return LexicalScores(scores, exact, rows)
+
+    def _nears(
+        self,
+        query: LexicalQuery,
+        variants: dict[str, dict[str, float]],
+        batch: Candidates,
+        in_order: InOrder,
+        orders: np.ndarray,
+    ) -> dict[int, NearPhrase]:
+        """Per candidate with one, its best near or misheard phrase (``near_phrase``,
+        ``misheard_phrase``); ``orders`` is raised to their order where it is higher. Only the
+        candidates short of the exact phrase whose speech is near the query's letters can hold
+        a misheard phrase (``_near_letters``, for all of them at once)."""
+        if len(query.sequence) < 3:
+            return {}
+        nears = {}
+        for n in _near_candidates(batch, in_order):
+            row = batch.rows[n]
+            nears[n] = self.near_phrase(query, variants, row, batch.speech_tokens(n), in_order)
+            orders[n] = max(float(orders[n]), nears[n].order)
+        unsure = np.flatnonzero(orders < 1.0).tolist()
+        speeches = [batch.speech_tokens(n) for n in unsure]
+        near_letters = _near_letters(query.sequence, speeches)
+        for n, tokens, near in zip(unsure, speeches, near_letters, strict=True):
+            if near:
+                heard = misheard_phrase(query, tokens, in_order)
+                nears[n] = nears.get(n, NearPhrase()).best(heard)
+                orders[n] = max(float(orders[n]), nears[n].order)
+        return nears
 
     def variants(self, terms: Sequence[str]) -> dict[str, dict[str, float]]:
         """For each query word, the indexed words that count as it, with their similarity:
@@ -598,10 +617,7 @@ def misheard_phrase(
     n = len(sequence)
     if n < 3:
         return NearPhrase()
-    phrase = " ".join(sequence)
-    # one pass over the letters first (most clips have no stretch near), with a little slack:
-    # it compares stretches of the phrase's length only, the stretches below a word more or less
-    if fuzz.partial_ratio(phrase, " ".join(tokens), score_cutoff=MISHEARD_PHRASE - 5) == 0:
+    if not _near_letters(sequence, [tokens])[0]:
         return NearPhrase()
     in_order = in_order or InOrder.of(sequence, {})
     spans = set()
@@ -622,6 +638,22 @@ def misheard_phrase(
         if alike and order > best.order:
             best = NearPhrase(order, dict.fromkeys(lacking, alike))
     return best
+
+
+def _near_letters(sequence: Sequence[str], speeches: Sequence[Sequence[str]]) -> list[bool]:
+    """Whether each clip's speech (its tokens) may hold the query's words misheard: one pass
+    over the letters (most clips have no stretch near), with a little slack, since it compares
+    stretches of the phrase's length only, and ``misheard_phrase`` a word more or less."""
+    if not speeches:
+        return []
+    scores = process.cdist(
+        [" ".join(sequence)],
+        [" ".join(tokens) for tokens in speeches],
+        scorer=fuzz.partial_ratio,
+        score_cutoff=MISHEARD_PHRASE - 5,
+        workers=1,
+    )
+    return (scores[0] > 0).tolist()
 
 
 def _alike_stretches(
