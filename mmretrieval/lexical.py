@@ -163,10 +163,10 @@ class Coverage:
     def shares(self, batch: Candidates, misheard: list[dict[str, float]]) -> np.ndarray:
         """Per candidate, the share of the query's IDF-weighted words it holds; ``misheard``:
         per candidate, query words a near phrase heard in place of others, with their credit."""
-        matched = np.zeros(len(batch.rows))
+        matched = np.zeros(len(batch.ids))
         present = batch.present()
         for term, weight, inside, counted in self.terms:
-            best = np.zeros(len(batch.rows))
+            best = np.zeros(len(batch.ids))
             for word, similarity in counted:
                 best = np.maximum(best, np.where(present[:, batch.code[word]], similarity, 0.0))
             for n, heard in enumerate(misheard):
@@ -176,8 +176,8 @@ class Coverage:
             matched = matched + np.where(on_screen, weight, weight * best)
         for weight in self.phrase_weights:
             matched = matched + weight
-        shares = matched / self.total if self.total else np.zeros(len(batch.rows))
-        for n in range(len(batch.rows) if self.phrases else 0):  # quoted: required
+        shares = matched / self.total if self.total else np.zeros(len(batch.ids))
+        for n in range(len(batch.ids) if self.phrases else 0):  # quoted: required
             tokens = batch.speech_tokens(n) + batch.screen_tokens(n)
             if not all(_contains_sequence(tokens, phrase) for phrase in self.phrases):
                 shares[n] = 0.0
@@ -191,7 +191,7 @@ class Candidates:
     variants, -1 for the ``BREAK`` before each clip's tokens), so each score is computed for
     every candidate at once, and each clip's words are split once a query."""
 
-    rows: list[ClipRow]
+    ids: list[int]  # the candidates' clip ids
     code: dict[str, int]
     speech_words: list[str]  # every candidate's speech tokens, each clip's after a break
     screen_words: list[str]  # the same of their screen text
@@ -202,7 +202,8 @@ class Candidates:
     screens: list[str]  # each clip's screen text run together ("VISITSREADING")
 
     @classmethod
-    def of(cls, rows: list[ClipRow], words: Sequence[str]) -> Candidates:
+    def of(cls, texts: dict[int, tuple[str, str]], words: Sequence[str]) -> Candidates:
+        """``texts``: clip id -> (speech, screen text) of each candidate."""
         code = {word: n for n, word in enumerate(dict.fromkeys(words), start=1)}
         numbered = {**code, BREAK: -1}  # tokens are letters and digits: never the break
 
@@ -218,11 +219,11 @@ class Candidates:
             codes = np.fromiter(map(numbered.get, flat, repeat(0)), np.int32, len(flat))
             return flat, codes, np.flatnonzero(codes == -1)
 
-        speech_words, speech, speech_starts = coded([row.speech for row in rows])
-        screen_words, screen, screen_starts = coded([row.ocr for row in rows])
-        screens = ["".join(_clip_words(screen_words, screen_starts, n)) for n in range(len(rows))]
+        speech_words, speech, speech_starts = coded([speech for speech, _ in texts.values()])
+        screen_words, screen, screen_starts = coded([screen for _, screen in texts.values()])
+        screens = ["".join(_clip_words(screen_words, screen_starts, n)) for n in range(len(texts))]
         return cls(
-            rows,
+            list(texts),
             code,
             speech_words,
             screen_words,
@@ -247,7 +248,7 @@ class Candidates:
 
     def present(self) -> np.ndarray:
         """Candidates x codes: whether the clip's speech or screen text holds the word."""
-        found = np.zeros((len(self.rows), len(self.code) + 2), bool)  # column -1: the breaks
+        found = np.zeros((len(self.ids), len(self.code) + 2), bool)  # column -1: the breaks
         for codes, starts in ((self.speech, self.speech_starts), (self.screen, self.screen_starts)):
             found[self.owners(starts, len(codes)), codes] = True
         found[:, 0] = found[:, -1] = False
@@ -264,13 +265,11 @@ class Candidates:
 
 
 class LexicalScores(dict[int, float]):
-    """Clip id -> lexical score, which clips hold the query as an exact phrase, and the
-    catalog rows of the candidates it read (the searcher reads no row twice)."""
+    """Clip id -> lexical score, and which clips hold the query as an exact phrase."""
 
-    def __init__(self, scores: dict[int, float], exact: set[int], rows: dict[int, ClipRow]):
+    def __init__(self, scores: dict[int, float], exact: set[int]):
         super().__init__(scores)
         self.exact = exact
-        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -314,7 +313,7 @@ class LexicalSearch:
         that pass ``clip_filter``; and the clips that hold it as an exact phrase."""
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
-            return LexicalScores({}, set(), {})
+            return LexicalScores({}, set())
         self.refresh()
         variants = self.variants(query.terms)
         for word, forms in number_forms(query.sequence).items():  # "sixty" finds "60"
@@ -332,13 +331,15 @@ class LexicalSearch:
         long_terms = [t for t in query.terms if len(t) >= MIN_SUBSTRING_LENGTH]
         if long_terms:
             candidates.update(dict.fromkeys(self.postings.screen(long_terms, limit, allowed)))
-        rows = self.catalog.clips(candidates)
+        # their texts only: the searcher reads the rows of the few that can become hits
+        found = self.catalog.clip_texts(np.fromiter(candidates, np.int64, len(candidates)))
+        texts = {clip_id: (speech, screen) for clip_id, speech, screen in found}
         in_order = InOrder.of(query.sequence, variants)
         coverage = Coverage.of(query, variants, self.idf)
-        ids = [clip_id for clip_id in candidates if clip_id in rows]
+        ids = [clip_id for clip_id in candidates if clip_id in texts]
         words = [w for accepted in in_order.accepted for w in accepted]
         words += [w for _, _, _, counted in coverage.terms for w, _ in counted]
-        batch = Candidates.of([rows[clip_id] for clip_id in ids], words)
+        batch = Candidates.of({clip_id: texts[clip_id] for clip_id in ids}, words)
         orders = proximities(query, batch, in_order)
         nears = self._nears(query, variants, batch, in_order, orders)
         shares = coverage.shares(
@@ -351,7 +352,7 @@ class LexicalSearch:
             scores[clip_id] = share * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
-        return LexicalScores(scores, exact, rows)
+        return LexicalScores(scores, exact)
 
     def _nears(
         self,
@@ -368,8 +369,10 @@ class LexicalSearch:
         if len(query.sequence) < 3:
             return {}
         nears = {}
-        for n in _near_candidates(batch, in_order):
-            row = batch.rows[n]
+        near = _near_candidates(batch, in_order)
+        rows = self.catalog.clips([batch.ids[n] for n in near]) if near else {}
+        for n in near:
+            row = rows[batch.ids[n]]
             nears[n] = self.near_phrase(query, variants, row, batch.speech_tokens(n), in_order)
             orders[n] = max(float(orders[n]), nears[n].order)
         unsure = np.flatnonzero(orders < 1.0).tolist()
@@ -535,7 +538,7 @@ def proximities(query: LexicalQuery, batch: Candidates, in_order: InOrder) -> np
     sequence = query.sequence
     n = len(sequence)
     if n < 2:
-        return np.ones(len(batch.rows))
+        return np.ones(len(batch.ids))
     best = np.maximum(
         _order_scores(batch, batch.speech, batch.speech_starts, in_order, batch.speech_words),
         _order_scores(batch, batch.screen, batch.screen_starts, in_order, batch.screen_words),
