@@ -333,7 +333,7 @@ class Postings:
         idf = [max(MIN_IDF, math.log((documents - n + 0.5) / (n + 0.5))) for n in holding]
         ids, scores = [], []
         for segment, found, matched in zip(self.segments, fields, per_segment, strict=True):
-            clips = np.unique(np.concatenate([m[0] for m in matched]))
+            clips = _distinct([m[0] for m in matched])
             if allowed is not None:
                 clips = clips[np.isin(segment.ids[clips], allowed)]
             if not len(clips):
@@ -401,6 +401,15 @@ def _text(text: str) -> np.ndarray:
 
 def _string(array: np.ndarray) -> str:
     return array.tobytes().decode()
+
+
+def _distinct(positions: list[np.ndarray]) -> np.ndarray:
+    """The distinct values of ``positions`` joined, ascending: ``np.unique`` of them, by a
+    sort (numpy 2's ``np.unique`` hashes, ~20x slower on a query's 20k clip positions)."""
+    joined = np.sort(np.concatenate(positions))
+    keep = np.ones(len(joined), bool)
+    keep[1:] = joined[1:] != joined[:-1]
+    return joined[keep]
 
 
 def _phrase_postings(
