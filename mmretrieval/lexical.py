@@ -49,7 +49,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -59,7 +59,7 @@ from mmretrieval.media.timeline import TRANSCRIPT_SOURCES
 from mmretrieval.numerals import number_forms
 from mmretrieval.phonetic import sound_key
 from mmretrieval.store.catalog import Catalog, ClipRow
-from mmretrieval.store.postings import Postings, SavedPostings, tokenize
+from mmretrieval.store.postings import BREAK, Postings, SavedPostings, split_joined, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,6 @@ SAVE_AFTER = 10_000  # clips read into the postings since they were saved: saved
 # clips BM25 ranks for the keyword candidates (work grows with them); past it the commonest
 # query words propose none, though they still count in every score
 POSTINGS_BUDGET = 20_000
-_BREAK = "\x00"  # before each candidate's tokens (``Candidates``)
-_RUNS_OR_BREAK = re.compile(r"[^\W_]+|\x00")  # ``tokenize``'s words of ASCII text, and breaks
-_NOT_ALNUM = dict.fromkeys(c for c in range(128) if not chr(c).isalnum())  # ASCII: deleted
 PHRASE = "phrase"  # evidence key: the clip holds the query's words as an exact phrase
 _QUOTED = re.compile(r'"([^"]+)"')
 
@@ -101,20 +98,6 @@ def spelling_key(word: str) -> str:
     """One key for a token's umlaut spellings: ä/ae/a, ö/oe/o, ü/ue/u, ø/oe/o, æ/ae/a,
     ß/ss (``muller``, ``mueller`` -> ``muller``; ``straße``, ``strasse`` -> ``strasse``)."""
     return _UMLAUT_DIGRAPH.sub(r"\1", word.translate(_SPELLED_OUT))
-
-
-def _run_together(text: str) -> str:
-    """The text's tokens run together ("VISITS READING" -> "visitsreading")."""
-    if text.isascii():  # letters and digits, lower case: what ``tokenize`` keeps of it
-        return text.lower().translate(_NOT_ALNUM)
-    return "".join(_tokens(text))
-
-
-@lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
-    """``tokenize`` remembered: a candidate's speech and screen text are read by the coverage,
-    the proximity and the near-phrase scores of one query, and again by the next query."""
-    return tuple(tokenize(text))
 
 
 @dataclass(frozen=True)
@@ -180,10 +163,10 @@ class Coverage:
     def shares(self, batch: Candidates, misheard: list[dict[str, float]]) -> np.ndarray:
         """Per candidate, the share of the query's IDF-weighted words it holds; ``misheard``:
         per candidate, query words a near phrase heard in place of others, with their credit."""
-        matched = np.zeros(len(batch.rows))
+        matched = np.zeros(len(batch.ids))
         present = batch.present()
         for term, weight, inside, counted in self.terms:
-            best = np.zeros(len(batch.rows))
+            best = np.zeros(len(batch.ids))
             for word, similarity in counted:
                 best = np.maximum(best, np.where(present[:, batch.code[word]], similarity, 0.0))
             for n, heard in enumerate(misheard):
@@ -193,9 +176,9 @@ class Coverage:
             matched = matched + np.where(on_screen, weight, weight * best)
         for weight in self.phrase_weights:
             matched = matched + weight
-        shares = matched / self.total if self.total else np.zeros(len(batch.rows))
-        for n, row in enumerate(batch.rows if self.phrases else ()):  # quoted: required
-            tokens = _tokens(row.speech) + _tokens(row.ocr)
+        shares = matched / self.total if self.total else np.zeros(len(batch.ids))
+        for n in range(len(batch.ids) if self.phrases else 0):  # quoted: required
+            tokens = batch.speech_tokens(n) + batch.screen_tokens(n)
             if not all(_contains_sequence(tokens, phrase) for phrase in self.phrases):
                 shares[n] = 0.0
         return shares
@@ -203,37 +186,61 @@ class Coverage:
 
 @dataclass(frozen=True)
 class Candidates:
-    """One query's candidate clips, their speech and screen tokens one after another as
-    numbers (``code``: 0 for a word that is none of the query's words or variants, -1 before
-    each clip's tokens), so each score is computed for every candidate at once."""
+    """One query's candidate clips, their speech and screen tokens one after another, as
+    words and as numbers (``code``: 0 for a word that is none of the query's words or
+    variants, -1 for the ``BREAK`` before each clip's tokens), so each score is computed for
+    every candidate at once, and each clip's words are split once a query."""
 
-    rows: list[ClipRow]
+    ids: list[int]  # the candidates' clip ids
     code: dict[str, int]
-    speech: np.ndarray  # codes of every candidate's speech, each clip's after a -1
-    screen: np.ndarray  # the same of their screen text
-    speech_starts: np.ndarray  # where each clip's -1 is in ``speech``
+    speech_words: list[str]  # every candidate's speech tokens, each clip's after a break
+    screen_words: list[str]  # the same of their screen text
+    speech: np.ndarray  # codes of ``speech_words``
+    screen: np.ndarray
+    speech_starts: np.ndarray  # where each clip's break is in ``speech``
     screen_starts: np.ndarray
     screens: list[str]  # each clip's screen text run together ("VISITSREADING")
 
     @classmethod
-    def of(cls, rows: list[ClipRow], words: Sequence[str]) -> Candidates:
+    def of(cls, texts: dict[int, tuple[str, str]], words: Sequence[str]) -> Candidates:
+        """``texts``: clip id -> (speech, screen text) of each candidate."""
         code = {word: n for n, word in enumerate(dict.fromkeys(words), start=1)}
-        numbered = {**code, _BREAK: -1}  # tokens are letters and digits: never the break
+        numbered = {**code, BREAK: -1}  # tokens are letters and digits: never the break
 
-        def coded(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            if all(text.isascii() and _BREAK not in text for text in texts):
-                # one pass of the expression over all of them, as ``tokenize`` splits each
-                flat = _RUNS_OR_BREAK.findall("".join(_BREAK + t for t in texts).lower())
-            else:
-                tokens = zip(repeat((_BREAK,)), map(_tokens, texts))
-                flat = list(chain.from_iterable(chain.from_iterable(tokens)))
+        def coded(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+            flat = split_joined(
+                [
+                    text.lower()
+                    if text.isascii() and BREAK not in text
+                    else " ".join(tokenize(text))
+                    for text in texts
+                ]
+            )
             codes = np.fromiter(map(numbered.get, flat, repeat(0)), np.int32, len(flat))
-            return codes, np.flatnonzero(codes == -1)
+            return flat, codes, np.flatnonzero(codes == -1)
 
-        speech, speech_starts = coded([row.speech for row in rows])
-        screen, screen_starts = coded([row.ocr for row in rows])
-        screens = [_run_together(row.ocr) for row in rows]
-        return cls(rows, code, speech, screen, speech_starts, screen_starts, screens)
+        speech_words, speech, speech_starts = coded([speech for speech, _ in texts.values()])
+        screen_words, screen, screen_starts = coded([screen for _, screen in texts.values()])
+        screens = ["".join(_clip_words(screen_words, screen_starts, n)) for n in range(len(texts))]
+        return cls(
+            list(texts),
+            code,
+            speech_words,
+            screen_words,
+            speech,
+            screen,
+            speech_starts,
+            screen_starts,
+            screens,
+        )
+
+    def speech_tokens(self, n: int) -> list[str]:
+        """Candidate ``n``'s speech, as ``tokenize`` splits it."""
+        return _clip_words(self.speech_words, self.speech_starts, n)
+
+    def screen_tokens(self, n: int) -> list[str]:
+        """Candidate ``n``'s screen text, as ``tokenize`` splits it."""
+        return _clip_words(self.screen_words, self.screen_starts, n)
 
     def owners(self, starts: np.ndarray, size: int) -> np.ndarray:
         """The candidate each position of a coded text belongs to."""
@@ -241,7 +248,7 @@ class Candidates:
 
     def present(self) -> np.ndarray:
         """Candidates x codes: whether the clip's speech or screen text holds the word."""
-        found = np.zeros((len(self.rows), len(self.code) + 2), bool)  # column -1: the breaks
+        found = np.zeros((len(self.ids), len(self.code) + 2), bool)  # column -1: the breaks
         for codes, starts in ((self.speech, self.speech_starts), (self.screen, self.screen_starts)):
             found[self.owners(starts, len(codes)), codes] = True
         found[:, 0] = found[:, -1] = False
@@ -258,13 +265,11 @@ class Candidates:
 
 
 class LexicalScores(dict[int, float]):
-    """Clip id -> lexical score, which clips hold the query as an exact phrase, and the
-    catalog rows of the candidates it read (the searcher reads no row twice)."""
+    """Clip id -> lexical score, and which clips hold the query as an exact phrase."""
 
-    def __init__(self, scores: dict[int, float], exact: set[int], rows: dict[int, ClipRow]):
+    def __init__(self, scores: dict[int, float], exact: set[int]):
         super().__init__(scores)
         self.exact = exact
-        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -288,9 +293,7 @@ class LexicalSearch:
     computed together over their tokens as numbers (``Candidates``); only the clips where a
     near phrase can be are read word by word (``near_phrase``)."""
 
-    def __init__(
-        self, catalog: Catalog, min_similarity: float, saved: SavedPostings | None = None
-    ):
+    def __init__(self, catalog: Catalog, min_similarity: float, saved: SavedPostings | None = None):
         """``saved``: where the index keeps the postings between opens (None: built anew)."""
         self.catalog = catalog
         self.min_similarity = min_similarity
@@ -305,14 +308,12 @@ class LexicalSearch:
         self._documents = 1
         self._vocabulary_generation = -1
 
-    def search(
-        self, text: str, limit: int, clip_filter: ClipFilter | None = None
-    ) -> LexicalScores:
+    def search(self, text: str, limit: int, clip_filter: ClipFilter | None = None) -> LexicalScores:
         """Clip id -> score in (0, 1] for up to ``limit`` clips matching ``text``, of files
         that pass ``clip_filter``; and the clips that hold it as an exact phrase."""
         query = LexicalQuery.parse(text)
         if not query.terms and not query.phrases:
-            return LexicalScores({}, set(), {})
+            return LexicalScores({}, set())
         self.refresh()
         variants = self.variants(query.terms)
         for word, forms in number_forms(query.sequence).items():  # "sixty" finds "60"
@@ -330,27 +331,20 @@ class LexicalSearch:
         long_terms = [t for t in query.terms if len(t) >= MIN_SUBSTRING_LENGTH]
         if long_terms:
             candidates.update(dict.fromkeys(self.postings.screen(long_terms, limit, allowed)))
-        rows = self.catalog.clips(candidates)
+        # their texts only: the searcher reads the rows of the few that can become hits
+        found = self.catalog.clip_texts(np.fromiter(candidates, np.int64, len(candidates)))
+        texts = {clip_id: (speech, screen) for clip_id, speech, screen in found}
         in_order = InOrder.of(query.sequence, variants)
         coverage = Coverage.of(query, variants, self.idf)
-        ids = [clip_id for clip_id in candidates if clip_id in rows]
+        ids = [clip_id for clip_id in candidates if clip_id in texts]
         words = [w for accepted in in_order.accepted for w in accepted]
         words += [w for _, _, _, counted in coverage.terms for w, _ in counted]
-        batch = Candidates.of([rows[clip_id] for clip_id in ids], words)
+        batch = Candidates.of({clip_id: texts[clip_id] for clip_id in ids}, words)
         orders = proximities(query, batch, in_order)
-        near_at = set(_near_candidates(batch, in_order)) if len(query.sequence) >= 3 else set()
-        misheard = []
-        for n, row in enumerate(batch.rows):
-            near = NearPhrase()
-            if n in near_at:
-                near = self.near_phrase(query, variants, row, in_order)
-            order = max(float(orders[n]), near.order)
-            if order < 1.0:
-                near = near.best(misheard_phrase(query, row, in_order))
-                order = max(order, near.order)
-            orders[n] = order
-            misheard.append(near.misheard)
-        shares = coverage.shares(batch, misheard)
+        nears = self._nears(query, variants, batch, in_order, orders)
+        shares = coverage.shares(
+            batch, [nears.get(n, NearPhrase()).misheard for n in range(len(ids))]
+        )
         scores, exact = {}, set()
         for clip_id, share, order in zip(ids, shares.tolist(), orders.tolist(), strict=True):
             if share <= 0:
@@ -358,7 +352,38 @@ class LexicalSearch:
             scores[clip_id] = share * (1.0 - PHRASE_SHARE * (1.0 - order))
             if order == 1.0 and len(query.sequence) > 1:
                 exact.add(clip_id)
-        return LexicalScores(scores, exact, rows)
+        return LexicalScores(scores, exact)
+
+    def _nears(
+        self,
+        query: LexicalQuery,
+        variants: dict[str, dict[str, float]],
+        batch: Candidates,
+        in_order: InOrder,
+        orders: np.ndarray,
+    ) -> dict[int, NearPhrase]:
+        """Per candidate with one, its best near or misheard phrase (``near_phrase``,
+        ``misheard_phrase``); ``orders`` is raised to their order where it is higher. Only the
+        candidates short of the exact phrase whose speech is near the query's letters can hold
+        a misheard phrase (``_near_letters``, for all of them at once)."""
+        if len(query.sequence) < 3:
+            return {}
+        nears = {}
+        near = _near_candidates(batch, in_order)
+        rows = self.catalog.clips([batch.ids[n] for n in near]) if near else {}
+        for n in near:
+            row = rows[batch.ids[n]]
+            nears[n] = self.near_phrase(query, variants, row, batch.speech_tokens(n), in_order)
+            orders[n] = max(float(orders[n]), nears[n].order)
+        unsure = np.flatnonzero(orders < 1.0).tolist()
+        speeches = [batch.speech_tokens(n) for n in unsure]
+        near_letters = _near_letters(query.sequence, speeches)
+        for n, tokens, near in zip(unsure, speeches, near_letters, strict=True):
+            if near:
+                heard = misheard_phrase(query, tokens, in_order)
+                nears[n] = nears.get(n, NearPhrase()).best(heard)
+                orders[n] = max(float(orders[n]), nears[n].order)
+        return nears
 
     def variants(self, terms: Sequence[str]) -> dict[str, dict[str, float]]:
         """For each query word, the indexed words that count as it, with their similarity:
@@ -446,10 +471,12 @@ class LexicalSearch:
         query: LexicalQuery,
         variants: dict[str, dict[str, float]],
         row: ClipRow,
+        tokens: Sequence[str],
         in_order: InOrder | None = None,
     ) -> NearPhrase:
-        """The clip's best near phrase: the query's words in place in its speech, the other
-        places filled by words the recogniser may have misheard (see the module's notes)."""
+        """The clip's best near phrase: the query's words in place in its speech (``tokens``),
+        the other places filled by words the recogniser may have misheard (see the module's
+        notes)."""
         sequence = query.sequence
         n = len(sequence)
         if n < 3:
@@ -457,7 +484,7 @@ class LexicalSearch:
         needed = max(MIN_ANCHORS, (n + 1) // 2)
         in_order = in_order or InOrder.of(sequence, variants)
         accepted = in_order.accepted
-        if not _places(in_order, _tokens(row.speech), needed):
+        if not _places(in_order, tokens, needed):
             return NearPhrase()  # no stretch with enough words in place: no need to read words
         heard = self._heard(row)
         tokens = [token for token, _ in heard]
@@ -511,10 +538,10 @@ def proximities(query: LexicalQuery, batch: Candidates, in_order: InOrder) -> np
     sequence = query.sequence
     n = len(sequence)
     if n < 2:
-        return np.ones(len(batch.rows))
+        return np.ones(len(batch.ids))
     best = np.maximum(
-        _order_scores(batch, batch.speech, batch.speech_starts, in_order, "speech"),
-        _order_scores(batch, batch.screen, batch.screen_starts, in_order, "ocr"),
+        _order_scores(batch, batch.speech, batch.speech_starts, in_order, batch.speech_words),
+        _order_scores(batch, batch.screen, batch.screen_starts, in_order, batch.screen_words),
     )
     if len(joined := "".join(sequence)) >= 2 * MIN_SUBSTRING_LENGTH:
         run_together = [joined in screen for screen in batch.screens]  # "IWASNEVERSO"
@@ -523,7 +550,11 @@ def proximities(query: LexicalQuery, batch: Candidates, in_order: InOrder) -> np
 
 
 def _order_scores(
-    batch: Candidates, codes: np.ndarray, starts: np.ndarray, in_order: InOrder, field: str
+    batch: Candidates,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    in_order: InOrder,
+    words: list[str],
 ) -> np.ndarray:
     """``proximity`` of one text of every candidate. The longest adjacent run of the query's
     words in order: a position holding the query's word ``i`` ends a run one longer than the
@@ -542,7 +573,7 @@ def _order_scores(
     said_count = np.add.reduceat(said.astype(np.int64), starts) if len(starts) else longest
     scores = np.where(longest > 1, RUN_CREDIT * (longest - 1) / (n - 1), 0.0)
     for c in np.flatnonzero((said_count >= n) & (longest < n)).tolist():
-        tokens = _tokens(getattr(batch.rows[c], field))
+        tokens = _clip_words(words, starts, c)
         if _in_window(in_order.accepted, tokens, n + WINDOW_SLACK):
             scores[c] = WINDOW_CREDIT
     scores[longest == n] = 1.0
@@ -573,9 +604,9 @@ def _near_candidates(batch: Candidates, in_order: InOrder) -> list[int]:
 
 
 def misheard_phrase(
-    query: LexicalQuery, row: ClipRow, in_order: InOrder | None = None
+    query: LexicalQuery, tokens: Sequence[str], in_order: InOrder | None = None
 ) -> NearPhrase:
-    """A stretch of the clip's speech that is the query's words with some split, joined,
+    """A stretch of a clip's speech (``tokens``) that is the query's words with some split, joined,
     dropped or misspelled by the recogniser ("they re already" for "there is already a").
 
     Stretches of the query's length (``PHRASE_SLACK`` words more or fewer) around each query
@@ -589,11 +620,7 @@ def misheard_phrase(
     n = len(sequence)
     if n < 3:
         return NearPhrase()
-    tokens = _tokens(row.speech)
-    phrase = " ".join(sequence)
-    # one pass over the letters first (most clips have no stretch near), with a little slack:
-    # it compares stretches of the phrase's length only, the stretches below a word more or less
-    if fuzz.partial_ratio(phrase, " ".join(tokens), score_cutoff=MISHEARD_PHRASE - 5) == 0:
+    if not _near_letters(sequence, [tokens])[0]:
         return NearPhrase()
     in_order = in_order or InOrder.of(sequence, {})
     spans = set()
@@ -614,6 +641,22 @@ def misheard_phrase(
         if alike and order > best.order:
             best = NearPhrase(order, dict.fromkeys(lacking, alike))
     return best
+
+
+def _near_letters(sequence: Sequence[str], speeches: Sequence[Sequence[str]]) -> list[bool]:
+    """Whether each clip's speech (its tokens) may hold the query's words misheard: one pass
+    over the letters (most clips have no stretch near), with a little slack, since it compares
+    stretches of the phrase's length only, and ``misheard_phrase`` a word more or less."""
+    if not speeches:
+        return []
+    scores = process.cdist(
+        [" ".join(sequence)],
+        [" ".join(tokens) for tokens in speeches],
+        scorer=fuzz.partial_ratio,
+        score_cutoff=MISHEARD_PHRASE - 5,
+        workers=1,
+    )
+    return (scores[0] > 0).tolist()
 
 
 def _alike_stretches(
@@ -644,6 +687,12 @@ def _sounded(tokens: Sequence[str]) -> str:
 @lru_cache(maxsize=65536)
 def _sound(token: str) -> str:
     return sound_key(token)
+
+
+def _clip_words(words: list[str], starts: np.ndarray, n: int) -> list[str]:
+    """Clip ``n``'s words of ``words`` (every clip's, each clip's after a break at ``starts``)."""
+    end = int(starts[n + 1]) if n + 1 < len(starts) else len(words)
+    return words[int(starts[n]) + 1 : end]
 
 
 def _in_window(accepted: Sequence[set[str]], tokens: Sequence[str], window: int) -> bool:

@@ -225,14 +225,14 @@ class Searcher:
         allowed = self.catalog.clip_ids(clip_filter) if clip_filter else None
         if allowed is not None and len(allowed) == 0:
             return []
-        evidence, reached, lexical = self._evidence(
+        evidence, reached = self._evidence(
             query, spaces, clip_filter, allowed, candidates, keywords, beside
         )
         if not len(evidence.ids):
             return []
         fused = self._fuse(evidence, {s: weights.get(s, 1.0) for s in reached})
         best = np.argsort(-fused, kind="stable")[:candidates]
-        hits = self._spans(evidence, fused[best], best, lexical.rows, k)
+        hits = self._spans(evidence, fused[best], best, k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)
         for hit in hits:
@@ -248,21 +248,13 @@ class Searcher:
             hit.on_screen = self.people.label(channels.FACE, hit.clip_id)
         return hits
 
-    def _spans(
-        self,
-        evidence: Evidence,
-        fused: np.ndarray,
-        best: np.ndarray,
-        known: dict[int, ClipRow],
-        k: int,
-    ) -> list[Hit]:
+    def _spans(self, evidence: Evidence, fused: np.ndarray, best: np.ndarray, k: int) -> list[Hit]:
         """The best ``k`` spans of the candidates at ``best`` (rows of ``evidence``, by fused
         score, best first). Spans are made from the first ``2 * k`` candidates' rows, then from
         twice as many until ``k`` are found (reading all 200 candidates' rows cost ~1.5 CPU ms
         a query at 1M), each time through every candidate scored as the last one read: equal
         scores rank by file and time, which only the rows hold, so the candidates read always
-        rank as the first of all the candidates would.
-        ``known``: rows the keyword side read (each row is read once)."""
+        rank as the first of all the candidates would."""
         ids = evidence.ids[best].tolist()
         scores = dict(zip(ids, fused.tolist(), strict=True))
         rows: dict[int, ClipRow] = {}
@@ -271,9 +263,7 @@ class Searcher:
             end = min(len(ids), 2 * max(read, k))
             while 0 < end < len(ids) and fused[end] == fused[end - 1]:
                 end += 1
-            new = ids[read:end]
-            rows.update((c, known[c]) for c in new if c in known)
-            rows.update(self.catalog.clips([c for c in new if c not in known]))
+            rows.update(self.catalog.clips(ids[read:end]))
             read = end
             # equal scores by file and time: an order whichever index (or shards) holds them
             ranked = sorted(rows, key=lambda c: (-scores[c], rows[c].path, rows[c].start))
@@ -319,9 +309,9 @@ class Searcher:
         candidates: int,
         keywords: Future[LexicalScores] | None,
         beside: ThreadPoolExecutor,
-    ) -> tuple[Evidence, set[str], LexicalScores]:
+    ) -> tuple[Evidence, set[str]]:
         """Every candidate's scores in [0, 1] per channel (among ``allowed`` clips, those of
-        the files passing ``clip_filter``; None: all); the spaces searched; the keyword side.
+        the files passing ``clip_filter``; None: all), and the spaces searched.
 
         The vector channels are searched here, largest first; all but the largest are also
         queued on ``beside`` (its one thread, after the keyword side): one its thread has
@@ -331,7 +321,7 @@ class Searcher:
         wanted = set(spaces) if spaces else None
         per_channel: dict[str, dict[int, float]] = {}
         reached = set()
-        lexical = LexicalScores({}, set(), {})
+        exact: set[int] = set()  # clips holding the query as an exact phrase
         vectors = {}  # the vector channels to search, with the query's vector for each
         for channel in self.store.channels():
             space = channels.CHANNEL_SPACE.get(channel)
@@ -364,6 +354,7 @@ class Searcher:
             else:
                 lexical = keywords.result()
             per_channel[channels.LEXICAL] = lexical
+            exact = lexical.exact
             reached.add(channels.LEXICAL)
         proposed = np.fromiter({i for scores in per_channel.values() for i in scores}, np.int64)
         for channel, vector in vectors.items():  # score candidates another channel found
@@ -375,7 +366,7 @@ class Searcher:
                 per_channel[channel].update(
                     zip(found.tolist(), np.clip(scores, 0.0, 1.0).tolist(), strict=True)
                 )
-        return Evidence.of(per_channel, lexical.exact), reached, lexical
+        return Evidence.of(per_channel, exact), reached
 
     def _fuse(self, evidence: Evidence, weights: dict[str, float]) -> np.ndarray:
         """Each candidate's fused score, in ``evidence.ids``' order."""

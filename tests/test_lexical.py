@@ -13,6 +13,7 @@ from mmretrieval.phonetic import sound_key
 from mmretrieval.search import EncodedQuery, Searcher
 from mmretrieval.store.backends import open_store
 from mmretrieval.store.catalog import Catalog, ClipText, IndexedFile
+from mmretrieval.store.postings import tokenize
 
 # clip texts: (speech, on-screen text); each becomes one file of one clip
 TEXTS = {
@@ -207,10 +208,12 @@ def test_near_phrase_credits_a_word_it_heard_only_misheard(heard_catalog):
     search = LexicalSearch(heard_catalog, 80.0)
     scores = _scores(heard_catalog, "nothing the first time")
     assert scores["unsure"] > scores["sure"]
+    row = next(r for r in heard_catalog.clips(range(1, 6)).values() if "unsure" in r.path)
     near = search.near_phrase(
         LexicalQuery.parse("nothing the first time"),
         search.variants(["nothing", "the", "first", "time"]),
-        next(r for r in heard_catalog.clips(range(1, 6)).values() if "unsure" in r.path),
+        row,
+        tokenize(row.speech),
     )
     assert near.misheard == {"nothing": pytest.approx(0.6)}
 
@@ -252,11 +255,12 @@ def test_misheard_phrase_credits_the_words_its_stretch_lacks(misheard_catalog):
     rows = misheard_catalog.clips(range(1, 5))
     by_name = {row.path.rsplit("/", 1)[1][:-4]: row for row in rows.values()}
     query = LexicalQuery.parse("there is already a")
-    near = lexical.misheard_phrase(query, by_name["joined"])
+    near = lexical.misheard_phrase(query, tokenize(by_name["joined"].speech))
     assert 0.0 < near.order < 1.0
     assert set(near.misheard) == {"there", "is", "a"}  # "already" was said
     assert all(0.6 <= credit < 1.0 for credit in near.misheard.values())  # "theyre" ~ "thereisa"
-    assert lexical.misheard_phrase(query, by_name["scattered"]) == lexical.NearPhrase()
+    scattered = tokenize(by_name["scattered"].speech)
+    assert lexical.misheard_phrase(query, scattered) == lexical.NearPhrase()
 
 
 def test_a_stretch_that_sounds_like_the_query_is_a_misheard_phrase(tmp_path):
@@ -267,10 +271,11 @@ def test_a_stretch_that_sounds_like_the_query_is_a_misheard_phrase(tmp_path):
     put_clip(catalog, 1, "scattered", "she said it was just in case they came back", "")
     by_name = {r.path.rsplit("/", 1)[1][:-4]: r for r in catalog.clips(range(1, 3)).values()}
     query = LexicalQuery.parse("made it back just in")
-    near = lexical.misheard_phrase(query, by_name["sounded"])
+    near = lexical.misheard_phrase(query, tokenize(by_name["sounded"].speech))
     assert 0.0 < near.order < 1.0
     assert set(near.misheard) == {"made", "it", "back"}
-    assert lexical.misheard_phrase(query, by_name["scattered"]) == lexical.NearPhrase()
+    scattered = tokenize(by_name["scattered"].speech)
+    assert lexical.misheard_phrase(query, scattered) == lexical.NearPhrase()
 
 
 def test_typed_number_words_find_the_digits_the_recogniser_wrote(tmp_path):

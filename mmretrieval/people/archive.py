@@ -88,6 +88,8 @@ class ArchivePeople:
 
     def _labels_of(self, channel: str) -> dict[int, str]:
         """Clip id -> label, clustered again when the catalog has changed since."""
+        if channel not in self.same:  # not clustered: no labels (and no catalog read)
+            return {}
         if self.catalog.generation != self._generation:
             self._labels, self._generation = {}, self.catalog.generation
         if channel not in self._labels:
@@ -95,8 +97,6 @@ class ArchivePeople:
         return self._labels[channel]
 
     def _cluster(self, channel: str) -> dict[int, str]:
-        if channel not in self.same:
-            return {}
         ids, vectors = self.catalog.channel_vectors(channel)
         if len(ids) == 0:
             return {}

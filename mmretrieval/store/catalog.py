@@ -454,9 +454,7 @@ class Catalog:
         ]
         self.db.executemany("DELETE FROM vectors WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.executemany("DELETE FROM frames WHERE clip_id = ?", [(i,) for i in clip_ids])
-        self.db.executemany(
-            "DELETE FROM visual_frames WHERE clip_id = ?", [(i,) for i in clip_ids]
-        )
+        self.db.executemany("DELETE FROM visual_frames WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.executemany("DELETE FROM faces WHERE clip_id = ?", [(i,) for i in clip_ids])
         self.db.execute("DELETE FROM clips WHERE file_id = ?", (file_id,))
         self.db.execute("DELETE FROM texts WHERE file_id = ?", (file_id,))
@@ -499,7 +497,12 @@ class Catalog:
         )
         return [
             TimedText(
-                s, e, text, source, tuple(Word(*w) for w in json.loads(words or "[]")), language
+                s,
+                e,
+                text,
+                source,
+                tuple(Word(*w) for w in json.loads(words)) if words else (),
+                language,
             )
             for s, e, text, source, words, language in rows
         ]

@@ -102,6 +102,7 @@ class FaissStore(VectorStore):
         self.gpu = _gpu_wanted(gpu)
         self.indexes: dict[str, faiss.Index] = {}
         self._sorted_ids: dict[str, np.ndarray] = {}  # per channel, rebuilt after a change
+        self._held: dict[str, np.ndarray] = {}  # per channel, by id: whether it holds it (same)
         self._mapped: set[str] = set()  # channels memory-mapped from their (read-only) files
         self._dirty: set[str] = set()  # channels changed since loaded or saved
         self._gpu_indexes: dict[str, faiss.Index | None] = {}  # None: this type stays on CPU
@@ -271,6 +272,7 @@ class FaissStore(VectorStore):
     def drop(self, channel: str) -> None:
         self.indexes.pop(channel, None)
         self._sorted_ids.pop(channel, None)
+        self._held.pop(channel, None)
         self._mapped.discard(channel)
         self._dirty.discard(channel)
         self._gpu_indexes.pop(channel, None)
@@ -403,6 +405,7 @@ class FaissStore(VectorStore):
 
     def _changed(self, channel: str) -> None:
         self._sorted_ids.pop(channel, None)
+        self._held.pop(channel, None)
         self._gpu_indexes.pop(channel, None)
         self._dirty.add(channel)
 
@@ -449,12 +452,25 @@ class FaissStore(VectorStore):
         return self._sorted_ids[channel]
 
     def _present(self, channel: str, ids: np.ndarray) -> np.ndarray:
-        """Those of ``ids`` the channel holds, in their order."""
+        """Those of ``ids`` the channel holds, in their order. Clip ids are dense (the catalog
+        numbers clips in turn), so they are looked up in a table by id: a binary search of a
+        query's ~400 candidates in a million sorted ids took ~0.4 ms (cache misses). Ids
+        spread wider (over 8 per id held: other numbering) are searched for."""
         known = self._ids(channel)
         if len(known) == 0:
             return ids[:0]
-        positions = np.minimum(np.searchsorted(known, ids), len(known) - 1)
-        return ids[known[positions] == ids]
+        if channel not in self._held:  # an empty table: ids too spread out for one
+            dense = known[-1] < 8 * len(known)
+            table = np.zeros(int(known[-1]) + 1 if dense else 0, bool)
+            if dense:
+                table[known] = True
+            self._held[channel] = table
+        held = self._held[channel]
+        if not len(held):
+            positions = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+            return ids[known[positions] == ids]
+        inside = ids[(ids >= 0) & (ids < len(held))]
+        return inside[held[inside]]
 
     def _stored(self, channel: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found ids, vectors) as the index itself holds them (approximations of lossy codes)."""
