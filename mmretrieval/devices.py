@@ -3,8 +3,10 @@ how many CPU threads a process's models may use."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib.metadata
 import os
+import platform
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +42,30 @@ def side_threads() -> int:
     (benchmarks/README.md, ingest).
     """
     return max(1, (thread_limit() or os.cpu_count() or 1) // 2)
+
+
+# glibc's mallopt parameters, and how much freed memory a heap keeps for reuse
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4
+KEPT_FREE = 64 * 2**20
+
+
+def reuse_freed_memory() -> None:
+    """Let glibc's malloc reuse the large blocks a process frees, instead of mapping each anew.
+
+    CTranslate2 on the CPU takes its buffers from malloc, and the encoder's attention scores of
+    one 30 s window are 54 MB a layer (6 x 1500 x 1500 floats), above the largest size glibc
+    recycles (32 MB): every block was mapped afresh, and the kernel faulted in and zeroed its
+    pages, ~8% of speech recognition's CPU (benchmarks/README.md, ingest); onnxruntime's
+    tensors for OCR (no memory arena) came and went with whole heaps the same way. With no
+    block mapped apart, and each heap keeping up to ``KEPT_FREE`` of freed memory (not handed
+    back, nor its heap dropped), the same pages serve the next window. The values computed are
+    the same; only glibc has these settings (elsewhere: nothing is done)."""
+    if platform.libc_ver()[0] != "glibc":
+        return
+    mallopt = ctypes.CDLL(None).mallopt
+    mallopt(M_MMAP_MAX, 0)
+    mallopt(M_TRIM_THRESHOLD, KEPT_FREE)
+    mallopt(M_TOP_PAD, KEPT_FREE)
 
 
 def torch_device(setting: str) -> str:

@@ -26,7 +26,7 @@ from itertools import groupby
 import numpy as np
 
 from mmretrieval.config import SpeechConfig
-from mmretrieval.devices import ctranslate2_device, side_threads
+from mmretrieval.devices import ctranslate2_device, reuse_freed_memory, side_threads
 from mmretrieval.language import (
     RACE_LIMIT,
     SAMPLED,
@@ -149,6 +149,8 @@ class WhisperTranscriber:
         self.model_id = config.model
         path = resolve(hub_id("speech", config.model))
         device = ctranslate2_device(config.device)
+        if device == "cpu":
+            reuse_freed_memory()  # its encoder's buffers: see there
         self.model = WindowedWhisper(
             str(path),
             device=device,
