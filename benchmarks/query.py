@@ -522,6 +522,7 @@ def main() -> None:
             f"{r['lexical_cpu_ms']['p50']:>9.1f}"
             f"{r['first_query_ms']:>8.0f}{build:>9}"
         )
+        print(f"{'':>8}store index: {r['store_index']} (a cached index keeps its own: --index)")
         print(f"{'':>8}clip vectors from word means, cosines: {r['stand_ins']}")
         for channel, found in (r["dense_recall"] or {}).items():
             print(f"{'':>8}dense recall {channel} ({found['index']}): {found}")
