@@ -91,6 +91,18 @@ class ShardCatalog:
         shard, local = self.ids.local(file_id)
         return self.shards[shard].texts(local, start, end)
 
+    def spans_texts(self, spans: Sequence[tuple[int, float, float]]) -> list[list[TimedText]]:
+        """The texts during each span (file id, start, end): one statement per shard."""
+        found: list[list[TimedText]] = [[] for _ in spans]
+        per_shard: dict[int, list[int]] = {}
+        for n, (file_id, _, _) in enumerate(spans):
+            per_shard.setdefault(self.ids.local(file_id)[0], []).append(n)
+        for shard, numbers in per_shard.items():
+            local = [(self.ids.local(spans[n][0])[1], *spans[n][1:]) for n in numbers]
+            for n, texts in zip(numbers, self.shards[shard].spans_texts(local), strict=True):
+                found[n] = texts
+        return found
+
     def frames(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """The CLIP frames of clips of one file (a hit's), hence of one shard."""
         catalog, local = self._one_shard(clip_ids)

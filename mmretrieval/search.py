@@ -32,7 +32,7 @@ from mmretrieval.imagenet import labels_score
 from mmretrieval.lexical import PHRASE, LexicalQuery, LexicalScores, LexicalSearch, tokenize
 from mmretrieval.people.archive import ArchivePeople
 from mmretrieval.spans import Timed
-from mmretrieval.store.catalog import Catalog, ClipRow
+from mmretrieval.store.catalog import Catalog, ClipRow, TimedText
 from mmretrieval.store.postings import SavedPostings
 from mmretrieval.store.protocol import VectorStore
 
@@ -113,7 +113,8 @@ class Evidence:
         row = {clip_id: n for n, clip_id in enumerate(ids)}
         scores = np.full((len(ids), len(per_channel)), np.nan)
         for column, found in enumerate(per_channel.values()):
-            scores[[row[i] for i in found], column] = list(found.values())
+            at = np.fromiter(map(row.__getitem__, found), np.intp, len(found))
+            scores[at, column] = np.fromiter(found.values(), np.float64, len(found))
         return cls(np.asarray(ids, np.int64), tuple(per_channel), scores, exact)
 
     def space_scores(self) -> dict[str, np.ndarray]:
@@ -125,12 +126,12 @@ class Evidence:
             best[space] = np.maximum(best[space], found) if space in best else found
         return best
 
-    def of_clips(self, clip_ids: Sequence[int]) -> dict[int, dict[str, float]]:
-        """Clip id -> channel -> score of these clips, with ``PHRASE`` for exact phrases."""
-        row = {clip_id: n for n, clip_id in enumerate(self.ids.tolist())}
+    def of_rows(self, rows: Sequence[int]) -> dict[int, dict[str, float]]:
+        """Clip id -> channel -> score of the clips at these rows, with ``PHRASE`` for exact
+        phrases."""
         result = {}
-        for clip_id in clip_ids:
-            values = self.scores[row[clip_id]].tolist()
+        ids, scores = self.ids[rows].tolist(), self.scores[rows].tolist()
+        for clip_id, values in zip(ids, scores, strict=True):
             found = {c: v for c, v in zip(self.channels, values, strict=True) if v == v}
             if clip_id in self.exact:  # not a space: fusion ignores it, the user sees it
                 found[PHRASE] = 1.0
@@ -235,8 +236,9 @@ class Searcher:
         hits = self._spans(evidence, fused[best], best, k)
         tokens = set(LexicalQuery.parse(query.text).terms) if query.text else set()
         picture = query.vectors.get(channels.CLIP_SPACE)
-        for hit in hits:
-            hit.text, hit.text_time = self._snippet(hit, tokens)
+        lines = self.catalog.spans_texts([(h.file_id, h.start, h.end) for h in hits])
+        for hit, hit_lines in zip(hits, lines, strict=True):
+            hit.text, hit.text_time = _snippet(hit, hit_lines, tokens)
             hit.notes = list(query.notes) or None
             if picture is not None:
                 hit.frame_time = self._best_frame(hit, picture)
@@ -257,6 +259,7 @@ class Searcher:
         rank as the first of all the candidates would."""
         ids = evidence.ids[best].tolist()
         scores = dict(zip(ids, fused.tolist(), strict=True))
+        row = dict(zip(ids, best.tolist(), strict=True))
         rows: dict[int, ClipRow] = {}
         read = 0
         while True:
@@ -267,7 +270,7 @@ class Searcher:
             read = end
             # equal scores by file and time: an order whichever index (or shards) holds them
             ranked = sorted(rows, key=lambda c: (-scores[c], rows[c].path, rows[c].start))
-            hits = _merge_spans(ranked, rows, scores, evidence.of_clips(ranked), k)
+            hits = _merge_spans(ranked, rows, scores, evidence.of_rows([row[c] for c in ranked]), k)
             if len(hits) == k or read == len(ids):
                 return hits
 
@@ -356,10 +359,10 @@ class Searcher:
             per_channel[channels.LEXICAL] = lexical
             exact = lexical.exact
             reached.add(channels.LEXICAL)
-        proposed = np.fromiter({i for scores in per_channel.values() for i in scores}, np.int64)
+        proposed = list({i for scores in per_channel.values() for i in scores})
         for channel, vector in vectors.items():  # score candidates another channel found
-            scored = np.fromiter(per_channel[channel], np.int64, len(per_channel[channel]))
-            missing = proposed[~np.isin(proposed, scored)]
+            scored = per_channel[channel]  # a dict's lookups: np.isin took ~0.3 CPU ms a query
+            missing = np.array([i for i in proposed if i not in scored], np.int64)
             found, stored = self.store.vectors(channel, missing)
             if len(found):
                 scores = stored @ vector.reshape(-1)
@@ -387,31 +390,31 @@ class Searcher:
             fused[ranked] += weight / (self.config.rrf_k + np.arange(1, len(ranked) + 1))
         return fused
 
-    def _snippet(self, hit: Hit, query_tokens: set[str]) -> tuple[str, float | None]:
-        """The transcript or on-screen line in the span that shares most words with the query,
-        and when it starts."""
-        lines = self.catalog.texts(hit.file_id, hit.start, hit.end)
-        if not lines:
-            return "", None
-        prefer_screen = hit.evidence.get(channels.OCR, 0) > hit.evidence.get(channels.SPEECH, 0)
 
-        def rank(line) -> tuple[int, bool]:
-            return len(query_tokens & set(tokenize(line.text))), (
-                line.source == "ocr"
-            ) == prefer_screen
+def _snippet(hit: Hit, lines: list[TimedText], query_tokens: set[str]) -> tuple[str, float | None]:
+    """The transcript or on-screen line of ``lines`` (the span's) that shares most words with
+    the query, and when it starts."""
+    if not lines:
+        return "", None
+    prefer_screen = hit.evidence.get(channels.OCR, 0) > hit.evidence.get(channels.SPEECH, 0)
 
-        best = max(lines, key=rank)
-        text = best.text
-        if best.source == "ocr":  # the whole caption block on screen with it, not one line
-            block: dict[str, str] = {}  # a run-together line and its recovered words: show one
-            for line in lines:
-                if line.source == "ocr" and line.overlaps(best):
-                    key = "".join(line.text.split()).lower()
-                    if len(line.text.split()) > len(block.get(key, "").split()):
-                        block[key] = line.text
-            text = " ".join(block.values())
-        text = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
-        return text, max(best.start, hit.start)
+    def rank(line) -> tuple[int, bool]:
+        return len(query_tokens & set(tokenize(line.text))), (
+            line.source == "ocr"
+        ) == prefer_screen
+
+    best = max(lines, key=rank)
+    text = best.text
+    if best.source == "ocr":  # the whole caption block on screen with it, not one line
+        block: dict[str, str] = {}  # a run-together line and its recovered words: show one
+        for line in lines:
+            if line.source == "ocr" and line.overlaps(best):
+                key = "".join(line.text.split()).lower()
+                if len(line.text.split()) > len(block.get(key, "").split()):
+                    block[key] = line.text
+        text = " ".join(block.values())
+    text = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+    return text, max(best.start, hit.start)
 
 
 def _merge_spans(
