@@ -378,9 +378,9 @@ class LexicalSearch:
         unsure = np.flatnonzero(orders < 1.0).tolist()
         speeches = [batch.speech_tokens(n) for n in unsure]
         near_letters = _near_letters(query.sequence, speeches)
-        for n, tokens, near in zip(unsure, speeches, near_letters, strict=True):
-            if near:
-                heard = misheard_phrase(query, tokens, in_order)
+        for n, tokens, letters_near in zip(unsure, speeches, near_letters, strict=True):
+            if letters_near:  # checked here for all at once: not again one by one
+                heard = _misheard_stretch(query, tokens, in_order)
                 nears[n] = nears.get(n, NearPhrase()).best(heard)
                 orders[n] = max(float(orders[n]), nears[n].order)
         return nears
@@ -622,7 +622,13 @@ def misheard_phrase(
         return NearPhrase()
     if not _near_letters(sequence, [tokens])[0]:
         return NearPhrase()
-    in_order = in_order or InOrder.of(sequence, {})
+    return _misheard_stretch(query, tokens, in_order or InOrder.of(sequence, {}))
+
+
+def _misheard_stretch(query: LexicalQuery, tokens: Sequence[str], in_order: InOrder) -> NearPhrase:
+    """``misheard_phrase`` of speech that ``_near_letters`` has passed."""
+    sequence = query.sequence
+    n = len(sequence)
     spans = set()
     for position, token in enumerate(tokens):
         for i in in_order.where.get(token, ()):
