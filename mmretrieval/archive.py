@@ -94,13 +94,14 @@ class ShardCatalog:
     def spans_texts(self, spans: Sequence[tuple[int, float, float]]) -> list[list[TimedText]]:
         """The texts during each span (file id, start, end): one statement per shard."""
         found: list[list[TimedText]] = [[] for _ in spans]
-        per_shard: dict[int, list[int]] = {}
-        for n, (file_id, _, _) in enumerate(spans):
-            per_shard.setdefault(self.ids.local(file_id)[0], []).append(n)
-        for shard, numbers in per_shard.items():
-            local = [(self.ids.local(spans[n][0])[1], *spans[n][1:]) for n in numbers]
-            for n, texts in zip(numbers, self.shards[shard].spans_texts(local), strict=True):
-                found[n] = texts
+        per_shard: dict[int, list[tuple[int, tuple[int, float, float]]]] = {}
+        for n, (file_id, start, end) in enumerate(spans):
+            shard, local = self.ids.local(file_id)
+            per_shard.setdefault(shard, []).append((n, (local, start, end)))
+        for shard, numbered in per_shard.items():
+            texts = self.shards[shard].spans_texts([span for _, span in numbered])
+            for (n, _), span_texts in zip(numbered, texts, strict=True):
+                found[n] = span_texts
         return found
 
     def frames(self, clip_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
