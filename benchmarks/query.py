@@ -360,23 +360,43 @@ def summary(ms: list[float]) -> dict[str, float]:
     }
 
 
+def read_calls() -> int | None:
+    """The read system calls this process made so far (Linux: ``/proc/self/io``; else None):
+    how often a search asked the OS for file pages instead of finding them cached."""
+    try:
+        with open("/proc/self/io", encoding="ascii") as counters:
+            return next(int(line.split()[1]) for line in counters if line.startswith("syscr"))
+    except OSError:
+        return None
+
+
 def measure(
-    folder: Path, texts: list[str], warmup: list[str], profile_top: int, recall: bool
+    folder: Path,
+    texts: list[str],
+    warmup: list[str],
+    profile_top: int,
+    recall: bool,
+    candidates: int | None,
 ) -> dict[str, object]:
     """Open the index, warm it up on other queries, then time full searches (the query seen
     for the first time), encoding alone (its vector forgotten first), search alone and the
-    keyword side alone."""
+    keyword side alone; ``candidates`` per channel (None: the profile's)."""
     open_ms, library = timed_ms(lambda: Library(folder))
     first_ms, _ = timed_ms(lambda: library.search(text=warmup[0], k=10))
     for text in warmup[1:]:
         library.search(text=text, k=10)
     searcher = library._get_searcher()
     text_encoder = library.adapters.get("text")
-    candidates = searcher.config.candidates
+    candidates = candidates or searcher.config.candidates
     total, total_cpu, encode, search, hits, encoded_all = [], [], [], [], [], []
-    lexical, lexical_cpu, search_cpu = [], [], []
+    lexical, lexical_cpu, search_cpu, reads = [], [], [], []
     for text in texts:
-        ms, cpu, found = cpu_ms(lambda t=text: library.search(text=t, k=10))
+        before = read_calls()
+        ms, cpu, found = cpu_ms(
+            lambda t=text: library.search(text=t, k=10, candidates=candidates)
+        )
+        if before is not None:
+            reads.append(read_calls() - before)
         total.append(ms)
         total_cpu.append(cpu)
         hits.append(len(found))
@@ -384,7 +404,9 @@ def measure(
         ms, encoded = timed_ms(lambda t=text: library.encode_query(Query(text=t)))
         encode.append(ms)
         encoded_all.append(encoded)
-        ms, cpu, _ = cpu_ms(lambda e=encoded: searcher.search(e, k=10))
+        ms, cpu, _ = cpu_ms(
+            lambda e=encoded: searcher.search(e, k=10, candidates=candidates)
+        )
         search.append(ms)
         search_cpu.append(cpu)
         ms, cpu, _ = cpu_ms(lambda t=text: searcher.lexical.search(t, candidates))
@@ -395,7 +417,7 @@ def measure(
         profiler = cProfile.Profile()
         profiler.enable()
         for encoded in encoded_all:
-            searcher.search(encoded, k=10)
+            searcher.search(encoded, k=10, candidates=candidates)
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile_top)
@@ -416,6 +438,8 @@ def measure(
         "lexical_ms": summary(lexical),
         "lexical_cpu_ms": summary(lexical_cpu),
         "dense_recall": recalls,
+        "candidates": candidates,
+        "os_reads_per_query": statistics.fmean(reads) if reads else None,
         "mean_hits": statistics.fmean(hits),
         "hotspots": hotspots,
     }
@@ -459,6 +483,13 @@ def main() -> None:
         "back)",
     )
     parser.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        metavar="N",
+        help="clips each channel proposes before fusion (default: the profile's)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "query.json"
     )
     args = parser.parse_args()
@@ -492,7 +523,9 @@ def main() -> None:
             index = library.profile.store.index
         texts = queries(args.queries, words, folder)
         warmup = queries(6, words, folder, seed=2)
-        measured = measure(folder, texts, warmup, args.cprofile, not args.no_recall)
+        measured = measure(
+            folder, texts, warmup, args.cprofile, not args.no_recall, args.candidates
+        )
         stand_ins = json.loads((folder / STAND_INS_FILE).read_text())
         row = {
             "size": size,
@@ -523,6 +556,11 @@ def main() -> None:
             f"{r['first_query_ms']:>8.0f}{build:>9}"
         )
         print(f"{'':>8}store index: {r['store_index']} (a cached index keeps its own: --index)")
+        reads = r["os_reads_per_query"]
+        print(
+            f"{'':>8}candidates per channel: {r['candidates']}; OS read calls a query: "
+            + (f"{reads:.0f}" if reads is not None else "not counted here")
+        )
         print(f"{'':>8}clip vectors from word means, cosines: {r['stand_ins']}")
         for channel, found in (r["dense_recall"] or {}).items():
             print(f"{'':>8}dense recall {channel} ({found['index']}): {found}")

@@ -33,6 +33,12 @@ from mmretrieval.spans import Span, Timed, merge
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
+# SQLite's page cache per connection, in KiB (its default: 2 MiB). A search reads the rows and
+# texts of a few hundred clips anywhere in the file; at a million clips (a 7.5 GB catalog) the
+# default cache kept few of the B-tree pages above them, so each query asked the OS for ~540
+# pages, and ~80 once the cache may hold the clips table (benchmarks/README.md, query latency).
+# Pages are cached only as they are read: a small catalog takes only its own size.
+PAGE_CACHE_KIB = 256 * 1024
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -214,6 +220,7 @@ class Catalog:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         self.db.executescript(SCHEMA)
         self.db.create_function("mmr_glob", 2, path_matches, deterministic=True)
         version = self.get_meta("schema_version")
