@@ -208,14 +208,7 @@ class Candidates:
         numbered = {**code, BREAK: -1}  # tokens are letters and digits: never the break
 
         def coded(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-            flat = split_joined(
-                [
-                    text.lower()
-                    if text.isascii() and BREAK not in text
-                    else " ".join(tokenize(text))
-                    for text in texts
-                ]
-            )
+            flat = split_joined(texts)
             codes = np.fromiter(map(numbered.get, flat, repeat(0)), np.int32, len(flat))
             return flat, codes, np.flatnonzero(codes == -1)
 

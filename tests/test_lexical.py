@@ -303,3 +303,17 @@ def test_runs_of_query_words_do_not_cross_from_one_candidate_into_the_next(tmp_p
     repeated = LexicalSearch(catalog, 80.0).search("the cat saw the dog", 100)
     assert set(repeated.values()) == {1.0}
     assert len(repeated.exact) == 1
+
+
+def test_a_compatibility_capital_counts_as_its_lower_case_letter(tmp_path):
+    # subtitles may style letters ("ℌ", black-letter H, decomposes to a capital "H"): the
+    # postings propose such a clip for "hudson", and its rescoring must read the same word
+    catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
+    put_clip(catalog, 0, "styled", "the ℌudson river floods again", "")
+    put_clip(catalog, 1, "plain", "a river floods the town", "")
+    scores = LexicalSearch(catalog, 80.0).search("hudson river", 100)
+    rows = catalog.clips(scores)
+    by_name = {rows[c].path.rsplit("/", 1)[1][:-4]: c for c in scores}
+    assert tokenize("ℌudson") == ["hudson"]
+    assert scores.exact == {by_name["styled"]}
+    assert scores[by_name["styled"]] == 1.0 > scores[by_name["plain"]]

@@ -60,7 +60,8 @@ def tokenize(text: str) -> list[str]:
     if text.isascii():  # the common case, ten times faster than decomposing
         return _RUNS.findall(text.lower())
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return _RUNS.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
+    # lowered again: a compatibility form can decompose to a capital ("ℌ" -> "H")
+    return _RUNS.findall("".join(c for c in decomposed if not unicodedata.combining(c)).lower())
 
 
 class ClipTexts(Protocol):
@@ -354,10 +355,12 @@ class Postings:
         return _top(np.concatenate(ids), np.concatenate(scores), limit)
 
 
-def split_joined(pieces: Sequence[str]) -> list[str]:
-    """The words of ``pieces`` (lower-case ASCII text, or words joined by spaces) one after
-    another, each piece's after a ``BREAK``: one ``translate`` and ``split`` over all of them
-    finds the words ``tokenize`` finds in each, in a fraction of its time."""
+def split_joined(texts: Sequence[str], split: Callable[[str], list[str]] = tokenize) -> list[str]:
+    """The lower-case words of ``texts`` one after another, each text's after a ``BREAK``: one
+    ``translate`` and ``split`` over all of them finds the words ``tokenize`` finds in each,
+    in a fraction of its time. A text with other characters than ASCII (accents) is split by
+    ``split`` first, which must give lower-case words."""
+    pieces = [t.lower() if t.isascii() and BREAK not in t else " ".join(split(t)) for t in texts]
     joined = f" {BREAK} ".join(["", *pieces])
     return joined.encode().translate(_SPACES).decode().split()
 
@@ -366,18 +369,12 @@ def _count(
     texts: list[str], vocabulary: dict[str, int], split: Callable[[str], list[str]]
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Terms x texts, how often each term occurs in each text, and each text's count of terms;
-    new terms join ``vocabulary``. The texts are split together in chunks (``split_joined``; a
-    text with other letters than ASCII is split by ``split`` first: accents)."""
+    new terms join ``vocabulary``. The texts are split together in chunks (``split_joined``)."""
     number = defaultdict(count(len(vocabulary)).__next__, vocabulary)
     number[BREAK] = -1
     terms, lengths = [], []
     for first in range(0, len(texts), CHUNK):
-        found = split_joined(
-            [
-                (t if t.isascii() and BREAK not in t else " ".join(split(t))).lower()
-                for t in texts[first : first + CHUNK]
-            ]
-        )
+        found = split_joined(texts[first : first + CHUNK], split)
         ids = np.fromiter(map(number.__getitem__, found), np.int32, len(found))
         breaks = np.flatnonzero(ids == -1)
         lengths.append(np.diff(np.append(breaks, len(ids))) - 1)
