@@ -181,9 +181,15 @@ def heard_catalog(tmp_path) -> Catalog:
 
 
 def _scores(catalog: Catalog, text: str) -> dict[str, float]:
+    return _named(catalog, text)[0]
+
+
+def _named(catalog: Catalog, text: str) -> tuple[dict[str, float], set[str]]:
+    """Keyword scores by clip name, and the names of the clips holding the exact phrase."""
     scores = LexicalSearch(catalog, 80.0).search(text, 100)
     rows = catalog.clips(scores)
-    return {rows[c].path.rsplit("/", 1)[1][:-4]: s for c, s in scores.items()}
+    name = {c: rows[c].path.rsplit("/", 1)[1][:-4] for c in scores}
+    return {name[c]: s for c, s in scores.items()}, {name[c] for c in scores.exact}
 
 
 def test_word_probabilities_are_kept_in_the_catalog(heard_catalog):
@@ -282,11 +288,9 @@ def test_typed_number_words_find_the_digits_the_recogniser_wrote(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
     put_clip(catalog, 0, "digits", "you can hear more than 60 of them at night", "")
     put_clip(catalog, 1, "words", "more than a few of them came at night", "")
-    scores = LexicalSearch(catalog, 80.0).search("more than sixty of them", 100)
-    rows = catalog.clips(scores)
-    by_name = {rows[c].path.rsplit("/", 1)[1][:-4]: c for c in scores}
-    assert scores.exact == {by_name["digits"]}
-    assert scores[by_name["digits"]] == 1.0 > scores[by_name["words"]]
+    scores, exact = _named(catalog, "more than sixty of them")
+    assert exact == {"digits"}
+    assert scores["digits"] == 1.0 > scores["words"]
 
 
 def test_runs_of_query_words_do_not_cross_from_one_candidate_into_the_next(tmp_path):
@@ -311,9 +315,7 @@ def test_a_compatibility_capital_counts_as_its_lower_case_letter(tmp_path):
     catalog = Catalog(tmp_path / "catalog.sqlite", create=True)
     put_clip(catalog, 0, "styled", "the ℌudson river floods again", "")
     put_clip(catalog, 1, "plain", "a river floods the town", "")
-    scores = LexicalSearch(catalog, 80.0).search("hudson river", 100)
-    rows = catalog.clips(scores)
-    by_name = {rows[c].path.rsplit("/", 1)[1][:-4]: c for c in scores}
+    scores, exact = _named(catalog, "hudson river")
     assert tokenize("ℌudson") == ["hudson"]
-    assert scores.exact == {by_name["styled"]}
-    assert scores[by_name["styled"]] == 1.0 > scores[by_name["plain"]]
+    assert exact == {"styled"}
+    assert scores["styled"] == 1.0 > scores["plain"]
