@@ -497,12 +497,8 @@ class Catalog:
         return rows
 
     def texts(self, file_id: int, start: float, end: float) -> list[TimedText]:
-        rows = self.db.execute(
-            "SELECT start, end, text, source, words, language FROM texts "
-            "WHERE file_id = ? AND start < ? AND end > ? ORDER BY start",
-            (file_id, end, start),
-        )
-        return [_timed_text(*row) for row in rows]
+        """The texts of a file during [start, end), by start."""
+        return self.spans_texts([(file_id, start, end)])[0]
 
     def spans_texts(self, spans: Sequence[tuple[int, float, float]]) -> list[list[TimedText]]:
         """The texts during each span (file id, start, end), as ``texts`` orders them, read in
